@@ -1,0 +1,276 @@
+/* drivers/dummy/dummy.c — the timer-paced driver: no sound card.
+ *
+ * Periods are paced by a CLOCK_MONOTONIC timerfd armed with TFD_TIMER_ABSTIME
+ * at exact frame-based deadlines: period boundary F (a frame count, a
+ * multiple of the period) falls at
+ *
+ *     t0 + floor(F * 1e9 / rate)   ns
+ *
+ * computed from the integer F each time, so rounding never accumulates and
+ * the clock never drifts. start() takes t0 = now and arms the boundary one
+ * period later. wait() blocks in read() on the timerfd, reports the boundary
+ * it woke for, and arms the next one. When it wakes more than one whole
+ * period late, it skips ahead to the last boundary already passed, reports
+ * the whole periods lost in `skipped` (an xrun) and arms the next one, which
+ * lies in the future.
+ *
+ * Capture is silence; playback is discarded.
+ */
+#include "drivers/driver.h"
+#include "rill/limits.h"
+#include "rill/time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define NS_PER_S 1000000000ull
+/* read() retries after EINTR before giving up; keeps the wait bounded. */
+#define DUMMY_EINTR_RETRIES 16
+
+enum { DUMMY_RATE, DUMMY_PERIOD, DUMMY_CAPTURE, DUMMY_PLAYBACK, DUMMY_NPARAMS };
+
+static const struct rill_param dummy_params[DUMMY_NPARAMS + 1] = {
+    [DUMMY_RATE] = { .name = "rate", .short_opt = 'r', .type = RILL_PARAM_UINT,
+                     .def = "48000", .min = RILL_MIN_RATE, .max = RILL_MAX_RATE,
+                     .help = "sample rate in Hz" },
+    [DUMMY_PERIOD] = { .name = "period", .short_opt = 'p', .type = RILL_PARAM_UINT,
+                       .def = "256", .min = RILL_MIN_PERIOD, .max = RILL_MAX_PERIOD,
+                       .pow2 = 1, .help = "frames per period" },
+    [DUMMY_CAPTURE] = { .name = "capture", .short_opt = 'C', .type = RILL_PARAM_UINT,
+                        .def = "2", .min = 0, .max = RILL_MAX_CHANNELS,
+                        .help = "capture channels" },
+    [DUMMY_PLAYBACK] = { .name = "playback", .short_opt = 'P', .type = RILL_PARAM_UINT,
+                         .def = "2", .min = 0, .max = RILL_MAX_CHANNELS,
+                         .help = "playback channels" },
+    [DUMMY_NPARAMS] = { .name = NULL },
+};
+
+struct rill_driver {
+    int tfd;                /* CLOCK_MONOTONIC timerfd */
+    int running;            /* between start and stop; realtime thread only */
+    uint32_t rate;
+    uint32_t period;
+    uint32_t capture_channels;
+    uint32_t playback_channels;
+    uint64_t t0_ns;         /* frame 0 */
+    uint64_t next_frame;    /* boundary the armed timer stands for */
+};
+
+/* ns from frame 0 to frame F, floor(F * 1e9 / rate), without overflow for
+ * any F (split into whole seconds and a remainder below rate). RT-safe. */
+static uint64_t frames_to_ns(uint64_t frames, uint32_t rate)
+{
+    return (frames / rate) * NS_PER_S + (frames % rate) * NS_PER_S / rate;
+}
+
+/* floor(ns * rate / 1e9), exact, without overflow. RT-safe. */
+static uint64_t ns_to_frames(uint64_t ns, uint32_t rate)
+{
+    return (ns / NS_PER_S) * rate + (ns % NS_PER_S) * rate / NS_PER_S;
+}
+
+/* CLOCK_MONOTONIC time of boundary `frame`. RT-safe. */
+static uint64_t deadline_ns(const struct rill_driver *d, uint64_t frame)
+{
+    return d->t0_ns + frames_to_ns(frame, d->rate);
+}
+
+/* Arm the timer for boundary d->next_frame. RT-safe (one syscall). */
+static int arm(struct rill_driver *d)
+{
+    struct itimerspec its = { .it_interval = { 0, 0 },
+                              .it_value = rill_ns_to_timespec(deadline_ns(d, d->next_frame)) };
+
+    if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Refuse a value the table does not allow (open may be given a config that
+ * did not come from rill_driver_params_parse). Main thread. */
+static int check_uint(const struct rill_param *p, uint32_t u, char *err, size_t errsize)
+{
+    int bad = u < p->min || u > p->max || (p->pow2 && (u == 0 || (u & (u - 1u)) != 0));
+
+    if (bad && err && errsize)
+        snprintf(err, errsize, "dummy: %s %u is not allowed: use %s from %u to %u", p->name, u,
+                 p->pow2 ? "a power of two" : "a number", p->min, p->max);
+    return bad ? -EINVAL : 0;
+}
+
+/* Main thread. */
+static int dummy_open(const struct rill_driver_config *cfg, struct rill_driver **out,
+                      struct rill_driver_info *info, char *err, size_t errsize)
+{
+    struct rill_driver *d = NULL;
+    int r;
+
+    if (!cfg || !out || !info) {
+        if (err && errsize)
+            snprintf(err, errsize, "dummy: open needs a config, an out pointer and an info");
+        return -EINVAL;
+    }
+    for (int k = 0; k < DUMMY_NPARAMS; k++) {
+        r = check_uint(&dummy_params[k], cfg->v[k].u, err, errsize);
+        if (r < 0)
+            return r;
+    }
+
+    d = calloc(1, sizeof *d);
+    if (!d) {
+        r = -ENOMEM;
+        if (err && errsize)
+            snprintf(err, errsize, "dummy: out of memory");
+        goto fail;
+    }
+    d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    if (d->tfd < 0) {
+        r = -errno;
+        if (err && errsize)
+            snprintf(err, errsize, "dummy: timerfd_create failed: %s", strerror(-r));
+        goto fail_free;
+    }
+    d->rate = cfg->v[DUMMY_RATE].u;
+    d->period = cfg->v[DUMMY_PERIOD].u;
+    d->capture_channels = cfg->v[DUMMY_CAPTURE].u;
+    d->playback_channels = cfg->v[DUMMY_PLAYBACK].u;
+
+    memset(info, 0, sizeof *info);
+    info->rate = d->rate;
+    info->period = d->period;
+    info->nperiods = 2; /* nominal: there is no device buffer */
+    info->capture_channels = d->capture_channels;
+    info->playback_channels = d->playback_channels;
+    info->capture_latency = d->period;
+    info->playback_latency = d->period;
+    *out = d;
+    return 0;
+
+fail_free:
+    free(d);
+fail:
+    return r;
+}
+
+/* Realtime thread, RT-safe. */
+static int dummy_start(struct rill_driver *d)
+{
+    if (!d)
+        return -EINVAL;
+    d->t0_ns = rill_now_ns();
+    d->next_frame = d->period;
+    int r = arm(d);
+    if (r < 0)
+        return r;
+    d->running = 1;
+    return 0;
+}
+
+/* Realtime thread, RT-safe: the timerfd read is the driver wait. */
+static int dummy_wait(struct rill_driver *d, struct rill_driver_wait *w)
+{
+    uint64_t expirations;
+    ssize_t n = -1;
+    int r;
+
+    if (!d || !w || !d->running)
+        return -EINVAL;
+    for (int tries = 0; tries < DUMMY_EINTR_RETRIES; tries++) {
+        n = read(d->tfd, &expirations, sizeof expirations);
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    if (n < 0)
+        return -errno;
+    if (n != (ssize_t)sizeof expirations)
+        return -EIO;
+
+    uint64_t now = rill_now_ns();
+    uint64_t frame = d->next_frame;
+    uint32_t skipped = 0;
+
+    /* The last boundary at or before now; later than `frame` means whole
+     * periods went by unserved. */
+    if (now > d->t0_ns) {
+        uint64_t at = ns_to_frames(now - d->t0_ns, d->rate);
+        uint64_t last = at - at % d->period;
+        if (last > frame) {
+            uint64_t lost = (last - frame) / d->period;
+            skipped = lost > UINT32_MAX ? UINT32_MAX : (uint32_t)lost;
+            frame = last;
+        }
+    }
+
+    uint64_t wake = deadline_ns(d, frame);
+    w->wake_ns = wake;
+    w->next_ns = deadline_ns(d, frame + d->period);
+    w->delay_ns = now > wake ? now - wake : 0;
+    w->skipped = skipped;
+
+    d->next_frame = frame + d->period;
+    r = arm(d);
+    return r;
+}
+
+/* Realtime thread, RT-safe: capture is silence. */
+static int dummy_read(struct rill_driver *d, float *const *bufs, uint32_t nchannels,
+                      uint32_t nframes)
+{
+    if (!d || (nchannels && !bufs) || nchannels > d->capture_channels || nframes > d->period)
+        return -EINVAL;
+    for (uint32_t ch = 0; ch < nchannels; ch++)
+        if (bufs[ch])
+            memset(bufs[ch], 0, (size_t)nframes * sizeof(float));
+    return 0;
+}
+
+/* Realtime thread, RT-safe: playback is discarded. */
+static int dummy_write(struct rill_driver *d, const float *const *bufs, uint32_t nchannels,
+                       uint32_t nframes)
+{
+    if (!d || nchannels > d->playback_channels || nframes > d->period)
+        return -EINVAL;
+    return 0;
+}
+
+/* Realtime thread, RT-safe: disarm. */
+static int dummy_stop(struct rill_driver *d)
+{
+    struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+
+    if (!d)
+        return -EINVAL;
+    d->running = 0;
+    if (timerfd_settime(d->tfd, 0, &off, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Main thread. */
+static void dummy_close(struct rill_driver *d)
+{
+    if (!d)
+        return;
+    if (d->tfd >= 0)
+        close(d->tfd);
+    free(d);
+}
+
+const struct rill_driver_ops rill_driver_dummy = {
+    .version = RILL_DRIVER_VERSION,
+    .name = "dummy",
+    .description = "timer-paced, no sound card",
+    .params = dummy_params,
+    .nparams = DUMMY_NPARAMS,
+    .open = dummy_open,
+    .start = dummy_start,
+    .wait = dummy_wait,
+    .read = dummy_read,
+    .write = dummy_write,
+    .stop = dummy_stop,
+    .close = dummy_close,
+};

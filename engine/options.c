@@ -1,0 +1,186 @@
+/* engine/options.c — rilld's command line (server options, then the driver's). */
+#include "engine/options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rill/limits.h"
+#include "rill/paths.h"
+
+#define DEFAULT_TIMEOUT_MS 500u
+#define DEFAULT_PRIORITY 20
+#define DEFAULT_PORT_MAX 2048u
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t size, const char *fmt,
+                                                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* Main thread. */
+void rill_options_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rilld [server options] -d DRIVER [driver options]\n"
+            "\n"
+            "Server options:\n"
+            "  -n, --name NAME             server name (default: $JACK_DEFAULT_SERVER, else \"default\")\n"
+            "  -t, --timeout MS            remove a client whose cycle has not finished for MS ms\n"
+            "                              (10..60000, default %u)\n"
+            "  -R, --realtime              run the engine thread with SCHED_FIFO (default)\n"
+            "  -r, --no-realtime           run it as a normal thread\n"
+            "  -P, --realtime-priority N   its SCHED_FIFO priority, 1..98 (default %d; clients get N-1)\n"
+            "  -p, --port-max N            port slots, 16..%u (default %u)\n"
+            "  -v, --verbose               log every graph change\n"
+            "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
+            "\n"
+            "Drivers:\n",
+            DEFAULT_TIMEOUT_MS, DEFAULT_PRIORITY, RILL_MAX_PORTS, DEFAULT_PORT_MAX);
+    for (size_t i = 0; rill_drivers[i]; i++)
+        fprintf(out, "  %-10s %s\n", rill_drivers[i]->name, rill_drivers[i]->description);
+    fprintf(out, "\nExample: rilld -d dummy -r 48000 -p 256\n");
+}
+
+/* Strict decimal in [min, max]. */
+static int parse_uint(const char *opt, const char *v, unsigned long min, unsigned long max,
+                      uint32_t *out, char *err, size_t errsize)
+{
+    char *end = NULL;
+    if (!v || !*v || *v < '0' || *v > '9')
+        return fail(err, errsize, "%s needs a number from %lu to %lu, not '%s'", opt, min, max,
+                    v ? v : "");
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return fail(err, errsize, "%s %s is out of range: use a number from %lu to %lu", opt, v,
+                    min, max);
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* Split argv[*i] into option and value. Returns the value or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *arg, size_t optlen)
+{
+    if (arg[1] != '-' && arg[2] != '\0')
+        return arg + 2;                 /* -n NAME glued: -nNAME */
+    if (arg[1] == '-' && arg[optlen] == '=')
+        return arg + optlen + 1;        /* --name=NAME */
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+struct server_opt {
+    char s;
+    const char *l;
+    int has_value;
+};
+
+static const struct server_opt server_opts[] = {
+    { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
+    { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
+    { 'v', "verbose", 0 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
+};
+
+static const struct server_opt *find_opt(const char *arg, size_t *optlen)
+{
+    for (size_t k = 0; k < sizeof(server_opts) / sizeof(server_opts[0]); k++) {
+        const struct server_opt *o = &server_opts[k];
+        if (arg[0] == '-' && arg[1] == o->s && (arg[2] == '\0' || o->has_value)) {
+            *optlen = 2;
+            return o;
+        }
+        size_t l = strlen(o->l);
+        if (arg[0] == '-' && arg[1] == '-' && strncmp(arg + 2, o->l, l) == 0 &&
+            (arg[2 + l] == '\0' || (o->has_value && arg[2 + l] == '='))) {
+            *optlen = l + 2;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Main thread. */
+int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err, size_t errsize,
+                       FILE *out)
+{
+    memset(o, 0, sizeof(*o));
+    o->name = rill_server_name(NULL);
+    o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->realtime = 1;
+    o->priority = DEFAULT_PRIORITY;
+    o->port_max = DEFAULT_PORT_MAX;
+
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        size_t optlen = 0;
+        const struct server_opt *opt = find_opt(arg, &optlen);
+        if (!opt)
+            return fail(err, errsize,
+                        "unknown server option '%s' (see rilld --help; driver options come after -d DRIVER)",
+                        arg);
+        const char *v = NULL;
+        if (opt->has_value) {
+            v = option_value(argc, argv, &i, arg, optlen);
+            if (!v)
+                return fail(err, errsize, "%s needs a value (see rilld --help)", arg);
+        }
+        uint32_t n;
+        int r;
+        switch (opt->s) {
+        case 'h':
+            rill_options_usage(out);
+            return 1;
+        case 'n':
+            if (rill_server_name_check(v) < 0)
+                return fail(err, errsize,
+                            "server name '%s' is not allowed: use 1 to 63 letters, digits, '.', '_' or '-', not starting with '.'",
+                            v);
+            o->name = v;
+            break;
+        case 't':
+            if ((r = parse_uint("--timeout", v, 10, 60000, &o->timeout_ms, err, errsize)) < 0)
+                return r;
+            break;
+        case 'R':
+            o->realtime = 1;
+            break;
+        case 'r':
+            o->realtime = 0;
+            break;
+        case 'P':
+            if ((r = parse_uint("--realtime-priority", v, 1, 98, &n, err, errsize)) < 0)
+                return r;
+            o->priority = (int)n;
+            break;
+        case 'p':
+            if ((r = parse_uint("--port-max", v, 16, RILL_MAX_PORTS, &o->port_max, err, errsize)) < 0)
+                return r;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case 'd':
+            o->driver = rill_driver_find(v);
+            if (!o->driver) {
+                char names[256] = "";
+                for (size_t k = 0; rill_drivers[k]; k++) {
+                    strncat(names, k ? ", " : "", sizeof(names) - strlen(names) - 1);
+                    strncat(names, rill_drivers[k]->name, sizeof(names) - strlen(names) - 1);
+                }
+                return fail(err, errsize, "unknown driver '%s': the drivers are %s", v, names);
+            }
+            r = rill_driver_params_parse(o->driver, argc - i - 1, argv + i + 1, &o->driver_cfg,
+                                         err, errsize, out);
+            return r;
+        }
+    }
+    return fail(err, errsize, "no driver given: add -d DRIVER, for example: rilld -d dummy");
+}

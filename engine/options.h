@@ -1,0 +1,35 @@
+/* engine/options.h — rilld's command line.
+ *
+ *   rilld [server options] -d DRIVER [driver options]
+ *
+ * Thread: main thread.
+ */
+#ifndef RILL_OPTIONS_H
+#define RILL_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "drivers/driver.h"
+
+struct rill_options {
+    const char *name;            /* server name */
+    uint32_t timeout_ms;         /* client timeout */
+    int realtime;                /* try SCHED_FIFO */
+    int priority;                /* its priority */
+    uint32_t port_max;
+    int verbose;
+    const struct rill_driver_ops *driver;
+    struct rill_driver_config driver_cfg;
+};
+
+/* Parse argv. Returns 0, 1 when help was printed to out (exit 0), or -EINVAL
+ * with err naming the option, what was wrong and what is allowed. */
+int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err, size_t errsize,
+                       FILE *out);
+
+/* Print rilld's usage. */
+void rill_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,273 @@
+/* engine/requests.c — what rilld does for each request of a client
+ * (rill/protocol.h). Main thread only.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clients/core/client.h"
+#include "engine/server_priv.h"
+
+__attribute__((format(printf, 3, 4))) static int reply_error(struct rill_msg *m, int err,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->error, sizeof(m->error), fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* 1 when the fixed-size string field holds a terminator. */
+static int terminated(const char *s, size_t size)
+{
+    return memchr(s, '\0', size) != NULL;
+}
+
+static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg *m, int *fds,
+                    size_t *nfds)
+{
+    struct rill_shm_state *st = s->shm.state;
+    const struct rill_msg_hello *h = &m->u.hello;
+    if (c->slot != RILL_NO_SLOT)
+        return reply_error(m, -EPROTO, "HELLO was already sent on this connection");
+    if (h->version != RILL_PROTOCOL_VERSION)
+        return reply_error(m, -EPROTO,
+                           "this server speaks rill protocol %u and the client %u: use the "
+                           "libjack and tools of the same rill version",
+                           RILL_PROTOCOL_VERSION, h->version);
+    if (!terminated(h->name, sizeof(h->name)))
+        return reply_error(m, -ENAMETOOLONG,
+                           "client name is too long: the limit is %u bytes",
+                           RILL_CLIENT_NAME_SIZE - 1);
+    char name[RILL_CLIENT_NAME_SIZE];
+    memcpy(name, h->name, sizeof(name));
+    uint32_t flags = (h->flags & RILL_HELLO_CONTROL) ? RILL_CLIENT_CONTROL : 0;
+    int exact = (h->flags & RILL_HELLO_USE_EXACT_NAME) != 0;
+
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
+    int buf = 1 << 20;
+    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    /* the server never blocks on a client's events */
+    fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
+    uint32_t slot;
+    int renamed;
+    char err[RILL_ERROR_SIZE];
+    int r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot,
+                                     &renamed, err, sizeof(err));
+    if (r < 0) {
+        close(pair[0]);
+        close(pair[1]);
+        return reply_error(m, r, "%s", err);
+    }
+    /* a fresh activation record for the slot */
+    struct rill_activation *a = &s->shm.act->node[slot];
+    atomic_store_explicit(&a->trigger, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->pending, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->rt->late_since[slot], 0, memory_order_relaxed);
+
+    c->slot = slot;
+    c->ev_fd = pair[0];
+    c->control = (flags & RILL_CLIENT_CONTROL) != 0;
+    if (h->pid > 0 && c->pid <= 0)
+        c->pid = h->pid;
+    s->by_slot[slot] = c;
+
+    const struct rill_shm_client *cl = &st->registry.clients[slot];
+    memset(&m->u, 0, sizeof(m->u));
+    m->u.hello_reply.client = slot;
+    m->u.hello_reply.renamed = (uint32_t)renamed;
+    m->u.hello_reply.uuid = cl->uuid;
+    memcpy(m->u.hello_reply.name, cl->name, sizeof(m->u.hello_reply.name));
+    fds[RILL_FD_STATE] = s->shm.state_ro_fd;
+    fds[RILL_FD_ACTIVATION] = s->shm.act_fd;
+    fds[RILL_FD_POOL] = s->shm.pool_fd;
+    fds[RILL_FD_EVENTS] = pair[1];
+    *nfds = RILL_FD_COUNT;
+    if (!c->control) {
+        struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
+        ev.u.client_event.registered = 1;
+        ev.u.client_event.client = slot;
+        memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
+        rill_server_broadcast(s, &ev, slot);
+        if (s->opt->verbose)
+            rill_server_log("client '%s' (pid %d) registered", cl->name, (int)c->pid);
+    }
+    return 0;
+}
+
+static int set_active(struct rill_server *s, struct rill_conn *c, int active)
+{
+    struct rill_shm_registry *reg = &s->shm.state->registry;
+    if (c->control)
+        return -EINVAL;
+    if ((int)reg->clients[c->slot].active == active)
+        return 0;
+    rill_registry_write_begin(reg);
+    reg->clients[c->slot].active = (uint32_t)active;
+    rill_registry_write_end(reg);
+    if (!active)
+        atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
+    /* the reply waits until the realtime thread runs a plan with (without)
+     * the node: after DEACTIVATE nobody triggers it any more */
+    rill_server_publish(s, 1);
+    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (s->opt->verbose)
+        rill_server_log("client '%s' %s", reg->clients[c->slot].name,
+                        active ? "activated" : "deactivated");
+    return 0;
+}
+
+static int do_port_register(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    struct rill_shm_state *st = s->shm.state;
+    struct rill_msg_port_register *p = &m->u.port_register;
+    if (c->control)
+        return reply_error(m, -EINVAL, "a control connection cannot own ports");
+    if (!terminated(p->name, sizeof(p->name)))
+        return reply_error(m, -ENAMETOOLONG,
+                           "port name is too long: a full name (client:port) has at most %u "
+                           "bytes",
+                           RILL_PORT_NAME_SIZE - 1);
+    if (!terminated(p->type, sizeof(p->type)))
+        return reply_error(m, -EINVAL, "port type is not a terminated string");
+    int type = rill_port_type_from_string(p->type);
+    if (type < 0)
+        return reply_error(m, -EINVAL,
+                           "unknown port type '%s': rill knows '%s' and '%s'", p->type,
+                           rill_port_type_string(RILL_PORT_TYPE_AUDIO),
+                           rill_port_type_string(RILL_PORT_TYPE_MIDI));
+    uint32_t flags = p->flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT | RILL_PORT_IS_PHYSICAL |
+                                 RILL_PORT_CAN_MONITOR | RILL_PORT_IS_TERMINAL);
+    uint32_t id;
+    char err[RILL_ERROR_SIZE];
+    int r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
+                                   (uint32_t)type, flags, &id, err, sizeof(err));
+    if (r < 0)
+        return reply_error(m, r, "%s", err);
+    /* the slot may hold an earlier port's samples */
+    memset(rill_engine_shm_buffer(&s->shm, id), 0, st->pool_stride);
+    struct rill_msg ev = { .type = RILL_EV_PORT_REGISTER };
+    ev.u.port_event.registered = 1;
+    ev.u.port_event.id = id;
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (s->opt->verbose)
+        rill_server_log("port '%s' registered", st->registry.ports[id].name);
+    if (st->registry.clients[c->slot].active)
+        rill_server_publish(s, 0);
+    memset(&m->u, 0, sizeof(m->u));
+    m->u.port.id = id;
+    return 0;
+}
+
+static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    struct rill_shm_registry *reg = &s->shm.state->registry;
+    uint32_t id = m->u.port.id;
+    if (id >= RILL_MAX_PORTS || !reg->ports[id].in_use)
+        return reply_error(m, -ENOENT, "there is no port with id %u", id);
+    if (reg->ports[id].client != c->slot)
+        return reply_error(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
+    rill_registry_port_remove(reg, id, &s->listener);
+    /* wait: no cycle may still read the buffer when the id is reused */
+    rill_server_publish(s, reg->clients[c->slot].active);
+    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    return 0;
+}
+
+static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
+{
+    struct rill_shm_registry *reg = &s->shm.state->registry;
+    struct rill_msg_connect *cn = &m->u.connect;
+    if (!terminated(cn->src, sizeof(cn->src)) || !terminated(cn->dst, sizeof(cn->dst)))
+        return reply_error(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
+                           RILL_PORT_NAME_SIZE - 1);
+    char err[RILL_ERROR_SIZE];
+    int r = connect ? rill_registry_connect(reg, cn->src, cn->dst, &s->listener, err, sizeof(err))
+                    : rill_registry_disconnect(reg, cn->src, cn->dst, &s->listener, err,
+                                               sizeof(err));
+    if (r < 0)
+        return reply_error(m, r, "%s", err);
+    rill_server_publish(s, 0);
+    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    return 0;
+}
+
+static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
+{
+    struct rill_shm_registry *reg = &s->shm.state->registry;
+    uint32_t id = m->u.port.id;
+    if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
+        return reply_error(m, -ENOENT, "there is no port with id %u", id);
+    rill_server_publish(s, 0);
+    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    return 0;
+}
+
+/* Main thread. */
+void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    int fds[RILL_FD_COUNT];
+    size_t nfds = 0;
+    int r;
+    m->error[0] = '\0';
+    if (m->type != RILL_MSG_HELLO && c->slot == RILL_NO_SLOT) {
+        r = reply_error(m, -EPROTO, "the first message must be HELLO");
+    } else {
+        switch (m->type) {
+        case RILL_MSG_HELLO:
+            r = do_hello(s, c, m, fds, &nfds);
+            break;
+        case RILL_MSG_ACTIVATE:
+            r = set_active(s, c, 1);
+            break;
+        case RILL_MSG_DEACTIVATE:
+            r = set_active(s, c, 0);
+            break;
+        case RILL_MSG_PORT_REGISTER:
+            r = do_port_register(s, c, m);
+            break;
+        case RILL_MSG_PORT_UNREGISTER:
+            r = do_port_unregister(s, c, m);
+            break;
+        case RILL_MSG_CONNECT:
+            r = do_connect(s, m, 1);
+            break;
+        case RILL_MSG_DISCONNECT:
+            r = do_connect(s, m, 0);
+            break;
+        case RILL_MSG_PORT_DISCONNECT:
+            r = do_port_disconnect(s, m);
+            break;
+        case RILL_MSG_CLOSE:
+            m->result = 0;
+            rill_msg_send(c->fd, m, NULL, 0);
+            rill_server_drop(s, c, s->opt->verbose ? "closed" : NULL);
+            return;
+        default:
+            r = reply_error(m, -EINVAL, "unknown request type %u", m->type);
+            break;
+        }
+    }
+    m->result = r;
+    int sr = rill_msg_send(c->fd, m, fds, nfds);
+    if (nfds == RILL_FD_COUNT)
+        close(fds[RILL_FD_EVENTS]); /* the client has its copy now */
+    if (sr < 0)
+        rill_server_drop(s, c, "cannot send a reply");
+}

@@ -1,0 +1,341 @@
+/* engine/rt.c — the engine's realtime cycle. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "engine/rt.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clients/core/mix.h"
+#include "clients/core/rt_hooks.h"
+#include "rill/futex.h"
+#include "rill/time.h"
+
+/* Low 32 bits of a cycle as used in trigger/pending words; 0 and
+ * RILL_TRIGGER_QUIT are never used. RT-safe. */
+static uint32_t cycle32(uint64_t c)
+{
+    return (uint32_t)c;
+}
+
+static int valid_cycle32(uint32_t c)
+{
+    return c != 0 && c != RILL_TRIGGER_QUIT;
+}
+
+/* Map each playback channel to its entry in the plan's engine inputs.
+ * Bounded by channels x inputs. RT-safe. */
+static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
+{
+    for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
+        rt->play_input[ch] = RILL_PLAN_NONE;
+        for (uint32_t k = 0; k < plan->engine.in_count; k++) {
+            uint32_t i = plan->engine.in_first + k;
+            if (i < RILL_MAX_PORTS && plan->inputs[i].port == rt->playback_ports[ch]) {
+                rt->play_input[ch] = i;
+                break;
+            }
+        }
+    }
+}
+
+/* Publish the cycle record under its seqlock. RT-safe. */
+static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t frames,
+                          uint32_t slot, uint32_t nframes, const struct rill_driver_wait *w,
+                          float period_usecs)
+{
+    struct rill_shm_cycle *c = &st->cycle;
+    uint32_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    c->plan_slot = slot;
+    c->cycle = cycle;
+    c->frames = frames;
+    c->usecs = w->wake_ns / 1000u;
+    c->next_usecs = w->next_ns / 1000u;
+    c->nframes = nframes;
+    c->period_usecs = period_usecs;
+    /* release: a reader that sees the even value sees the fields */
+    atomic_store_explicit(&c->seq, s + 2, memory_order_release);
+}
+
+/* Release node s for cycle c on behalf of someone; trigger it at zero. */
+static void release_node(struct rill_shm_activation *act, uint32_t s, uint32_t c, uint64_t now)
+{
+    if (s >= RILL_MAX_CLIENTS)
+        return;
+    if (rill_activation_release(&act->node[s], c))
+        rill_activation_trigger(&act->node[s], c, now);
+}
+
+/* Wait until node 0 (the engine) is released for cycle c or the deadline
+ * passes. Returns 0 or -ETIMEDOUT. RT-safe: futex wait only; the loop ends
+ * at the deadline. */
+static int wait_sinks(struct rill_activation *a, uint32_t c, uint64_t deadline_ns)
+{
+    struct timespec dl = rill_ns_to_timespec(deadline_ns);
+    for (unsigned n = 0; n < 10000; n++) {
+        /* acquire: the sinks' output buffers are visible once we see c */
+        uint32_t t = atomic_load_explicit(&a->trigger, memory_order_acquire);
+        if (t == c)
+            return 0;
+        atomic_store_explicit(&a->sleeping, 1, memory_order_seq_cst);
+        t = atomic_load_explicit(&a->trigger, memory_order_seq_cst);
+        int r = 0;
+        if (t != c)
+            r = rill_futex_wait(&a->trigger, t, &dl);
+        atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+        if (r == -ETIMEDOUT || rill_now_ns() >= deadline_ns)
+            return atomic_load_explicit(&a->trigger, memory_order_acquire) == c ? 0 : -ETIMEDOUT;
+    }
+    return -ETIMEDOUT;
+}
+
+/* One cycle's graph work (steps 4-6). Returns the number of late nodes. */
+static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint32_t c,
+                          uint64_t now, uint64_t deadline_ns)
+{
+    struct rill_shm_activation *act = rt->shm->act;
+    const uint32_t stride_frames = rt->info.period;
+    uint32_t nnodes = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    uint32_t late_count = 0;
+
+    /* reset pending; a node still busy with an earlier cycle gets a pending
+     * word of another cycle, so nobody can trigger it in this one */
+    for (uint32_t k = 0; k < nnodes; k++) {
+        const struct rill_plan_node *n = &plan->nodes[k];
+        if (n->client >= RILL_MAX_CLIENTS || n->client == RILL_ENGINE_NODE)
+            continue;
+        struct rill_activation *a = &act->node[n->client];
+        uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
+        uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
+        int late = valid_cycle32(trig) && trig != fin;
+        uint64_t p = late ? ((uint64_t)(c ^ 0x80000000u) << 32)
+                          : (((uint64_t)c << 32) | n->required);
+        /* relaxed is enough: the triggers below (seq_cst) publish it */
+        atomic_store_explicit(&a->pending, p, memory_order_relaxed);
+        if (late) {
+            late_count++;
+            uint64_t since = atomic_load_explicit(&rt->late_since[n->client], memory_order_relaxed);
+            if (since == 0)
+                atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);
+        } else {
+            atomic_store_explicit(&rt->late_since[n->client], 0, memory_order_relaxed);
+        }
+    }
+    atomic_store_explicit(&act->node[RILL_ENGINE_NODE].pending,
+                          ((uint64_t)c << 32) | plan->engine.required, memory_order_release);
+
+    /* bypass late nodes, trigger the nodes with nothing upstream */
+    for (uint32_t k = 0; k < nnodes; k++) {
+        const struct rill_plan_node *n = &plan->nodes[k];
+        if (n->client >= RILL_MAX_CLIENTS || n->client == RILL_ENGINE_NODE)
+            continue;
+        struct rill_activation *a = &act->node[n->client];
+        uint64_t p = atomic_load_explicit(&a->pending, memory_order_relaxed);
+        if ((uint32_t)(p >> 32) != c) {
+            for (uint32_t o = 0; o < n->out_count; o++) {
+                uint32_t oi = n->out_first + o;
+                if (oi >= RILL_MAX_PORTS)
+                    break;
+                uint32_t port = plan->outputs[oi];
+                if (port < rt->shm->state->port_max)
+                    memset(rill_engine_shm_buffer(rt->shm, port), 0,
+                           (size_t)stride_frames * sizeof(float));
+            }
+            for (uint32_t s = 0; s < n->succ_count; s++) {
+                uint32_t si = n->succ_first + s;
+                if (si >= RILL_PLAN_MAX_SUCC)
+                    break;
+                release_node(act, plan->succ[si], c, now);
+            }
+        } else if (n->required == 0) {
+            rill_activation_trigger(a, c, now);
+        }
+    }
+
+    if (plan->engine.required == 0)
+        return late_count;
+    if (wait_sinks(&act->node[RILL_ENGINE_NODE], c, deadline_ns) < 0)
+        return late_count + 1;
+    return late_count;
+}
+
+/* dst = sum of srcs (first batch) or dst += sum of srcs. RT-safe. */
+static void add_sources(float *dst, const float *const *srcs, uint32_t n, uint32_t nframes,
+                        int first)
+{
+    if (first) {
+        rill_mix_audio(dst, srcs, n, nframes);
+        return;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        for (uint32_t f = 0; f < nframes; f++)
+            dst[f] += srcs[k][f];
+}
+
+/* Resolve the playback buffers of this cycle. RT-safe. */
+static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint32_t nframes)
+{
+    const uint32_t port_max = rt->shm->state->port_max;
+    for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
+        uint32_t i = rt->play_input[ch];
+        float *own = rill_engine_shm_buffer(rt->shm, rt->playback_ports[ch]);
+        if (i == RILL_PLAN_NONE || i >= RILL_MAX_PORTS || plan->inputs[i].src_count == 0) {
+            rt->play_bufs[ch] = NULL; /* silence */
+            continue;
+        }
+        const struct rill_plan_input *in = &plan->inputs[i];
+        if (in->src_count == 1 && in->src_first < RILL_MAX_CONNECTIONS &&
+            plan->src[in->src_first] < port_max) {
+            rt->play_bufs[ch] = rill_engine_shm_buffer(rt->shm, plan->src[in->src_first]);
+            continue;
+        }
+        /* several sources: sum them into the port's own buffer, 16 at a time */
+        const float *srcs[16];
+        uint32_t n = 0, batches = 0;
+        for (uint32_t k = 0; k < in->src_count; k++) {
+            uint32_t si = in->src_first + k;
+            if (si >= RILL_MAX_CONNECTIONS || plan->src[si] >= port_max)
+                break;
+            srcs[n++] = rill_engine_shm_buffer(rt->shm, plan->src[si]);
+            if (n == 16 || k + 1 == in->src_count) {
+                add_sources(own, srcs, n, nframes, batches++ == 0);
+                n = 0;
+            }
+        }
+        if (batches == 0)
+            memset(own, 0, (size_t)nframes * sizeof(float));
+        rt->play_bufs[ch] = own;
+    }
+}
+
+static void *rt_main(void *arg)
+{
+    struct rill_rt *rt = arg;
+    struct rill_shm_state *st = rt->shm->state;
+    const uint32_t nframes = rt->info.period;
+    const uint64_t period_ns = (uint64_t)nframes * 1000000000ull / rt->info.rate;
+    const float period_usecs = (float)((double)nframes * 1e6 / rt->info.rate);
+    int r;
+
+    for (uint32_t ch = 0; ch < rt->info.capture_channels; ch++)
+        rt->cap_bufs[ch] = rill_engine_shm_buffer(rt->shm, rt->capture_ports[ch]);
+
+    r = rt->ops->start(rt->drv);
+    if (r < 0) {
+        rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
+        goto out;
+    }
+    while (!atomic_load_explicit(&rt->stop, memory_order_acquire)) {
+        struct rill_driver_wait w;
+        memset(&w, 0, sizeof(w));
+        r = rt->ops->wait(rt->drv, &w);
+        if (r < 0) {
+            rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
+            break;
+        }
+        uint64_t t0 = rill_now_ns();
+        rill_rt_enter();
+        if (w.skipped) {
+            rt->frames += (uint64_t)w.skipped * nframes;
+            atomic_fetch_add_explicit(&st->xruns, 1, memory_order_relaxed);
+            rill_rtlog_push(&rt->log, RILL_RTLOG_XRUN, w.skipped, w.delay_ns, t0);
+        }
+        do {
+            rt->cycle++;
+        } while (!valid_cycle32(cycle32(rt->cycle)));
+        uint32_t c = cycle32(rt->cycle);
+
+        /* acq_rel: we see the whole plan the main thread wrote before it
+         * stored next_plan */
+        uint32_t next = atomic_exchange_explicit(&st->next_plan, 0, memory_order_acq_rel);
+        if (next != 0 && next <= RILL_PLAN_SLOTS) {
+            rt->plan_slot = next - 1;
+            map_playback(rt, &st->plans[rt->plan_slot]);
+            rt->plan_gen = st->plans[rt->plan_slot].gen;
+            atomic_store_explicit(&st->cur_plan, rt->plan_slot, memory_order_release);
+            atomic_store_explicit(&st->cur_plan_gen, rt->plan_gen, memory_order_release);
+        }
+        const struct rill_plan *plan = &st->plans[rt->plan_slot];
+
+        rt->ops->read(rt->drv, rt->cap_bufs, rt->info.capture_channels, nframes);
+        publish_cycle(st, rt->cycle, rt->frames, rt->plan_slot, nframes, &w, period_usecs);
+
+        uint64_t deadline = w.next_ns ? w.next_ns : t0 + period_ns;
+        uint32_t late = run_graph(rt, plan, c, t0, deadline);
+        if (late) {
+            atomic_fetch_add_explicit(&st->late_nodes, late, memory_order_relaxed);
+            rill_rtlog_push(&rt->log, RILL_RTLOG_LATE, rt->cycle, late, rill_now_ns());
+        }
+
+        mix_playback(rt, plan, nframes);
+        rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
+        rt->frames += nframes;
+
+        uint64_t t1 = rill_now_ns();
+        double cur = (double)(t1 - t0) / (double)period_ns;
+        rt->load += (cur - rt->load) / 16.0;
+        rt->peak = cur > rt->peak ? cur : rt->peak * 0.999;
+        atomic_store_explicit(&st->dsp_load_milli, (uint32_t)(rt->load * 100000.0),
+                              memory_order_relaxed);
+        atomic_store_explicit(&st->dsp_load_peak_milli, (uint32_t)(rt->peak * 100000.0),
+                              memory_order_relaxed);
+        atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
+        rill_rt_leave();
+    }
+    rt->ops->stop(rt->drv);
+out:
+    atomic_store_explicit(&rt->ended, 1, memory_order_release);
+    return NULL;
+}
+
+/* Main thread. */
+int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize)
+{
+    pthread_attr_t attr;
+    int r = pthread_attr_init(&attr);
+    if (r)
+        return -r;
+    rt->realtime = 0;
+    if (rt->priority > 0) {
+        struct sched_param sp = { .sched_priority = rt->priority };
+        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+        pthread_attr_setschedparam(&attr, &sp);
+        r = pthread_create(&rt->thread, &attr, rt_main, rt);
+        if (r == 0) {
+            rt->realtime = 1;
+            pthread_attr_destroy(&attr);
+            pthread_setname_np(rt->thread, "rilld-rt");
+            return 0;
+        }
+        if (r != EPERM) {
+            pthread_attr_destroy(&attr);
+            return -r;
+        }
+        snprintf(err, errsize,
+                 "cannot use realtime scheduling (SCHED_FIFO priority %d): %s; running the "
+                 "engine as a normal thread, expect xruns under load (allow it with an rtprio "
+                 "entry in /etc/security/limits.d or CAP_SYS_NICE, or start with -r)",
+                 rt->priority, strerror(r));
+        pthread_attr_destroy(&attr);
+        pthread_attr_init(&attr);
+    }
+    r = pthread_create(&rt->thread, &attr, rt_main, rt);
+    pthread_attr_destroy(&attr);
+    if (r)
+        return -r;
+    pthread_setname_np(rt->thread, "rilld-rt");
+    return rt->priority > 0 ? 1 : 0;
+}
+
+/* Main thread. */
+void rill_rt_stop(struct rill_rt *rt)
+{
+    atomic_store_explicit(&rt->stop, 1, memory_order_release);
+    pthread_join(rt->thread, NULL);
+}

@@ -1,0 +1,67 @@
+/* engine/rt.h — the engine's realtime thread: one cycle per driver period.
+ *
+ * One cycle (see doc/design.md):
+ *   1. driver wait; skipped periods are an xrun
+ *   2. adopt the plan that the main thread published (atomic exchange)
+ *   3. capture into the system:capture_N buffers
+ *   4. publish the cycle record; reset every node's pending count
+ *   5. nodes still busy with an earlier cycle are bypassed: their outputs are
+ *      zeroed and their successors released by the engine; nodes with nothing
+ *      upstream are triggered
+ *   6. wait for the sinks (futex on node 0) until the next period begins
+ *   7. mix system:playback_N and hand them to the driver
+ *   8. DSP load, statistics
+ * Everything in the thread is RT-safe: no allocation, lock, stdio or blocking
+ * call other than the driver wait and futexes.
+ */
+#ifndef RILL_RT_H
+#define RILL_RT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "drivers/driver.h"
+#include "engine/rtlog.h"
+#include "engine/shm.h"
+
+struct rill_rt {
+    /* set by the main thread before rill_rt_start, constant after */
+    struct rill_engine_shm *shm;
+    const struct rill_driver_ops *ops;
+    struct rill_driver *drv;
+    struct rill_driver_info info;
+    uint32_t capture_ports[RILL_MAX_CHANNELS];  /* port id per capture channel */
+    uint32_t playback_ports[RILL_MAX_CHANNELS]; /* port id per playback channel */
+    uint64_t client_timeout_ns;
+    int priority;                              /* wanted SCHED_FIFO priority, 0: none */
+
+    /* realtime thread -> main thread */
+    struct rill_rtlog log;
+    _Atomic uint64_t late_since[RILL_MAX_CLIENTS]; /* ns a node has been late since; 0: on time */
+    _Atomic int stop;                          /* main -> rt */
+    _Atomic int ended;                         /* rt -> main: the thread left its loop */
+    int realtime;                              /* SCHED_FIFO obtained */
+
+    /* realtime thread only */
+    pthread_t thread;
+    uint32_t plan_slot;
+    uint64_t plan_gen;
+    uint32_t play_input[RILL_MAX_CHANNELS];    /* plan input index per playback channel */
+    float *cap_bufs[RILL_MAX_CHANNELS];
+    const float *play_bufs[RILL_MAX_CHANNELS];
+    uint64_t cycle;
+    uint64_t frames;
+    double load;
+    double peak;
+};
+
+/* Start the thread (SCHED_FIFO at rt->priority when permitted; otherwise a
+ * normal thread and a warning in err, return 1). Returns 0, 1, or -errno.
+ * Main thread. */
+int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize);
+
+/* Ask the thread to stop after its current cycle and join it. Main thread. */
+void rill_rt_stop(struct rill_rt *rt);
+
+#endif

@@ -1,0 +1,602 @@
+/* engine/server.c — rilld's life cycle and main loop (main thread).
+ *
+ * Set-up order: socket directory and stale-socket check, driver open, shared
+ * memory, system client and ports, first plan, listening socket, realtime
+ * thread. Tear-down runs the same chain backwards. The loop is one epoll over
+ * the listening socket, every client's request socket, a signalfd and a
+ * 10 ms housekeeping timer (the realtime thread's events, late clients).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "engine/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clients/core/client.h"
+#include "clients/core/rt_hooks.h"
+#include "engine/plan_compile.h"
+#include "engine/server_priv.h"
+#include "rill/paths.h"
+#include "rill/time.h"
+
+#define HOUSEKEEPING_NS 10000000ull
+#define XRUN_LOG_INTERVAL_NS 1000000000ull
+
+/* Main thread (also used before the realtime thread exists). */
+void rill_server_log(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "rilld: %s\n", line);
+}
+
+/* ---- events to clients */
+
+static void send_event(struct rill_conn *c, const struct rill_msg *ev)
+{
+    if (c->ev_fd < 0)
+        return;
+    int r = rill_msg_send(c->ev_fd, ev, NULL, 0);
+    if (r == -EAGAIN && c->dropped_events++ == 0)
+        rill_server_log("client '%u' does not read its events; dropping them", c->slot);
+}
+
+/* Main thread. */
+void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uint32_t skip_slot)
+{
+    for (uint32_t i = 0; i < RILL_MAX_CONNS; i++) {
+        struct rill_conn *c = s->conns[i];
+        if (c && !c->control && c->slot != skip_slot)
+            send_event(c, ev);
+    }
+}
+
+static void on_client(void *arg, uint32_t slot, int registered)
+{
+    struct rill_server *s = arg;
+    const struct rill_shm_client *cl = &s->shm.state->registry.clients[slot];
+    if (cl->flags & RILL_CLIENT_CONTROL)
+        return;
+    struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
+    ev.u.client_event.registered = (uint32_t)registered;
+    ev.u.client_event.client = slot;
+    memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
+    rill_server_broadcast(s, &ev, slot);
+    if (s->opt->verbose)
+        rill_server_log("client '%s' %s", cl->name, registered ? "registered" : "left");
+}
+
+static void on_port(void *arg, uint32_t id, int registered)
+{
+    struct rill_server *s = arg;
+    struct rill_msg ev = { .type = RILL_EV_PORT_REGISTER };
+    ev.u.port_event.registered = (uint32_t)registered;
+    ev.u.port_event.id = id;
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (s->opt->verbose)
+        rill_server_log("port '%s' %s", s->shm.state->registry.ports[id].name,
+                        registered ? "registered" : "unregistered");
+}
+
+static void on_connect(void *arg, uint32_t src, uint32_t dst, int connected)
+{
+    struct rill_server *s = arg;
+    struct rill_msg ev = { .type = RILL_EV_PORT_CONNECT };
+    ev.u.connect_event.connected = (uint32_t)connected;
+    ev.u.connect_event.src = src;
+    ev.u.connect_event.dst = dst;
+    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (s->opt->verbose)
+        rill_server_log("%s '%s' -> '%s'", connected ? "connected" : "disconnected",
+                        s->shm.state->registry.ports[src].name,
+                        s->shm.state->registry.ports[dst].name);
+}
+
+/* ---- plan hand-over */
+
+/* Main thread. The slot we write is neither the one the realtime thread runs
+ * (cur_plan) nor the one it may adopt next (next_plan): with three slots one
+ * is always free. A plan that was published and never adopted is replaced by
+ * the exchange below and its slot becomes free again. */
+void rill_server_publish(struct rill_server *s, int wait)
+{
+    struct rill_shm_state *st = s->shm.state;
+    uint32_t cur = atomic_load_explicit(&st->cur_plan, memory_order_acquire);
+    uint32_t pend = atomic_load_explicit(&st->next_plan, memory_order_acquire);
+    uint32_t slot = 0;
+    while (slot == cur || (pend && slot == pend - 1))
+        slot++;
+
+    rill_registry_write_begin(&st->registry);
+    int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen);
+    rill_registry_write_end(&st->registry);
+    if (r < 0) {
+        rill_server_log("cannot compile the graph: %s", strerror(-r));
+        return;
+    }
+    /* release: the plan's contents before the slot number */
+    atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
+
+    if (!wait || !s->rt_started)
+        return;
+    /* bounded: a few periods, at least 200 ms */
+    uint64_t period_ns = (uint64_t)st->period * 1000000000ull / st->rate;
+    uint64_t limit = rill_now_ns() + 4 * period_ns + 200000000ull;
+    while (atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire) < s->plan_gen) {
+        if (atomic_load_explicit(&s->rt->ended, memory_order_acquire) || rill_now_ns() > limit)
+            break;
+        struct timespec ts = { 0, 500000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* ---- connections */
+
+static void conn_close(struct rill_server *s, struct rill_conn *c)
+{
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (c->ev_fd >= 0)
+        close(c->ev_fd);
+    if (c->slot != RILL_NO_SLOT && c->slot < RILL_MAX_CLIENTS)
+        s->by_slot[c->slot] = NULL;
+    s->conns[c->index] = NULL;
+    free(c);
+}
+
+/* Main thread. */
+void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why)
+{
+    if (c->slot != RILL_NO_SLOT) {
+        struct rill_shm_registry *reg = &s->shm.state->registry;
+        int was_node = reg->clients[c->slot].active;
+        if (why && (s->opt->verbose || !c->control))
+            rill_server_log("client '%s' (pid %d): %s", reg->clients[c->slot].name, (int)c->pid,
+                            why);
+        rill_registry_client_remove(reg, c->slot, &s->listener);
+        rill_server_publish(s, was_node);
+        atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
+        if (was_node) {
+            struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+            rill_server_broadcast(s, &ev, c->slot);
+        }
+    }
+    conn_close(s, c);
+}
+
+static void accept_one(struct rill_server *s)
+{
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
+        rill_server_log("refused a connection from uid %d: only uid %d may use this server",
+                        (int)cred.uid, (int)geteuid());
+        close(fd);
+        return;
+    }
+    uint32_t i;
+    for (i = 0; i < RILL_MAX_CONNS && s->conns[i]; i++)
+        ;
+    struct rill_conn *c = i < RILL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+    if (!c) {
+        rill_server_log("refused a connection: %u connections are open already", RILL_MAX_CONNS);
+        close(fd);
+        return;
+    }
+    /* a client that stops reading its replies must not wedge the server */
+    struct timeval tv = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->fd = fd;
+    c->ev_fd = -1;
+    c->slot = RILL_NO_SLOT;
+    c->index = i;
+    c->pid = cred.pid;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    s->conns[i] = c;
+}
+
+static void conn_readable(struct rill_server *s, struct rill_conn *c, uint32_t events)
+{
+    struct rill_msg m;
+    size_t nfds = 0;
+    int r = rill_msg_recv(c->fd, &m, NULL, &nfds);
+    if (r == -EAGAIN || r == -EINTR)
+        return;
+    if (r < 0) {
+        rill_server_drop(s, c, r == -ECONNRESET ? "connection closed" : "bad message");
+        return;
+    }
+    rill_server_request(s, c, &m);
+}
+
+/* ---- housekeeping: the realtime thread's events, late clients */
+
+static void housekeeping(struct rill_server *s)
+{
+    struct rill_shm_state *st = s->shm.state;
+    struct rill_rtlog_rec rec;
+    uint64_t now = rill_now_ns();
+    while (rill_rtlog_pop(&s->rt->log, &rec)) {
+        switch (rec.type) {
+        case RILL_RTLOG_XRUN:
+            rill_server_log("xrun: %llu period(s) lost, woke %.3f ms late",
+                            (unsigned long long)rec.a, (double)rec.b / 1e6);
+            break;
+        case RILL_RTLOG_LATE:
+            s->late_unlogged++;
+            if (now - s->late_logged_ns > XRUN_LOG_INTERVAL_NS) {
+                rill_server_log("%llu cycle(s) where the graph missed its deadline (last: %llu "
+                                "node(s) late)",
+                                (unsigned long long)s->late_unlogged, (unsigned long long)rec.b);
+                s->late_unlogged = 0;
+                s->late_logged_ns = now;
+            }
+            break;
+        case RILL_RTLOG_DRIVER_ERROR:
+            rill_server_log("the %s driver failed: %s; stopping", st->driver_name,
+                            strerror((int)rec.a));
+            s->stopping = 1;
+            s->exit_status = 1;
+            break;
+        }
+    }
+    uint64_t xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
+    if (xruns != s->xruns_reported) {
+        s->xruns_reported = xruns;
+        struct rill_msg ev = { .type = RILL_EV_XRUN };
+        ev.u.xrun_event.xruns = xruns;
+        rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    }
+    uint64_t timeout = s->rt->client_timeout_ns;
+    for (uint32_t slot = 1; slot < RILL_MAX_CLIENTS; slot++) {
+        uint64_t since = atomic_load_explicit(&s->rt->late_since[slot], memory_order_relaxed);
+        struct rill_conn *c = s->by_slot[slot];
+        if (!since || !c || now < since || now - since < timeout)
+            continue;
+        char why[RILL_ERROR_SIZE];
+        snprintf(why, sizeof(why),
+                 "rill removed this client: its cycle did not finish for %u ms",
+                 st->client_timeout_ms);
+        struct rill_msg ev = { .type = RILL_EV_SHUTDOWN };
+        ev.u.shutdown_event.code = 0x1001; /* JackFailure | JackClientZombie */
+        snprintf(ev.u.shutdown_event.reason, sizeof(ev.u.shutdown_event.reason), "%s", why);
+        send_event(c, &ev);
+        rill_server_drop(s, c, why);
+    }
+    if (atomic_load_explicit(&s->rt->ended, memory_order_acquire) && !s->stopping) {
+        s->stopping = 1;
+        s->exit_status = 1;
+    }
+}
+
+/* ---- set-up and tear-down */
+
+static int make_socket_dir(char *err, size_t errsize)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (rill_socket_dir(dir, sizeof(dir)) < 0) {
+        snprintf(err, errsize, "the socket directory name is too long ($XDG_RUNTIME_DIR)");
+        return -ENAMETOOLONG;
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errsize, "cannot create the socket directory %s: %s%s", dir, strerror(e),
+                 e == ENOENT ? " (does $XDG_RUNTIME_DIR exist?)" : "");
+        return -e;
+    }
+    struct stat sb;
+    if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+        (sb.st_mode & 077)) {
+        snprintf(err, errsize,
+                 "the socket directory %s must be a directory owned by uid %d with mode 0700",
+                 dir, (int)geteuid());
+        return -EPERM;
+    }
+    return 0;
+}
+
+static int check_running(const char *path, const char *name, char *err, size_t errsize)
+{
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    int r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    int e = errno;
+    close(fd);
+    if (r == 0) {
+        snprintf(err, errsize,
+                 "a server named '%s' is already running (socket %s); stop it first or choose "
+                 "another name with -n",
+                 name, path);
+        return -EADDRINUSE;
+    }
+    if (e == ECONNREFUSED)
+        unlink(path); /* left behind by a server that died */
+    return 0;
+}
+
+static int listen_socket(struct rill_server *s, char *err, size_t errsize)
+{
+    s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s->listen_fd < 0)
+        return -errno;
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", s->sock_path);
+    mode_t old = umask(0177);
+    int r = bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a));
+    int e = errno;
+    umask(old);
+    if (r < 0) {
+        snprintf(err, errsize, "cannot bind %s: %s", s->sock_path, strerror(e));
+        return -e;
+    }
+    s->socket_bound = 1;
+    chmod(s->sock_path, 0600);
+    if (listen(s->listen_fd, 64) < 0)
+        return -errno;
+    return 0;
+}
+
+static int add_system_ports(struct rill_server *s, const struct rill_driver_info *info,
+                            char *err, size_t errsize)
+{
+    struct rill_shm_registry *reg = &s->shm.state->registry;
+    uint32_t slot;
+    int renamed;
+    int r = rill_registry_client_add(reg, RILL_ENGINE_CLIENT_NAME, getpid(), 0, 1, 1, &slot,
+                                     &renamed, err, errsize);
+    if (r < 0)
+        return r;
+    rill_registry_write_begin(reg);
+    reg->clients[0].active = 1;
+    rill_registry_write_end(reg);
+    for (int dir = 0; dir < 2; dir++) {
+        uint32_t n = dir == 0 ? info->capture_channels : info->playback_channels;
+        for (uint32_t ch = 0; ch < n; ch++) {
+            char name[32];
+            snprintf(name, sizeof(name), "%s_%u", dir == 0 ? "capture" : "playback", ch + 1);
+            uint32_t flags = (dir == 0 ? RILL_PORT_IS_OUTPUT : RILL_PORT_IS_INPUT) |
+                             RILL_PORT_IS_PHYSICAL | RILL_PORT_IS_TERMINAL;
+            uint32_t id;
+            r = rill_registry_port_add(reg, s->shm.state->port_max, 0, name, RILL_PORT_TYPE_AUDIO,
+                                       flags, &id, err, errsize);
+            if (r < 0)
+                return r;
+            rill_registry_write_begin(reg);
+            struct rill_shm_port *p = &reg->ports[id];
+            uint32_t lat = dir == 0 ? info->capture_latency : info->playback_latency;
+            p->latency[dir][0] = p->latency[dir][1] = lat;
+            const char *alias = dir == 0 ? info->capture_alias : info->playback_alias;
+            if (alias[0])
+                snprintf(p->alias[0], sizeof(p->alias[0]), "%s:%s", alias, name);
+            rill_registry_write_end(reg);
+            if (dir == 0)
+                s->rt->capture_ports[ch] = id;
+            else
+                s->rt->playback_ports[ch] = id;
+        }
+    }
+    return 0;
+}
+
+static int setup_loop(struct rill_server *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* blocked here, before any thread exists, so every thread inherits it */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (s->signal_fd < 0 || s->epoll_fd < 0 || s->timer_fd < 0)
+        return -errno;
+    struct itimerspec its = { .it_interval = { 0, HOUSEKEEPING_NS },
+                              .it_value = { 0, HOUSEKEEPING_NS } };
+    timerfd_settime(s->timer_fd, 0, &its, NULL);
+    int fds[] = { s->listen_fd, s->signal_fd, s->timer_fd };
+    for (size_t i = 0; i < 3; i++) {
+        struct epoll_event ev = { .events = EPOLLIN };
+        ev.data.u64 = (uint64_t)fds[i];
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+            return -errno;
+    }
+    /* conns use data.ptr; these three use their fd number, which can never
+     * equal a heap pointer */
+    return 0;
+}
+
+static void serve(struct rill_server *s)
+{
+    while (!s->stopping) {
+        struct epoll_event evs[32];
+        int n = epoll_wait(s->epoll_fd, evs, 32, 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < n && !s->stopping; i++) {
+            uint64_t key = evs[i].data.u64;
+            if (key == (uint64_t)s->listen_fd) {
+                accept_one(s);
+            } else if (key == (uint64_t)s->signal_fd) {
+                struct signalfd_siginfo si;
+                if (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                    rill_server_log("%s: stopping", strsignal((int)si.ssi_signo));
+                    s->stopping = 1;
+                }
+            } else if (key == (uint64_t)s->timer_fd) {
+                uint64_t ticks;
+                if (read(s->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+                    break;
+                housekeeping(s);
+            } else {
+                conn_readable(s, evs[i].data.ptr, evs[i].events);
+            }
+        }
+    }
+}
+
+static void teardown(struct rill_server *s)
+{
+    struct rill_msg ev = { .type = RILL_EV_SHUTDOWN };
+    ev.u.shutdown_event.code = 0x21; /* JackFailure | JackServerError */
+    snprintf(ev.u.shutdown_event.reason, sizeof(ev.u.shutdown_event.reason),
+             "the rill server '%s' is shutting down", s->opt->name);
+    if (s->shm.state)
+        rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    for (uint32_t i = 0; i < RILL_MAX_CONNS; i++)
+        if (s->conns[i])
+            conn_close(s, s->conns[i]);
+    if (s->rt_started)
+        rill_rt_stop(s->rt);
+    if (s->rt && s->rt->drv)
+        s->rt->ops->close(s->rt->drv);
+    if (s->socket_bound)
+        unlink(s->sock_path);
+    int fds[] = { s->listen_fd, s->epoll_fd, s->signal_fd, s->timer_fd };
+    for (size_t i = 0; i < 4; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    rill_engine_shm_destroy(&s->shm);
+    free(s->rt);
+}
+
+/* Main thread. */
+int rill_server_run(const struct rill_options *opt)
+{
+    struct rill_server *s = calloc(1, sizeof(*s));
+    char err[512] = "";
+    int r;
+    if (!s) {
+        rill_server_log("out of memory");
+        return 1;
+    }
+    s->opt = opt;
+    s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = -1;
+    s->shm.state_fd = s->shm.state_ro_fd = s->shm.act_fd = s->shm.pool_fd = -1;
+    s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
+    s->exit_status = 1;
+    rill_rt_hooks_init();
+
+    if ((r = make_socket_dir(err, sizeof(err))) < 0)
+        goto out;
+    if (rill_server_socket_path(opt->name, s->sock_path, sizeof(s->sock_path)) < 0) {
+        snprintf(err, sizeof(err), "the socket path for server '%s' is too long", opt->name);
+        goto out;
+    }
+    if ((r = check_running(s->sock_path, opt->name, err, sizeof(err))) < 0)
+        goto out;
+
+    s->rt = calloc(1, sizeof(*s->rt));
+    if (!s->rt) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto out;
+    }
+    s->rt->ops = opt->driver;
+    char derr[384] = "";
+    r = opt->driver->open(&opt->driver_cfg, &s->rt->drv, &s->rt->info, derr, sizeof(derr));
+    if (r < 0) {
+        snprintf(err, sizeof(err), "driver %s: %s", opt->driver->name,
+                 derr[0] ? derr : strerror(-r));
+        s->rt->drv = NULL;
+        goto out;
+    }
+    const struct rill_driver_info *info = &s->rt->info;
+
+    uint32_t stride = (info->period * (uint32_t)sizeof(float) + 63u) & ~63u;
+    if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0) {
+        snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
+        goto out;
+    }
+    s->rt->shm = &s->shm;
+    s->rt->client_timeout_ns = (uint64_t)opt->timeout_ms * 1000000ull;
+    struct rill_shm_state *st = s->shm.state;
+    st->rate = info->rate;
+    st->period = info->period;
+    st->client_timeout_ms = opt->timeout_ms;
+    snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
+    snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
+    rill_registry_init(&st->registry);
+    if ((r = add_system_ports(s, info, err, sizeof(err))) < 0)
+        goto out;
+    rill_server_publish(s, 0);
+
+    if ((r = listen_socket(s, err, sizeof(err))) < 0) {
+        if (!err[0])
+            snprintf(err, sizeof(err), "cannot listen on %s: %s", s->sock_path, strerror(-r));
+        goto out;
+    }
+    if ((r = setup_loop(s)) < 0) {
+        snprintf(err, sizeof(err), "cannot set up the event loop: %s", strerror(-r));
+        goto out;
+    }
+
+    if (opt->realtime) {
+#if !defined(__SANITIZE_ADDRESS__)
+        /* page faults on the realtime path would cost milliseconds */
+        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+            rill_server_log("warning: cannot lock memory (%s); page faults may cause xruns",
+                            strerror(errno));
+#endif
+        s->rt->priority = opt->priority;
+    }
+    char rterr[512] = "";
+    r = rill_rt_start(s->rt, rterr, sizeof(rterr));
+    if (r < 0) {
+        snprintf(err, sizeof(err), "cannot start the realtime thread: %s", strerror(-r));
+        goto out;
+    }
+    if (r == 1)
+        rill_server_log("warning: %s", rterr);
+    s->rt_started = 1;
+    st->rt_priority = s->rt->realtime ? opt->priority : 0;
+
+    rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "
+                    "playback, %s, socket %s",
+                    opt->name, opt->driver->name, info->rate, info->period,
+                    1000.0 * info->period / info->rate, info->capture_channels,
+                    info->playback_channels,
+                    s->rt->realtime ? "realtime" : "not realtime", s->sock_path);
+    s->exit_status = 0;
+    serve(s);
+    rill_server_log("server '%s' stopped after %llu cycles, %llu xruns", opt->name,
+                    (unsigned long long)atomic_load(&st->cycles),
+                    (unsigned long long)atomic_load(&st->xruns));
+out:
+    if (err[0])
+        rill_server_log("%s", err);
+    teardown(s);
+    int status = err[0] ? 1 : s->exit_status;
+    free(s);
+    return status;
+}

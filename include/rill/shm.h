@@ -1,0 +1,224 @@
+/* rill/shm.h — the shared-memory layout between rilld and its clients.
+ *
+ * Three memfd segments, created by the engine and passed to each client over
+ * its control connection (SCM_RIGHTS):
+ *
+ *   state       struct rill_shm_state; clients map it read-only.
+ *   activation  struct rill_shm_activation; read-write for every client.
+ *   pool        port buffers: port id p owns bytes
+ *               [p * pool_stride, (p + 1) * pool_stride); read-write.
+ *
+ * Each field names its writer and its readers. All multi-byte fields that are
+ * written while others read are C11 atomics or sit behind a seqlock.
+ */
+#ifndef RILL_SHM_H
+#define RILL_SHM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rill/futex.h"
+#include "rill/limits.h"
+#include "rill/plan.h"
+
+#define RILL_SHM_MAGIC 0x4c4c4952u /* "RILL" */
+
+enum rill_port_type {
+    RILL_PORT_TYPE_AUDIO = 0, /* "32 bit float mono audio" */
+    RILL_PORT_TYPE_MIDI = 1,  /* "8 bit raw midi" */
+    RILL_PORT_TYPE_COUNT
+};
+
+/* Port flags: the same bit values as JACK's JackPortFlags. */
+enum rill_port_flags {
+    RILL_PORT_IS_INPUT = 0x1,
+    RILL_PORT_IS_OUTPUT = 0x2,
+    RILL_PORT_IS_PHYSICAL = 0x4,
+    RILL_PORT_CAN_MONITOR = 0x8,
+    RILL_PORT_IS_TERMINAL = 0x10,
+};
+
+/* ---- registry: writer main thread, under registry.seq; readers any thread */
+
+struct rill_shm_client {
+    uint32_t in_use;
+    uint32_t active;
+    int32_t pid;
+    uint32_t flags;                    /* RILL_CLIENT_* */
+    uint64_t uuid;
+    char name[RILL_CLIENT_NAME_SIZE];
+};
+
+#define RILL_CLIENT_CONTROL 0x1u       /* rillctl-like: no node, not listed */
+
+struct rill_shm_port {
+    uint32_t in_use;
+    uint32_t gen;                      /* bumped at each registration of the slot */
+    uint32_t client;                   /* owner slot */
+    uint32_t flags;                    /* enum rill_port_flags */
+    uint32_t type;                     /* enum rill_port_type */
+    uint32_t monitor_requests;
+    uint64_t uuid;
+    uint32_t latency[2][2];            /* [capture, playback][min, max] frames */
+    char name[RILL_PORT_NAME_SIZE];    /* "client:port" */
+    char alias[2][RILL_PORT_NAME_SIZE];
+};
+
+struct rill_shm_conn {
+    uint32_t in_use;
+    uint32_t src;                      /* output port id */
+    uint32_t dst;                      /* input port id */
+    uint32_t feedback;                 /* 1: closes a cycle, read one period late */
+    uint64_t serial;                   /* creation order */
+};
+
+struct rill_shm_registry {
+    /* Seqlock: the main thread makes it odd before a change and even after
+     * (release); a reader copies what it needs and retries when seq moved. */
+    _Atomic uint32_t seq;
+    uint32_t pad;
+    uint64_t next_serial;
+    struct rill_shm_client clients[RILL_MAX_CLIENTS];
+    struct rill_shm_port ports[RILL_MAX_PORTS];
+    struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];
+};
+
+/* ---- cycle record: writer the engine's realtime thread, under seq */
+struct rill_shm_cycle {
+    _Atomic uint32_t seq;
+    uint32_t plan_slot;                /* the plan of this cycle */
+    uint64_t cycle;                    /* cycle counter, from 1 */
+    uint64_t frames;                   /* frame time at cycle start */
+    uint64_t usecs;                    /* CLOCK_MONOTONIC at cycle start, µs */
+    uint64_t next_usecs;               /* expected start of the next cycle, µs */
+    uint32_t nframes;                  /* period of this cycle */
+    float period_usecs;
+};
+
+struct rill_shm_state {
+    /* constant after creation; writer main thread */
+    uint32_t magic;
+    uint32_t version;
+    uint64_t size;                     /* sizeof(struct rill_shm_state) */
+    uint64_t activation_size;
+    uint64_t pool_size;
+    uint32_t pool_stride;              /* bytes per port buffer */
+    uint32_t port_max;                 /* port ids below this are usable */
+    uint32_t rate;
+    uint32_t period;                   /* frames */
+    int32_t server_pid;
+    int32_t rt_priority;               /* engine's SCHED_FIFO priority, 0: not realtime */
+    uint32_t client_timeout_ms;
+    uint32_t pad0;
+    char server_name[RILL_SERVER_NAME_SIZE];
+    char driver_name[32];
+
+    struct rill_shm_cycle cycle;
+
+    /* statistics; writer realtime thread (relaxed), readers anyone */
+    _Atomic uint32_t dsp_load_milli;   /* percent x 1000, smoothed */
+    _Atomic uint32_t dsp_load_peak_milli;
+    _Atomic uint64_t xruns;
+    _Atomic uint64_t cycles;
+    _Atomic uint64_t late_nodes;       /* node-cycles that missed the deadline */
+
+    /* plan hand-over (engine's own mapping only writes these):
+     * next_plan: main thread stores slot + 1 (release); the realtime thread
+     *            exchanges it with 0 at a cycle boundary (acq_rel).
+     * cur_plan:  the realtime thread stores the slot it runs (release). */
+    _Atomic uint32_t next_plan;
+    _Atomic uint32_t cur_plan;
+    _Atomic uint64_t cur_plan_gen;
+
+    struct rill_shm_registry registry;
+    struct rill_plan plans[RILL_PLAN_SLOTS];
+};
+
+/* ---- activation records: one per node, one cache line each */
+
+/* trigger value a client writes to its own record to end its RT thread */
+#define RILL_TRIGGER_QUIT 0xffffffffu
+
+struct rill_activation {
+    /* futex word: low 32 bits of the last cycle this node was released to
+     * run. Writer: whoever brings pending to zero (release); reader: the node. */
+    _Atomic uint32_t trigger;
+    /* low 32 bits of the last cycle the node finished; writer the node (release) */
+    _Atomic uint32_t finished;
+    /* (cycle32 << 32) | count of upstream nodes still running. Writer: the
+     * engine sets it at cycle start; upstream nodes decrement it with a CAS
+     * that checks the cycle, so a late node never touches a newer cycle. */
+    _Atomic uint64_t pending;
+    /* time stamps of the last cycle, CLOCK_MONOTONIC ns */
+    _Atomic uint64_t signal_ns;        /* writer: the waker */
+    _Atomic uint64_t awake_ns;         /* writer: the node */
+    _Atomic uint64_t finish_ns;        /* writer: the node */
+    /* 1 while the node sleeps in futex_wait (lets wakers skip a syscall) */
+    _Atomic uint32_t sleeping;
+    uint32_t pad[3];
+} __attribute__((aligned(64)));
+
+struct rill_shm_activation {
+    struct rill_activation node[RILL_MAX_CLIENTS];
+};
+
+_Static_assert(sizeof(struct rill_activation) == 64, "one cache line per node");
+
+/* Decrement node's pending count for cycle c. Returns 1 when this call
+ * brought it to zero (the caller must then trigger the node), 0 otherwise
+ * (not zero yet, or the record belongs to another cycle). RT-safe; the loop
+ * retries only while other upstream nodes race on the same word, at most
+ * once per upstream node. */
+static inline int rill_activation_release(struct rill_activation *a, uint32_t c)
+{
+    uint64_t v = atomic_load_explicit(&a->pending, memory_order_acquire);
+    for (unsigned tries = 0; tries < 2 * RILL_MAX_CLIENTS; tries++) {
+        if ((uint32_t)(v >> 32) != c || (uint32_t)v == 0)
+            return 0;
+        uint64_t nv = v - 1;
+        /* acq_rel: our writes to our output buffers happen-before the
+         * successor's reads, through the last decrement and the trigger. */
+        if (atomic_compare_exchange_weak_explicit(&a->pending, &v, nv, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (uint32_t)nv == 0;
+    }
+    return 0;
+}
+
+/* Release node a to run cycle c and wake it if it sleeps. The seq_cst store
+ * of trigger and load of sleeping pair with the sleeper's seq_cst store of
+ * sleeping and load of trigger: either we see it asleep and wake it, or it
+ * sees the new trigger and does not sleep. signal_ns is the wake time stamp.
+ * RT-safe. */
+static inline void rill_activation_trigger(struct rill_activation *a, uint32_t c, uint64_t now_ns)
+{
+    atomic_store_explicit(&a->signal_ns, now_ns, memory_order_relaxed);
+    atomic_store_explicit(&a->trigger, c, memory_order_seq_cst);
+    if (atomic_load_explicit(&a->sleeping, memory_order_seq_cst))
+        rill_futex_wake(&a->trigger, 1);
+}
+
+/* Read a consistent copy of the cycle record. Any thread; RT-safe (a retry
+ * happens only while the engine writes the record, a few stores long). */
+static inline void rill_cycle_read(const struct rill_shm_cycle *src, struct rill_shm_cycle *dst)
+{
+    for (unsigned tries = 0; tries < 1000000; tries++) {
+        uint32_t s1 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        dst->plan_slot = src->plan_slot;
+        dst->cycle = src->cycle;
+        dst->frames = src->frames;
+        dst->usecs = src->usecs;
+        dst->next_usecs = src->next_usecs;
+        dst->nframes = src->nframes;
+        dst->period_usecs = src->period_usecs;
+        atomic_thread_fence(memory_order_acquire);
+        uint32_t s2 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_relaxed);
+        if (s1 == s2)
+            return;
+    }
+}
+
+#endif

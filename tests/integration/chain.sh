@@ -1,0 +1,88 @@
+#!/bin/bash
+# tests/integration/chain.sh — audio through a chain of client processes.
+#
+# 1. Forward chain, 8 processes, connected with rillctl:
+#        src -> p1 -> p2 -> p3 -> p4 -> p5 -> p6 -> snk
+#    all in one cycle: snk must see in cycle k exactly what src wrote in
+#    cycle k (latency 0 frames), bit for bit.
+#
+# 2. Feedback: one connection that closes a cycle is read one period late.
+#    Topology (connections made in this order):
+#        (a) fsrc:out -> x:in        forward
+#        (b) fb:out   -> x:in        forward: fb runs before x. fb:out only
+#                                    carries zeros, so x:in = fsrc + 0, exact
+#        (c) x:out    -> fb:in       closes x -> fb -> x: feedback
+#        (d) fb0:out  -> x:in, x:out -> fb0:in    the same for fb0
+#        (e) x:out    -> fwd:in      forward, an ordinary sink after x
+#    fb (--latency PERIOD) must see fsrc's signal exactly one period late;
+#    fb0 (--latency 0) must never match (so the check really detects a
+#    delay); fwd (--latency 0) must match with no delay.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_built "$RILLD" "$RILLCTL" "$RILL_JACK" "$RILL_CHAIN"
+rill_start "$RILL_SERVER" -d dummy -r 48000 -p 256
+
+expect_rc 0 rctl status
+period=$(status_value period)
+case $period in
+'' | *[!0-9]*)
+    printf '%s\n' "$OUT" | grep -qw 256 || fail "rillctl status does not show the period 256: $OUT"
+    period=256
+    ;;
+esac
+[ "$period" = 256 ] || fail "rillctl status shows period $period, rilld was started with -p 256"
+
+# ---- 1. forward chain
+chain_start source src
+for i in 1 2 3 4 5 6; do chain_start pass "p$i"; done
+chain_start sink snk --latency 0
+expect_rc 0 rctl connect src:out p1:in
+for i in 1 2 3 4 5; do expect_rc 0 rctl connect "p$i:out" "p$((i + 1)):in"; done
+expect_rc 0 rctl connect p6:out snk:in
+ports_connected src:out p1:in || fail "src:out -> p1:in not listed by rillctl ports -c"
+ports_connected p6:out snk:in || fail "p6:out -> snk:in not listed by rillctl ports -c"
+
+chain_wait_key snk ok 1 5 || fail "snk saw no correct cycle within 5 s: $(chain_status snk)"
+base_cycles=$(chain_get snk cycles)
+sleep 3
+check_audio snk 100
+[ "$(chain_get snk nframes)" = "$period" ] || fail "snk's cycles are not $period frames: $(chain_status snk)"
+for c in src p1 p2 p3 p4 p5 p6; do
+    [ "$(chain_get "$c" cycles)" -ge 100 ] || fail "$c ran only $(chain_get "$c" cycles) cycles"
+done
+now_cycles=$(chain_get snk cycles)
+info "snk ran $((now_cycles - base_cycles)) cycles in 3 s (ideal 562)"
+[ $((now_cycles - base_cycles)) -ge 280 ] ||
+    fail "snk ran only $((now_cycles - base_cycles)) cycles in 3 s at 48000/256 (ideal 562)"
+
+for c in src p1 p2 p3 p4 p5 p6 snk; do chain_stop "$c"; done
+check_audio snk 100
+
+# ---- 2. feedback
+chain_start source fsrc
+chain_start pass x
+chain_start sink fb --latency "$period" --silent-out
+chain_start sink fb0 --latency 0 --silent-out
+chain_start sink fwd --latency 0
+expect_rc 0 rctl connect fsrc:out x:in
+expect_rc 0 rctl connect fb:out x:in
+expect_rc 0 rctl connect x:out fb:in
+expect_rc 0 rctl connect fb0:out x:in
+expect_rc 0 rctl connect x:out fb0:in
+expect_rc 0 rctl connect x:out fwd:in
+
+chain_wait_key fb ok 1 5 || fail "fb saw no correct cycle within 5 s: $(chain_status fb)"
+sleep 3
+check_audio fb 100
+check_audio fwd 100
+[ "$(chain_get fb0 ok)" = 0 ] ||
+    fail "fb0 (expects no delay) matched $(chain_get fb0 ok) cycles through a feedback connection"
+[ "$(chain_get fb0 bad)" -ge 100 ] ||
+    fail "fb0 should see the signal (delayed) in every cycle: $(chain_status fb0)"
+info "fb0 (wrong latency, as intended): $(chain_status fb0)"
+
+rill_alive || fail "rilld died"
+for c in fsrc x fb fb0 fwd; do chain_stop "$c"; done
+rill_stop
+info "ok"

@@ -1,0 +1,99 @@
+#!/bin/bash
+# tools/check.sh — the one test command (the README's "test", and what CI runs).
+#
+#   1. install the Debian 12 packages rill needs (tools/install-deps.sh);
+#   2. build in build/ and run `make -j2 check`;
+#   3. build in build-asan/ with --enable-sanitizers and run `make -j2 check`;
+#   4. print the logs of failing tests, then one line "N passed, N failed".
+# Exit status 0 when everything passed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '\n==== check.sh: %s\n' "$*"; }
+
+if ! tools/install-deps.sh; then
+    echo "check.sh: the packages rill needs are missing (see above)" >&2
+    exit 1
+fi
+
+if [[ -f config.status ]]; then
+    echo "check.sh: the source tree was configured in place (./config.status exists);" \
+        "builds in build/ need a clean tree: run 'make distclean' in $root first" >&2
+    exit 1
+fi
+
+if [[ ! -x configure ]]; then
+    say "running ./autogen.sh"
+    ./autogen.sh || { echo "check.sh: ./autogen.sh failed" >&2; exit 1; }
+fi
+
+passed=0
+failed=0
+broken=()
+
+# Print the .log of every test whose .trs says FAIL, ERROR or XPASS.
+print_failures() {
+    local dir=$1 trs log
+    while IFS= read -r trs; do
+        log=${trs%.trs}.log
+        say "failing test log: ${log#"$root"/}"
+        cat "$log" 2>/dev/null || echo "(no log file)"
+    done < <(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' -r --include='*.trs' "$dir" 2>/dev/null)
+}
+
+# Add the counts of dir/test-suite.log to the totals.
+count_results() {
+    local log=$1/test-suite.log n
+    if [[ ! -f $log ]]; then
+        broken+=("$1: no test-suite.log")
+        failed=$((failed + 1))
+        return
+    fi
+    n=$(sed -n 's/^# PASS: *\([0-9]*\).*/\1/p' "$log" | head -n 1)
+    passed=$((passed + ${n:-0}))
+    for k in FAIL ERROR XPASS; do
+        n=$(sed -n "s/^# $k: *\\([0-9]*\\).*/\\1/p" "$log" | head -n 1)
+        failed=$((failed + ${n:-0}))
+    done
+}
+
+# build_and_check DIR [CONFIGURE ARGS...]
+build_and_check() {
+    local dir=$1
+    shift
+    say "building in $dir/ (configure $*)"
+    mkdir -p "$dir"
+    if [[ ! -f $dir/Makefile ]]; then
+        if ! (cd "$dir" && ../configure -q "$@"); then
+            echo "check.sh: configure failed in $dir/ (see $dir/config.log)" >&2
+            broken+=("$dir: configure failed")
+            failed=$((failed + 1))
+            return
+        fi
+    fi
+    if ! make -C "$dir" -j"$jobs"; then
+        echo "check.sh: the build failed in $dir/" >&2
+        broken+=("$dir: build failed")
+        failed=$((failed + 1))
+        return
+    fi
+    say "running the tests in $dir/"
+    rm -f "$dir/test-suite.log"
+    if ! make -C "$dir" -j2 check; then
+        print_failures "$root/$dir"
+    fi
+    count_results "$dir"
+}
+
+build_and_check build
+build_and_check build-asan --enable-sanitizers
+
+say "summary"
+for b in "${broken[@]+"${broken[@]}"}"; do
+    echo "check.sh: $b"
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

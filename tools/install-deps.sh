@@ -1,0 +1,59 @@
+#!/bin/bash
+# tools/install-deps.sh — install the Debian 12 packages rill needs to build,
+# test and run. Prints nothing and exits 0 when everything is there; as root
+# installs what is missing; otherwise prints the sudo command and exits 1.
+set -euo pipefail
+
+packages=(
+    # build
+    gcc make autoconf automake libtool pkg-config
+    libasound2-dev liblo-dev libjack-jackd2-dev
+    # tests
+    libcmocka-dev
+    jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
+    alsa-utils      # aplay, arecord
+    liblo-tools     # oscsend, oscdump
+    procps          # pgrep, ps
+    psmisc          # fuser
+    file            # checks what the built libraries are
+    binutils        # nm, readelf: the exported-symbol check of libjack.so.0
+)
+# --kernel-tests (later): qemu-system-x86, a kernel image and busybox for the
+# tests/kernel suite that runs real ALSA drivers under qemu.
+
+if [[ $# -gt 0 ]]; then
+    case $1 in
+    -h | --help)
+        echo "usage: tools/install-deps.sh"
+        echo "Installs the Debian 12 packages rill needs (build, tests, run): ${packages[*]}"
+        exit 0
+        ;;
+    *)
+        echo "install-deps.sh: unknown argument '$1' (it takes none; --help says what it does)" >&2
+        exit 2
+        ;;
+    esac
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    if [[ $status != installed ]]; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps.sh: missing packages: ${missing[*]}" >&2
+    echo "install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "install-deps.sh: installing ${missing[*]}" >&2
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
