@@ -16,7 +16,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clients/core/client_priv.h"
@@ -29,6 +31,10 @@
 #define SHUTDOWN_CODE_GONE 0x21u
 /* replies with another seq skipped before a request gives up */
 #define MAX_STRAY_REPLIES 1024u
+/* how long rill_client_close waits for each reply */
+#define CLOSE_TIMEOUT_S 2
+/* how often rt_stop_locked repeats its wake-up while joining */
+#define JOIN_RETRY_NS 20000000L
 
 /* Write a sentence into err (may be NULL). Any thread. */
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t size,
@@ -110,6 +116,7 @@ static int request_locked(struct rill_client *c, struct rill_msg *msg, int *fds,
     snprintf(msg->error, sizeof(msg->error),
              "the rill server sent %u replies that matched no request; giving up",
              MAX_STRAY_REPLIES);
+    msg->result = -EPROTO;
     return -EPROTO;
 
 gone:
@@ -121,6 +128,7 @@ gone:
         snprintf(msg->error, sizeof(msg->error), "cannot talk to the rill server: %s",
                  strerror(-err));
     }
+    msg->result = err;
     return err;
 }
 
@@ -460,11 +468,26 @@ fail_free:
     return e;
 }
 
-/* Stop and join the realtime thread. Caller holds ctl_lock. */
+/* Stop and join the realtime thread. Caller holds ctl_lock. When QUIT was
+ * no change of the trigger's value (the thread had seen QUIT already), a
+ * wake-up can slip in between the thread's last rt_quit check and its futex
+ * wait; so the wake is repeated until the join succeeds. */
 static void rt_stop_locked(struct rill_client *c)
 {
     rt_stop_signal(c);
-    pthread_join(c->rt_thread, NULL);
+    for (;;) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += JOIN_RETRY_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        int r = pthread_timedjoin_np(c->rt_thread, NULL, &ts);
+        if (r != ETIMEDOUT && r != EBUSY)
+            break;
+        (void)rill_futex_wake(&c->act->node[c->slot].trigger, INT_MAX);
+    }
     c->active = 0;
     atomic_store_explicit(&c->active_flag, 0, memory_order_release);
 }
@@ -554,6 +577,10 @@ void rill_client_close(struct rill_client *c)
 {
     if (!c)
         return;
+    /* A server that is stopped (not gone) must not hang close forever:
+     * bound each reply wait from here on. */
+    struct timeval tv = { .tv_sec = CLOSE_TIMEOUT_S, .tv_usec = 0 };
+    (void)setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     pthread_mutex_lock(&c->ctl_lock);
     /* the server refused to deactivate: stop regardless, it cuts us out */
     if (deactivate_locked(c) < 0)

@@ -62,9 +62,9 @@ struct rill_client {
      * synthesised SHUTDOWN for the EOF that close itself causes. */
     _Atomic int closing;
     /* 1 asks the realtime thread to end. Stored (seq_cst) before
-     * RILL_TRIGGER_QUIT is stored into act[slot].trigger, so a thread that
-     * sees QUIT (acquire) also sees this and can tell a real quit from a
-     * cycle whose low 32 bits happen to be 0xffffffff. */
+     * RILL_TRIGGER_QUIT is stored into act[slot].trigger (seq_cst), so the
+     * thread, woken by any change of its trigger, sees it; the thread checks
+     * it before each sleep and after each wake-up. */
     _Atomic int rt_quit;
     /* 1 once process returned non-zero; the realtime thread writes it
      * (release), the jack layer reads it (acquire). */

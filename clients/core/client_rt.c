@@ -11,7 +11,6 @@
 #endif
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -22,13 +21,13 @@
 #include "rill/futex.h"
 #include "rill/time.h"
 
-/* Step 1: sleep until act->trigger differs from last. Returns the new value.
- * RT-safe: blocks only in futex wait. The seq_cst store of sleeping followed
- * by the seq_cst load of trigger pairs with the waker's seq_cst store of
- * trigger followed by its seq_cst load of sleeping: at least one of the two
- * sees the other, so a wake-up is never lost (and futex wait rechecks the
- * value in the kernel anyway). */
-static uint32_t rt_wait(struct rill_activation *act, uint32_t last)
+/* Step 1: sleep until act->trigger differs from last, or a quit is asked
+ * (then returns last; the caller checks rt_quit). RT-safe: blocks only in
+ * futex wait. The seq_cst store of sleeping followed by the seq_cst load of
+ * trigger pairs with the waker's seq_cst store of trigger followed by its
+ * seq_cst load of sleeping: at least one of the two sees the other, so a
+ * wake-up is never lost (and futex wait rechecks the value in the kernel). */
+static uint32_t rt_wait(struct rill_client *c, struct rill_activation *act, uint32_t last)
 {
     for (;;) {
         /* acquire: pairs with the waker's store, so the outputs of our
@@ -36,9 +35,12 @@ static uint32_t rt_wait(struct rill_activation *act, uint32_t last)
         uint32_t t = atomic_load_explicit(&act->trigger, memory_order_acquire);
         if (t != last)
             return t;
+        /* a quitter wakes us even when its QUIT was no change of value */
+        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
+            return last;
         atomic_store_explicit(&act->sleeping, 1, memory_order_seq_cst);
         t = atomic_load_explicit(&act->trigger, memory_order_seq_cst);
-        if (t == last)
+        if (t == last && !atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
             (void)rill_futex_wait(&act->trigger, last, NULL);
         atomic_store_explicit(&act->sleeping, 0, memory_order_relaxed);
     }
@@ -130,13 +132,20 @@ static void rt_release(struct rill_client *c, const struct rill_plan *plan,
         struct rill_activation *a = &c->act->node[s];
         if (!rill_activation_release(a, trigger))
             continue;
-        atomic_store_explicit(&a->signal_ns, rill_now_ns(), memory_order_relaxed);
-        /* seq_cst: pairs with the sleeper's seq_cst store of sleeping and
-         * load of trigger (see rt_wait); also publishes our outputs */
-        atomic_store_explicit(&a->trigger, trigger, memory_order_seq_cst);
-        if (atomic_load_explicit(&a->sleeping, memory_order_seq_cst))
-            (void)rill_futex_wake(&a->trigger, INT_MAX);
+        /* signal_ns, trigger (seq_cst, pairs with the sleeper's store of
+         * sleeping and load of trigger, see rt_wait), wake when asleep */
+        rill_activation_trigger(a, trigger, rill_now_ns());
     }
+}
+
+/* A trigger we do not run (stale, or we are not in its plan): say we are
+ * done with it all the same. The engine counts a node whose finished lags
+ * its trigger as still busy and would never trigger it again. No process,
+ * no successors: the engine has bypassed us already. RT-safe. */
+static void rt_skip(struct rill_activation *self, uint32_t trigger)
+{
+    /* release: same publication as a normal finish (nothing written) */
+    atomic_store_explicit(&self->finished, trigger, memory_order_release);
 }
 
 /* Steps 2-6 for one trigger. RT-safe. */
@@ -145,23 +154,26 @@ static void rt_cycle(struct rill_client *c, uint32_t trigger)
     const struct rill_shm_state *st = c->state;
     struct rill_activation *self = &c->act->node[c->slot];
 
-    /* 2. the cycle record; a trigger of another cycle is stale */
+    /* 2. the cycle record; a trigger of another cycle is stale (we woke
+     * after the engine gave up on us and moved on) */
     struct rill_shm_cycle cy;
     memset(&cy, 0, sizeof(cy));
     rill_cycle_read(&st->cycle, &cy);
-    if ((uint32_t)cy.cycle != trigger)
+    if ((uint32_t)cy.cycle != trigger) {
+        rt_skip(self, trigger);
         return;
+    }
 
     /* 3. our node in the cycle's plan */
-    if (cy.plan_slot >= RILL_PLAN_SLOTS)
+    const struct rill_plan *plan =
+        cy.plan_slot < RILL_PLAN_SLOTS ? &st->plans[cy.plan_slot] : NULL;
+    uint32_t k = plan ? plan->node_index[c->slot] : RILL_PLAN_NONE;
+    if (!plan || k >= RILL_MAX_CLIENTS || k >= plan->nnodes ||
+        plan->nodes[k].client != c->slot) {
+        rt_skip(self, trigger);
         return;
-    const struct rill_plan *plan = &st->plans[cy.plan_slot];
-    uint32_t k = plan->node_index[c->slot];
-    if (k >= RILL_MAX_CLIENTS || k >= plan->nnodes)
-        return;
+    }
     const struct rill_plan_node *node = &plan->nodes[k];
-    if (node->client != c->slot)
-        return;
 
     /* a period that does not fit the pool's stride is a corrupt record:
      * skip our work but never stall the graph */
@@ -221,14 +233,22 @@ void *rill__client_rt_main(void *arg)
     if (c->cb.rt_init)
         c->cb.rt_init(c->cb.arg);
 
+    /* A trigger equal to RILL_TRIGGER_QUIT without rt_quit set would be run
+     * as a cycle; the engine never uses that value (nor 0) as a cycle
+     * number. rill_client_activate makes sure the first "last" is not QUIT,
+     * and the quitter repeats its wake-up until the join succeeds, so a
+     * QUIT that is no change of value cannot strand the thread. */
     for (;;) {
-        /* 1. wait for a new trigger */
-        uint32_t t = rt_wait(self, last);
-        last = t;
-        /* acquire on trigger (rt_wait) orders this load after the quitter's
-         * seq_cst store of rt_quit */
-        if (t == RILL_TRIGGER_QUIT && atomic_load_explicit(&c->rt_quit, memory_order_relaxed))
+        /* Checked before every sleep and after every wake-up. seq_cst (at
+         * least acquire is needed): the quitter stores rt_quit before QUIT,
+         * so once we have seen QUIT or anything after it, we see rt_quit. */
+        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
             break;
+        /* 1. wait for a new trigger */
+        uint32_t t = rt_wait(c, self, last);
+        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
+            break;
+        last = t;
         rill_rt_enter();
         rt_cycle(c, t);
         rill_rt_leave();

@@ -8,6 +8,9 @@
  * MODE sink:   input "in"; every sample must equal sig(frame - latency).
  *              Each cycle is counted as ok (all equal), silent (all zero) or
  *              bad (anything else; the first bad frame is remembered).
+ *              With a latency, a cycle whose delayed frames reach back across
+ *              a jump of the frame time (an xrun: periods were skipped) cannot
+ *              be checked: a mismatch there is counted as skipped, not bad.
  *
  * sig(f) is a hash of the frame number turned into a float that is exact in
  * binary32 and never 0, so a copy, a sum with silence and a delay of whole
@@ -64,7 +67,15 @@ struct chain {
     atomic_uint_fast64_t silent;
     atomic_uint_fast64_t bad;
     atomic_uint_fast64_t first_bad;
+    atomic_uint_fast64_t skipped;
     atomic_uint_fast32_t nframes;
+
+    /* Realtime thread only (one cycle after the other): where the frame time
+     * has been contiguous since. */
+    int have_prev;
+    jack_nframes_t prev_frame0;
+    jack_nframes_t prev_nframes;
+    uint64_t contiguous;
 };
 
 static struct chain g_chain;
@@ -109,8 +120,18 @@ static void chain_alloc_once(void)
 static void chain_check(struct chain *c, const float *in, jack_nframes_t nframes,
                         jack_nframes_t frame0)
 {
-    int all_ok = 1, all_zero = 1;
+    int all_ok = 1, all_zero = 1, checkable;
     uint64_t bad_frame = NO_BAD_FRAME;
+
+    /* frames of contiguous frame time up to this cycle's start */
+    if (c->have_prev && frame0 != (jack_nframes_t)(c->prev_frame0 + c->prev_nframes))
+        c->contiguous = 0;
+    c->have_prev = 1;
+    c->prev_frame0 = frame0;
+    c->prev_nframes = nframes;
+    checkable = c->contiguous >= c->latency;
+    if (c->contiguous < UINT64_MAX / 2)
+        c->contiguous += nframes;
 
     for (jack_nframes_t i = 0; i < nframes; i++) {
         uint32_t f = (uint32_t)(frame0 + i);
@@ -127,6 +148,8 @@ static void chain_check(struct chain *c, const float *in, jack_nframes_t nframes
         atomic_fetch_add_explicit(&c->ok, 1, memory_order_relaxed);
     } else if (all_zero) {
         atomic_fetch_add_explicit(&c->silent, 1, memory_order_relaxed);
+    } else if (!checkable) {
+        atomic_fetch_add_explicit(&c->skipped, 1, memory_order_relaxed);
     } else {
         uint64_t none = NO_BAD_FRAME;
         if (bad_frame == NO_BAD_FRAME)
@@ -236,8 +259,9 @@ static int chain_write_status(struct chain *c, int shutdown)
         fprintf(f, " first_bad=-1");
     else
         fprintf(f, " first_bad=%" PRIu64, first_bad);
-    fprintf(f, " nframes=%" PRIuFAST32,
-            atomic_load_explicit(&c->nframes, memory_order_relaxed));
+    fprintf(f, " nframes=%" PRIuFAST32 " skipped=%" PRIu64,
+            atomic_load_explicit(&c->nframes, memory_order_relaxed),
+            (uint64_t)atomic_load_explicit(&c->skipped, memory_order_relaxed));
     if (shutdown)
         fprintf(f, " shutdown=1");
     fprintf(f, "\n");
@@ -265,7 +289,7 @@ static void chain_usage(FILE *out)
             "  --latency FRAMES     sink: expect the source's signal FRAMES late (default 0)\n"
             "  --silent-out         sink: also register an output 'out' that carries zeros\n"
             "  --status FILE        rewrite FILE every 100 ms: cycles= ok= silent= bad=\n"
-            "                       first_bad= nframes= [shutdown=1]\n"
+            "                       first_bad= nframes= skipped= [shutdown=1]\n"
             "  --seconds S          run S seconds, then exit 0 (default: until a signal)\n"
             "  --connect-from PORT  after activating, connect PORT to our 'in'\n"
             "  --connect-to PORT    after activating, connect our 'out' to PORT\n"
@@ -475,6 +499,7 @@ int main(int argc, char **argv)
     atomic_init(&c->bad, 0);
     atomic_init(&c->first_bad, NO_BAD_FRAME);
     atomic_init(&c->nframes, 0);
+    atomic_init(&c->skipped, 0);
 
     r = chain_parse(c, argc, argv);
     if (r == 1) {

@@ -14,7 +14,8 @@
 #        (c) x:out    -> fb:in       closes x -> fb -> x: feedback
 #        (d) fb0:out  -> x:in, x:out -> fb0:in    the same for fb0
 #        (e) x:out    -> fwd:in      forward, an ordinary sink after x
-#    fb (--latency PERIOD) must see fsrc's signal exactly one period late;
+#    fb (--latency PERIOD) must see fsrc's signal exactly one period late
+#    (except in a cycle right after an xrun, when the frame time jumps);
 #    fb0 (--latency 0) must never match (so the check really detects a
 #    delay); fwd (--latency 0) must match with no delay.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -44,17 +45,21 @@ ports_connected src:out p1:in || fail "src:out -> p1:in not listed by rillctl po
 ports_connected p6:out snk:in || fail "p6:out -> snk:in not listed by rillctl ports -c"
 
 chain_wait_key snk ok 1 5 || fail "snk saw no correct cycle within 5 s: $(chain_status snk)"
-base_cycles=$(chain_get snk cycles)
+# the driver's pace: cycles over a measured 3 s (status files lag <= 100 ms)
+t0=$(date +%s%N)
+c0=$(chain_get snk cycles)
 sleep 3
+c1=$(chain_get snk cycles)
+t1=$(date +%s%N)
+ideal=$(((t1 - t0) * 48000 / 256 / 1000000000))
+info "snk ran $((c1 - c0)) cycles in $(((t1 - t0) / 1000000)) ms (ideal $ideal)"
+[ $((c1 - c0)) -ge $((ideal / 2)) ] || fail "snk ran only $((c1 - c0)) cycles, ideal $ideal"
+[ $((c1 - c0)) -le $((ideal + ideal / 10 + 20)) ] || fail "snk ran $((c1 - c0)) cycles, more than the ideal $ideal"
 check_audio snk 100
 [ "$(chain_get snk nframes)" = "$period" ] || fail "snk's cycles are not $period frames: $(chain_status snk)"
 for c in src p1 p2 p3 p4 p5 p6; do
     [ "$(chain_get "$c" cycles)" -ge 100 ] || fail "$c ran only $(chain_get "$c" cycles) cycles"
 done
-now_cycles=$(chain_get snk cycles)
-info "snk ran $((now_cycles - base_cycles)) cycles in 3 s (ideal 562)"
-[ $((now_cycles - base_cycles)) -ge 280 ] ||
-    fail "snk ran only $((now_cycles - base_cycles)) cycles in 3 s at 48000/256 (ideal 562)"
 
 for c in src p1 p2 p3 p4 p5 p6 snk; do chain_stop "$c"; done
 check_audio snk 100
@@ -76,6 +81,13 @@ chain_wait_key fb ok 1 5 || fail "fb saw no correct cycle within 5 s: $(chain_st
 sleep 3
 check_audio fb 100
 check_audio fwd 100
+# a cycle right after an xrun (skipped periods: the frame time jumps) cannot
+# be one period late; rill-test-chain counts it as skipped. One per xrun at most.
+xruns=$(status_value xruns)
+skipped=$(chain_get fb skipped)
+[ "$skipped" -le "${xruns:-0}" ] ||
+    fail "fb: $skipped cycle(s) skipped for a frame-time jump, but rilld counted only ${xruns:-0} xrun(s)"
+[ "$skipped" = 0 ] || info "fb: $skipped cycle(s) right after an xrun not checked (rilld: $xruns xruns)"
 [ "$(chain_get fb0 ok)" = 0 ] ||
     fail "fb0 (expects no delay) matched $(chain_get fb0 ok) cycles through a feedback connection"
 [ "$(chain_get fb0 bad)" -ge 100 ] ||

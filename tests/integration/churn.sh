@@ -36,6 +36,13 @@ base_fds=$(fd_count "$RILLD_PID")
 base_rss=$(rss_kb "$RILLD_PID")
 info "baseline: $base_fds fds, RSS $base_rss kB"
 
+# an independent chain runs through the whole churn: the others' comings and
+# goings (and deaths) must never corrupt it, and only rarely silence it
+chain_start source asrc
+chain_start sink asnk --connect-from asrc:out
+chain_wait_key asnk ok 10 5 || fail "the anchor chain carries no audio"
+anchor_silent=$(chain_get asnk silent)
+
 started=$SECONDS
 k=0
 while [ "$k" -lt "$TOTAL" ]; do
@@ -87,6 +94,12 @@ while [ "$k" -lt "$TOTAL" ]; do
     rill_alive || fail "rilld died during the churn (after $k clients)"
 done
 info "$TOTAL clients in $((SECONDS - started)) s"
+check_audio asnk 100
+silent=$(($(chain_get asnk silent) - anchor_silent))
+[ "$silent" -le $(($(chain_get asnk cycles) / 10)) ] ||
+    fail "the anchor chain was silent in $silent cycles during the churn: $(chain_status asnk)"
+chain_stop asnk
+chain_stop asrc
 
 # ---- rilld is back where it started
 wait_for '[ "$(clients_list | wc -l)" = 1 ]' 5 ||

@@ -39,25 +39,31 @@ chain_start source src
 chain_start sink snk --connect-from src:out
 chain_wait_key snk ok 10 5 || fail "no audio: $(chain_status snk)"
 
-# check_memfds PID WHO: every /memfd:* fd of PID is mode <= 0600, the user's
+# check_memfds PID WHO: every memfd that PID holds open (/proc/PID/fd) or has
+# mapped (/proc/PID/map_files) is mode 0600 or less and the user's.
 check_memfds() {
-    local pid=$1 who=$2 fd link mode owner n=0
-    for fd in /proc/"$pid"/fd/*; do
-        link=$(readlink "$fd" 2>/dev/null) || continue
+    local pid=$1 who=$2 f link mode owner nfd=0 nmap=0
+    for f in /proc/"$pid"/fd/* /proc/"$pid"/map_files/*; do
+        link=$(readlink "$f" 2>/dev/null) || continue
         case $link in
         /memfd:*) ;;
         *) continue ;;
         esac
-        mode=$(stat -L -c %a "$fd") || fail "cannot stat $fd ($link)"
-        owner=$(stat -L -c %u "$fd")
-        [ $((8#$mode & 8#177)) = 0 ] || fail "$who holds $link (fd ${fd##*/}) with mode $mode, expected 600 or less"
-        [ "$owner" = "$uid" ] || fail "$who holds $link owned by uid $owner, expected $uid"
-        n=$((n + 1))
+        mode=$(stat -L -c %a "$f") || fail "cannot stat $f ($link)"
+        owner=$(stat -L -c %u "$f")
+        [ $((8#$mode & 8#177)) = 0 ] || fail "$who holds $link ($f) with mode $mode, expected 600 or less"
+        [ "$owner" = "$uid" ] || fail "$who holds $link ($f) owned by uid $owner, expected $uid"
+        case $f in
+        */fd/*) nfd=$((nfd + 1)) ;;
+        *) nmap=$((nmap + 1)) ;;
+        esac
     done
-    [ "$n" -ge 1 ] || fail "$who holds no memfd at all (expected the engine's shared segments)"
-    info "$who: $n memfd(s), all mode <= 600 and owned by uid $uid"
+    [ $((nfd + nmap)) -ge 1 ] || fail "$who has no memfd open or mapped (expected the shared segments)"
+    info "$who: $nfd memfd(s) open, $nmap mapping(s) of memfds, all mode <= 600 and owned by uid $uid"
+    MEMFD_OPEN=$nfd
 }
 check_memfds "$RILLD_PID" rilld
+[ "$MEMFD_OPEN" -ge 1 ] || fail "rilld holds no memfd open (expected its shared segments)"
 check_memfds "${CHAIN_PID[snk]}" "client snk"
 
 # no shared memory through /dev/shm: nothing of rilld or a client is there

@@ -47,6 +47,11 @@
 #include <unistd.h>
 
 #define TRAP_EXPORT __attribute__((visibility("default")))
+/* The trap runs before the sanitizers are set up (the loader and libc
+ * allocate early) and inside their allocator (the hooks): its own code is
+ * never instrumented, so a build with --enable-sanitizers cannot make it
+ * touch shadow memory that is not there yet. */
+#define TRAP_NOSAN __attribute__((no_sanitize("address", "undefined")))
 
 /* Our prototypes for the exported symbols (they are not in any header the
  * library may include without pulling in rill's own code). */
@@ -121,14 +126,14 @@ static alignas(64) unsigned char trap_arena[TRAP_ARENA_SIZE];
 static _Atomic size_t trap_arena_used; /* relaxed bump: only the offset matters */
 
 /* Any thread. */
-static int trap_in_arena(const void *p)
+TRAP_NOSAN static int trap_in_arena(const void *p)
 {
     const unsigned char *b = p;
     return b >= trap_arena && b < trap_arena + TRAP_ARENA_SIZE;
 }
 
 /* Any thread. Zeroed (the arena is static and never reused). */
-static void *trap_arena_alloc(size_t size, size_t align)
+TRAP_NOSAN static void *trap_arena_alloc(size_t size, size_t align)
 {
     if (align < 16)
         align = 16;
@@ -146,7 +151,7 @@ static void *trap_arena_alloc(size_t size, size_t align)
 }
 
 /* Any thread: write all of s to stderr, ignoring errors (nothing to do). */
-static void trap_write(const char *s, size_t n)
+TRAP_NOSAN static void trap_write(const char *s, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(STDERR_FILENO, s, n);
@@ -159,13 +164,13 @@ static void trap_write(const char *s, size_t n)
     }
 }
 
-static void trap_puts(const char *s)
+TRAP_NOSAN static void trap_puts(const char *s)
 {
     trap_write(s, strlen(s));
 }
 
 /* Any thread: decimal without stdio. */
-static void trap_put_ulong(unsigned long v)
+TRAP_NOSAN static void trap_put_ulong(unsigned long v)
 {
     char buf[24];
     size_t i = sizeof buf;
@@ -177,7 +182,7 @@ static void trap_put_ulong(unsigned long v)
 }
 
 /* Any thread. Returns normally only in count-only mode. */
-static void trap_hit(enum trap_fn fn)
+TRAP_NOSAN static void trap_hit(enum trap_fn fn)
 {
     if (trap_count_only) {
         atomic_fetch_add_explicit(&trap_counts[fn], 1, memory_order_relaxed);
@@ -194,7 +199,7 @@ static void trap_hit(enum trap_fn fn)
 }
 
 /* Any thread: the check every interposer and hook makes. */
-static inline void trap_check(enum trap_fn fn)
+TRAP_NOSAN static inline void trap_check(enum trap_fn fn)
 {
     if (__builtin_expect(trap_depth > 0, 0))
         trap_hit(fn);
@@ -207,7 +212,7 @@ static inline void trap_check(enum trap_fn fn)
 
 /* Any thread, first call wins; the others spin until it is done (a few
  * dlsym calls long, once per process). */
-static void trap_init(void)
+TRAP_NOSAN static void trap_init(void)
 {
     int expect = 0;
     if (!atomic_compare_exchange_strong_explicit(&trap_state, &expect, 1, memory_order_acq_rel,
@@ -235,7 +240,7 @@ static void trap_init(void)
 }
 
 /* Any thread: 1 when real.* can be used, 0 while we are inside dlsym. */
-static inline int trap_ready(void)
+TRAP_NOSAN static inline int trap_ready(void)
 {
     int s = atomic_load_explicit(&trap_state, memory_order_acquire);
     if (s == 2)
@@ -247,17 +252,17 @@ static inline int trap_ready(void)
 }
 
 /* ---- ASan hooks (see the top of the file) */
-static void trap_asan_malloc_hook(const volatile void *p, size_t size)
+TRAP_NOSAN static void trap_asan_malloc_hook(const volatile void *p, size_t size)
 {
     trap_check(FN_ASAN_ALLOC);
 }
 
-static void trap_asan_free_hook(const volatile void *p)
+TRAP_NOSAN static void trap_asan_free_hook(const volatile void *p)
 {
     trap_check(FN_ASAN_FREE);
 }
 
-static void trap_report_counts(void)
+TRAP_NOSAN static void trap_report_counts(void)
 {
     unsigned long total = 0;
     for (int i = 0; i < FN_COUNT; i++)
@@ -282,7 +287,7 @@ void *trap_own_malloc(size_t size)
     __attribute__((copy(malloc), alias("malloc"), visibility("hidden")));
 
 /* Main thread, at load. */
-__attribute__((constructor)) static void trap_constructor(void)
+TRAP_NOSAN __attribute__((constructor)) static void trap_constructor(void)
 {
     trap_ready();
     const char *c = getenv("RILL_RT_TRAP_COUNT_ONLY");
@@ -304,19 +309,19 @@ __attribute__((constructor)) static void trap_constructor(void)
 }
 
 /* ---- the section markers (rt_hooks.h). RT-safe. */
-void rill_rt_trap_enter(void)
+TRAP_NOSAN void rill_rt_trap_enter(void)
 {
     trap_depth++;
 }
 
-void rill_rt_trap_leave(void)
+TRAP_NOSAN void rill_rt_trap_leave(void)
 {
     if (trap_depth > 0)
         trap_depth--;
 }
 
 /* ---- the interposers. Any thread. */
-void *malloc(size_t size)
+TRAP_NOSAN void *malloc(size_t size)
 {
     trap_check(FN_MALLOC);
     if (!trap_ready())
@@ -324,7 +329,7 @@ void *malloc(size_t size)
     return real.malloc(size);
 }
 
-void *calloc(size_t n, size_t size)
+TRAP_NOSAN void *calloc(size_t n, size_t size)
 {
     trap_check(FN_CALLOC);
     if (!trap_ready()) {
@@ -335,7 +340,7 @@ void *calloc(size_t n, size_t size)
     return real.calloc(n, size);
 }
 
-void *realloc(void *p, size_t size)
+TRAP_NOSAN void *realloc(void *p, size_t size)
 {
     trap_check(FN_REALLOC);
     if (p && trap_in_arena(p)) {
@@ -351,7 +356,7 @@ void *realloc(void *p, size_t size)
     return real.realloc(p, size);
 }
 
-void *reallocarray(void *p, size_t n, size_t size)
+TRAP_NOSAN void *reallocarray(void *p, size_t n, size_t size)
 {
     trap_check(FN_REALLOCARRAY);
     if (size != 0 && n > SIZE_MAX / size) {
@@ -363,7 +368,7 @@ void *reallocarray(void *p, size_t n, size_t size)
     return real.reallocarray(p, n, size);
 }
 
-void free(void *p)
+TRAP_NOSAN void free(void *p)
 {
     if (!p)
         return; /* free(NULL) is harmless anywhere */
@@ -374,7 +379,7 @@ void free(void *p)
         real.free(p);
 }
 
-int posix_memalign(void **out, size_t align, size_t size)
+TRAP_NOSAN int posix_memalign(void **out, size_t align, size_t size)
 {
     trap_check(FN_POSIX_MEMALIGN);
     if (!trap_ready()) {
@@ -384,7 +389,7 @@ int posix_memalign(void **out, size_t align, size_t size)
     return real.posix_memalign(out, align, size);
 }
 
-void *aligned_alloc(size_t align, size_t size)
+TRAP_NOSAN void *aligned_alloc(size_t align, size_t size)
 {
     trap_check(FN_ALIGNED_ALLOC);
     if (!trap_ready())
@@ -392,7 +397,7 @@ void *aligned_alloc(size_t align, size_t size)
     return real.aligned_alloc(align, size);
 }
 
-void *memalign(size_t align, size_t size)
+TRAP_NOSAN void *memalign(size_t align, size_t size)
 {
     trap_check(FN_MEMALIGN);
     if (!trap_ready())
@@ -400,7 +405,7 @@ void *memalign(size_t align, size_t size)
     return real.memalign(align, size);
 }
 
-void *valloc(size_t size)
+TRAP_NOSAN void *valloc(size_t size)
 {
     trap_check(FN_VALLOC);
     if (!trap_ready())
@@ -408,7 +413,7 @@ void *valloc(size_t size)
     return real.valloc(size);
 }
 
-void *pvalloc(size_t size)
+TRAP_NOSAN void *pvalloc(size_t size)
 {
     trap_check(FN_PVALLOC);
     if (!trap_ready())
@@ -416,7 +421,7 @@ void *pvalloc(size_t size)
     return real.pvalloc(size);
 }
 
-int pthread_mutex_lock(pthread_mutex_t *m)
+TRAP_NOSAN int pthread_mutex_lock(pthread_mutex_t *m)
 {
     trap_check(FN_MUTEX_LOCK);
     if (!trap_ready())
@@ -424,7 +429,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     return real.mutex_lock(m);
 }
 
-int pthread_mutex_trylock(pthread_mutex_t *m)
+TRAP_NOSAN int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     trap_check(FN_MUTEX_TRYLOCK);
     if (!trap_ready())
