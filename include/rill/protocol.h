@@ -44,6 +44,9 @@ enum rill_msg_type {
     RILL_MSG_DISCONNECT,
     RILL_MSG_PORT_DISCONNECT,
     RILL_MSG_CLOSE,
+    /* 20..39: ports (rename, aliases, latency, monitor), uuids, metadata,
+     *         internal clients, buffer size, freewheel (the JACK API)
+     * 40..59: transport and timebase (transport/) */
 
     RILL_EV_CLIENT_REGISTER = 100, /* u.client_event */
     RILL_EV_PORT_REGISTER,         /* u.port_event */
@@ -53,6 +56,8 @@ enum rill_msg_type {
     RILL_EV_SHUTDOWN,              /* u.shutdown_event */
     RILL_EV_BUFFER_SIZE,           /* u.size_event */
     RILL_EV_SAMPLE_RATE,           /* u.size_event */
+    /* 120..139: port rename, latency, metadata, freewheel events
+     * 140..159: transport events */
 };
 
 /* hello flags */
