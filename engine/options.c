@@ -37,6 +37,8 @@ void rill_options_usage(FILE *out)
             "  -r, --no-realtime           run it as a normal thread\n"
             "  -P, --realtime-priority N   its SCHED_FIFO priority, 1..98 (default %d; clients get N-1)\n"
             "  -p, --port-max N            port slots, 16..%u (default %u)\n"
+            "  -T, --temporary             exit when the last client leaves (as a server that\n"
+            "                              libjack started on demand does)\n"
             "  -v, --verbose               log every graph change\n"
             "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
             "\n"
@@ -85,7 +87,7 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
-    { 'v', "verbose", 0 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
+    { 'v', "verbose", 0 },       { 'T', "temporary", 0 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -166,6 +168,9 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             break;
         case 'v':
             o->verbose = 1;
+            break;
+        case 'T':
+            o->temporary = 1;
             break;
         case 'd':
             o->driver = rill_driver_find(v);

@@ -20,6 +20,7 @@ struct rill_options {
     int priority;                /* its priority */
     uint32_t port_max;
     int verbose;
+    int temporary;               /* exit when the last client leaves */
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;
 };

@@ -96,6 +96,7 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     fds[RILL_FD_EVENTS] = pair[1];
     *nfds = RILL_FD_COUNT;
     if (!c->control) {
+        s->had_client = 1;
         struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
         ev.u.client_event.registered = 1;
         ev.u.client_event.client = slot;

@@ -180,6 +180,16 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
         }
     }
     conn_close(s, c);
+    if (s->opt->temporary && s->had_client && !s->stopping) {
+        uint32_t left = 0;
+        for (uint32_t i = 0; i < RILL_MAX_CONNS; i++)
+            if (s->conns[i] && s->conns[i]->slot != RILL_NO_SLOT && !s->conns[i]->control)
+                left++;
+        if (left == 0) {
+            rill_server_log("the last client left: stopping (-T)");
+            s->stopping = 1;
+        }
+    }
 }
 
 static void accept_one(struct rill_server *s)

@@ -44,6 +44,7 @@ struct rill_server {
     uint64_t late_logged_ns;
     uint64_t late_unlogged;
     int stopping;
+    int had_client;    /* -T: a client came, so the last one leaving ends us */
     int exit_status;
     struct rill_registry_listener listener;
 };

@@ -482,6 +482,7 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
             clients++;
     }
     printf("server:       %s\n", server);
+    printf("pid:          %d\n", (int)st->server_pid);
     printf("driver:       %s\n", driver);
     printf("sample rate:  %u Hz\n", st->rate);
     if (st->rate)

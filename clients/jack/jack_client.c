@@ -1,8 +1,9 @@
 /* clients/jack/jack_client.c — opening, closing, activating a JACK client.
  *
  * jack_client_open translates JACK's options and status bits to and from
- * rill_client_open (clients/core/client.h); no server is started yet
- * (without a running rilld, JackFailure | JackServerFailed).
+ * rill_client_open (clients/core/client.h). Without a running rilld it
+ * starts one (clients/jack/jack_autostart.c) unless JackNoStartServer or
+ * $JACK_NO_START_SERVER says not to.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -150,6 +151,20 @@ jack_client_t *jack_client_open(const char *client_name, jack_options_t options,
     char msg[RILL_ERROR_SIZE] = "";
     struct rill_client *core = NULL;
     err = rill_client_open(server, client_name, hello, &cb, &core, msg, sizeof(msg));
+    if ((err == -ENOENT || err == -ECONNREFUSED) && !(options & JackNoStartServer) &&
+        !getenv("JACK_NO_START_SERVER")) {
+        /* as JACK does: start a server and try once more */
+        char smsg[RILL_ERROR_SIZE];
+        int serr = rill_jack_start_server(server, smsg, sizeof(smsg));
+        if (serr < 0) {
+            rill_jack_error("cannot open client '%s': no server was running and %s",
+                            client_name, smsg);
+            *status = JackFailure | JackServerFailed;
+            goto fail_client;
+        }
+        *status |= JackServerStarted;
+        err = rill_client_open(server, client_name, hello, &cb, &core, msg, sizeof(msg));
+    }
     if (err < 0) {
         const char *sname = rill_server_name(server);
         rill_jack_error("cannot open client '%s' on server '%s': %s", client_name,

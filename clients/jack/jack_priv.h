@@ -170,4 +170,8 @@ void rill_jack_reaper_stop(struct _jack_client *c);
  * callback may not be changed now. Any thread. */
 int rill_jack_refuse_when_active(const struct _jack_client *c, const char *what);
 
+/* jack_autostart.c: start rilld for server (NULL: default). Returns 0 once
+ * it answers, or -errno with a sentence in msg. Never realtime. */
+int rill_jack_start_server(const char *server, char *msg, size_t msgsize);
+
 #endif

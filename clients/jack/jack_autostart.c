@@ -1,0 +1,253 @@
+/* clients/jack/jack_autostart.c — start rilld on demand, as JACK starts jackd.
+ *
+ * jack_client_open without a running server starts one unless the program
+ * passed JackNoStartServer or the environment has JACK_NO_START_SERVER. The
+ * command line comes from the first of:
+ *   $RILL_SERVER_CONFIG                     (a file; for tests and packagers)
+ *   $XDG_CONFIG_HOME/rill/rilld.conf        (default ~/.config/rill/rilld.conf)
+ *   /etc/rill/rilld.conf
+ * whose first line that is neither blank nor a '#' comment is a rilld command
+ * line, words separated by blanks, e.g. `rilld -T -d alsa -d hw:0 -p 128`.
+ * Without a file: `rilld -T -d alsa` when the machine has a sound card, else
+ * `rilld -T -d dummy`. Any -n/--name in it is replaced by the server name the
+ * client asked for. A first word without '/' is looked up as $RILL_RILLD,
+ * then in rill's bindir, then in PATH.
+ *
+ * The server is started in its own session (double fork) so that it outlives
+ * the program; with -T it leaves with its last client.
+ *
+ * Thread: the thread that calls jack_client_open (never realtime).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clients/jack/jack_priv.h"
+#include "rill/paths.h"
+
+#ifndef RILL_BINDIR
+#define RILL_BINDIR "/usr/local/bin"
+#endif
+
+#define MAX_WORDS 64
+#define START_TIMEOUT_MS 10000
+
+/* Read the command line of the first configuration file into line.
+ * Returns 1 when a file gave one, 0 when there is none. */
+static int read_config(char *line, size_t size, char *from, size_t fromsize)
+{
+    char paths[3][512];
+    size_t n = 0;
+    const char *env = getenv("RILL_SERVER_CONFIG");
+    if (env && env[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s", env);
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s/rill/rilld.conf", xdg);
+    else if (home && home[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s/.config/rill/rilld.conf", home);
+    snprintf(paths[n++], sizeof(paths[0]), "/etc/rill/rilld.conf");
+
+    for (size_t i = 0; i < n; i++) {
+        FILE *f = fopen(paths[i], "re");
+        if (!f)
+            continue;
+        int found = 0;
+        while (fgets(line, (int)size, f)) {
+            char *p = line + strspn(line, " \t");
+            if (*p == '\0' || *p == '\n' || *p == '#')
+                continue;
+            memmove(line, p, strlen(p) + 1);
+            line[strcspn(line, "\r\n")] = '\0';
+            found = 1;
+            break;
+        }
+        fclose(f);
+        if (found) {
+            snprintf(from, fromsize, "%.500s", paths[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when ALSA lists at least one sound card. */
+static int have_sound_card(void)
+{
+    FILE *f = fopen("/proc/asound/cards", "re");
+    if (!f)
+        return 0;
+    char buf[128];
+    int card = 0;
+    if (fgets(buf, sizeof(buf), f) && !strstr(buf, "no soundcards"))
+        card = 1;
+    fclose(f);
+    return card;
+}
+
+/* Split line into argv (in place), dropping any -n/--name and its value,
+ * and put "-n server" after the program. Returns argc or -E2BIG. */
+static int build_argv(char *line, const char *server, char **argv, char *program,
+                      size_t progsize)
+{
+    char *words[MAX_WORDS];
+    int n = 0;
+    for (char *w = strtok(line, " \t"); w; w = strtok(NULL, " \t")) {
+        if (n == MAX_WORDS - 4)
+            return -E2BIG;
+        words[n++] = w;
+    }
+    if (n == 0)
+        return -EINVAL;
+    /* the program */
+    const char *first = words[0];
+    if (strchr(first, '/')) {
+        snprintf(program, progsize, "%s", first);
+    } else {
+        const char *env = getenv("RILL_RILLD");
+        char candidate[512];
+        snprintf(candidate, sizeof(candidate), "%s/%s", RILL_BINDIR, first);
+        if (env && env[0] && strcmp(first, "rilld") == 0)
+            snprintf(program, progsize, "%s", env);
+        else if (access(candidate, X_OK) == 0)
+            snprintf(program, progsize, "%s", candidate);
+        else
+            snprintf(program, progsize, "%s", first); /* PATH */
+    }
+    int argc = 0;
+    argv[argc++] = words[0];
+    argv[argc++] = "-n";
+    argv[argc++] = (char *)server;
+    int driver_seen = 0;
+    for (int i = 1; i < n; i++) {
+        const char *w = words[i];
+        if (!driver_seen && (strcmp(w, "-n") == 0 || strcmp(w, "--name") == 0)) {
+            i++; /* and its value */
+            continue;
+        }
+        if (!driver_seen && (strncmp(w, "--name=", 7) == 0 || (w[0] == '-' && w[1] == 'n' && w[2])))
+            continue;
+        if (strcmp(w, "-d") == 0 || strncmp(w, "--driver", 8) == 0)
+            driver_seen = 1; /* after the driver, -n may be a driver option */
+        argv[argc++] = words[i];
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* 1 when the server's socket accepts a connection. */
+static int server_answers(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Fork twice and exec; returns the server's pid or -errno. */
+static pid_t spawn_server(const char *program, char **argv)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t child = fork();
+    if (child < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return -e;
+    }
+    if (child == 0) {
+        /* first child: a new session, then the server as its child */
+        setsid();
+        pid_t server = fork();
+        if (server == 0) {
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (devnull >= 0)
+                dup2(devnull, STDIN_FILENO);
+            if (strchr(program, '/'))
+                execv(program, argv);
+            else
+                execvp(program, argv);
+            fprintf(stderr, "rill: cannot run %s: %s\n", program, strerror(errno));
+            _exit(127);
+        }
+        ssize_t w = write(pfd[1], &server, sizeof(server));
+        (void)w;
+        _exit(server < 0 ? 1 : 0);
+    }
+    close(pfd[1]);
+    pid_t server = -1;
+    ssize_t r = read(pfd[0], &server, sizeof(server));
+    close(pfd[0]);
+    int status;
+    waitpid(child, &status, 0);
+    if (r != (ssize_t)sizeof(server) || server <= 0)
+        return -ECHILD;
+    return server;
+}
+
+/* Start a server named server (NULL: the default name). Returns 0 once it
+ * answers, or -errno with a sentence in msg. */
+int rill_jack_start_server(const char *server, char *msg, size_t msgsize)
+{
+    const char *name = rill_server_name(server);
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (rill_server_name_check(name) < 0 ||
+        rill_server_socket_path(name, path, sizeof(path)) < 0) {
+        snprintf(msg, msgsize, "cannot start a server named '%s': not a valid server name",
+                 name);
+        return -EINVAL;
+    }
+    char line[1024], from[512] = "";
+    if (!read_config(line, sizeof(line), from, sizeof(from)))
+        snprintf(line, sizeof(line), "rilld -T -d %s", have_sound_card() ? "alsa" : "dummy");
+    char shown[1024];
+    snprintf(shown, sizeof(shown), "%s", line);
+    char *argv[MAX_WORDS];
+    char program[512];
+    int argc = build_argv(line, name, argv, program, sizeof(program));
+    if (argc < 0) {
+        snprintf(msg, msgsize, "cannot start a server: the command line '%s'%s%s is %s", shown,
+                 from[0] ? " in " : "", from, argc == -E2BIG ? "too long" : "empty");
+        return argc;
+    }
+    pid_t pid = spawn_server(program, argv);
+    if (pid < 0) {
+        snprintf(msg, msgsize, "cannot start '%s': %s", shown, strerror((int)-pid));
+        return (int)pid;
+    }
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+        if (server_answers(path))
+            return 0;
+        if (kill(pid, 0) < 0 && errno == ESRCH) {
+            snprintf(msg, msgsize,
+                     "the server started as '%s'%s%s%s exited before it was ready (its "
+                     "messages are above)",
+                     shown, from[0] ? " (from " : "", from, from[0] ? ")" : "");
+            return -ECHILD;
+        }
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
+    snprintf(msg, msgsize, "the server started as '%s' did not answer within %d s", shown,
+             START_TIMEOUT_MS / 1000);
+    return -ETIMEDOUT;
+}
