@@ -17,12 +17,12 @@
 #include <string.h>
 
 extern const struct rill_driver_ops rill_driver_dummy;
+extern const struct rill_driver_ops rill_driver_alsa;
 
 /* Every driver compiled in, NULL-terminated. The first one is the default
- * rilld falls back to when none is named.
- * TODO(alsa): add `&rill_driver_alsa` (drivers/alsa/) before the dummy driver
- * once that backend is in Makefile.am. */
+ * rilld falls back to when none is named. */
 const struct rill_driver_ops *const rill_drivers[] = {
+    &rill_driver_alsa,
     &rill_driver_dummy,
     NULL,
 };
@@ -266,6 +266,8 @@ static int parse_short(const struct rill_driver_ops *ops, size_t n, int argc,
         const char *val;
         if (word[pos + 1]) {
             val = &word[pos + 1];
+        } else if (p->optional && (*i + 1 >= argc || !argv[*i + 1] || argv[*i + 1][0] == '-')) {
+            val = ""; /* optional value left out */
         } else if (*i + 1 < argc && argv[*i + 1]) {
             val = argv[++*i];
         } else {
@@ -315,6 +317,8 @@ static int parse_long(const struct rill_driver_ops *ops, size_t n, int argc, cha
     const char *val;
     if (eq) {
         val = eq + 1;
+    } else if (p->optional && (*i + 1 >= argc || !argv[*i + 1] || argv[*i + 1][0] == '-')) {
+        val = ""; /* optional value left out */
     } else if (*i + 1 < argc && argv[*i + 1]) {
         val = argv[++*i];
     } else {
@@ -394,7 +398,7 @@ static void help_left(const struct rill_param *p, char *buf, size_t size)
 
     switch (p->type) {
     case RILL_PARAM_UINT: meta = " NUM"; break;
-    case RILL_PARAM_STRING: meta = " TEXT"; break;
+    case RILL_PARAM_STRING: meta = p->optional ? " [TEXT]" : " TEXT"; break;
     case RILL_PARAM_ENUM: meta = " WORD"; break;
     case RILL_PARAM_BOOL: meta = ""; break;
     }

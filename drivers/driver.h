@@ -38,6 +38,8 @@ struct rill_param {
     uint32_t min, max;    /* RILL_PARAM_UINT */
     uint32_t pow2;        /* RILL_PARAM_UINT: must be a power of two */
     const char *const *choices; /* RILL_PARAM_ENUM */
+    uint32_t optional;    /* RILL_PARAM_STRING: the value may be left out (`-C`,
+                           * `-C -P`): it is then "" (jackd's -C/-P [DEV]) */
     const char *help;
 };
 
@@ -101,6 +103,12 @@ struct rill_driver_ops {
     int (*stop)(struct rill_driver *d);
     /* main thread */
     void (*close)(struct rill_driver *d);
+    /* main thread, while the realtime thread is stopped (between stop and
+     * the next start): run at a new period from the next start on, updating
+     * info->period and the latencies, or refuse with a message in err and
+     * keep the old one. NULL: the driver cannot change its period. */
+    int (*set_period)(struct rill_driver *d, uint32_t period, struct rill_driver_info *info,
+                      char *err, size_t errsize);
 };
 
 /* Every driver compiled in, NULL-terminated. */

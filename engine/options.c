@@ -39,6 +39,10 @@ void rill_options_usage(FILE *out)
             "  -p, --port-max N            port slots, 16..%u (default %u)\n"
             "  -T, --temporary             exit when the last client leaves (as a server that\n"
             "                              libjack started on demand does)\n"
+            "  -l, --load NAME[:ARGS]      load internal client NAME (a module in\n"
+            "                              $RILL_INTERNAL_DIR or the internal-client directory,\n"
+            "                              or an absolute path) with init string ARGS;\n"
+            "                              repeatable, e.g. -l rill-tone:freq=440,level=-12\n"
             "  -v, --verbose               log every graph change\n"
             "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
             "\n"
@@ -87,7 +91,7 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
-    { 'v', "verbose", 0 },       { 'T', "temporary", 0 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
+    { 'v', "verbose", 0 },       { 'T', "temporary", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -171,6 +175,16 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             break;
         case 'T':
             o->temporary = 1;
+            break;
+        case 'l':
+            if (!v[0] || v[0] == ':')
+                return fail(err, errsize,
+                            "--load needs NAME[:ARGS], a module name or absolute path, not '%s'",
+                            v);
+            if (o->nload >= RILL_OPTIONS_MAX_LOAD)
+                return fail(err, errsize, "--load: at most %u internal clients at start",
+                            RILL_OPTIONS_MAX_LOAD);
+            o->load[o->nload++] = v;
             break;
         case 'd':
             o->driver = rill_driver_find(v);

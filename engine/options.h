@@ -13,6 +13,8 @@
 
 #include "drivers/driver.h"
 
+#define RILL_OPTIONS_MAX_LOAD 16u
+
 struct rill_options {
     const char *name;            /* server name */
     uint32_t timeout_ms;         /* client timeout */
@@ -21,6 +23,8 @@ struct rill_options {
     uint32_t port_max;
     int verbose;
     int temporary;               /* exit when the last client leaves */
+    const char *load[RILL_OPTIONS_MAX_LOAD]; /* -l NAME[:ARGS]: internal clients */
+    unsigned nload;
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;
 };

@@ -9,10 +9,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "clients/core/client.h"
+#include "engine/internal.h"
+#include "engine/latency.h"
+#include "engine/metadata.h"
+#include "engine/port_ext.h"
 #include "engine/server_priv.h"
 
 __attribute__((format(printf, 3, 4))) static int reply_error(struct rill_msg *m, int err,
@@ -76,9 +81,14 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     atomic_store_explicit(&a->pending, 0, memory_order_relaxed);
     atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
     atomic_store_explicit(&s->rt->late_since[slot], 0, memory_order_relaxed);
+    rill_transport_client_gone(&s->rt->transport, slot);
+    atomic_store_explicit(&s->shm.act->transport[slot].sync_ready, 0, memory_order_relaxed);
 
     c->slot = slot;
     c->ev_fd = pair[0];
+    /* clients answer some events (buffer size) on their event socket */
+    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &c->ev_watch };
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->ev_fd, &eev);
     c->control = (flags & RILL_CLIENT_CONTROL) != 0;
     if (h->pid > 0 && c->pid <= 0)
         c->pid = h->pid;
@@ -255,6 +265,45 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         case RILL_MSG_PORT_DISCONNECT:
             r = do_port_disconnect(s, m);
             break;
+        case RILL_MSG_TRANSPORT_TIMEBASE:
+        case RILL_MSG_TRANSPORT_RELEASE:
+        case RILL_MSG_TRANSPORT_SYNC:
+        case RILL_MSG_TRANSPORT_TIMEOUT:
+        case RILL_MSG_TRANSPORT_REQUEST:
+            r = rill_server_transport_request(s, c->slot, c->control, m);
+            break;
+        case RILL_MSG_PORT_NAME:
+            r = rill_port_name_request(s, c, m);
+            break;
+        case RILL_MSG_PORT_MONITOR:
+            r = rill_port_monitor_request(s, c, m);
+            break;
+        case RILL_MSG_LATENCY_SET:
+        case RILL_MSG_LATENCY_CTL:
+            r = rill_latency_request(s, c, m);
+            break;
+        case RILL_MSG_PROPERTY_SET:
+        case RILL_MSG_PROPERTY_REMOVE:
+        case RILL_MSG_PROPERTY_READ:
+            r = rill_metadata_request(s, c, m);
+            break;
+        case RILL_MSG_INTERNAL_LOAD:
+        case RILL_MSG_INTERNAL_UNLOAD:
+        case RILL_MSG_INTERNAL_HANDLE:
+        case RILL_MSG_INTERNAL_NAME:
+        case RILL_MSG_XRUN_RESET:
+            r = rill_internal_request(s, c, m);
+            if (r == RILL_INTERNAL_REPLY_LATER)
+                return; /* answered when its worker is done */
+            break;
+        case RILL_MSG_SET_BUFFER_SIZE:
+            r = rill_server_set_period(s, c, m);
+            if (r == RILL_REPLY_DEFERRED)
+                return; /* answered once the clients have followed */
+            break;
+        case RILL_MSG_SET_FREEWHEEL:
+            r = rill_server_set_freewheel(s, m);
+            break;
         case RILL_MSG_CLOSE:
             m->result = 0;
             rill_msg_send(c->fd, m, NULL, 0);
@@ -271,4 +320,6 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         close(fds[RILL_FD_EVENTS]); /* the client has its copy now */
     if (sr < 0)
         rill_server_drop(s, c, "cannot send a reply");
+    /* after the reply: latency callbacks follow the graph change */
+    rill_latency_run(s);
 }

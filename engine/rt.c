@@ -14,6 +14,8 @@
 #include "rill/futex.h"
 #include "rill/time.h"
 
+#define RILL_FREEWHEEL_DEADLINE_NS 2000000000ull
+
 /* Low 32 bits of a cycle as used in trigger/pending words; 0 and
  * RILL_TRIGGER_QUIT are never used. RT-safe. */
 static uint32_t cycle32(uint64_t c)
@@ -99,7 +101,6 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
                           uint64_t now, uint64_t deadline_ns)
 {
     struct rill_shm_activation *act = rt->shm->act;
-    const uint32_t stride_frames = rt->info.period;
     uint32_t nnodes = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
     uint32_t late_count = 0;
 
@@ -137,15 +138,9 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         struct rill_activation *a = &act->node[n->client];
         uint64_t p = atomic_load_explicit(&a->pending, memory_order_relaxed);
         if ((uint32_t)(p >> 32) != c) {
-            for (uint32_t o = 0; o < n->out_count; o++) {
-                uint32_t oi = n->out_first + o;
-                if (oi >= RILL_MAX_PORTS)
-                    break;
-                uint32_t port = plan->outputs[oi];
-                if (port < rt->shm->state->port_max)
-                    memset(rill_engine_shm_buffer(rt->shm, port), 0,
-                           (size_t)stride_frames * sizeof(float));
-            }
+            /* relaxed: published to the successors by the acq_rel release
+             * below (and by the trigger of whoever completes them) */
+            atomic_store_explicit(&a->bypassed, c, memory_order_relaxed);
             for (uint32_t s = 0; s < n->succ_count; s++) {
                 uint32_t si = n->succ_first + s;
                 if (si >= RILL_PLAN_MAX_SUCC)
@@ -177,39 +172,49 @@ static void add_sources(float *dst, const float *const *srcs, uint32_t n, uint32
             dst[f] += srcs[k][f];
 }
 
-/* Resolve the playback buffers of this cycle. RT-safe. */
-static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint32_t nframes)
+/* Resolve the playback buffers of cycle c: sources of nodes bypassed in
+ * this cycle are silence; one source is read in place, several are summed
+ * into the port's own buffer, 16 at a time. RT-safe. */
+static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint32_t nframes,
+                         uint32_t c)
 {
     const uint32_t port_max = rt->shm->state->port_max;
+    const struct rill_shm_activation *act = rt->shm->act;
     for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
         uint32_t i = rt->play_input[ch];
         float *own = rill_engine_shm_buffer(rt->shm, rt->playback_ports[ch]);
-        if (i == RILL_PLAN_NONE || i >= RILL_MAX_PORTS || plan->inputs[i].src_count == 0) {
-            rt->play_bufs[ch] = NULL; /* silence */
+        rt->play_bufs[ch] = NULL; /* silence */
+        if (i == RILL_PLAN_NONE || i >= RILL_MAX_PORTS)
             continue;
-        }
         const struct rill_plan_input *in = &plan->inputs[i];
-        if (in->src_count == 1 && in->src_first < RILL_MAX_CONNECTIONS &&
-            plan->src[in->src_first] < port_max) {
-            rt->play_bufs[ch] = rill_engine_shm_buffer(rt->shm, plan->src[in->src_first]);
+        if (in->src_first > RILL_MAX_CONNECTIONS ||
+            in->src_count > RILL_MAX_CONNECTIONS - in->src_first)
             continue;
-        }
-        /* several sources: sum them into the port's own buffer, 16 at a time */
         const float *srcs[16];
-        uint32_t n = 0, batches = 0;
+        uint32_t n = 0, batches = 0, nvalid = 0;
         for (uint32_t k = 0; k < in->src_count; k++) {
-            uint32_t si = in->src_first + k;
-            if (si >= RILL_MAX_CONNECTIONS || plan->src[si] >= port_max)
-                break;
+            uint32_t si = in->src_first + k, owner = plan->src_node[si];
+            if (plan->src[si] >= port_max)
+                continue;
+            /* relaxed: written before this cycle's releases, which our wait
+             * for the sinks acquired */
+            if (owner < RILL_MAX_CLIENTS &&
+                atomic_load_explicit(&act->node[owner].bypassed, memory_order_relaxed) == c)
+                continue;
             srcs[n++] = rill_engine_shm_buffer(rt->shm, plan->src[si]);
-            if (n == 16 || k + 1 == in->src_count) {
+            nvalid++;
+            if (n == 16) {
                 add_sources(own, srcs, n, nframes, batches++ == 0);
                 n = 0;
             }
         }
-        if (batches == 0)
-            memset(own, 0, (size_t)nframes * sizeof(float));
-        rt->play_bufs[ch] = own;
+        if (nvalid == 1 && batches == 0) {
+            rt->play_bufs[ch] = srcs[0];
+        } else if (nvalid > 0) {
+            if (n)
+                add_sources(own, srcs, n, nframes, batches == 0);
+            rt->play_bufs[ch] = own;
+        }
     }
 }
 
@@ -225,16 +230,22 @@ static void *rt_main(void *arg)
     for (uint32_t ch = 0; ch < rt->info.capture_channels; ch++)
         rt->cap_bufs[ch] = rill_engine_shm_buffer(rt->shm, rt->capture_ports[ch]);
 
-    r = rt->ops->start(rt->drv);
-    if (r < 0) {
-        rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
-        goto out;
+    /* freewheeling: no driver at all, cycles back to back */
+    const int freewheel = rt->freewheel;
+    if (!freewheel) {
+        r = rt->ops->start(rt->drv);
+        if (r < 0) {
+            rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
+            goto out;
+        }
     }
     while (!atomic_load_explicit(&rt->stop, memory_order_acquire)) {
         struct rill_driver_wait w;
         memset(&w, 0, sizeof(w));
-        r = rt->ops->wait(rt->drv, &w);
-        if (r < 0) {
+        if (freewheel) {
+            w.wake_ns = rill_now_ns();
+            w.next_ns = w.wake_ns + period_ns;
+        } else if ((r = rt->ops->wait(rt->drv, &w)) < 0) {
             rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
             break;
         }
@@ -244,6 +255,10 @@ static void *rt_main(void *arg)
             rt->frames += (uint64_t)w.skipped * nframes;
             atomic_fetch_add_explicit(&st->xruns, 1, memory_order_relaxed);
             rill_rtlog_push(&rt->log, RILL_RTLOG_XRUN, w.skipped, w.delay_ns, t0);
+            /* relaxed: statistics, read for jack_get_*_delayed_usecs */
+            atomic_store_explicit(&st->xrun_delay_last_ns, w.delay_ns, memory_order_relaxed);
+            if (w.delay_ns > atomic_load_explicit(&st->xrun_delay_max_ns, memory_order_relaxed))
+                atomic_store_explicit(&st->xrun_delay_max_ns, w.delay_ns, memory_order_relaxed);
         }
         do {
             rt->cycle++;
@@ -262,18 +277,33 @@ static void *rt_main(void *arg)
         }
         const struct rill_plan *plan = &st->plans[rt->plan_slot];
 
-        rt->ops->read(rt->drv, rt->cap_bufs, rt->info.capture_channels, nframes);
+        if (freewheel) {
+            for (uint32_t ch = 0; ch < rt->info.capture_channels; ch++)
+                memset(rt->cap_bufs[ch], 0, (size_t)nframes * sizeof(float));
+        } else {
+            rt->ops->read(rt->drv, rt->cap_bufs, rt->info.capture_channels, nframes);
+        }
         publish_cycle(st, rt->cycle, rt->frames, rt->plan_slot, nframes, &w, period_usecs);
+        /* transport: this cycle's position, before any node runs */
+        struct rill_transport_cycle_in tin = { .cycle = rt->cycle, .nframes = nframes,
+                                               .rate = rt->info.rate,
+                                               .usecs = w.wake_ns / 1000u, .plan = plan };
+        rill_transport_cycle(&rt->transport, &tin, rt->shm->act->transport,
+                             &rt->shm->act->timebase, &st->transport);
 
-        uint64_t deadline = w.next_ns ? w.next_ns : t0 + period_ns;
+        /* freewheeling, the graph may take as long as it needs, within
+         * bounds: a stuck client is still bypassed and removed */
+        uint64_t deadline = freewheel ? t0 + RILL_FREEWHEEL_DEADLINE_NS
+                                      : (w.next_ns ? w.next_ns : t0 + period_ns);
         uint32_t late = run_graph(rt, plan, c, t0, deadline);
         if (late) {
             atomic_fetch_add_explicit(&st->late_nodes, late, memory_order_relaxed);
             rill_rtlog_push(&rt->log, RILL_RTLOG_LATE, rt->cycle, late, rill_now_ns());
         }
 
-        mix_playback(rt, plan, nframes);
-        rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
+        mix_playback(rt, plan, nframes, c);
+        if (!freewheel)
+            rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
         rt->frames += nframes;
 
         uint64_t t1 = rill_now_ns();
@@ -287,7 +317,8 @@ static void *rt_main(void *arg)
         atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
         rill_rt_leave();
     }
-    rt->ops->stop(rt->drv);
+    if (!freewheel)
+        rt->ops->stop(rt->drv);
 out:
     atomic_store_explicit(&rt->ended, 1, memory_order_release);
     return NULL;
@@ -297,6 +328,8 @@ out:
 int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize)
 {
     pthread_attr_t attr;
+    atomic_store_explicit(&rt->stop, 0, memory_order_relaxed);
+    atomic_store_explicit(&rt->ended, 0, memory_order_relaxed);
     int r = pthread_attr_init(&attr);
     if (r)
         return -r;

@@ -24,6 +24,7 @@
 #include "drivers/driver.h"
 #include "engine/rtlog.h"
 #include "engine/shm.h"
+#include "transport/transport.h"
 
 struct rill_rt {
     /* set by the main thread before rill_rt_start, constant after */
@@ -35,11 +36,15 @@ struct rill_rt {
     uint32_t playback_ports[RILL_MAX_CHANNELS]; /* port id per playback channel */
     uint64_t client_timeout_ns;
     int priority;                              /* wanted SCHED_FIFO priority, 0: none */
+    int freewheel;                             /* run without the driver, as fast as the graph */
 
     /* realtime thread -> main thread */
     struct rill_rtlog log;
     _Atomic uint64_t late_since[RILL_MAX_CLIENTS]; /* ns a node has been late since; 0: on time */
     _Atomic int stop;                          /* main -> rt */
+    /* transport state machine: main thread registers masters and slow-sync
+     * clients (atomics), the realtime thread runs one step per cycle */
+    struct rill_transport transport;
     _Atomic int ended;                         /* rt -> main: the thread left its loop */
     int realtime;                              /* SCHED_FIFO obtained */
 
@@ -61,7 +66,9 @@ struct rill_rt {
  * Main thread. */
 int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize);
 
-/* Ask the thread to stop after its current cycle and join it. Main thread. */
+/* Ask the thread to stop after its current cycle and join it. Main thread.
+ * rill_rt_start may then start it again (after a change of period or of
+ * freewheel): the cycle counter and frame time go on. */
 void rill_rt_stop(struct rill_rt *rt);
 
 #endif

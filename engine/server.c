@@ -30,6 +30,9 @@
 #include "clients/core/client.h"
 #include "clients/core/rt_hooks.h"
 #include "engine/plan_compile.h"
+#include "engine/internal.h"
+#include "engine/latency.h"
+#include "engine/metadata.h"
 #include "engine/server_priv.h"
 #include "rill/paths.h"
 #include "rill/time.h"
@@ -73,6 +76,10 @@ static void on_client(void *arg, uint32_t slot, int registered)
 {
     struct rill_server *s = arg;
     const struct rill_shm_client *cl = &s->shm.state->registry.clients[slot];
+    if (!registered) {
+        rill_metadata_subject_gone(s, cl->uuid);
+        rill_latency_client_gone(slot);
+    }
     if (cl->flags & RILL_CLIENT_CONTROL)
         return;
     struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
@@ -91,6 +98,8 @@ static void on_port(void *arg, uint32_t id, int registered)
     ev.u.port_event.registered = (uint32_t)registered;
     ev.u.port_event.id = id;
     rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (!registered)
+        rill_metadata_subject_gone(s, s->shm.state->registry.ports[id].uuid);
     if (s->opt->verbose)
         rill_server_log("port '%s' %s", s->shm.state->registry.ports[id].name,
                         registered ? "registered" : "unregistered");
@@ -134,6 +143,7 @@ void rill_server_publish(struct rill_server *s, int wait)
     }
     /* release: the plan's contents before the slot number */
     atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
+    rill_latency_schedule(); /* the graph changed: latencies follow */
 
     if (!wait || !s->rt_started)
         return;
@@ -154,17 +164,22 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
 {
     epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    if (c->ev_fd >= 0)
+    if (c->ev_fd >= 0) {
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
         close(c->ev_fd);
+    }
     if (c->slot != RILL_NO_SLOT && c->slot < RILL_MAX_CLIENTS)
         s->by_slot[c->slot] = NULL;
     s->conns[c->index] = NULL;
+    rill_metadata_conn_gone(c->index);
+    rill_internal_conn_gone(c);
     free(c);
 }
 
 /* Main thread. */
 void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why)
 {
+    rill_server_period_client_gone(s, c);
     if (c->slot != RILL_NO_SLOT) {
         struct rill_shm_registry *reg = &s->shm.state->registry;
         int was_node = reg->clients[c->slot].active;
@@ -172,6 +187,8 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
             rill_server_log("client '%s' (pid %d): %s", reg->clients[c->slot].name, (int)c->pid,
                             why);
         rill_registry_client_remove(reg, c->slot, &s->listener);
+        /* the timebase and slow-sync registrations leave with the client */
+        rill_transport_client_gone(&s->rt->transport, c->slot);
         rill_server_publish(s, was_node);
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
         if (was_node) {
@@ -217,12 +234,14 @@ static void accept_one(struct rill_server *s)
     /* a client that stops reading its replies must not wedge the server */
     struct timeval tv = { 1, 0 };
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->watch = (struct rill_watch){ RILL_WATCH_REQUEST, c };
+    c->ev_watch = (struct rill_watch){ RILL_WATCH_EVENTS, c };
     c->fd = fd;
     c->ev_fd = -1;
     c->slot = RILL_NO_SLOT;
     c->index = i;
     c->pid = cred.pid;
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->watch };
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         close(fd);
         free(c);
@@ -245,6 +264,21 @@ static void conn_readable(struct rill_server *s, struct rill_conn *c, uint32_t e
     rill_server_request(s, c, &m);
 }
 
+/* A client answered an event on its event socket. EOF or an error there
+ * only unregisters the socket: the request socket tells when it is gone. */
+static void event_socket_readable(struct rill_server *s, struct rill_conn *c, uint32_t events)
+{
+    struct rill_msg m;
+    size_t nfds = 0;
+    int r = rill_msg_recv(c->ev_fd, &m, NULL, &nfds);
+    if (r == 0) {
+        rill_server_event_answer(s, c, &m);
+        return;
+    }
+    if (r != -EAGAIN && r != -EINTR)
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
+}
+
 /* ---- housekeeping: the realtime thread's events, late clients */
 
 static void housekeeping(struct rill_server *s)
@@ -252,6 +286,8 @@ static void housekeeping(struct rill_server *s)
     struct rill_shm_state *st = s->shm.state;
     struct rill_rtlog_rec rec;
     uint64_t now = rill_now_ns();
+    rill_latency_run(s);
+    rill_internal_poll(s);
     while (rill_rtlog_pop(&s->rt->log, &rec)) {
         switch (rec.type) {
         case RILL_RTLOG_XRUN:
@@ -299,7 +335,9 @@ static void housekeeping(struct rill_server *s)
         send_event(c, &ev);
         rill_server_drop(s, c, why);
     }
-    if (atomic_load_explicit(&s->rt->ended, memory_order_acquire) && !s->stopping) {
+    rill_server_period_tick(s, now);
+    if (s->rt_started && atomic_load_explicit(&s->rt->ended, memory_order_acquire) &&
+        !s->stopping) {
         s->stopping = 1;
         s->exit_status = 1;
     }
@@ -470,7 +508,11 @@ static void serve(struct rill_server *s)
                     break;
                 housekeeping(s);
             } else {
-                conn_readable(s, evs[i].data.ptr, evs[i].events);
+                struct rill_watch *w = evs[i].data.ptr;
+                if (w->kind == RILL_WATCH_EVENTS)
+                    event_socket_readable(s, w->conn, evs[i].events);
+                else
+                    conn_readable(s, w->conn, evs[i].events);
             }
         }
     }
@@ -498,6 +540,7 @@ static void teardown(struct rill_server *s)
         if (fds[i] >= 0)
             close(fds[i]);
     rill_engine_shm_destroy(&s->shm);
+    rill_metadata_shutdown();
     free(s->rt);
 }
 
@@ -533,6 +576,7 @@ int rill_server_run(const struct rill_options *opt)
         goto out;
     }
     s->rt->ops = opt->driver;
+    rill_transport_init(&s->rt->transport);
     char derr[384] = "";
     r = opt->driver->open(&opt->driver_cfg, &s->rt->drv, &s->rt->info, derr, sizeof(derr));
     if (r < 0) {
@@ -543,7 +587,9 @@ int rill_server_run(const struct rill_options *opt)
     }
     const struct rill_driver_info *info = &s->rt->info;
 
-    uint32_t stride = (info->period * (uint32_t)sizeof(float) + 63u) & ~63u;
+    /* every port buffer can hold the largest period, so that the period can
+     * change while running (jack_set_buffer_size) without moving buffers */
+    uint32_t stride = RILL_MAX_PERIOD * (uint32_t)sizeof(float);
     if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0) {
         snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
         goto out;
@@ -598,7 +644,20 @@ int rill_server_run(const struct rill_options *opt)
                     info->playback_channels,
                     s->rt->realtime ? "realtime" : "not realtime", s->sock_path);
     s->exit_status = 0;
+    for (unsigned i = 0; i < opt->nload; i++) {
+        char lerr[512];
+        if (rill_internal_load_spec(s, opt->load[i], lerr, sizeof(lerr)) < 0)
+            rill_server_log("cannot load internal client '%s': %s", opt->load[i], lerr);
+    }
     serve(s);
+    /* internal clients leave first: their jack_finish runs while we serve */
+    int exit_status = s->exit_status;
+    if (rill_internal_unload_all(s) > 0) {
+        s->stopping = 0;
+        s->had_client = 0; /* -T must not end the drain */
+        serve(s);
+        s->exit_status = exit_status;
+    }
     rill_server_log("server '%s' stopped after %llu cycles, %llu xruns", opt->name,
                     (unsigned long long)atomic_load(&st->cycles),
                     (unsigned long long)atomic_load(&st->xruns));

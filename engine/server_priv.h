@@ -19,7 +19,19 @@
 #define RILL_MAX_CONNS 1024u
 #define RILL_NO_SLOT 0xffffffffu
 
+/* What an epoll registration points at: a connection's request socket or
+ * its event socket (clients answer some events there, e.g. buffer size). */
+enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2 };
+
+struct rill_conn;
+struct rill_watch {
+    uint32_t kind;     /* RILL_WATCH_* */
+    struct rill_conn *conn;
+};
+
 struct rill_conn {
+    struct rill_watch watch;    /* first: epoll data of the request socket */
+    struct rill_watch ev_watch; /* epoll data of the event socket */
     int fd;            /* request socket */
     int ev_fd;         /* our end of the client's event socket, -1 before HELLO */
     uint32_t slot;     /* client slot, RILL_NO_SLOT before HELLO */
@@ -27,6 +39,17 @@ struct rill_conn {
     int control;       /* a control tool: no node, no events about itself */
     pid_t pid;
     uint64_t dropped_events;
+};
+
+/* A change of period in progress: the realtime thread is stopped until
+ * every active client has run its buffer-size callback (or the deadline). */
+struct rill_period_change {
+    int active;
+    uint32_t serial;
+    uint64_t deadline_ns;
+    uint8_t waiting[RILL_MAX_CLIENTS]; /* slots whose answer is awaited */
+    struct rill_conn *requester;       /* gets the reply; NULL when gone */
+    struct rill_msg reply;
 };
 
 struct rill_server {
@@ -47,10 +70,28 @@ struct rill_server {
     int had_client;    /* -T: a client came, so the last one leaving ends us */
     int exit_status;
     struct rill_registry_listener listener;
+    struct rill_period_change period_change;
+    uint32_t period_serial;
 };
+
+/* reconfigure.c: jack_set_buffer_size and jack_set_freewheel. A request
+ * handler returns RILL_REPLY_DEFERRED when the reply is sent later. */
+#define RILL_REPLY_DEFERRED 1
+int rill_server_set_period(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
+int rill_server_set_freewheel(struct rill_server *s, struct rill_msg *m);
+/* a message on a client's event socket (an answer to an event) */
+void rill_server_event_answer(struct rill_server *s, struct rill_conn *c, const struct rill_msg *m);
+/* housekeeping and client removal: finish a period change when due */
+void rill_server_period_tick(struct rill_server *s, uint64_t now_ns);
+void rill_server_period_client_gone(struct rill_server *s, struct rill_conn *c);
 
 /* requests.c: handle one message from conn; the reply is sent there. */
 void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
+
+/* transport/transport_requests.c: the RILL_MSG_TRANSPORT_* requests of
+ * client slot (control: a control connection); fills m->error on failure. */
+int rill_server_transport_request(struct rill_server *s, uint32_t slot, int control,
+                                  struct rill_msg *m);
 
 /* server.c helpers used by requests.c */
 /* Compile the registry into a free plan slot and hand it to the realtime

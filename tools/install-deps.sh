@@ -17,9 +17,11 @@ packages=(
     psmisc          # fuser
     file            # checks what the built libraries are
     binutils        # nm, readelf: the exported-symbol check of libjack.so.0
+    strace          # tests/integration/rt-syscalls.sh counts the realtime threads' syscalls
+    # tests/kernel (real kernel ALSA under qemu; the kernel itself is fetched
+    # by the test with apt-get download into the build directory)
+    qemu-system-x86 busybox-static cpio kmod
 )
-# --kernel-tests (later): qemu-system-x86, a kernel image and busybox for the
-# tests/kernel suite that runs real ALSA drivers under qemu.
 
 if [[ $# -gt 0 ]]; then
     case $1 in

@@ -5,6 +5,7 @@
  *     connect A B | disconnect A B     either order; the output is found
  *     clients                          name, pid, active, ports
  *     status                           server, driver, rate, period, load, xruns
+ *     transport start|stop|locate FRAME|status
  *
  * It opens the server as a control client (RILL_HELLO_CONTROL: no node, not
  * listed), reads the registry lock-free from shared memory
@@ -503,6 +504,101 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     return 0;
 }
 
+/* ---- transport */
+
+static const char transport_help[] =
+    "start           start the transport rolling (slow-sync clients may hold it in\n"
+    "                Starting until they are ready)\n"
+    "stop            stop it\n"
+    "locate FRAME    move it to FRAME (0 to 4294967295); takes effect two cycles later\n"
+    "status          print the state, the frame, the timebase master and, when the\n"
+    "                master provides it, bar|beat|tick with the time signature and tempo\n";
+
+/* Main thread: print the transport as the engine published it. */
+static int ctl_transport_status(struct ctl *ctl)
+{
+    struct rill_transport_shm ts;
+    if (rill_transport_read(&ctl->st->transport, &ts) < 0) {
+        ctl_err("cannot read a consistent transport position; try again");
+        return 1;
+    }
+    const char *state = ts.state == RILL_TRANSPORT_ROLLING    ? "Rolling"
+                        : ts.state == RILL_TRANSPORT_STARTING ? "Starting"
+                        : ts.state == RILL_TRANSPORT_STOPPED  ? "Stopped"
+                                                              : "unknown";
+    printf("state:        %s\n", state);
+    printf("frame:        %u\n", ts.pos.frame);
+    if (ts.pos.frame_rate)
+        printf("time:         %.3f s\n", (double)ts.pos.frame / ts.pos.frame_rate);
+    struct rill_shm_client mc;
+    if (ts.master && rill_registry_client(ctl->st, ts.master - 1, &mc) == 0)
+        printf("master:       %.*s\n", (int)sizeof mc.name - 1, mc.name);
+    else
+        printf("master:       none\n");
+    if (ts.pos.valid & RILL_POS_BBT)
+        printf("bbt:          %d|%d|%d (%g/%g, %.2f bpm, %g ticks per beat)\n", ts.pos.bar,
+               ts.pos.beat, ts.pos.tick, (double)ts.pos.beats_per_bar,
+               (double)ts.pos.beat_type, ts.pos.beats_per_minute, ts.pos.ticks_per_beat);
+    else
+        printf("bbt:          not valid (no timebase master)\n");
+    return 0;
+}
+
+/* Main thread. */
+static int ctl_transport(struct ctl *ctl, int argc, char **argv)
+{
+    const struct ctl_command *cmd = ctl_commands();
+    while (cmd->name && strcmp(cmd->name, "transport") != 0)
+        cmd++;
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        ctl_usage(stdout, cmd, 1);
+        return 0;
+    }
+    if (argc < 2)
+        return ctl_usage_error(cmd, "transport needs one of start, stop, locate FRAME, status");
+    const char *sub = argv[1];
+    struct rill_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RILL_MSG_TRANSPORT_REQUEST;
+    int want_args = 2;
+    if (strcmp(sub, "start") == 0) {
+        m.u.transport.value = RILL_TRANSPORT_CMD_START;
+    } else if (strcmp(sub, "stop") == 0) {
+        m.u.transport.value = RILL_TRANSPORT_CMD_STOP;
+    } else if (strcmp(sub, "locate") == 0) {
+        want_args = 3;
+        if (argc < 3)
+            return ctl_usage_error(cmd, "transport locate needs a FRAME (0 to 4294967295)");
+        char *end;
+        errno = 0;
+        unsigned long long f = strtoull(argv[2], &end, 10);
+        if (!argv[2][0] || *end || errno || argv[2][0] == '-' || f > UINT32_MAX)
+            return ctl_usage_error(cmd, "transport locate: '%s' is not a frame number (0 to "
+                                        "4294967295)",
+                                   argv[2]);
+        m.u.transport.value = RILL_TRANSPORT_REQUEST_POS;
+        m.u.transport.pos.frame = (uint32_t)f;
+    } else if (strcmp(sub, "status") != 0) {
+        return ctl_usage_error(cmd, "transport: unknown subcommand '%s' (start, stop, locate "
+                                    "FRAME, status)",
+                               sub);
+    }
+    if (argc > want_args)
+        return ctl_usage_error(cmd, "transport %s: unexpected argument '%s'", sub,
+                               argv[want_args]);
+    if (ctl_open(ctl))
+        return 1;
+    if (strcmp(sub, "status") == 0)
+        return ctl_transport_status(ctl);
+    int r = rill_client_request(ctl->client, &m);
+    if (r < 0) {
+        m.error[RILL_ERROR_SIZE - 1] = '\0';
+        ctl_err("transport %s refused: %s", sub, m.error[0] ? m.error : strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- table and main */
 
 static const struct ctl_command commands[] = {
@@ -511,6 +607,7 @@ static const struct ctl_command commands[] = {
     { "disconnect", "disconnect PORT PORT", disconnect_help, ctl_disconnect },
     { "clients", "clients", clients_help, ctl_clients },
     { "status", "status", status_help, ctl_status },
+    { "transport", "transport start|stop|locate FRAME|status", transport_help, ctl_transport },
     { NULL, NULL, NULL, NULL },
 };
 

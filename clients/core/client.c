@@ -60,14 +60,28 @@ static void reply_err(const struct rill_msg *m, int result, char *err, size_t si
         set_err(err, size, "the rill server refused: %s", strerror(-result));
 }
 
-/* Create a thread with every signal blocked (the mask is inherited). Main
- * thread or any non-realtime thread. */
+/* rill_client_set_thread_creator's function, NULL for pthread_create.
+ * Relaxed: one word, set before clients are opened (JACK says so). */
+static _Atomic(rill_thread_creator_fn) thread_creator;
+
+/* Any thread. */
+void rill_client_set_thread_creator(rill_thread_creator_fn fn)
+{
+    atomic_store_explicit(&thread_creator, fn, memory_order_relaxed);
+}
+
+/* Create a thread with every signal blocked (the mask is inherited), with
+ * the program's thread creator if it set one. Main thread or any
+ * non-realtime thread. */
 static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;
+    rill_thread_creator_fn create = atomic_load_explicit(&thread_creator, memory_order_relaxed);
+    if (!create)
+        create = pthread_create;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int r = pthread_create(t, NULL, fn, arg);
+    int r = create(t, NULL, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return -r;
 }
@@ -715,4 +729,12 @@ int rill_client_port_unregister(struct rill_client *c, uint32_t id)
     atomic_store_explicit(&c->port_type[id], RILL_PORT_TYPE_NONE, memory_order_release);
     atomic_store_explicit(&c->buf[id], rill__client_own_buffer(c, id), memory_order_relaxed);
     return 0;
+}
+
+/* Notification thread (any non-realtime thread). */
+int rill_client_event_answer(struct rill_client *c, const struct rill_msg *m)
+{
+    if (!c || !m)
+        return -EINVAL;
+    return rill_msg_send(c->evsock, m, NULL, 0);
 }

@@ -20,7 +20,10 @@
  *      ignore the trigger; every index read from the plan is bounds-checked;
  *   4. resolve own input buffers: no source -> own buffer zeroed, one
  *      source -> the source's buffer in place, several -> their sum in the
- *      own buffer; outputs are the own buffer;
+ *      own buffer; outputs are the own buffer. MIDI (midi/buffer.h): no
+ *      source -> own buffer made an empty MIDI buffer, several -> merged by
+ *      time into it; each own MIDI output is made a valid buffer of this
+ *      period if it is not one already (its events are kept otherwise);
  *   5. act[n].awake_ns, callbacks.process(nframes), act[n].finish_ns;
  *   6. act[n].finished = trigger (release); for each successor s in the
  *      plan: if rill_activation_release(&act[s], trigger) then
@@ -30,6 +33,7 @@
 #ifndef RILL_CLIENT_H
 #define RILL_CLIENT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +51,12 @@ struct rill_client_callbacks {
     /* realtime thread: one cycle. A non-zero return means the client wants
      * no more cycles (libjack deactivates it from another thread). */
     int (*process)(void *arg, uint32_t nframes);
+    /* realtime thread, in each cycle that runs process: pre_process just
+     * before it, post_process just after it (libjack: the transport's sync
+     * callback before, the timebase callback after, as JACK does). May be
+     * NULL. Must be RT-safe. */
+    void (*pre_process)(void *arg, uint32_t nframes);
+    void (*post_process)(void *arg, uint32_t nframes);
 };
 
 /* Connect to server (NULL: rill_server_name(NULL)) as name, with hello flags
@@ -80,6 +90,10 @@ uint64_t rill_client_uuid(const struct rill_client *c);
 /* Shared state as mapped (read-only). Any thread. */
 const struct rill_shm_state *rill_client_state(const struct rill_client *c);
 
+/* Activation segment as mapped (read-write; the transport request records
+ * live there). Any thread. */
+struct rill_shm_activation *rill_client_activation(const struct rill_client *c);
+
 /* Buffer of port id for the current cycle: for own ports as resolved in step
  * 4 of the last cycle (or the own buffer before the first one); for other
  * ports, the port's own buffer. NULL for an invalid id. RT-safe. */
@@ -91,11 +105,54 @@ int rill_client_port_register(struct rill_client *c, const char *short_name, con
                               uint32_t flags, uint32_t *id, char *err, size_t errsize);
 int rill_client_port_unregister(struct rill_client *c, uint32_t id);
 
+/* The cycle record for JACK's time functions: on the client's realtime
+ * thread while its cycle is open, that cycle's (stable during process);
+ * elsewhere the engine's current one. RT-safe. */
+void rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out);
+
+/* Answer an event (e.g. RILL_MSG_BUFFER_SIZE_DONE) on the event socket.
+ * The notification thread, typically from inside callbacks.event; it never
+ * takes the request lock, so it works while another thread of the program
+ * waits in a request. Returns 0 or -errno. */
+int rill_client_event_answer(struct rill_client *c, const struct rill_msg *m);
+
 /* 1 while the server connection is up. Any thread. */
 int rill_client_alive(const struct rill_client *c);
 
 /* Realtime thread id (valid while active) for jack_client_thread_id. */
 int rill_client_rt_thread(const struct rill_client *c, unsigned long *tid);
+
+/* ---- process-thread mode (JACK's jack_set_process_thread;
+ * clients/core/client_rt.c). Instead of calling callbacks.process once per
+ * cycle, the realtime thread (after rt_init) calls fn(arg) once; fn loops:
+ *   n = rill_client_cycle_wait(c)   steps 1-4 (and pre_process): blocks until
+ *                                   the node is triggered, returns nframes;
+ *   ... the program's work ...
+ *   rill_client_cycle_signal(c, s)  steps 5-6: post_process (s == 0) or
+ *                                   outputs zeroed (s != 0), successors
+ *                                   released.
+ * cycle_wait returns 0 when the thread must end (deactivate, close) or is
+ * not called on c's realtime thread; the jack layer then leaves fn with
+ * pthread_exit, as JACK does. When fn returns by itself the client stays in
+ * the graph with its outputs zeroed until it is deactivated. */
+
+/* Set (fn != NULL) or clear the thread function. 0, or -EBUSY while active.
+ * Main thread. */
+int rill_client_set_thread(struct rill_client *c, void *(*fn)(void *), void *arg);
+/* 1 when a thread function is set. Any non-realtime thread. */
+int rill_client_has_thread(struct rill_client *c);
+/* See above. c's realtime thread only; RT-safe but for the wait itself. */
+uint32_t rill_client_cycle_wait(struct rill_client *c);
+void rill_client_cycle_signal(struct rill_client *c, int status);
+/* 1 when the caller is c's realtime thread. Any thread; RT-safe. */
+int rill_client_on_rt_thread(const struct rill_client *c);
+
+/* Create the core's threads (notification, realtime) with fn instead of
+ * pthread_create (JACK's jack_set_thread_creator); NULL restores
+ * pthread_create. Process-wide. Any thread. */
+typedef int (*rill_thread_creator_fn)(pthread_t *thread, const pthread_attr_t *attr,
+                                      void *(*start)(void *), void *arg);
+void rill_client_set_thread_creator(rill_thread_creator_fn fn);
 
 /* ---- lock-free reads of the registry (clients/core/registry_read.c).
  * Each takes a consistent copy under the registry seqlock. Any thread;

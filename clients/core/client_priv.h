@@ -83,6 +83,27 @@ struct rill_client {
     _Atomic uint8_t port_type[RILL_MAX_PORTS];
     /* Realtime thread only: source pointers for a mixdown. */
     const float *mix_srcs[RILL_MAX_CONNECTIONS];
+    /* Realtime thread only: a MIDI merge's sources and cursors. */
+    const void *midi_srcs[RILL_MAX_CONNECTIONS];
+    uint32_t midi_pos[RILL_MAX_CONNECTIONS];
+    /* Realtime thread only: the last trigger seen, and the cycle that is
+     * open between rill_client_cycle_wait and rill_client_cycle_signal. */
+    struct {
+        uint32_t last;
+        uint32_t trigger;
+        uint32_t nframes;
+        int open;
+        const struct rill_plan *plan;
+        const struct rill_plan_node *node;
+        /* the cycle record of the open cycle: what JACK's time functions
+         * return on this thread while process runs (rill_client_cycle) */
+        struct rill_shm_cycle cy;
+    } rt;
+    /* Process-thread mode (rill_client_set_thread): written under ctl_lock
+     * while inactive; the realtime thread, created by a later activate,
+     * reads them (thread creation orders the accesses). */
+    void *(*thread_fn)(void *arg);
+    void *thread_arg;
 };
 
 /* The realtime thread's body (client_rt.c); arg is the client. Started by

@@ -18,6 +18,7 @@
 #include "clients/core/client_priv.h"
 #include "clients/core/mix.h"
 #include "clients/core/rt_hooks.h"
+#include "midi/buffer.h"
 #include "rill/futex.h"
 #include "rill/time.h"
 
@@ -54,9 +55,52 @@ static void rt_zero(struct rill_client *c, uint32_t id, size_t n)
     memset(rill__client_own_buffer(c, id), 0, n);
 }
 
+/* Step 4 for a MIDI input whose nvalid sources are in c->mix_srcs: no
+ * source (or one that is not a valid MIDI buffer) -> own buffer made an
+ * empty MIDI buffer; one -> the source in place; several -> merged by time
+ * into the own buffer (midi/buffer.h: stable, in connection order on equal
+ * times, what does not fit counted as lost). Returns the buffer to use.
+ * RT-safe. */
+static void *rt_resolve_midi(struct rill_client *c, void *own, uint32_t nvalid, uint32_t nframes)
+{
+    if (nvalid == 1 && rill_midi_check(c->mix_srcs[0], c->pool_stride) == 0)
+        return (void *)c->mix_srcs[0];
+    if (nvalid <= 1) {
+        (void)rill_midi_init(own, c->pool_stride, nframes);
+        return own;
+    }
+    for (uint32_t s = 0; s < nvalid; s++)
+        c->midi_srcs[s] = c->mix_srcs[s];
+    (void)rill_midi_merge(own, c->pool_stride, nframes, c->midi_srcs, c->midi_pos, nvalid,
+                          c->pool_stride);
+    return own;
+}
+
+/* Step 4 for outputs: make each own MIDI output a valid buffer of this
+ * period. One that already is keeps its events: as in JACK, emptying it each
+ * cycle is the program's job (jack_midi_clear_buffer). RT-safe. */
+static void rt_prepare_midi_outputs(struct rill_client *c, const struct rill_plan *plan,
+                                    const struct rill_plan_node *node, uint32_t nframes)
+{
+    if (node->out_first > RILL_MAX_PORTS || node->out_count > RILL_MAX_PORTS - node->out_first)
+        return;
+    for (uint32_t k = 0; k < node->out_count; k++) {
+        uint32_t id = plan->outputs[node->out_first + k];
+        if (id >= c->port_max)
+            continue;
+        /* acquire: as in rt_resolve_inputs */
+        if (atomic_load_explicit(&c->port_type[id], memory_order_acquire) != RILL_PORT_TYPE_MIDI)
+            continue;
+        void *own = rill__client_own_buffer(c, id);
+        if (!rill_midi_is_ready(own, c->pool_stride, nframes))
+            (void)rill_midi_init(own, c->pool_stride, nframes);
+    }
+}
+
 /* Step 4: resolve the buffers of the node's own input ports. RT-safe. */
 static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *plan,
-                              const struct rill_plan_node *node, uint32_t nframes)
+                              const struct rill_plan_node *node, uint32_t nframes,
+                              uint32_t trigger)
 {
     if (node->in_first > RILL_MAX_PORTS || node->in_count > RILL_MAX_PORTS - node->in_first)
         return;
@@ -74,22 +118,30 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
         uint32_t first = in->src_first, count = in->src_count;
         if (first > RILL_MAX_CONNECTIONS || count > RILL_MAX_CONNECTIONS - first)
             count = 0;
-        /* keep only valid sources: an output port id other than our own */
+        /* keep only valid sources: an output port id other than our own,
+         * of a node the engine did not bypass in this cycle (it may still
+         * be writing an earlier cycle's output: that is silence to us) */
         uint32_t nvalid = 0;
         for (uint32_t s = 0; s < count; s++) {
-            uint32_t src = plan->src[first + s];
-            if (src < c->port_max && src != id)
-                c->mix_srcs[nvalid++] = (const float *)rill__client_own_buffer(c, src);
+            uint32_t src = plan->src[first + s], owner = plan->src_node[first + s];
+            if (src >= c->port_max || src == id)
+                continue;
+            /* relaxed: the engine stored it before its release of our
+             * pending count, which our trigger's acquire chain covers */
+            if (owner < RILL_MAX_CLIENTS &&
+                atomic_load_explicit(&c->act->node[owner].bypassed, memory_order_relaxed) ==
+                    trigger)
+                continue;
+            c->mix_srcs[nvalid++] = (const float *)rill__client_own_buffer(c, src);
         }
         void *own = rill__client_own_buffer(c, id);
         void *use = own;
-        if (nvalid == 0) {
-            rt_zero(c, id, type == RILL_PORT_TYPE_MIDI ? c->pool_stride : audio_bytes);
-        } else if (nvalid == 1 || type == RILL_PORT_TYPE_MIDI) {
-            /* One source: read it in place. MIDI with several sources also
-             * reads the first one in place for now; merging MIDI by time
-             * comes with midi/ and will replace this branch. */
-            use = (void *)c->mix_srcs[0];
+        if (type == RILL_PORT_TYPE_MIDI) {
+            use = rt_resolve_midi(c, own, nvalid, nframes);
+        } else if (nvalid == 0) {
+            rt_zero(c, id, audio_bytes);
+        } else if (nvalid == 1) {
+            use = (void *)c->mix_srcs[0]; /* one source: read it in place */
         } else {
             rill_mix_audio((float *)own, c->mix_srcs, nvalid, nframes);
         }
@@ -110,7 +162,10 @@ static void rt_zero_outputs(struct rill_client *c, const struct rill_plan *plan,
         uint8_t type = atomic_load_explicit(&c->port_type[id], memory_order_acquire);
         if (type == RILL_PORT_TYPE_NONE)
             continue;
-        rt_zero(c, id, type == RILL_PORT_TYPE_MIDI ? c->pool_stride : (size_t)nframes * sizeof(float));
+        if (type == RILL_PORT_TYPE_MIDI) /* an empty MIDI buffer */
+            (void)rill_midi_init(rill__client_own_buffer(c, id), c->pool_stride, nframes);
+        else
+            rt_zero(c, id, (size_t)nframes * sizeof(float));
     }
 }
 
@@ -148,8 +203,13 @@ static void rt_skip(struct rill_activation *self, uint32_t trigger)
     atomic_store_explicit(&self->finished, trigger, memory_order_release);
 }
 
-/* Steps 2-6 for one trigger. RT-safe. */
-static void rt_cycle(struct rill_client *c, uint32_t trigger)
+/* Steps 2-4 (and the start of 5) for one trigger. Returns nframes when the
+ * process step is to run: the cycle is then open in c->rt until
+ * rt_cycle_end. Returns 0 when the trigger was handled here entirely (stale,
+ * not in our plan, a corrupt period, or nothing to run: process failed or
+ * none, outputs zeroed); the successors are then released already.
+ * RT-safe. */
+static uint32_t rt_cycle_begin(struct rill_client *c, uint32_t trigger)
 {
     const struct rill_shm_state *st = c->state;
     struct rill_activation *self = &c->act->node[c->slot];
@@ -161,8 +221,9 @@ static void rt_cycle(struct rill_client *c, uint32_t trigger)
     rill_cycle_read(&st->cycle, &cy);
     if ((uint32_t)cy.cycle != trigger) {
         rt_skip(self, trigger);
-        return;
+        return 0;
     }
+    c->rt.cy = cy;
 
     /* 3. our node in the cycle's plan */
     const struct rill_plan *plan =
@@ -171,7 +232,7 @@ static void rt_cycle(struct rill_client *c, uint32_t trigger)
     if (!plan || k >= RILL_MAX_CLIENTS || k >= plan->nnodes ||
         plan->nodes[k].client != c->slot) {
         rt_skip(self, trigger);
-        return;
+        return 0;
     }
     const struct rill_plan_node *node = &plan->nodes[k];
 
@@ -180,27 +241,127 @@ static void rt_cycle(struct rill_client *c, uint32_t trigger)
     uint32_t nframes = cy.nframes;
     int runnable = nframes > 0 && (size_t)nframes * sizeof(float) <= c->pool_stride;
 
-    /* 4. input buffers */
-    if (runnable)
-        rt_resolve_inputs(c, plan, node, nframes);
+    /* 4. input buffers; own MIDI outputs made valid */
+    if (runnable) {
+        rt_resolve_inputs(c, plan, node, nframes, trigger);
+        rt_prepare_midi_outputs(c, plan, node, nframes);
+    }
 
-    /* 5. process */
+    /* 5. process (run by the caller, between begin and end) */
     atomic_store_explicit(&self->awake_ns, rill_now_ns(), memory_order_relaxed);
     /* acquire: the flag is ours alone, this only keeps the pattern uniform */
     int failed = atomic_load_explicit(&c->process_failed, memory_order_acquire);
-    if (runnable && !failed && c->cb.process) {
-        if (c->cb.process(c->cb.arg, nframes) != 0) {
-            /* release: the jack layer reads it (acquire) and deactivates */
-            atomic_store_explicit(&c->process_failed, 1, memory_order_release);
-            failed = 1;
-        }
+    if (runnable && !failed && (c->cb.process || c->thread_fn)) {
+        c->rt.trigger = trigger;
+        c->rt.plan = plan;
+        c->rt.node = node;
+        c->rt.nframes = nframes;
+        c->rt.open = 1;
+        /* transport hook before process (clients/core/client.h) */
+        if (c->cb.pre_process)
+            c->cb.pre_process(c->cb.arg, nframes);
+        return nframes;
     }
-    if (runnable && (failed || !c->cb.process))
+    if (runnable)
         rt_zero_outputs(c, plan, node, nframes);
     atomic_store_explicit(&self->finish_ns, rill_now_ns(), memory_order_relaxed);
 
     /* 6. successors (the engine is one of them) */
     rt_release(c, plan, node, trigger);
+    return 0;
+}
+
+/* The end of step 5 and step 6 for the open cycle. status is what process
+ * returned: non-zero means no more cycles (outputs zeroed, the jack layer
+ * deactivates the client). RT-safe. */
+static void rt_cycle_end(struct rill_client *c, int status)
+{
+    struct rill_activation *self = &c->act->node[c->slot];
+    c->rt.open = 0;
+    if (status != 0) {
+        /* release: the jack layer reads it (acquire) and deactivates */
+        atomic_store_explicit(&c->process_failed, 1, memory_order_release);
+        rt_zero_outputs(c, c->rt.plan, c->rt.node, c->rt.nframes);
+    } else if (c->cb.post_process) {
+        /* transport hook after process (clients/core/client.h) */
+        c->cb.post_process(c->cb.arg, c->rt.nframes);
+    }
+    atomic_store_explicit(&self->finish_ns, rill_now_ns(), memory_order_relaxed);
+    rt_release(c, c->rt.plan, c->rt.node, c->rt.trigger);
+}
+
+/* The client whose realtime thread this is (NULL on other threads). Set by
+ * the thread itself before its first cycle, outside any realtime section
+ * (a first access to thread-local storage may allocate). */
+static __thread struct rill_client *rt_current;
+
+/* Realtime thread of c (see client.h). Waits (futex) for triggers until one
+ * needs the process step; 0 when the thread must end or the caller is not
+ * c's realtime thread. */
+uint32_t rill_client_cycle_wait(struct rill_client *c)
+{
+    if (!c || rt_current != c)
+        return 0;
+    if (c->rt.open)
+        rill_client_cycle_signal(c, 0); /* a wait without a signal ends the cycle */
+    struct rill_activation *self = &c->act->node[c->slot];
+    for (;;) {
+        /* seq_cst (acquire is needed): the quitter stores rt_quit before
+         * RILL_TRIGGER_QUIT, so once we have seen QUIT we see rt_quit */
+        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
+            return 0;
+        /* 1. wait for a new trigger */
+        uint32_t t = rt_wait(c, self, c->rt.last);
+        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
+            return 0;
+        c->rt.last = t;
+        rill_rt_enter();
+        uint32_t n = rt_cycle_begin(c, t);
+        if (n)
+            return n; /* the realtime section lasts until the signal */
+        rill_rt_leave();
+    }
+}
+
+/* Realtime thread of c, after rill_client_cycle_wait; RT-safe. */
+void rill_client_cycle_signal(struct rill_client *c, int status)
+{
+    if (!c || rt_current != c || !c->rt.open)
+        return;
+    rt_cycle_end(c, status);
+    rill_rt_leave();
+}
+
+/* Main thread, while inactive. */
+int rill_client_set_thread(struct rill_client *c, void *(*fn)(void *), void *arg)
+{
+    if (!c)
+        return -EINVAL;
+    pthread_mutex_lock(&c->ctl_lock);
+    int active = c->active;
+    if (!active) {
+        c->thread_fn = fn;
+        c->thread_arg = arg;
+    }
+    pthread_mutex_unlock(&c->ctl_lock);
+    return active ? -EBUSY : 0;
+}
+
+/* Any thread. */
+int rill_client_has_thread(struct rill_client *c)
+{
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->ctl_lock);
+    int has = c->thread_fn != NULL;
+    pthread_mutex_unlock(&c->ctl_lock);
+    return has;
+}
+
+/* Any thread; RT-safe. */
+int rill_client_on_rt_thread(const struct rill_client *c)
+{
+    return c && rt_current == c;
 }
 
 /* Try SCHED_FIFO at the engine's priority minus one. Realtime thread, at
@@ -226,10 +387,12 @@ void *rill__client_rt_main(void *arg)
     struct rill_activation *self = &c->act->node[c->slot];
 
     /* acquire: nothing to pair with yet, but cheap and uniform */
-    uint32_t last = atomic_load_explicit(&self->trigger, memory_order_acquire);
+    c->rt.last = atomic_load_explicit(&self->trigger, memory_order_acquire);
+    c->rt.open = 0;
     sem_post(&c->rt_ready);
 
     rt_set_priority(c);
+    rt_current = c;
     if (c->cb.rt_init)
         c->cb.rt_init(c->cb.arg);
 
@@ -238,20 +401,25 @@ void *rill__client_rt_main(void *arg)
      * number. rill_client_activate makes sure the first "last" is not QUIT,
      * and the quitter repeats its wake-up until the join succeeds, so a
      * QUIT that is no change of value cannot strand the thread. */
+
+    /* Process-thread mode: the program's loop calls rill_client_cycle_wait
+     * and rill_client_cycle_signal itself. When the thread must end, the
+     * jack layer leaves the loop with pthread_exit. A loop that returns by
+     * itself leaves the client in the graph with its outputs zeroed (as
+     * after a failed process) until it is deactivated. */
+    if (c->thread_fn) {
+        (void)c->thread_fn(c->thread_arg);
+        rill_client_cycle_signal(c, 0);
+        /* release: as rt_cycle_end's store */
+        atomic_store_explicit(&c->process_failed, 1, memory_order_release);
+    }
+    /* Callback mode: one process call per cycle that needs it. */
     for (;;) {
-        /* Checked before every sleep and after every wake-up. seq_cst (at
-         * least acquire is needed): the quitter stores rt_quit before QUIT,
-         * so once we have seen QUIT or anything after it, we see rt_quit. */
-        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
+        uint32_t n = rill_client_cycle_wait(c);
+        if (n == 0)
             break;
-        /* 1. wait for a new trigger */
-        uint32_t t = rt_wait(c, self, last);
-        if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
-            break;
-        last = t;
-        rill_rt_enter();
-        rt_cycle(c, t);
-        rill_rt_leave();
+        int ret = c->cb.process ? c->cb.process(c->cb.arg, n) : 0;
+        rill_client_cycle_signal(c, ret);
     }
     return NULL;
 }
@@ -262,6 +430,12 @@ void *rill_client_port_buffer(struct rill_client *c, uint32_t port)
     if (!c || port >= c->port_max)
         return NULL;
     return atomic_load_explicit(&c->buf[port], memory_order_relaxed);
+}
+
+/* Any thread. */
+struct rill_shm_activation *rill_client_activation(const struct rill_client *c)
+{
+    return c ? c->act : NULL;
 }
 
 /* Any thread. */
@@ -287,4 +461,17 @@ int rill_client_rt_thread(const struct rill_client *c, unsigned long *tid)
         return -ESRCH;
     *tid = (unsigned long)c->rt_thread;
     return 0;
+}
+
+/* RT-safe. On the client's own realtime thread while its cycle is open, the
+ * record of that cycle, so that jack_last_frame_time and friends stay the
+ * same for the whole process call even when the engine has moved on (a late
+ * cycle); anywhere else, the engine's current record. */
+void rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out)
+{
+    if (c->rt.open && pthread_equal(pthread_self(), c->rt_thread)) {
+        *out = c->rt.cy;
+        return;
+    }
+    rill_cycle_read(&c->state->cycle, out);
 }

@@ -42,6 +42,13 @@ int rill_jack_refuse_when_active(const struct _jack_client *c, const char *what)
 int jack_set_process_callback(jack_client_t *client, JackProcessCallback process_callback,
                               void *arg)
 {
+    /* JACK refuses both models at once (jack_set_process_thread) */
+    if (client && process_callback && client->core && rill_client_has_thread(client->core)) {
+        rill_jack_error("jack_set_process_callback: '%s' has a process thread "
+                        "(jack_set_process_thread); use one or the other",
+                        rill_client_name(client->core));
+        return -1;
+    }
     RILL_JACK_SET_CB(client, process, process_callback, arg);
 }
 
@@ -132,9 +139,10 @@ void rill_jack_rt_init(void *arg)
 int rill_jack_process(void *arg, uint32_t nframes)
 {
     struct _jack_client *c = arg;
-    if (!c->cb.process)
-        return 0;
-    int ret = c->cb.process(nframes, c->cb.process_arg);
+    int ret = c->cb.process ? c->cb.process(nframes, c->cb.process_arg) : 0;
+    /* relaxed: a hint; jack_port_tie's own store is read with acquire */
+    if (atomic_load_explicit(&c->ties, memory_order_relaxed))
+        rill_jack_ties_run(c, nframes);
     if (ret != 0) {
         /* release: the reaper sees the flag with the post */
         if (!atomic_exchange_explicit(&c->process_failed, 1, memory_order_acq_rel))
@@ -247,6 +255,16 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
         atomic_store_explicit(&c->buffer_size, ev->u.size_event.value, memory_order_relaxed);
         if (cb.buffer_size)
             (void)cb.buffer_size(ev->u.size_event.value, cb.buffer_size_arg);
+        if (ev->u.size_event.serial) {
+            /* the engine waits for this before it runs at the new size */
+            struct rill_msg done = { .type = RILL_MSG_BUFFER_SIZE_DONE };
+            done.u.size_event.serial = ev->u.size_event.serial;
+            (void)rill_client_event_answer(c->core, &done);
+        }
+        break;
+    case RILL_EV_FREEWHEEL:
+        if (cb.freewheel)
+            cb.freewheel(ev->u.size_event.value ? 1 : 0, cb.freewheel_arg);
         break;
     case RILL_EV_SAMPLE_RATE:
         atomic_store_explicit(&c->sample_rate, ev->u.size_event.value, memory_order_relaxed);
@@ -270,6 +288,15 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
             rill_jack_error("client '%s': %s", rill_client_name(c->core), reason);
         break;
     }
+    case RILL_EV_LATENCY:
+        rill_jack_latency_event(c, &cb, ev);
+        break;
+    case RILL_EV_PORT_RENAME:
+        rill_jack_port_rename_event(c, &cb, ev);
+        break;
+    case RILL_EV_PROPERTY:
+        rill_jack_property_event(c, &cb, ev);
+        break;
     default:
         break;
     }

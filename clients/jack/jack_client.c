@@ -146,6 +146,8 @@ jack_client_t *jack_client_open(const char *client_name, jack_options_t options,
         .event = rill_jack_event,
         .rt_init = rill_jack_rt_init,
         .process = rill_jack_process,
+        .pre_process = rill_jack_transport_pre,
+        .post_process = rill_jack_transport_post,
     };
     uint32_t hello = (options & JackUseExactName) ? RILL_HELLO_USE_EXACT_NAME : 0u;
     char msg[RILL_ERROR_SIZE] = "";

@@ -294,44 +294,7 @@ int jack_port_get_aliases(const jack_port_t *port, char *const aliases[2])
     return n;
 }
 
-/* Latency of the port as the registry has it. Any non-realtime thread. */
-void jack_port_get_latency_range(jack_port_t *port, jack_latency_callback_mode_t mode,
-                                 jack_latency_range_t *range)
-{
-    if (!range)
-        return;
-    range->min = range->max = 0;
-    struct rill_shm_port p;
-    if (!port || (mode != JackCaptureLatency && mode != JackPlaybackLatency) ||
-        rill_registry_port(port->client->st, port->id, &p) < 0)
-        return;
-    range->min = p.latency[mode][0];
-    range->max = p.latency[mode][1];
-}
-
-/* The maximum latency in the port's own direction (capture for outputs,
- * playback for inputs). Any non-realtime thread. */
-static jack_nframes_t rill_jack_port_latency(jack_port_t *port)
-{
-    jack_latency_range_t r = { 0, 0 };
-    if (!port)
-        return 0;
-    jack_port_get_latency_range(
-        port, (port->flags & JackPortIsOutput) ? JackCaptureLatency : JackPlaybackLatency, &r);
-    return r.max;
-}
-
-/* Deprecated. Any non-realtime thread. */
-jack_nframes_t jack_port_get_latency(jack_port_t *port)
-{
-    return rill_jack_port_latency(port);
-}
-
-/* Deprecated. Any non-realtime thread. */
-jack_nframes_t jack_port_get_total_latency(jack_client_t *client, jack_port_t *port)
-{
-    return rill_jack_port_latency(port);
-}
+/* Latency functions: jack_latency.c. */
 
 /* The handle of the port with this full name or alias, or NULL. Any
  * non-realtime thread. */

@@ -36,6 +36,7 @@
 #pragma GCC visibility pop
 
 #include "clients/core/client.h"
+#include "clients/jack/jack_transport.h"
 #include "rill/limits.h"
 #include "rill/shm.h"
 
@@ -64,6 +65,10 @@ struct _jack_port {
     uint32_t flags;
     uint32_t type;                     /* enum rill_port_type */
     _Atomic int valid;                 /* 1 once filled from the registry */
+    /* jack_port_tie: id + 1 of the input port whose data this output
+     * carries, 0 when untied. Written by the program's thread (release),
+     * read by the realtime thread (acquire) after each process callback. */
+    _Atomic uint32_t tied_to;
     char name[RILL_PORT_NAME_SIZE];
 };
 
@@ -94,6 +99,14 @@ struct rill_jack_callbacks {
     void *buffer_size_arg;
     JackSampleRateCallback sample_rate;
     void *sample_rate_arg;
+    JackLatencyCallback latency;
+    void *latency_arg;
+    JackPortRenameCallback port_rename;
+    void *port_rename_arg;
+    JackPropertyChangeCallback property_change;
+    void *property_change_arg;
+    JackFreewheelCallback freewheel;
+    void *freewheel_arg;
 };
 
 struct _jack_client {
@@ -133,6 +146,13 @@ struct _jack_client {
 
     pthread_mutex_t ports_lock;
     struct _jack_port *ports;          /* [RILL_MAX_PORTS] */
+    /* count of tied output ports (jack_port_ext.c); the realtime thread
+     * skips the tie copy while it is 0. Relaxed: a hint, the tie itself is
+     * read with acquire. */
+    _Atomic uint32_t ties;
+
+    /* transport callbacks and their realtime state (jack_transport.h) */
+    struct rill_jack_transport transport;
 };
 
 /* ---- jack_misc.c */
@@ -169,6 +189,21 @@ void rill_jack_reaper_stop(struct _jack_client *c);
 /* 1 (and an error message naming what) when the client is active, so a
  * callback may not be changed now. Any thread. */
 int rill_jack_refuse_when_active(const struct _jack_client *c, const char *what);
+
+/* ---- jack_latency.c, jack_port_ext.c, jack_metadata.c: their events
+ * (notification thread; cb is the callbacks copy of rill_jack_event) */
+void rill_jack_latency_event(struct _jack_client *c, const struct rill_jack_callbacks *cb,
+                             const struct rill_msg *ev);
+void rill_jack_port_rename_event(struct _jack_client *c, const struct rill_jack_callbacks *cb,
+                                 const struct rill_msg *ev);
+void rill_jack_property_event(struct _jack_client *c, const struct rill_jack_callbacks *cb,
+                              const struct rill_msg *ev);
+/* Copy each tied input into its output after the process callback.
+ * Realtime thread, RT-safe (bounded loop over the port handles, memcpy). */
+void rill_jack_ties_run(struct _jack_client *c, uint32_t nframes);
+/* Send a request; on failure print "what: reason" and return -1, else 0.
+ * Any non-realtime thread. */
+int rill_jack_request(struct _jack_client *c, struct rill_msg *m, const char *what);
 
 /* jack_autostart.c: start rilld for server (NULL: default). Returns 0 once
  * it answers, or -errno with a sentence in msg. Never realtime. */

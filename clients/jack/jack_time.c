@@ -13,7 +13,7 @@
 static void rill_jack_cycle(const jack_client_t *client, struct rill_shm_cycle *cy)
 {
     *cy = (struct rill_shm_cycle){ 0 };
-    rill_cycle_read(&client->st->cycle, cy);
+    rill_client_cycle(((jack_client_t *)client)->core, cy);
 }
 
 static uint32_t rill_jack_rate(const jack_client_t *client)

@@ -260,6 +260,29 @@ static void dummy_close(struct rill_driver *d)
     free(d);
 }
 
+/* Main thread, while stopped: the next start runs at period. */
+static int dummy_set_period(struct rill_driver *d, uint32_t period, struct rill_driver_info *info,
+                            char *err, size_t errsize)
+{
+    const struct rill_param *p = &dummy_params[DUMMY_PERIOD];
+    if (!d || !info)
+        return -EINVAL;
+    if (d->running) {
+        snprintf(err, errsize, "the dummy driver cannot change its period while running");
+        return -EBUSY;
+    }
+    if (period < p->min || period > p->max || (period & (period - 1))) {
+        snprintf(err, errsize, "period %u is not allowed: use a power of two from %u to %u",
+                 period, p->min, p->max);
+        return -EINVAL;
+    }
+    d->period = period;
+    info->period = period;
+    info->capture_latency = period;
+    info->playback_latency = period;
+    return 0;
+}
+
 const struct rill_driver_ops rill_driver_dummy = {
     .version = RILL_DRIVER_VERSION,
     .name = "dummy",
@@ -273,4 +296,5 @@ const struct rill_driver_ops rill_driver_dummy = {
     .write = dummy_write,
     .stop = dummy_stop,
     .close = dummy_close,
+    .set_period = dummy_set_period,
 };

@@ -17,6 +17,7 @@
  *   inputs[...]         each input port of the node with its sources
  *   outputs[...]        each output port of the node (to zero when bypassed)
  *   src[...]            source port ids of an input, in connection order
+ *   src_node[...]       the node owning each of them
  */
 #ifndef RILL_PLAN_H
 #define RILL_PLAN_H
@@ -61,6 +62,9 @@ struct rill_plan {
     struct rill_plan_input inputs[RILL_MAX_PORTS];
     uint32_t outputs[RILL_MAX_PORTS];
     uint32_t src[RILL_MAX_CONNECTIONS];
+    /* the node (client slot) that owns src[i]: a reader skips a source whose
+     * node the engine bypassed in this cycle (rill_activation.bypassed) */
+    uint32_t src_node[RILL_MAX_CONNECTIONS];
 };
 
 #endif

@@ -21,6 +21,7 @@
 #include "rill/futex.h"
 #include "rill/limits.h"
 #include "rill/plan.h"
+#include "rill/transport_shm.h"
 
 #define RILL_SHM_MAGIC 0x4c4c4952u /* "RILL" */
 
@@ -115,6 +116,9 @@ struct rill_shm_state {
     char driver_name[32];
 
     struct rill_shm_cycle cycle;
+    /* transport position of the current cycle; writer the realtime thread
+     * (seqlock), readers anyone (rill/transport_shm.h) */
+    struct rill_transport_shm transport;
 
     /* statistics; writer realtime thread (relaxed), readers anyone */
     _Atomic uint32_t dsp_load_milli;   /* percent x 1000, smoothed */
@@ -122,6 +126,11 @@ struct rill_shm_state {
     _Atomic uint64_t xruns;
     _Atomic uint64_t cycles;
     _Atomic uint64_t late_nodes;       /* node-cycles that missed the deadline */
+    /* how late the driver woke at the last xrun, and the most since start
+     * or since a RILL_MSG_XRUN_RESET (the main thread then stores 0; a
+     * reset that races an xrun may be lost, as in JACK) */
+    _Atomic uint64_t xrun_delay_last_ns;
+    _Atomic uint64_t xrun_delay_max_ns;
 
     /* plan hand-over (engine's own mapping only writes these):
      * next_plan: main thread stores slot + 1 (release); the realtime thread
@@ -156,11 +165,21 @@ struct rill_activation {
     _Atomic uint64_t finish_ns;        /* writer: the node */
     /* 1 while the node sleeps in futex_wait (lets wakers skip a syscall) */
     _Atomic uint32_t sleeping;
-    uint32_t pad[3];
+    /* low 32 bits of the last cycle in which the engine bypassed the node
+     * (it was still busy with an earlier one). Writer: the engine's realtime
+     * thread, before it releases the node's successors; readers: those
+     * successors (and the engine's playback mix), which then take the node's
+     * outputs as silence instead of reading a buffer it may still write. */
+    _Atomic uint32_t bypassed;
+    uint32_t pad[2];
 } __attribute__((aligned(64)));
 
 struct rill_shm_activation {
     struct rill_activation node[RILL_MAX_CLIENTS];
+    /* transport requests and slow-sync marks, one per client slot; and the
+     * timebase master's output (rill/transport_shm.h) */
+    struct rill_transport_client transport[RILL_MAX_CLIENTS];
+    struct rill_transport_master_out timebase;
 };
 
 _Static_assert(sizeof(struct rill_activation) == 64, "one cache line per node");

@@ -69,6 +69,11 @@ struct chain {
     atomic_uint_fast64_t first_bad;
     atomic_uint_fast64_t skipped;
     atomic_uint_fast32_t nframes;
+    /* the size the buffer-size callback last announced, and the cycles whose
+     * nframes differed from it (a process call before its callback) */
+    atomic_uint_fast32_t bufsize;
+    atomic_uint_fast64_t bufsize_mismatch;
+    atomic_uint_fast64_t bufsize_calls;
 
     /* Realtime thread only (one cycle after the other): where the frame time
      * has been contiguous since. */
@@ -162,6 +167,16 @@ static void chain_check(struct chain *c, const float *in, jack_nframes_t nframes
 }
 
 /* The process callback. RT-safe (except the deliberate --alloc/--mutex). */
+/* Notification thread: JACK calls it inside jack_activate and before the
+ * first process call at a new size. */
+static int chain_bufsize(jack_nframes_t nframes, void *arg)
+{
+    struct chain *c = arg;
+    atomic_store_explicit(&c->bufsize, nframes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bufsize_calls, 1, memory_order_relaxed);
+    return 0;
+}
+
 static int chain_process(jack_nframes_t nframes, void *arg)
 {
     struct chain *c = arg;
@@ -199,6 +214,8 @@ static int chain_process(jack_nframes_t nframes, void *arg)
     }
     }
     atomic_store_explicit(&c->nframes, nframes, memory_order_relaxed);
+    if (nframes != atomic_load_explicit(&c->bufsize, memory_order_relaxed))
+        atomic_fetch_add_explicit(&c->bufsize_mismatch, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->cycles, 1, memory_order_relaxed);
     return 0;
 }
@@ -259,6 +276,9 @@ static int chain_write_status(struct chain *c, int shutdown)
         fprintf(f, " first_bad=-1");
     else
         fprintf(f, " first_bad=%" PRIu64, first_bad);
+    fprintf(f, " bufsize_calls=%" PRIuFAST64 " bufsize_mismatch=%" PRIuFAST64,
+            atomic_load_explicit(&c->bufsize_calls, memory_order_relaxed),
+            atomic_load_explicit(&c->bufsize_mismatch, memory_order_relaxed));
     fprintf(f, " nframes=%" PRIuFAST32 " skipped=%" PRIu64,
             atomic_load_explicit(&c->nframes, memory_order_relaxed),
             (uint64_t)atomic_load_explicit(&c->skipped, memory_order_relaxed));
@@ -499,6 +519,9 @@ int main(int argc, char **argv)
     atomic_init(&c->bad, 0);
     atomic_init(&c->first_bad, NO_BAD_FRAME);
     atomic_init(&c->nframes, 0);
+    atomic_init(&c->bufsize, 0);
+    atomic_init(&c->bufsize_mismatch, 0);
+    atomic_init(&c->bufsize_calls, 0);
     atomic_init(&c->skipped, 0);
 
     r = chain_parse(c, argc, argv);
@@ -532,6 +555,10 @@ int main(int argc, char **argv)
     }
     if (chain_ports(c) < 0)
         goto out_close;
+    if (jack_set_buffer_size_callback(c->client, chain_bufsize, c) != 0) {
+        fprintf(stderr, "rill-test-chain: jack_set_buffer_size_callback failed\n");
+        goto out_close;
+    }
     if (jack_set_process_callback(c->client, chain_process, c) != 0) {
         fprintf(stderr, "rill-test-chain: jack_set_process_callback failed\n");
         goto out_close;

@@ -1,0 +1,106 @@
+# bench/table.awk — the markdown tables of bench/run.sh from its results file.
+# Input: one line per case, "server=S topo=T period=P key=value ...".
+# Variable have: the servers measured, in order ("rill jackd2 pipewire").
+function val(s, t, p, k,   x) {
+    x = R[s, t, p, k]
+    return x
+}
+function cell(s, t, p, k) {
+    if (!((s, t, p) in SEEN)) return "-"
+    if (R[s, t, p, "failed"] != "") return "fail (" R[s, t, p, "failed"] ")"
+    if (val(s, t, p, k) == "") return "-"
+    return val(s, t, p, k)
+}
+function ratio(a, b) {
+    if (a == "" || b == "" || b + 0 == 0) return "-"
+    return sprintf("%.2f", a / b)
+}
+function label(s) { return s == "rill" ? "rill" : s == "jackd2" ? "jackd2" : "PipeWire" }
+{
+    s = t = p = ""
+    for (i = 1; i <= NF; i++) {
+        split($i, kv, "=")
+        if (kv[1] == "server") s = kv[2]
+        else if (kv[1] == "topo") t = kv[2]
+        else if (kv[1] == "period") p = kv[2]
+    }
+    for (i = 1; i <= NF; i++) {
+        split($i, kv, "=")
+        R[s, t, p, kv[1]] = kv[2]
+    }
+    SEEN[s, t, p] = 1
+    if (!((t, p) in CASE)) { CASE[t, p] = 1; ORDER[++ncase] = t SUBSEP p }
+}
+END {
+    ns = split(have, S, " ")
+    hasj = index(" " have " ", " jackd2 ") > 0
+    hasp = index(" " have " ", " pipewire ") > 0
+
+    print "### CPU time per cycle (µs): server + clients, all threads, from /proc"
+    print ""
+    hdr = "| case | frames |"; sep = "|---|---|"
+    for (i = 1; i <= ns; i++) { hdr = hdr " " label(S[i]) " |"; sep = sep "---|" }
+    if (hasj) { hdr = hdr " rill/jackd2 |"; sep = sep "---|" }
+    if (hasp) { hdr = hdr " rill/PipeWire |"; sep = sep "---|" }
+    print hdr; print sep
+    for (c = 1; c <= ncase; c++) {
+        split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
+        line = "| " t " | " p " |"
+        for (i = 1; i <= ns; i++) line = line " " cell(S[i], t, p, "cpu_us") " |"
+        if (hasj) line = line " " ratio(val("rill", t, p, "cpu_us"), val("jackd2", t, p, "cpu_us")) " |"
+        if (hasp) line = line " " ratio(val("rill", t, p, "cpu_us"), val("pipewire", t, p, "cpu_us")) " |"
+        print line
+    }
+    print ""
+    print "### DSP load (%, mean / max, jack_cpu_load), xruns (server reports) and missed cycles"
+    print ""
+    print "Missed: cycles whose last client ended more than one period after the cycle start,"
+    print "plus cycles the last client never ran."
+    print ""
+    hdr = "| case | frames |"; sep = "|---|---|"
+    for (i = 1; i <= ns; i++) { hdr = hdr " " label(S[i]) " load | xruns | missed |"; sep = sep "---|---|---|" }
+    print hdr; print sep
+    for (c = 1; c <= ncase; c++) {
+        split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
+        if (t == "idle") continue
+        line = "| " t " | " p " |"
+        for (i = 1; i <= ns; i++) {
+            s = S[i]
+            if (cell(s, t, p, "load_mean") ~ /^(-|fail)/) { line = line " " cell(s, t, p, "load_mean") " | - | - |"; continue }
+            line = line " " val(s, t, p, "load_mean") " / " val(s, t, p, "load_max") " | " \
+                val(s, t, p, "xruns") " | " (val(s, t, p, "late") + val(s, t, p, "gaps")) " |"
+        }
+        print line
+    }
+    print ""
+    print "### First client's wake-up -> end of the last client (µs): mean / p99 / max"
+    print ""
+    print "Measured inside the clients (CLOCK_MONOTONIC at process entry and exit), the same way on"
+    print "every server. It leaves out the server's own wake-up and its hand-off to the first client;"
+    print "the last columns add them: from the server's cycle stamp (jack_get_cycle_times current_usecs)"
+    print "to the end of the last client, mean / p99, for rill and PipeWire (jackd2's dummy driver"
+    print "stamps an ideal timeline that drifts from its real wake-ups, so it has no such figure)."
+    print ""
+    hdr = "| case | frames |"; sep = "|---|---|"
+    for (i = 1; i <= ns; i++) { hdr = hdr " " label(S[i]) " |"; sep = sep "---|" }
+    if (hasj) { hdr = hdr " rill/jackd2 (mean) |"; sep = sep "---|" }
+    if (hasp) { hdr = hdr " rill/PipeWire (mean) |"; sep = sep "---|" }
+    hdr = hdr " rill from cycle stamp |"; sep = sep "---|"
+    if (hasp) { hdr = hdr " PipeWire from cycle stamp |"; sep = sep "---|" }
+    print hdr; print sep
+    for (c = 1; c <= ncase; c++) {
+        split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
+        if (t == "idle") continue
+        line = "| " t " | " p " |"
+        for (i = 1; i <= ns; i++) {
+            s = S[i]
+            if (cell(s, t, p, "span_mean") ~ /^(-|fail)/) { line = line " " cell(s, t, p, "span_mean") " |"; continue }
+            line = line " " val(s, t, p, "span_mean") " / " val(s, t, p, "span_p99") " / " val(s, t, p, "span_max") " |"
+        }
+        if (hasj) line = line " " ratio(val("rill", t, p, "span_mean"), val("jackd2", t, p, "span_mean")) " |"
+        if (hasp) line = line " " ratio(val("rill", t, p, "span_mean"), val("pipewire", t, p, "span_mean")) " |"
+        line = line " " cell("rill", t, p, "lat_mean") " / " cell("rill", t, p, "lat_p99") " |"
+        if (hasp) line = line " " cell("pipewire", t, p, "lat_mean") " / " cell("pipewire", t, p, "lat_p99") " |"
+        print line
+    }
+}

@@ -1,0 +1,179 @@
+/* drivers/alsa/alsa_params.c — the ALSA driver's parameters (jackd's ALSA
+ * flags where they exist) and their validation into a struct
+ * rill_alsa_config. Main thread.
+ *
+ * Directions, as jackd: `-d DEV` names the device; `-C [DEV]` and `-P [DEV]`
+ * ask for capture / playback, from DEV or else from the -d device. Neither:
+ * both directions from the -d device. Only one of them: that direction only.
+ */
+#include "drivers/alsa/alsa_priv.h"
+#include "rill/limits.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const dither_choices[] = {
+    "none", "triangular", "shaped", "n", "t", "s", NULL,
+};
+static const char *const format_choices[] = {
+    "auto", "S16_LE", "S24_3LE", "S24_LE", "S32_LE", "FLOAT_LE", NULL,
+};
+
+const struct rill_param rill_alsa_params[ALSA_NPARAMS + 1] = {
+    [ALSA_P_DEVICE] = { .name = "device", .short_opt = 'd', .type = RILL_PARAM_STRING,
+                        .def = "hw:0",
+                        .help = "ALSA device: hw:CARD[,DEV], a card id or any PCM name" },
+    [ALSA_P_CAPTURE] = { .name = "capture", .short_opt = 'C', .type = RILL_PARAM_STRING,
+                         .optional = 1,
+                         .help = "capture (from DEV, else from --device); alone: capture only" },
+    [ALSA_P_PLAYBACK] = { .name = "playback", .short_opt = 'P', .type = RILL_PARAM_STRING,
+                          .optional = 1,
+                          .help = "playback (to DEV, else to --device); alone: playback only" },
+    [ALSA_P_RATE] = { .name = "rate", .short_opt = 'r', .type = RILL_PARAM_UINT, .def = "48000",
+                      .min = RILL_MIN_RATE, .max = RILL_MAX_RATE,
+                      .help = "sample rate in Hz, used exactly" },
+    [ALSA_P_PERIOD] = { .name = "period", .short_opt = 'p', .type = RILL_PARAM_UINT,
+                        .def = "1024", .min = RILL_MIN_PERIOD, .max = RILL_MAX_PERIOD,
+                        .pow2 = 1, .help = "frames per period, used exactly" },
+    [ALSA_P_NPERIODS] = { .name = "nperiods", .short_opt = 'n', .type = RILL_PARAM_UINT,
+                          .def = "2", .min = 2, .max = RILL_ALSA_MAX_NPERIODS,
+                          .help = "periods in the device buffer, used exactly" },
+    [ALSA_P_INCHANNELS] = { .name = "inchannels", .short_opt = 'i', .type = RILL_PARAM_UINT,
+                            .def = "0", .min = 0, .max = RILL_MAX_CHANNELS,
+                            .help = "capture channels (0: all the device has)" },
+    [ALSA_P_OUTCHANNELS] = { .name = "outchannels", .short_opt = 'o', .type = RILL_PARAM_UINT,
+                             .def = "0", .min = 0, .max = RILL_MAX_CHANNELS,
+                             .help = "playback channels (0: all the device has)" },
+    [ALSA_P_SHORTS] = { .name = "shorts", .short_opt = 'S', .type = RILL_PARAM_BOOL,
+                        .def = "0", .help = "use 16-bit samples (S16_LE)" },
+    [ALSA_P_INLAT] = { .name = "input-latency", .short_opt = 'I', .type = RILL_PARAM_UINT,
+                       .def = "0", .min = 0, .max = 1u << 20,
+                       .help = "extra capture latency to report, in frames" },
+    [ALSA_P_OUTLAT] = { .name = "output-latency", .short_opt = 'O', .type = RILL_PARAM_UINT,
+                        .def = "0", .min = 0, .max = 1u << 20,
+                        .help = "extra playback latency to report, in frames" },
+    [ALSA_P_DITHER] = { .name = "dither", .short_opt = 'z', .type = RILL_PARAM_ENUM,
+                        .def = "none", .choices = dither_choices,
+                        .help = "dither for 16/24-bit playback (n, t, s are short forms)" },
+    [ALSA_P_NOMONITOR] = { .name = "no-monitor", .short_opt = 'M', .type = RILL_PARAM_BOOL,
+                           .def = "0",
+                           .help = "no hardware monitoring (rill never enables it)" },
+    [ALSA_P_FORMAT] = { .name = "format", .short_opt = 0, .type = RILL_PARAM_ENUM,
+                        .def = "auto", .choices = format_choices,
+                        .help = "sample format (auto: the best the device offers)" },
+    [ALSA_NPARAMS] = { .name = NULL },
+};
+
+__attribute__((format(printf, 3, 4)))
+static int refuse(char *err, size_t errsize, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errsize) {
+        va_start(ap, fmt);
+        vsnprintf(err, errsize, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+/* A device name: non-empty, printable, shorter than RILL_ALSA_NAME_SIZE. */
+static int check_name(const char *what, const char *name, char *err, size_t errsize)
+{
+    size_t len = strlen(name);
+
+    if (len == 0)
+        return refuse(err, errsize, "alsa: %s device name is empty: give hw:CARD[,DEV], a "
+                      "card id or a PCM name", what);
+    if (len >= RILL_ALSA_NAME_SIZE)
+        return refuse(err, errsize, "alsa: %s device name is %zu characters long: at most "
+                      "%u are allowed", what, len, RILL_ALSA_NAME_SIZE - 1);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] <= ' ' || (unsigned char)name[i] == 0x7f)
+            return refuse(err, errsize, "alsa: %s device name '%s' has a space or control "
+                          "character at position %zu: not allowed", what, name, i + 1);
+    return 0;
+}
+
+/* Check a UINT against its table entry (open may get a hand-made config). */
+static int check_uint(int k, uint32_t u, char *err, size_t errsize)
+{
+    const struct rill_param *p = &rill_alsa_params[k];
+
+    if (u < p->min || u > p->max || (p->pow2 && (u == 0 || (u & (u - 1u)) != 0)))
+        return refuse(err, errsize, "alsa: %s %u is not allowed: use %s from %u to %u",
+                      p->name, u, p->pow2 ? "a power of two" : "a number", p->min, p->max);
+    return 0;
+}
+
+/* Main thread. */
+int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
+                                 struct rill_alsa_config *out, char *err, size_t errsize)
+{
+    static const int uints[] = { ALSA_P_RATE, ALSA_P_PERIOD, ALSA_P_NPERIODS,
+                                 ALSA_P_INCHANNELS, ALSA_P_OUTCHANNELS, ALSA_P_INLAT,
+                                 ALSA_P_OUTLAT };
+    const struct rill_param_value *v;
+    int r;
+
+    if (!cfg || !out)
+        return refuse(err, errsize, "alsa: no parameters given");
+    v = cfg->v;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof uints / sizeof uints[0]; i++) {
+        r = check_uint(uints[i], v[uints[i]].u, err, errsize);
+        if (r < 0)
+            return r;
+    }
+    const char *dev = v[ALSA_P_DEVICE].s ? v[ALSA_P_DEVICE].s : "hw:0";
+    r = check_name("the", dev, err, errsize);
+    if (r < 0)
+        return r;
+    int want_cap = v[ALSA_P_CAPTURE].set, want_play = v[ALSA_P_PLAYBACK].set;
+    if (!want_cap && !want_play)
+        want_cap = want_play = 1;
+    if (want_cap) {
+        const char *c = v[ALSA_P_CAPTURE].set && v[ALSA_P_CAPTURE].s && *v[ALSA_P_CAPTURE].s
+                            ? v[ALSA_P_CAPTURE].s : dev;
+        r = check_name("the capture", c, err, errsize);
+        if (r < 0)
+            return r;
+        snprintf(out->capture_dev, sizeof out->capture_dev, "%s", c);
+    }
+    if (want_play) {
+        const char *p = v[ALSA_P_PLAYBACK].set && v[ALSA_P_PLAYBACK].s && *v[ALSA_P_PLAYBACK].s
+                            ? v[ALSA_P_PLAYBACK].s : dev;
+        r = check_name("the playback", p, err, errsize);
+        if (r < 0)
+            return r;
+        snprintf(out->playback_dev, sizeof out->playback_dev, "%s", p);
+    }
+    out->rate = v[ALSA_P_RATE].u;
+    out->period = v[ALSA_P_PERIOD].u;
+    out->nperiods = v[ALSA_P_NPERIODS].u;
+    out->in_channels = v[ALSA_P_INCHANNELS].u;
+    out->out_channels = v[ALSA_P_OUTCHANNELS].u;
+    out->in_latency = v[ALSA_P_INLAT].u;
+    out->out_latency = v[ALSA_P_OUTLAT].u;
+    if (v[ALSA_P_DITHER].u >= 6)
+        return refuse(err, errsize, "alsa: dither %u is not allowed: use none, triangular or "
+                      "shaped", v[ALSA_P_DITHER].u);
+    out->dither = (enum rill_dither)(v[ALSA_P_DITHER].u % 3);
+    uint32_t f = v[ALSA_P_FORMAT].u;
+    if (f >= 6)
+        return refuse(err, errsize, "alsa: format %u is not allowed: use auto, S16_LE, "
+                      "S24_3LE, S24_LE, S32_LE or FLOAT_LE", f);
+    if (v[ALSA_P_SHORTS].u && f != 0 && f != 1)
+        return refuse(err, errsize, "alsa: -S (16-bit) and --format %s contradict each other: "
+                      "give one of them", format_choices[f]);
+    if (v[ALSA_P_SHORTS].u) {
+        out->format_forced = 1;
+        out->format = RILL_SFMT_S16;
+    } else if (f != 0) {
+        out->format_forced = 1;
+        out->format = (enum rill_sfmt)(f - 1);
+    }
+    return 0;
+}

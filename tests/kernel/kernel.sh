@@ -1,0 +1,290 @@
+#!/bin/bash
+# tests/kernel/kernel.sh — the ALSA driver against the real kernel ALSA layer.
+#
+# The build machines have no sound in their kernel, so this boots Debian's own
+# kernel under qemu (TCG) with snd-aloop (card "Loopback") and snd-dummy
+# (card "Dummy"), shares the host's / read-only and a result directory
+# read-write over 9p, and runs tests/kernel/guest.sh in a chroot of the
+# host's root: rilld, rillctl, the test client and alsa-utils are the
+# host-built binaries. The host then checks what came back:
+#   - tone out (440 Hz from a client, through rilld, to hw:Loopback,0,0,
+#     recorded by arecord on hw:Loopback,1,0): frequency by DFT, level;
+#   - tone in (1000 Hz from aplay on hw:Loopback,1,0, recorded by a client in
+#     rilld): frequency, level; per format / period / period count;
+#   - round-trip latency in frames vs what the system ports report;
+#   - an xrun forced by stopping rilld: counted, recovered, client kept;
+#   - snd-dummy in full duplex; refusals of impossible parameters.
+# Glitches (places where the tone breaks) are reported as a figure: under TCG
+# the guest is slow and short periods glitch.
+#
+# Exit 77 (skipped) with a loud message when qemu, busybox-static, kmod or the
+# kernel package are not available (tools/install-deps.sh installs them).
+# Cache: $RILL_TOP_BUILDDIR/tests/kernel/cache (kernel .deb and modules).
+set -u
+B=${RILL_TOP_BUILDDIR:?run through make check, or export RILL_TOP_BUILDDIR}
+S=${RILL_TOP_SRCDIR:-$B}
+B=$(cd "$B" && pwd)
+S=$(cd "$S" && pwd)
+K=$B/tests/kernel
+CACHE=$K/cache
+SHARE=$K/run
+T0=$(date +%s)
+
+skip() {
+    echo "######################################################################"
+    echo "## kernel.sh SKIPPED: $*"
+    echo "## (tools/install-deps.sh installs qemu-system-x86 busybox-static kmod cpio)"
+    echo "######################################################################"
+    exit 77
+}
+FAILS=0
+ok() { echo "PASS: $*"; }
+bad() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+if [ "${RILL_SANITIZERS:-no}" = yes ] && [ -z "${RILL_KERNEL_ASAN:-}" ]; then
+    skip "sanitizer build: the kernel tests run in the plain build (ASan under TCG is too" \
+        "slow for realtime periods; RILL_KERNEL_ASAN=1 runs them anyway)"
+fi
+for c in qemu-system-x86_64 busybox cpio gzip depmod modprobe dpkg-deb apt-get apt-cache \
+    aplay arecord timeout; do
+    command -v "$c" > /dev/null 2>&1 || skip "'$c' is not installed"
+done
+BUSYBOX=$(command -v busybox)
+file -L "$BUSYBOX" 2> /dev/null | grep -q "statically linked" ||
+    ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic" || skip "busybox is not static (busybox-static)"
+for f in "$B/engine/rilld" "$B/tools/rillctl" "$B/tools/rill-jack" \
+    "$K/rill-kernel-client" "$K/rill-kernel-analyse"; do
+    [ -x "$f" ] || { echo "kernel.sh: $f is missing (make check builds it)"; exit 1; }
+done
+case $B in /run/* | /dev/* | /proc/* | /sys/*)
+    # the guest mounts over these: the build must be visible under another path
+    skip "the build directory $B is under a path the guest mounts over (/run, /dev)" ;;
+esac
+
+# ---- 1. the kernel: the package linux-image-amd64 depends on, cached
+mkdir -p "$CACHE" "$SHARE"
+if [ ! -f "$CACHE/kernel/.done" ]; then
+    PKG=$(apt-cache depends linux-image-amd64 2> /dev/null |
+        awk '/Depends: linux-image-/{print $2; exit}')
+    [ -n "$PKG" ] || skip "apt-cache cannot resolve linux-image-amd64"
+    if ! ls "$CACHE/${PKG}"_*.deb > /dev/null 2>&1; then
+        (cd "$CACHE" && timeout 300 apt-get download "$PKG" > "$CACHE/download.log" 2>&1) ||
+            skip "apt-get download $PKG failed (no network?): see $CACHE/download.log"
+    fi
+    rm -rf "$CACHE/kernel" && mkdir -p "$CACHE/kernel"
+    dpkg-deb --fsys-tarfile "$CACHE/${PKG}"_*.deb | tar -x -C "$CACHE/kernel" --wildcards \
+        './boot/vmlinuz-*' './lib/modules/*/modules.order' './lib/modules/*/modules.builtin*' \
+        './lib/modules/*/kernel/sound/*' './lib/modules/*/kernel/drivers/virtio/*' \
+        './lib/modules/*/kernel/net/9p/*' './lib/modules/*/kernel/fs/9p/*' \
+        './lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*' ||
+        skip "cannot unpack the kernel package"
+    KV=$(ls "$CACHE/kernel/lib/modules")
+    depmod -b "$CACHE/kernel" "$KV" || skip "depmod failed"
+    touch "$CACHE/kernel/.done"
+fi
+KV=$(ls "$CACHE/kernel/lib/modules")
+VMLINUZ=$CACHE/kernel/boot/vmlinuz-$KV
+[ -f "$VMLINUZ" ] || skip "no vmlinuz in the kernel package"
+
+# ---- 2. the initramfs: busybox, the modules in load order, our init
+R=$K/initramfs
+rm -rf "$R"
+mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,host,modules}
+cp "$BUSYBOX" "$R/bin/busybox"
+for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
+: > "$R/modules.order"
+for m in virtio_pci 9pnet_virtio 9p snd-aloop snd-dummy; do
+    modprobe -d "$CACHE/kernel" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r ko; do
+    cp "$ko" "$R/modules/"
+    b=$(basename "$ko")
+    case $b in
+    snd-aloop.ko) p="index=0 id=Loopback pcm_substreams=2" ;;
+    snd-dummy.ko) p="index=1 id=Dummy" ;;
+    *) p="" ;;
+    esac
+    echo "$b $p" >> "$R/modules.order"
+done
+install -m 755 "$S/tests/kernel/guest-init.sh" "$R/init"
+(cd "$R" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$K/initrd.gz" ||
+    skip "cannot build the initramfs"
+
+# ---- 3. inputs the guest plays: a 1000 Hz tone in each format
+rm -rf "$SHARE" && mkdir -p "$SHARE"
+for f in S16_LE S24_3LE S24_LE S32_LE FLOAT_LE; do
+    "$K/rill-kernel-analyse" gen "$f" 2 1000 0.5 4 "$SHARE/gen-$f.raw" || exit 1
+done
+
+# ---- 4. boot (TCG: the /dev/kvm of these machines cannot boot a stock kernel)
+echo "kernel.sh: booting $KV under qemu (TCG), $(($(date +%s) - T0)) s so far"
+timeout 360 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -net none \
+    -kernel "$VMLINUZ" -initrd "$K/initrd.gz" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 rill_share=$SHARE rill_src=$S rill_build=$B" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$SHARE,mount_tag=hostshare,security_model=none,multidevs=remap" \
+    < /dev/null > "$K/qemu.log" 2>&1
+QRC=$?
+tr -d '\r' < "$K/qemu.log" | grep RILLK
+echo "kernel.sh: qemu exited with $QRC after $(($(date +%s) - T0)) s"
+echo "----- guest log"
+cat "$SHARE/guest.log" 2> /dev/null
+echo "----- results"
+RES=$SHARE/results.txt
+cat "$RES" 2> /dev/null
+grep -q RILLK_DONE "$K/qemu.log" || bad "the guest did not finish (qemu status $QRC)"
+[ -s "$RES" ] || { bad "no results from the guest"; exit 1; }
+echo "----- checks"
+
+# field KEY LINE -> value of KEY=value in LINE
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+# within VALUE LO HI
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
+
+# tone FILE FORMAT CHANNELS FREQ LABEL SHORT
+# Long periods: frequency (DFT) and level over the capture, glitches at most
+# 20. Short periods (SHORT=1; under TCG they drop out): the samples that
+# arrive must be the tone: of the non-silent ones at least 90 % follow the
+# FREQ sine's recurrence, and the peak is the amplitude played (0.5), which
+# wrong scaling or byte order cannot give; dropouts are a figure.
+check_tone() {
+    local out
+    out=$("$K/rill-kernel-analyse" tone "$2" "$3" "$1" "$4")
+    local fr lv gl fr_n live fit peak
+    fr=$(field freq "$out")
+    lv=$(field level "$out")
+    gl=$(field glitches "$out")
+    fr_n=$(field frames "$out")
+    live=$(field live "$out")
+    fit=$(field fit "$out")
+    peak=$(field peak "$out")
+    echo "  $5: $out"
+    if [ "$6" = 1 ]; then
+        if within "${live:-0}" 0 1999; then
+            echo "WARN: $5: almost nothing arrived (${live:-0} samples; $gl dropouts): the guest is too slow for this period under TCG (not counted as a failure)"
+        elif within "$live" 2000 10000000 && within "$fit" 0.90 1 && within "$peak" 0.49 0.51; then
+            ok "$5: $live samples of the $4 Hz tone arrived, ${fit} of them exact, peak $peak; $gl dropout(s) in $fr_n frames"
+        else
+            bad "$5: ${live:-0} non-silent samples, ${fit:-0} fit a $4 Hz sine, peak ${peak:-0} (want 0.5)"
+        fi
+        return
+    fi
+    if within "$fr" $(($4 - 2)) $(($4 + 2)) && within "$lv" 0.40 0.60 &&
+        within "$fr_n" 24000 10000000 && within "$gl" 0 20; then
+        ok "$5: ${fr} Hz (want $4), level $lv (want 0.5), $gl glitch(es) in $fr_n frames"
+    else
+        bad "$5: ${fr:-?} Hz (want $4), level ${lv:-?} (want 0.40..0.60), ${gl:-?} glitches (at most 20), ${fr_n:-0} frames"
+    fi
+}
+
+while read -r kind tag fmt p n rest; do
+    [ "$kind" = loop ] || continue
+    line="$tag $fmt $p $n $rest"
+    if [ "$(field started "$line")" != 1 ]; then
+        bad "loop $tag: rilld did not start ($fmt, $p x $n): $(tail -2 "$SHARE/$tag.rilld.log")"
+        continue
+    fi
+    short=1
+    [ "$p" -ge 1024 ] && short=0
+    check_tone "$SHARE/$tag.arec.raw" "$fmt" 2 440 "loop $tag: playback (rilld -> arecord)" $short
+    check_tone "$SHARE/$tag.cap.f32" FLOAT_LE 1 1000 "loop $tag: capture (aplay -> rilld)" $short
+    [ $short = 1 ] || grep -q "frames=48000" "$SHARE/$tag.record.log" ||
+        bad "loop $tag: the client recorded $(cat "$SHARE/$tag.record.log")"
+    echo "  loop $tag: xruns counted by rilld: $(field xruns "$line")"
+    grep -q "$p frames" "$SHARE/$tag.rilld.log" ||
+        bad "loop $tag: rilld does not report a period of $p: $(grep ready "$SHARE/$tag.rilld.log")"
+done < "$RES"
+for tag in s32-1024x3 s16-256x2 s24_3-128x3 float-64x2; do
+    grep -q "^loop $tag " "$RES" || bad "loop $tag: did not run"
+done
+# aliases carry the card's name
+if grep -q "Loopback:capture_1" "$SHARE/s32-1024x3.ports" &&
+    grep -q "Loopback:playback_2" "$SHARE/s32-1024x3.ports"; then
+    ok "system port aliases name the card (Loopback:capture_1)"
+else
+    bad "system port aliases: $(head -8 "$SHARE/s32-1024x3.ports" 2> /dev/null | tr '\n' ' ')"
+fi
+
+# refusals: rilld exits non-zero with a message naming device, value, offer
+check_refusal() { # TAG PATTERN...
+    local tag=$1
+    shift
+    local line rc
+    line=$(grep "^refuse $tag " "$RES")
+    rc=$(field rc "$line")
+    local msg
+    msg=$(grep -v "^$" "$SHARE/$tag.rilld.log" 2> /dev/null | tail -1)
+    if [ -z "$rc" ] || [ "$rc" = 0 ]; then
+        bad "refusal $tag: rilld started (rc=${rc:-?})"
+        return
+    fi
+    for pat in "$@"; do
+        if ! grep -q -- "$pat" "$SHARE/$tag.rilld.log"; then
+            bad "refusal $tag: '$pat' not in: $msg"
+            return
+        fi
+    done
+    ok "refusal $tag: $msg"
+}
+check_refusal rate "hw:Loopback,0,0" "refused the rate 384000 Hz" "it offers"
+check_refusal format "hw:Dummy" "refused the sample format S32_LE" "it offers: S16_LE"
+check_refusal nperiods "hw:Dummy" "refused 8 periods of 8192 frames" "accepts there: 2"
+check_refusal nodev "no such device hw:9" "sound cards present: 0 (Loopback)"
+check_refusal channels "hw:Dummy" "refused 64 channel(s)" "it offers 1 to 2"
+check_refusal busy "hw:Loopback,1,0" "is busy"
+
+# latency: what the ports report = what the loopback measures
+# latency3 runs with -I 7 -O 11: the ports report those 18 frames on top
+for key in latency latency3; do
+    line=$(grep "^$key " "$RES")
+    extra=0
+    [ $key = latency3 ] && extra=18
+    m=$(field measured "$line")
+    r=$(field reported "$line")
+    n=$(field n "$line")
+    lo=$(field min "$line")
+    hi=$(field max "$line")
+    if [ -z "$m" ] || [ "$m" -lt 0 ] || [ "${n:-0}" -lt 3 ]; then
+        bad "$key: no impulses came back: ${line:-nothing}"
+    elif [ $((m + extra)) = "$r" ] && [ "$lo" = "$hi" ]; then
+        ok "$key: round trip $m frames measured (min $lo, max $hi, $n impulses); reported $r = $m + $extra (-I/-O)"
+    else
+        bad "$key: round trip $m frames measured (min $lo, max $hi, $n impulses); reported $r, want $m + $extra"
+    fi
+done
+
+# xrun: counted, recovered, client kept, tone back
+line=$(grep "^xrun " "$RES")
+b=$(field before "$line")
+a=$(field after "$line")
+if [ -n "$b" ] && [ -n "$a" ] && [ "$a" != "?" ] && [ "$b" != "?" ] && [ "$a" -gt "$b" ]; then
+    ok "xrun: counted ($b before, $a after stopping rilld for 300 ms)"
+else
+    bad "xrun: not counted: ${line:-nothing}"
+fi
+grep -q "xrun: .* late" "$SHARE/xrun.rilld.log" && ok "xrun: delay logged: $(grep -m1 'xrun:' "$SHARE/xrun.rilld.log")" ||
+    bad "xrun: no delay in rilld's log"
+[ "$(field client_alive "$line")" = 1 ] && ok "xrun: the client is still there" ||
+    bad "xrun: the client was lost"
+check_tone "$SHARE/xrun.arec.raw" S24_LE 2 440 "xrun: the tone after recovery" 0
+
+# snd-dummy duplex: about 3 s of cycles at 1024 frames
+line=$(grep "^duplex " "$RES")
+c=$(field cycles "$line")
+if within "${c:-0}" 100 200; then
+    ok "snd-dummy duplex: client ran $c cycles in 3 s (about 140 expected), $(field xruns "$line") xrun(s)"
+else
+    bad "snd-dummy duplex: ${line:-nothing}"
+fi
+grep -q "Dummy:capture_1" "$SHARE/dummy.ports" 2> /dev/null || bad "snd-dummy: no Dummy alias"
+
+# unplug: rilld stops by itself with a message, the client is told
+line=$(grep "^unplug " "$RES")
+if [ "$(field rilld_rc "$line")" = 1 ] && [ "$(field client_rc "$line")" = 3 ] &&
+    grep -q "the alsa driver failed: No such device" "$SHARE/unplug.rilld.log"; then
+    ok "unplug: rilld stopped in $(field seconds "$line") s: $(grep -m1 'driver failed' "$SHARE/unplug.rilld.log"); the client was told"
+else
+    bad "unplug: ${line:-nothing}; rilld: $(tail -2 "$SHARE/unplug.rilld.log" 2> /dev/null | tr '\n' ' ')"
+fi
+
+echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
+[ "$FAILS" = 0 ]
