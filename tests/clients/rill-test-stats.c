@@ -112,8 +112,14 @@ int main(void)
     CHECK(last > 0.0f && last <= max, "xrun delay %.0f us is not in (0, max %.0f]", last, max);
     jack_reset_max_delayed_usecs(c);
     float after = jack_get_max_delayed_usecs(c);
-    CHECK(after == 0.0f, "max delay is %.1f us after jack_reset_max_delayed_usecs", after);
-    CHECK(jack_get_xrun_delayed_usecs(c) == last, "reset changed the last xrun delay");
+    float last2 = jack_get_xrun_delayed_usecs(c);
+    /* A loaded machine may have a new xrun between the reset and these
+     * reads: then the last delay changed and the max is at least it.
+     * Without one, the max is 0 and the last delay is untouched. */
+    int new_xrun = last2 != last;
+    CHECK(new_xrun ? after >= last2 : after == 0.0f,
+          "max delay is %.1f us after jack_reset_max_delayed_usecs (last %.1f, before %.1f)",
+          after, last2, last);
     printf("ok threads=%d max=%.1f last=%.1f after_reset=%.1f\n", n, max, last, after);
     jack_client_close(c);
     return 0;
