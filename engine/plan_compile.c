@@ -304,6 +304,7 @@ static int fill_plan(const struct rill_shm_registry *reg, struct plan_work *w,
             continue;
         const struct rill_shm_conn *c = &reg->conns[w->keys[k].slot];
         out->src_node[w->cursor[c->dst]] = reg->ports[c->src].client;
+        out->src_feedback[w->cursor[c->dst]] = w->role[k] == CONN_FEEDBACK;
         out->src[w->cursor[c->dst]++] = c->src;
     }
     out->nfeedback = 0;

@@ -128,9 +128,19 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
                 continue;
             /* relaxed: the engine stored it before its release of our
              * pending count, which our trigger's acquire chain covers */
-            if (owner < RILL_MAX_CLIENTS &&
+            if (owner < RILL_MAX_CLIENTS && !plan->src_feedback[first + s] &&
                 atomic_load_explicit(&c->act->node[owner].bypassed, memory_order_relaxed) ==
                     trigger)
+                continue;
+            /* a feedback source holds the previous cycle's output only when
+             * its node produced that cycle (a node bypassed or skipped then
+             * holds older data, or is writing it now): otherwise silence.
+             * acquire: pairs with the release in rt_release, so the whole
+             * output is visible. The node runs again in this cycle only
+             * after us (the feedback closes a path from us to it). */
+            if (owner < RILL_MAX_CLIENTS && plan->src_feedback[first + s] &&
+                atomic_load_explicit(&c->act->node[owner].produced, memory_order_acquire) !=
+                    trigger - 1u)
                 continue;
             c->mix_srcs[nvalid++] = (const float *)rill__client_own_buffer(c, src);
         }
@@ -175,7 +185,9 @@ static void rt_release(struct rill_client *c, const struct rill_plan *plan,
                        const struct rill_plan_node *node, uint32_t trigger)
 {
     struct rill_activation *self = &c->act->node[c->slot];
-    /* release: a reader of finished sees our whole cycle */
+    /* release: a reader of produced (feedback consumers) or finished sees
+     * our whole cycle */
+    atomic_store_explicit(&self->produced, trigger, memory_order_release);
     atomic_store_explicit(&self->finished, trigger, memory_order_release);
     if (node->succ_first > RILL_PLAN_MAX_SUCC ||
         node->succ_count > RILL_PLAN_MAX_SUCC - node->succ_first)

@@ -18,6 +18,7 @@
  *   outputs[...]        each output port of the node (to zero when bypassed)
  *   src[...]            source port ids of an input, in connection order
  *   src_node[...]       the node owning each of them
+ *   src_feedback[...]   whether each of them is a feedback source
  */
 #ifndef RILL_PLAN_H
 #define RILL_PLAN_H
@@ -65,6 +66,9 @@ struct rill_plan {
     /* the node (client slot) that owns src[i]: a reader skips a source whose
      * node the engine bypassed in this cycle (rill_activation.bypassed) */
     uint32_t src_node[RILL_MAX_CONNECTIONS];
+    /* 1 when src[i] is a feedback source: its data is the previous cycle's,
+     * valid only when the owner produced that cycle (rill_activation.produced) */
+    uint8_t src_feedback[RILL_MAX_CONNECTIONS];
 };
 
 #endif

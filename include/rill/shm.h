@@ -171,7 +171,12 @@ struct rill_activation {
      * successors (and the engine's playback mix), which then take the node's
      * outputs as silence instead of reading a buffer it may still write. */
     _Atomic uint32_t bypassed;
-    uint32_t pad[2];
+    /* low 32 bits of the last cycle whose outputs the node wrote completely
+     * (processed, or zeroed). Writer: the node (release, before finished);
+     * readers: consumers of its outputs over a feedback connection, which
+     * read the previous cycle's data and take anything else as silence. */
+    _Atomic uint32_t produced;
+    uint32_t pad;
 } __attribute__((aligned(64)));
 
 struct rill_shm_activation {

@@ -245,6 +245,7 @@ static void check_ports_of(const struct rill_shm_registry *reg, const struct ril
                     break;
                 assert_true(n < in->src_count);
                 assert_int_equal(p->src[in->src_first + n], reg->conns[bi].src);
+                assert_int_equal(p->src_feedback[in->src_first + n], reg->conns[bi].feedback);
                 fb += reg->conns[bi].feedback;
                 n++;
                 last = best;
