@@ -121,8 +121,10 @@ static int recover(struct rill_driver *d, uint64_t *delay)
         snd_pcm_drop(d->play.pcm);
     if (d->cap.pcm && (!d->linked || !d->play.pcm))
         snd_pcm_drop(d->cap.pcm);
+    d->stats.restarts++;
     r = start_streams(d);
     if (r < 0) {
+        d->stats.restart_errors++;
         if (r == -ENODEV || gone(&d->cap, r) || gone(&d->play, r))
             return -ENODEV;
         return r;
@@ -193,6 +195,7 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
             int e = (int)(ca < 0 ? ca : pa);
             if (gone(&d->cap, e) || gone(&d->play, e))
                 return -ENODEV;
+            d->stats.avail_xruns++;
             if (++restarts > ALSA_MAX_RESTARTS) {
                 d->xrun_pending = 1; /* report what was lost; the next wait retries */
                 break;
@@ -206,12 +209,14 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
         if (cap_ready && play_ready)
             break;
         if (polls >= ALSA_MAX_POLLS) { /* woken again and again without a period */
+            d->stats.spins++;
             d->xrun_pending = 1;
             restarts++;
             break;
         }
         int npf = 0;
         struct pollfd *pf = poll_set(d, cap_ready, play_ready, &npf);
+        d->stats.polls++;
         r = poll(pf, (nfds_t)npf, d->poll_timeout_ms);
         if (r < 0) {
             if (errno == EINTR)
@@ -220,6 +225,7 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
         }
         if (r == 0) {
             /* not a single period in several buffers' time */
+            d->stats.poll_timeouts++;
             if (++timeouts >= ALSA_MAX_TIMEOUTS)
                 return -ETIMEDOUT;
             restarts++;
@@ -299,6 +305,7 @@ int rill_alsa_read(struct rill_driver *d, float *const *bufs, uint32_t nchannels
         done += (uint32_t)frames;
     }
     if (done < nframes) {
+        d->stats.transfer_xruns++;
         d->xrun_pending = 1; /* the next wait restarts the streams */
         for (uint32_t ch = 0; ch < nchannels; ch++)
             if (bufs[ch])
@@ -337,8 +344,10 @@ int rill_alsa_write(struct rill_driver *d, const float *const *bufs, uint32_t nc
             break;
         done += (uint32_t)frames;
     }
-    if (done < nframes)
+    if (done < nframes) {
+        d->stats.transfer_xruns++;
         d->xrun_pending = 1;
+    }
     return 0;
 }
 

@@ -36,20 +36,106 @@ static int add_pfds(struct rill_driver *d, struct rill_alsa_stream *s, char *err
         return 0;
     int n = snd_pcm_poll_descriptors_count(s->pcm);
     if (n <= 0 || n > RILL_ALSA_MAX_PFDS) {
-        snprintf(err, errsize, "alsa: %s (%s) has %d poll descriptors: rill handles 1 to %d",
+        snprintf(err, errsize, "%s (%s) has %d poll descriptors: rill handles 1 to %d",
                  s->name, rill_alsa_dir_name(s->dir), n, RILL_ALSA_MAX_PFDS);
         return -EINVAL;
     }
     s->pfd = &d->pfds[d->npfds];
     n = snd_pcm_poll_descriptors(s->pcm, s->pfd, (unsigned)n);
     if (n <= 0) {
-        snprintf(err, errsize, "alsa: %s (%s) gave no poll descriptors", s->name,
+        snprintf(err, errsize, "%s (%s) gave no poll descriptors", s->name,
                  rill_alsa_dir_name(s->dir));
         return -EIO;
     }
     s->npfd = n;
     d->npfds += n;
     return 0;
+}
+
+/* What follows from the period: its length, the poll timeout, the period
+ * and latencies in info. Main thread. */
+static void set_timing(struct rill_driver *d, struct rill_driver_info *info)
+{
+    d->period_ns = (uint64_t)d->cfg.period * 1000000000ull / d->cfg.rate;
+    /* a poll that sees no period in four buffers' time (and 0.5 s) means a
+     * stuck device */
+    uint64_t buf_ms = (uint64_t)d->cfg.period * d->cfg.nperiods * 1000u / d->cfg.rate;
+    d->poll_timeout_ms = (int)(4 * buf_ms < 500 ? 500 : 4 * buf_ms);
+    info->period = d->cfg.period;
+    info->capture_latency = d->cfg.period + d->cfg.in_latency;
+    info->playback_latency = d->cfg.period * (d->cfg.nperiods - 1) + d->cfg.out_latency;
+}
+
+/* Unlink, install cfg's period on both streams, link again. Main thread. */
+static int apply_period(struct rill_driver *d, const struct rill_alsa_config *cfg, char *err,
+                        size_t errsize)
+{
+    int r;
+
+    if (d->linked) {
+        snd_pcm_unlink(d->cap.pcm);
+        d->linked = 0;
+    }
+    r = rill_alsa_stream_reconfigure(&d->cap, cfg, 1, err, errsize);
+    if (r == 0)
+        r = rill_alsa_stream_reconfigure(&d->play, cfg, 1, err, errsize);
+    if (d->cap.pcm && d->play.pcm && snd_pcm_link(d->cap.pcm, d->play.pcm) == 0)
+        d->linked = 1;
+    return r;
+}
+
+/* Main thread, while the realtime thread is stopped: both streams are
+ * tested at the new period first, so that a refusal changes nothing; then
+ * negotiated again (the next start prepares and starts them). */
+static int alsa_set_period(struct rill_driver *d, uint32_t period,
+                           struct rill_driver_info *info, char *err, size_t errsize)
+{
+    const struct rill_param *p = &rill_alsa_params[ALSA_P_PERIOD];
+    struct rill_alsa_config c;
+    char dummy_err[8];
+    size_t len;
+    int r;
+
+    if (!err || !errsize) {
+        err = dummy_err;
+        errsize = sizeof dummy_err;
+    }
+    err[0] = '\0';
+    if (!d || !info)
+        return -EINVAL;
+    if (d->running) {
+        snprintf(err, errsize, "the alsa driver cannot change its period while running");
+        return -EBUSY;
+    }
+    if (period < p->min || period > p->max || (period & (period - 1))) {
+        snprintf(err, errsize, "period %u is not allowed: use a power of two from %u to %u",
+                 period, p->min, p->max);
+        return -EINVAL;
+    }
+    if (period == d->cfg.period)
+        return 0;
+    c = d->cfg;
+    c.period = period;
+    if ((r = rill_alsa_stream_reconfigure(&d->cap, &c, 0, err, errsize)) < 0 ||
+        (r = rill_alsa_stream_reconfigure(&d->play, &c, 0, err, errsize)) < 0)
+        goto refused;
+    r = apply_period(d, &c, err, errsize);
+    if (r < 0) {
+        /* tested, yet refused when installed: back to the old period */
+        char err2[64];
+        if (apply_period(d, &d->cfg, err2, sizeof err2) < 0)
+            d->xrun_pending = 1; /* the next start's recovery tries again */
+        goto refused;
+    }
+    d->cfg.period = period;
+    set_timing(d, info);
+    return 0;
+
+refused:
+    len = strlen(err);
+    if (len < errsize)
+        snprintf(err + len, errsize - len, "; still running at %u frames", d->cfg.period);
+    return r;
 }
 
 /* alsa-lib's own error printing, silenced: every failure rill cares about
@@ -79,12 +165,12 @@ static int alsa_open(const struct rill_driver_config *cfg, struct rill_driver **
     err[0] = '\0';
     snd_lib_error_set_handler(quiet);
     if (!cfg || !out || !info) {
-        snprintf(err, errsize, "alsa: open needs a config, an out pointer and an info");
+        snprintf(err, errsize, "open needs a config, an out pointer and an info");
         return -EINVAL;
     }
     d = calloc(1, sizeof *d);
     if (!d) {
-        snprintf(err, errsize, "alsa: out of memory");
+        snprintf(err, errsize, "out of memory");
         return -ENOMEM;
     }
     r = rill_alsa_config_from_params(cfg, &d->cfg, err, errsize);
@@ -109,33 +195,25 @@ static int alsa_open(const struct rill_driver_config *cfg, struct rill_driver **
         goto fail;
     if (snd_pcm_status_malloc(&d->status) < 0) {
         r = -ENOMEM;
-        snprintf(err, errsize, "alsa: out of memory");
+        snprintf(err, errsize, "out of memory");
         goto fail;
     }
     if (d->play.pcm) {
         d->dither = calloc(d->play.channels ? d->play.channels : 1, sizeof *d->dither);
         if (!d->dither) {
             r = -ENOMEM;
-            snprintf(err, errsize, "alsa: out of memory");
+            snprintf(err, errsize, "out of memory");
             goto fail;
         }
         for (uint32_t ch = 0; ch < d->play.channels; ch++)
             rill_dither_init(&d->dither[ch], ch + 1);
     }
-    d->period_ns = (uint64_t)d->cfg.period * 1000000000ull / d->cfg.rate;
-    /* a poll that sees no period in four buffers' time (and 0.5 s) means a
-     * stuck device */
-    uint64_t buf_ms = (uint64_t)d->cfg.period * d->cfg.nperiods * 1000u / d->cfg.rate;
-    d->poll_timeout_ms = (int)(4 * buf_ms < 500 ? 500 : 4 * buf_ms);
-
     memset(info, 0, sizeof *info);
     info->rate = d->cfg.rate;
-    info->period = d->cfg.period;
     info->nperiods = d->cfg.nperiods;
     info->capture_channels = d->cap.pcm ? d->cap.channels : 0;
     info->playback_channels = d->play.pcm ? d->play.channels : 0;
-    info->capture_latency = d->cfg.period + d->cfg.in_latency;
-    info->playback_latency = d->cfg.period * (d->cfg.nperiods - 1) + d->cfg.out_latency;
+    set_timing(d, info);
     snprintf(info->capture_alias, sizeof info->capture_alias, "%s", d->cap.card);
     snprintf(info->playback_alias, sizeof info->playback_alias, "%s", d->play.card);
     *out = d;
@@ -159,4 +237,5 @@ const struct rill_driver_ops rill_driver_alsa = {
     .write = rill_alsa_write,
     .stop = rill_alsa_stop,
     .close = alsa_close,
+    .set_period = alsa_set_period,
 };

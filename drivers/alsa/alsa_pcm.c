@@ -88,7 +88,7 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
         return 0;
     s->pcm = NULL;
     if (r == -EBUSY) {
-        say(err, errsize, "alsa: device %s (%s) is busy: another program is using it; stop "
+        say(err, errsize, "device %s (%s) is busy: another program is using it; stop "
             "that program or choose another device", s->name, what);
         return r;
     }
@@ -100,17 +100,17 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
         if (ro == 0 || ro == -EBUSY) {
             if (other)
                 snd_pcm_close(other);
-            say(err, errsize, "alsa: device %s has no %s stream (it only does %s); use -%c "
+            say(err, errsize, "device %s has no %s stream (it only does %s); use -%c "
                 "to leave %s out or name another device", s->name, what,
                 rill_alsa_dir_name(odir), dir == SND_PCM_STREAM_CAPTURE ? 'P' : 'C', what);
             return -ENODEV;
         }
         list_cards(cards, sizeof cards);
-        say(err, errsize, "alsa: no such device %s (%s: %s); sound cards present: %s",
+        say(err, errsize, "no such device %s (%s: %s); sound cards present: %s",
             s->name, what, snd_strerror(r), cards);
         return -ENODEV;
     }
-    say(err, errsize, "alsa: cannot open %s for %s: %s", s->name, what, snd_strerror(r));
+    say(err, errsize, "cannot open %s for %s: %s", s->name, what, snd_strerror(r));
     return r;
 }
 
@@ -144,10 +144,11 @@ static void list_accepted(snd_pcm_t *pcm, snd_pcm_hw_params_t *hw, int periods, 
         snprintf(buf, size, "none");
 }
 
-/* The hardware half of the negotiation. */
+/* The hardware half of the negotiation; apply 0 only tests the values and
+ * installs nothing. */
 static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
-                        const struct rill_alsa_config *cfg, uint32_t want, char *err,
-                        size_t errsize)
+                        const struct rill_alsa_config *cfg, uint32_t want, int apply,
+                        char *err, size_t errsize)
 {
     const char *what = rill_alsa_dir_name(s->dir);
     char list[256];
@@ -157,7 +158,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
 
     r = snd_pcm_hw_params_any(s->pcm, hw);
     if (r < 0) {
-        say(err, errsize, "alsa: %s (%s) gives no hardware parameters: %s", s->name, what,
+        say(err, errsize, "%s (%s) gives no hardware parameters: %s", s->name, what,
             snd_strerror(r));
         return r;
     }
@@ -167,7 +168,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
                0) {
         s->interleaved = 0;
     } else {
-        say(err, errsize, "alsa: %s (%s) refused mmap access (interleaved and "
+        say(err, errsize, "%s (%s) refused mmap access (interleaved and "
             "non-interleaved): rill needs mmap; use the card's hw: device", s->name, what);
         return -EINVAL;
     }
@@ -193,10 +194,10 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     }
     if (!found) {
         if (cfg->format_forced)
-            say(err, errsize, "alsa: %s (%s) refused the sample format %s; it offers: %s",
+            say(err, errsize, "%s (%s) refused the sample format %s; it offers: %s",
                 s->name, what, rill_sfmt_name(cfg->format), list[0] ? list : "none rill uses");
         else
-            say(err, errsize, "alsa: %s (%s) offers none of the sample formats rill uses "
+            say(err, errsize, "%s (%s) offers none of the sample formats rill uses "
                 "(S16_LE, S24_3LE, S24_LE, S32_LE, FLOAT_LE)", s->name, what);
         return -EINVAL;
     }
@@ -207,7 +208,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     if (want == 0)
         want = umax > RILL_MAX_CHANNELS ? RILL_MAX_CHANNELS : umax;
     if (snd_pcm_hw_params_set_channels(s->pcm, hw, want) < 0) {
-        say(err, errsize, "alsa: %s (%s) refused %u channel(s); it offers %u to %u", s->name,
+        say(err, errsize, "%s (%s) refused %u channel(s); it offers %u to %u", s->name,
             what, want, umin, umax);
         return -EINVAL;
     }
@@ -218,7 +219,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     if (snd_pcm_hw_params_test_rate(s->pcm, hw, cfg->rate, 0) < 0) {
         snd_pcm_hw_params_get_rate_min(hw, &umin, &dir);
         snd_pcm_hw_params_get_rate_max(hw, &umax, &dir);
-        say(err, errsize, "alsa: %s (%s) refused the rate %u Hz; it offers %u to %u Hz", s->name,
+        say(err, errsize, "%s (%s) refused the rate %u Hz; it offers %u to %u Hz", s->name,
             what, cfg->rate, umin, umax);
         return -EINVAL;
     }
@@ -229,7 +230,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
         snd_pcm_hw_params_get_period_size_min(hw, &fmin, &dir);
         snd_pcm_hw_params_get_period_size_max(hw, &fmax, &dir);
         list_accepted(s->pcm, hw, 0, list, sizeof list);
-        say(err, errsize, "alsa: %s (%s) refused a period of %u frames at %u Hz; it offers "
+        say(err, errsize, "%s (%s) refused a period of %u frames at %u Hz; it offers "
             "%lu to %lu frames; periods rill can use there: %s", s->name, what, cfg->period,
             cfg->rate, fmin, fmax, list);
         return -EINVAL;
@@ -239,7 +240,7 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     /* period count, exactly */
     if (snd_pcm_hw_params_test_periods(s->pcm, hw, cfg->nperiods, 0) < 0) {
         list_accepted(s->pcm, hw, 1, list, sizeof list);
-        say(err, errsize, "alsa: %s (%s) refused %u periods of %u frames; period counts it "
+        say(err, errsize, "%s (%s) refused %u periods of %u frames; period counts it "
             "accepts there: %s", s->name, what, cfg->nperiods, cfg->period, list);
         return -EINVAL;
     }
@@ -247,14 +248,16 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     snd_pcm_uframes_t buf = (snd_pcm_uframes_t)cfg->period * cfg->nperiods;
     if (snd_pcm_hw_params_set_buffer_size(s->pcm, hw, buf) < 0) {
         snd_pcm_hw_params_get_buffer_size_max(hw, &fmax);
-        say(err, errsize, "alsa: %s (%s) refused a buffer of %u x %u = %lu frames; it offers "
+        say(err, errsize, "%s (%s) refused a buffer of %u x %u = %lu frames; it offers "
             "at most %lu", s->name, what, cfg->nperiods, cfg->period, buf, fmax);
         return -EINVAL;
     }
     s->buffer_size = buf;
+    if (!apply)
+        return 0;
     r = snd_pcm_hw_params(s->pcm, hw);
     if (r < 0) {
-        say(err, errsize, "alsa: %s (%s) refused the hardware parameters (%s, %u ch, %u Hz, "
+        say(err, errsize, "%s (%s) refused the hardware parameters (%s, %u ch, %u Hz, "
             "%u x %u frames): %s", s->name, what, rill_sfmt_name(s->fmt), s->channels,
             cfg->rate, cfg->nperiods, cfg->period, snd_strerror(r));
         return r;
@@ -275,7 +278,7 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
         (r = snd_pcm_sw_params_set_stop_threshold(s->pcm, sw, s->buffer_size)) < 0 ||
         (r = snd_pcm_sw_params_set_avail_min(s->pcm, sw, cfg->period)) < 0 ||
         (r = snd_pcm_sw_params_set_tstamp_mode(s->pcm, sw, SND_PCM_TSTAMP_ENABLE)) < 0) {
-        say(err, errsize, "alsa: %s (%s) refused the software parameters: %s", s->name,
+        say(err, errsize, "%s (%s) refused the software parameters: %s", s->name,
             rill_alsa_dir_name(s->dir), snd_strerror(r));
         return r;
     }
@@ -288,7 +291,7 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
     }
     r = snd_pcm_sw_params(s->pcm, sw);
     if (r < 0) {
-        say(err, errsize, "alsa: %s (%s) refused the software parameters: %s", s->name,
+        say(err, errsize, "%s (%s) refused the software parameters: %s", s->name,
             rill_alsa_dir_name(s->dir), snd_strerror(r));
         return r;
     }
@@ -328,10 +331,10 @@ int rill_alsa_stream_open(struct rill_alsa_stream *s, const char *dev, snd_pcm_s
         goto fail;
     if (snd_pcm_hw_params_malloc(&hw) < 0 || snd_pcm_sw_params_malloc(&sw) < 0) {
         r = -ENOMEM;
-        say(err, errsize, "alsa: out of memory");
+        say(err, errsize, "out of memory");
         goto fail_close;
     }
-    r = negotiate_hw(s, hw, cfg, want_channels, err, errsize);
+    r = negotiate_hw(s, hw, cfg, want_channels, 1, err, errsize);
     if (r < 0)
         goto fail_free;
     r = negotiate_sw(s, sw, cfg, err, errsize);
@@ -361,4 +364,39 @@ void rill_alsa_stream_close(struct rill_alsa_stream *s)
         snd_pcm_close(s->pcm);
         s->pcm = NULL;
     }
+}
+
+/* Main thread, with the stream stopped. */
+int rill_alsa_stream_reconfigure(struct rill_alsa_stream *s, const struct rill_alsa_config *cfg,
+                                 int apply, char *err, size_t errsize)
+{
+    struct rill_alsa_stream saved = *s;
+    struct rill_alsa_config c = *cfg;
+    snd_pcm_hw_params_t *hw = NULL;
+    snd_pcm_sw_params_t *sw = NULL;
+    int r;
+
+    if (!s->pcm)
+        return 0;
+    /* the same format and channels as negotiated at open */
+    c.format_forced = 1;
+    c.format = s->fmt;
+    if (snd_pcm_hw_params_malloc(&hw) < 0 || snd_pcm_sw_params_malloc(&sw) < 0) {
+        r = -ENOMEM;
+        say(err, errsize, "out of memory");
+        goto out;
+    }
+    r = negotiate_hw(s, hw, &c, s->channels, apply, err, errsize);
+    if (r < 0 || !apply)
+        goto out;
+    r = negotiate_sw(s, sw, &c, err, errsize);
+
+out:
+    if (r < 0 || !apply)
+        *s = saved; /* a test, or a refusal: the stream's record stays as it was */
+    if (sw)
+        snd_pcm_sw_params_free(sw);
+    if (hw)
+        snd_pcm_hw_params_free(hw);
+    return r;
 }

@@ -78,13 +78,33 @@ struct rill_alsa_stream {
 int rill_alsa_stream_open(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_t dir,
                           const struct rill_alsa_config *cfg, uint32_t want_channels,
                           char *err, size_t errsize);
+/* Negotiate an open, stopped stream again at cfg's rate, period and period
+ * count, keeping its format and channels: apply 0 only tests (nothing
+ * changes), apply 1 installs the hardware and software parameters. A
+ * refusal leaves *s as it was and says why in err. Main thread. */
+int rill_alsa_stream_reconfigure(struct rill_alsa_stream *s, const struct rill_alsa_config *cfg,
+                                 int apply, char *err, size_t errsize);
 /* Main thread. */
 void rill_alsa_stream_close(struct rill_alsa_stream *s);
 /* "capture" / "playback". Any thread. */
 const char *rill_alsa_dir_name(snd_pcm_stream_t dir);
 
+/* What the waits did, for diagnosis (tests/kernel/rill-kernel-probe prints
+ * it). Written by the realtime thread only, read by another thread only
+ * after that one has ended: plain counters. */
+struct rill_alsa_stats {
+    uint64_t polls;           /* poll() calls */
+    uint64_t poll_timeouts;   /* polls that ended with nothing ready */
+    uint64_t avail_xruns;     /* xruns seen by avail (state XRUN) */
+    uint64_t transfer_xruns;  /* short read or write: recovered in the next wait */
+    uint64_t restarts;        /* recoveries (drop, prepare, fill, start) */
+    uint64_t restart_errors;  /* recoveries that failed */
+    uint64_t spins;           /* waits that gave up after ALSA_MAX_POLLS wake-ups */
+};
+
 struct rill_driver {
     struct rill_alsa_config cfg;
+    struct rill_alsa_stats stats;
     struct rill_alsa_stream cap, play;
     int linked;                       /* capture and playback start together */
     struct pollfd pfds[2 * RILL_ALSA_MAX_PFDS];

@@ -8,11 +8,15 @@
  *
  * computed from the integer F each time, so rounding never accumulates and
  * the clock never drifts. start() takes t0 = now and arms the boundary one
- * period later. wait() blocks in read() on the timerfd, reports the boundary
- * it woke for, and arms the next one. When it wakes more than one whole
- * period late, it skips ahead to the last boundary already passed, reports
- * the whole periods lost in `skipped` (an xrun) and arms the next one, which
- * lies in the future.
+ * period later, with an interval of floor(period * 1e9 / rate) ns, so that
+ * the kernel re-arms it and a cycle costs one system call (the read), not
+ * two. The interval's dropped fraction of a nanosecond makes the timer run
+ * early by a growing amount; once that reaches DUMMY_MAX_EARLY_NS, wait()
+ * re-arms it at the exact boundary (at 48 kHz, 64 frames: every 3000
+ * periods). wait() blocks in read() on the timerfd and reports the boundary
+ * it woke for. When it wakes more than one whole period late, it skips ahead
+ * to the last boundary already passed and reports the whole periods lost in
+ * `skipped` (an xrun); the timer then re-arms at the exact next boundary.
  *
  * Capture is silence; playback is discarded.
  */
@@ -30,6 +34,8 @@
 #define NS_PER_S 1000000000ull
 /* read() retries after EINTR before giving up; keeps the wait bounded. */
 #define DUMMY_EINTR_RETRIES 16
+/* how early the periodic timer may fire against the exact boundary */
+#define DUMMY_MAX_EARLY_NS 1000u
 
 enum { DUMMY_RATE, DUMMY_PERIOD, DUMMY_CAPTURE, DUMMY_PLAYBACK, DUMMY_NPARAMS };
 
@@ -58,6 +64,8 @@ struct rill_driver {
     uint32_t playback_channels;
     uint64_t t0_ns;         /* frame 0 */
     uint64_t next_frame;    /* boundary the armed timer stands for */
+    uint64_t armed_frame;   /* boundary the timer was last armed at, exactly */
+    uint64_t interval_ns;   /* its interval, floor(period * 1e9 / rate) */
 };
 
 /* ns from frame 0 to frame F, floor(F * 1e9 / rate), without overflow for
@@ -79,15 +87,28 @@ static uint64_t deadline_ns(const struct rill_driver *d, uint64_t frame)
     return d->t0_ns + frames_to_ns(frame, d->rate);
 }
 
-/* Arm the timer for boundary d->next_frame. RT-safe (one syscall). */
+/* Arm the timer for boundary d->next_frame and every interval after it.
+ * RT-safe (one syscall). */
 static int arm(struct rill_driver *d)
 {
-    struct itimerspec its = { .it_interval = { 0, 0 },
+    d->interval_ns = frames_to_ns(d->period, d->rate);
+    struct itimerspec its = { .it_interval = rill_ns_to_timespec(d->interval_ns),
                               .it_value = rill_ns_to_timespec(deadline_ns(d, d->next_frame)) };
 
     if (timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
         return -errno;
+    d->armed_frame = d->next_frame;
     return 0;
+}
+
+/* How early the periodic timer fires for boundary frame (a multiple of the
+ * period at or after armed_frame) against the exact time. RT-safe. */
+static uint64_t timer_early_ns(const struct rill_driver *d, uint64_t frame)
+{
+    uint64_t k = (frame - d->armed_frame) / d->period;
+    uint64_t fires = deadline_ns(d, d->armed_frame) + k * d->interval_ns;
+    uint64_t exact = deadline_ns(d, frame);
+    return exact > fires ? exact - fires : 0;
 }
 
 /* Refuse a value the table does not allow (open may be given a config that
@@ -97,7 +118,7 @@ static int check_uint(const struct rill_param *p, uint32_t u, char *err, size_t 
     int bad = u < p->min || u > p->max || (p->pow2 && (u == 0 || (u & (u - 1u)) != 0));
 
     if (bad && err && errsize)
-        snprintf(err, errsize, "dummy: %s %u is not allowed: use %s from %u to %u", p->name, u,
+        snprintf(err, errsize, "%s %u is not allowed: use %s from %u to %u", p->name, u,
                  p->pow2 ? "a power of two" : "a number", p->min, p->max);
     return bad ? -EINVAL : 0;
 }
@@ -111,7 +132,7 @@ static int dummy_open(const struct rill_driver_config *cfg, struct rill_driver *
 
     if (!cfg || !out || !info) {
         if (err && errsize)
-            snprintf(err, errsize, "dummy: open needs a config, an out pointer and an info");
+            snprintf(err, errsize, "open needs a config, an out pointer and an info");
         return -EINVAL;
     }
     for (int k = 0; k < DUMMY_NPARAMS; k++) {
@@ -124,14 +145,14 @@ static int dummy_open(const struct rill_driver_config *cfg, struct rill_driver *
     if (!d) {
         r = -ENOMEM;
         if (err && errsize)
-            snprintf(err, errsize, "dummy: out of memory");
+            snprintf(err, errsize, "out of memory");
         goto fail;
     }
     d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     if (d->tfd < 0) {
         r = -errno;
         if (err && errsize)
-            snprintf(err, errsize, "dummy: timerfd_create failed: %s", strerror(-r));
+            snprintf(err, errsize, "timerfd_create failed: %s", strerror(-r));
         goto fail_free;
     }
     d->rate = cfg->v[DUMMY_RATE].u;
@@ -212,7 +233,11 @@ static int dummy_wait(struct rill_driver *d, struct rill_driver_wait *w)
     w->skipped = skipped;
 
     d->next_frame = frame + d->period;
-    r = arm(d);
+    /* keep the periodic timer unless it drifted too early, or periods were
+     * lost (then its phase after the overrun is the kernel's, not ours) */
+    r = 0;
+    if (skipped || expirations != 1 || timer_early_ns(d, d->next_frame) > DUMMY_MAX_EARLY_NS)
+        r = arm(d);
     return r;
 }
 

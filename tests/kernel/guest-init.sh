@@ -8,7 +8,8 @@
 # of the host's root, so host-built binaries run with the host's libraries.
 # /host/tmp stays the host's (read-only): the build may live there; scratch
 # space is the tmpfs on /host/run.
-# Parameters come on the kernel command line: rill_share= rill_src= rill_build=.
+# Parameters come on the kernel command line: rill_share= rill_src= rill_build=,
+# and rill_only= (sections of guest.sh to run, comma-separated; all if unset).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -19,6 +20,7 @@ for w in $(cat /proc/cmdline); do
     rill_share=*) RILL_SHARE=${w#rill_share=} ;;
     rill_src=*) RILL_SRC=${w#rill_src=} ;;
     rill_build=*) RILL_BUILD=${w#rill_build=} ;;
+    rill_only=*) RILL_ONLY=${w#rill_only=} ;;
     esac
 done
 echo "RILLK: init, kernel $(uname -r), uptime $(cut -d' ' -f1 /proc/uptime)"
@@ -36,7 +38,7 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t tmpfs run /host/run
 echo "RILLK: running the guest tests, uptime $(cut -d' ' -f1 /proc/uptime)"
-chroot /host /bin/bash "$RILL_SRC/tests/kernel/guest.sh" "$RILL_BUILD" "$RILL_SHARE" \
+RILL_ONLY=${RILL_ONLY:-} chroot /host /bin/bash "$RILL_SRC/tests/kernel/guest.sh" "$RILL_BUILD" "$RILL_SHARE" \
     > "/host$RILL_SHARE/guest.log" 2>&1
 echo "RILLK: guest tests finished (status $?), uptime $(cut -d' ' -f1 /proc/uptime)"
 sync

@@ -6,11 +6,15 @@
 # host checks the results (kernel.sh): nothing here decides pass or fail.
 #
 # results.txt lines:
-#   loop TAG FORMAT PERIOD NPERIODS started=0|1 xruns=N
+#   loop TAG FORMAT PERIOD NPERIODS started=0|1 xruns=N rate=R aplay_alive=0|1
 #   refuse TAG rc=N
 #   latency measured=... (the client's line)
 #   xrun before=N after=N client_alive=0|1
 #   duplex cycles=N xruns=N (client) engine_cycles=N
+#   probe TAG dev=D p=P n=N r=R cycles=... (rill-kernel-probe's figures)
+#   aplay TAG rc=N underruns=N wall=SECONDS
+#   period before=P rc=N after=P client_alive=0|1; period2 rc=N after=P cycles_...
+#   ponly started=0|1; conly started=0|1 aplay_alive=0|1; hda card=0|1 started=0|1 ...
 B=$1
 OUT=$2
 export TMPDIR=/run/rill-tmp XDG_RUNTIME_DIR=/run/rill-xdg
@@ -26,6 +30,10 @@ RES=$OUT/results.txt
 up() { cut -d' ' -f1 /proc/uptime; }
 res() { echo "$*" >> "$RES"; }
 say() { echo "guest $(up): $*"; }
+# want SECTION: run it? (RILL_ONLY, comma-separated, from kernel.sh's
+# RILL_KERNEL_ONLY; all sections when unset)
+want() { [ -z "${RILL_ONLY:-}" ] || [[ ",$RILL_ONLY," == *",$1,"* ]]; }
+PROBE=$B/tests/kernel/rill-kernel-probe
 
 cat /proc/asound/cards
 RPID=
@@ -73,17 +81,18 @@ status_field() { "$RILLCTL" -s k status 2> /dev/null | awk -v k="$1" '$1 == k":"
 
 # ---- 1. tone out to hw:Loopback,0,0 (arecord hw:Loopback,1,0 checks it) and
 #         aplay into hw:Loopback,1,0 (a client in rilld records it)
-loop_case() { # TAG FORMAT PERIOD NPERIODS
-    local tag=$1 fmt=$2 p=$3 n=$4
-    say "loop $tag: $fmt, $p x $n"
-    if ! start_rilld "$tag" -d hw:Loopback,0,0 -r 48000 -p "$p" -n "$n" -i 2 -o 2 \
+loop_case() { # TAG FORMAT PERIOD NPERIODS [RATE]
+    local tag=$1 fmt=$2 p=$3 n=$4 r=${5:-48000} gen=gen-$2.raw
+    [ "$r" = 48000 ] || gen=gen-$2-$r.raw
+    say "loop $tag: $fmt, $p x $n at $r Hz"
+    if ! start_rilld "$tag" -d hw:Loopback,0,0 -r "$r" -p "$p" -n "$n" -i 2 -o 2 \
         --format "$fmt"; then
-        res "loop $tag $fmt $p $n started=0 xruns=0"
+        res "loop $tag $fmt $p $n started=0 xruns=0 rate=$r"
         return
     fi
     client tone tone 440 0.5
     local tpid=$CPID
-    aplay -q -D hw:Loopback,1,0 -f "$fmt" -c 2 -r 48000 -t raw "$OUT/gen-$fmt.raw" \
+    aplay -q -D hw:Loopback,1,0 -f "$fmt" -c 2 -r "$r" -t raw "$OUT/$gen" \
         > "$OUT/$tag.aplay.log" 2>&1 &
     local apid=$!
     # until aplay really plays (it reads its file over 9p, which can be slow)
@@ -91,12 +100,15 @@ loop_case() { # TAG FORMAT PERIOD NPERIODS
         grep -q RUNNING /proc/asound/Loopback/pcm1p/sub0/status 2> /dev/null && break
         sleep 0.1
     done
-    JACK_DEFAULT_SERVER=k "$RJ" "$CL" record rec 1.0 "$OUT/$tag.cap.f32" \
+    # (bounded: a guest too slow for the period must not hang the run)
+    JACK_DEFAULT_SERVER=k timeout 40 "$RJ" "$CL" record rec 1.0 "$OUT/$tag.cap.f32" \
         > "$OUT/$tag.record.log" 2>&1 &
     local rpid=$!
-    arecord -q -D hw:Loopback,1,0 -f "$fmt" -c 2 -r 48000 -t raw -d 1 "$OUT/$tag.arec.raw" \
-        > "$OUT/$tag.arecord.log" 2>&1
+    timeout -s INT 20 arecord -q -D hw:Loopback,1,0 -f "$fmt" -c 2 -r "$r" -t raw -d 1 \
+        "$OUT/$tag.arec.raw" > "$OUT/$tag.arecord.log" 2>&1
     wait "$rpid"
+    local aplay_alive=0 # aplay still playing when the recording ended
+    kill -0 "$apid" 2> /dev/null && aplay_alive=1
     "$RILLCTL" -s k status > "$OUT/$tag.status" 2>&1
     "$RILLCTL" -s k ports -a > "$OUT/$tag.ports" 2>&1
     local xr
@@ -104,7 +116,7 @@ loop_case() { # TAG FORMAT PERIOD NPERIODS
     kill "$apid" "$tpid" 2> /dev/null
     wait "$apid" "$tpid" 2> /dev/null
     stop_rilld
-    res "loop $tag $fmt $p $n started=1 xruns=${xr:-?}"
+    res "loop $tag $fmt $p $n started=1 xruns=${xr:-?} rate=$r aplay_alive=$aplay_alive"
 }
 
 # ---- 2. refusals: rilld must not start, and must say why
@@ -118,8 +130,11 @@ refuse_case() { # TAG ARGS...
     res "refuse $tag rc=$rc"
 }
 
+if want loop; then
 loop_case s32-1024x3 S32_LE 1024 3
+fi
 
+if want refuse; then
 refuse_case rate -d hw:Loopback,0,0 -r 384000 -p 256
 refuse_case format -d hw:Dummy -p 256 --format S32_LE
 refuse_case nperiods -d hw:Dummy -p 8192 -n 8
@@ -131,8 +146,10 @@ sleep 0.5
 refuse_case busy -C hw:Loopback,1,0 -p 256
 kill "$ARPID" 2> /dev/null
 wait "$ARPID" 2> /dev/null
+fi
 
 # ---- 3. round-trip latency: playback hw:Loopback,0,0 -> capture hw:Loopback,1,0
+if want latency; then
 say "latency"
 if start_rilld latency -C hw:Loopback,1,0 -P hw:Loopback,0,0 -r 48000 -p 1024 -n 2 -i 1 -o 1; then
     JACK_DEFAULT_SERVER=k "$RJ" "$CL" latency lat 3 > "$OUT/latency.client.log" 2>&1
@@ -149,8 +166,10 @@ if start_rilld latency3 -C hw:Loopback,1,0 -P hw:Loopback,0,0 -r 48000 -p 512 -n
 else
     res "latency3 start-failed"
 fi
+fi
 
 # ---- 4. xrun: rilld stopped for 300 ms mid-run, then must carry on
+if want xrun; then
 say "xrun"
 if start_rilld xrun -d hw:Loopback,0,0 -r 48000 -p 1024 -n 2 -i 2 -o 2 --format S24_LE; then
     client tone tone 440 0.5
@@ -174,8 +193,10 @@ if start_rilld xrun -d hw:Loopback,0,0 -r 48000 -p 1024 -n 2 -i 2 -o 2 --format 
 else
     res "xrun start-failed"
 fi
+fi
 
 # ---- 5. snd-dummy, full duplex through a client
+if want dummy; then
 say "dummy duplex"
 if start_rilld dummy -d hw:Dummy -r 48000 -p 1024 -n 2; then
     JACK_DEFAULT_SERVER=k "$RJ" "$CL" duplex dup 3 > "$OUT/dummy.client.log" 2>&1
@@ -186,9 +207,132 @@ if start_rilld dummy -d hw:Dummy -r 48000 -p 1024 -n 2; then
 else
     res "duplex start-failed"
 fi
+fi
+# ---- 5a. the driver by itself at short periods (rill-kernel-probe: no
+#          engine, no clients) next to aplay at the same period: tells what
+#          the guest's ALSA layer carries from what rill's cycle adds
+probe_case() { # TAG DEVICE PERIOD NPERIODS RATE
+    local tag=$1 dev=$2 p=$3 n=$4 r=$5 line
+    say "probe $tag: $dev $p x $n at $r Hz"
+    line=$(timeout 30 "$PROBE" 2 -d "$dev" -r "$r" -p "$p" -n "$n" -i 2 -o 2 --format S16_LE \
+        2> "$OUT/probe-$tag.log" | sed -n 's/^\(probe\|driver\) //p' | tr '\n' ' ')
+    res "probe $tag dev=$dev p=$p n=$n r=$r ${line:-failed}"
+    # aplay on the same device and period, SCHED_FIFO as rilld: how long it
+    # takes to play 2 s (stopped after 5 s), and its underruns
+    local t0 t1 rc
+    t0=$(up)
+    timeout -s INT 5 chrt -f 70 aplay -D "$dev" -M --period-size="$p" \
+        --buffer-size=$((p * n)) -f S16_LE -c 2 -r "$r" -t raw -d 2 /dev/zero \
+        > "$OUT/aplay-$tag.log" 2>&1
+    rc=$?
+    t1=$(up)
+    res "aplay $tag rc=$rc underruns=$(grep -c underrun "$OUT/aplay-$tag.log") wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+}
+if want probe; then
+probe_case L64x2 hw:Loopback,0,0 64 2 48000
+probe_case L128x3 hw:Loopback,0,0 128 3 48000
+probe_case L128x3r8k hw:Loopback,0,0 128 3 8000
+probe_case D128x3 hw:Dummy 128 3 48000
+fi
+
+# ---- 5c. the period changed while running (jack_bufsize): taken on the
+#          loopback (the tone goes on at the new period), refused on
+#          snd-dummy (8192 x 4 is more than its buffer: the old period stays)
+if want period; then
+say "period"
+if start_rilld period -d hw:Loopback,0,0 -r 48000 -p 1024 -n 3 -i 2 -o 2 --format S32_LE; then
+    client tone tone 440 0.5
+    tpid=$CPID
+    p0=$(status_field period)
+    JACK_DEFAULT_SERVER=k timeout 60 "$RJ" jack_bufsize 512 > "$OUT/period.bufsize.log" 2>&1
+    brc=$?
+    p1=$(status_field period)
+    arecord -q -D hw:Loopback,1,0 -f S32_LE -c 2 -r 48000 -t raw -d 1 "$OUT/period.arec.raw" \
+        > "$OUT/period.arecord.log" 2>&1
+    alive=0
+    "$RILLCTL" -s k clients 2> /dev/null | grep -q tone && alive=1
+    kill "$tpid" 2> /dev/null
+    wait "$tpid" 2> /dev/null
+    stop_rilld
+    res "period before=${p0:-?} rc=$brc after=${p1:-?} client_alive=$alive"
+else
+    res "period start-failed"
+fi
+if start_rilld period2 -d hw:Dummy -r 48000 -p 1024 -n 4; then
+    JACK_DEFAULT_SERVER=k timeout 60 "$RJ" jack_bufsize 8192 > "$OUT/period2.bufsize.log" 2>&1
+    brc=$?
+    p1=$(status_field period)
+    c1=$(status_field cycles)
+    for _ in $(seq 50); do
+        c2=$(status_field cycles)
+        [ "${c2:-0}" -gt $((${c1:-0} + 10)) ] && break
+        sleep 0.1
+    done
+    stop_rilld
+    res "period2 rc=$brc after=${p1:-?} cycles_then=${c1:-?} cycles_later=${c2:-?}"
+else
+    res "period2 start-failed"
+fi
+fi
+
+# ---- 5d. one direction: playback only and capture only on the loopback
+#          (-P DEV, -C DEV), and a card that only plays (qemu's HDA with an
+#          output-only codec): refused for capture, run with -P
+if want onedir; then
+say "playback only"
+if start_rilld ponly -P hw:Loopback,0,0 -r 48000 -p 1024 -n 3 -o 2 --format S16_LE; then
+    client tone tone 440 0.5
+    tpid=$CPID
+    arecord -q -D hw:Loopback,1,0 -f S16_LE -c 2 -r 48000 -t raw -d 1 "$OUT/ponly.arec.raw" \
+        > "$OUT/ponly.arecord.log" 2>&1
+    "$RILLCTL" -s k ports -a > "$OUT/ponly.ports" 2>&1
+    kill "$tpid" 2> /dev/null
+    wait "$tpid" 2> /dev/null
+    stop_rilld
+    res "ponly started=1"
+else
+    res "ponly started=0"
+fi
+say "capture only"
+if start_rilld conly -C hw:Loopback,0,0 -r 48000 -p 1024 -n 3 -i 2 --format S16_LE; then
+    aplay -q -D hw:Loopback,1,0 -f S16_LE -c 2 -r 48000 -t raw "$OUT/gen-S16_LE.raw" \
+        > "$OUT/conly.aplay.log" 2>&1 &
+    apid=$!
+    for _ in $(seq 50); do
+        grep -q RUNNING /proc/asound/Loopback/pcm1p/sub0/status 2> /dev/null && break
+        sleep 0.1
+    done
+    JACK_DEFAULT_SERVER=k "$RJ" "$CL" record rec 1.0 "$OUT/conly.cap.f32" \
+        > "$OUT/conly.record.log" 2>&1
+    aplay_alive=0
+    kill -0 "$apid" 2> /dev/null && aplay_alive=1
+    "$RILLCTL" -s k ports -a > "$OUT/conly.ports" 2>&1
+    kill "$apid" 2> /dev/null
+    wait "$apid" 2> /dev/null
+    stop_rilld
+    res "conly started=1 aplay_alive=$aplay_alive"
+else
+    res "conly started=0"
+fi
+say "HDA (output only)"
+grep -q HDA /proc/asound/cards && hda=1 || hda=0
+refuse_case hdaboth -d hw:HDA -r 48000 -p 1024 -n 2
+if start_rilld hda -d hw:HDA -P -r 48000 -p 1024 -n 2; then
+    c1=$(status_field cycles)
+    sleep 1
+    c2=$(status_field cycles)
+    "$RILLCTL" -s k ports -a > "$OUT/hda.ports" 2>&1
+    stop_rilld
+    res "hda card=$hda started=1 cycles_then=${c1:-?} cycles_later=${c2:-?}"
+else
+    res "hda card=$hda started=0"
+fi
+fi
+
 # ---- 5b. the card disappears (its driver unbound: as an unplug) while rilld
 #          runs on it with a client: rilld stops with a message, the client is
 #          told (exit 3), nothing hangs
+if want unplug; then
 say "unplug"
 if start_rilld unplug -d hw:Dummy -r 48000 -p 1024 -n 2; then
     JACK_DEFAULT_SERVER=k "$RJ" "$CL" duplex dup2 30 > "$OUT/unplug.client.log" 2>&1 &
@@ -216,9 +360,14 @@ if start_rilld unplug -d hw:Dummy -r 48000 -p 1024 -n 2; then
 else
     res "unplug start-failed"
 fi
+fi
 
-# ---- 6. short periods, each format (last: under TCG they glitch, and slowly)
-loop_case s16-256x2 S16_LE 256 2
-loop_case s24_3-128x3 S24_3LE 128 3
-loop_case float-64x2 FLOAT_LE 64 2
+# ---- 6. short periods, each format, at 8000 Hz: 256, 128 and 64 frames are
+#         32, 16 and 8 ms there, which the TCG guest carries with rilld and
+#         two clients; at 48 kHz it does not (the probe, 5a, gives figures)
+if want short; then
+loop_case s16-256x2-8k S16_LE 256 2 8000
+loop_case s24_3-128x3-8k S24_3LE 128 3 8000
+loop_case float-64x4-8k FLOAT_LE 64 4 8000
+fi
 say "done"

@@ -15,6 +15,8 @@
  *       "live=N fit=F peak=P": of the N non-silent samples, the fraction F
  *       that follow a FREQ Hz sine's recurrence, and the largest |sample|.
  *
+ * The rate is 48000 Hz, or RILL_KERNEL_RATE from the environment.
+ *
  * Samples are converted with the driver's own conversion (alsa_format.c),
  * which its unit test checks independently. Exit 0, 1 on error, 2 on usage.
  */
@@ -25,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RATE 48000
+/* the sample rate of what is generated or analysed: 48000, or the
+ * environment's RILL_KERNEL_RATE (the kernel test's low-rate cases) */
+static double RATE = 48000;
 
 static int usage(void)
 {
@@ -102,7 +106,7 @@ static int tone(enum rill_sfmt f, unsigned ch, const char *file, double want)
     fclose(fp);
     rill_sfmt_to_float(f, buf, bytes * ch, x, (uint32_t)frames);
     /* pass 1: the strongest frequency over the middle second at most */
-    size_t n = frames > RATE ? RATE : frames, start = (frames - n) / 2;
+    size_t n = frames > (size_t)RATE ? (size_t)RATE : frames, start = (frames - n) / 2;
     double best_f = strongest(x + start, n);
     /* glitches: where the signal leaves the sine recurrence; remember the
      * longest clean stretch */
@@ -129,7 +133,7 @@ static int tone(enum rill_sfmt f, unsigned ch, const char *file, double want)
     /* pass 2: frequency and level over the longest clean stretch (at most a
      * second), which a few lost samples elsewhere do not disturb */
     if (glitches && best_len >= 1024) {
-        n = best_len > RATE ? RATE : best_len;
+        n = best_len > (size_t)RATE ? (size_t)RATE : best_len;
         start = best0 + (best_len - n) / 2;
         best_f = strongest(x + start, n);
     }
@@ -164,7 +168,12 @@ static int tone(enum rill_sfmt f, unsigned ch, const char *file, double want)
 int main(int argc, char **argv)
 {
     enum rill_sfmt f;
+    const char *rate = getenv("RILL_KERNEL_RATE");
 
+    if (rate && (atof(rate) < 1000 || atof(rate) > 384000))
+        return usage();
+    if (rate)
+        RATE = atof(rate);
     if (argc < 5 || rill_sfmt_parse(argv[2], &f) < 0 || atoi(argv[3]) < 1)
         return usage();
     if (strcmp(argv[1], "gen") == 0 && argc == 8)
