@@ -25,7 +25,8 @@
 # par-4), BENCH_SECONDS, BENCH_PERIODS ("64 256"), BENCH_CHAINS, BENCH_PARS,
 # BENCH_SERVERS ("rill jackd2 pipewire"), BENCH_DOC (where the markdown goes;
 # empty: nowhere), BENCH_KEEP=1 keeps the temp dir, BENCH_PIN=CPUS pins every
-# process (taskset -c CPUS).
+# process (taskset -c CPUS), BENCH_RILLD_ARGS adds server options to rilld
+# (e.g. "--affinity off").
 # Processes are stopped by PID, never by name.
 set -u
 
@@ -111,7 +112,8 @@ server_start() {
         export XDG_RUNTIME_DIR=$TMP/xdg-rill
         mkdir -p -m 700 "$XDG_RUNTIME_DIR"
         local name=rb$$-$N
-        "${PIN[@]}" "$B/engine/rilld" -n "$name" -d dummy -r $RATE -p "$p" >"$log" 2>&1 &
+        # shellcheck disable=SC2086 # BENCH_RILLD_ARGS: words on purpose
+        "${PIN[@]}" "$B/engine/rilld" -n "$name" ${BENCH_RILLD_ARGS:-} -d dummy -r $RATE -p "$p" >"$log" 2>&1 &
         SRV_PID=$!
         CLIENT_CMD=(env RILL_JACK_LIBDIR="$B/clients/jack/.libs" "$B/tools/rill-jack" -s "$name")
         end=$((SECONDS + 10))

@@ -54,5 +54,9 @@ void rill_latency_run(struct rill_server *s);
 int rill_latency_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 /* Client slot left. */
 void rill_latency_client_gone(uint32_t slot);
+/* The graph order changed: the graph-order event goes to every client once
+ * the latency recomputation that follows has run, so that latency callbacks
+ * come first, as in JACK (one event per call: nothing is merged). */
+void rill_latency_graph_order(void);
 
 #endif

@@ -34,6 +34,7 @@ static struct {
     uint32_t serial;
     uint64_t deadline_ns;
     uint8_t has_cb[RILL_MAX_CLIENTS];
+    uint32_t graph_orders;             /* graph-order events held until idle */
 } job = { .waiting = RILL_NO_SLOT };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int err,
@@ -50,6 +51,22 @@ __attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int er
 void rill_latency_schedule(void)
 {
     job.scheduled = 1;
+}
+
+/* Main thread. */
+void rill_latency_graph_order(void)
+{
+    job.graph_orders++;
+    job.scheduled = 1;
+}
+
+/* The recomputation is over: send the graph-order events it held. Main
+ * thread. */
+static void send_graph_orders(struct rill_server *s)
+{
+    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
+    for (; job.graph_orders > 0; job.graph_orders--)
+        rill_server_broadcast(s, &ev, RILL_NO_SLOT);
 }
 
 /* Main thread. */
@@ -98,8 +115,10 @@ void rill_latency_run(struct rill_server *s)
     }
     for (;;) {
         if (!job.running) {
-            if (!job.scheduled)
+            if (!job.scheduled) {
+                send_graph_orders(s);
                 return;
+            }
             job.scheduled = 0;
             job.running = 1;
             job.mode = RILL_LATENCY_CAPTURE;

@@ -43,6 +43,9 @@ void rill_options_usage(FILE *out)
             "                              $RILL_INTERNAL_DIR or the internal-client directory,\n"
             "                              or an absolute path) with init string ARGS;\n"
             "                              repeatable, e.g. -l rill-tone:freq=440,level=-12\n"
+            "  -a, --affinity MODE         auto: keep each serial stretch of the graph on one CPU\n"
+            "                              and spread parallel branches (default); off: let the\n"
+            "                              scheduler move the realtime threads\n"
             "  -v, --verbose               log every graph change\n"
             "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
             "\n"
@@ -91,7 +94,7 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
-    { 'v', "verbose", 0 },       { 'T', "temporary", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
+    { 'v', "verbose", 0 },       { 'a', "affinity", 1 },       { 'T', "temporary", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -122,6 +125,7 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
     o->realtime = 1;
     o->priority = DEFAULT_PRIORITY;
     o->port_max = DEFAULT_PORT_MAX;
+    o->affinity = 1;
 
     int i;
     for (i = 1; i < argc; i++) {
@@ -172,6 +176,14 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             break;
         case 'v':
             o->verbose = 1;
+            break;
+        case 'a':
+            if (strcmp(v, "auto") == 0)
+                o->affinity = 1;
+            else if (strcmp(v, "off") == 0)
+                o->affinity = 0;
+            else
+                return fail(err, errsize, "--affinity '%s': use auto or off", v);
             break;
         case 'T':
             o->temporary = 1;

@@ -32,6 +32,7 @@ static int restart_rt(struct rill_server *s)
         return r;
     }
     s->rt_started = 1;
+    (void)rill_placement_engine(&s->placement, s->rt->thread); /* logged at start */
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clients/core/client.h"
@@ -118,11 +119,23 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     return 0;
 }
 
-static int set_active(struct rill_server *s, struct rill_conn *c, int active)
+/* Is tid a thread of process pid? (signal 0: existence only) */
+static int thread_of(pid_t pid, int32_t tid)
+{
+    return pid > 0 && tid > 0 && syscall(SYS_tgkill, pid, (pid_t)tid, 0) == 0;
+}
+
+/* ACTIVATE (rt_tid: the client's realtime thread, 0 unknown) or DEACTIVATE.
+ * Main thread. */
+static int set_active(struct rill_server *s, struct rill_conn *c, int active, int32_t rt_tid)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     if (c->control)
         return -EINVAL;
+    /* a thread id that is not one of the client's own threads is ignored:
+     * rilld pins only the threads of the process it talks to */
+    rill_placement_set_tid(&s->placement, c->slot,
+                           active && thread_of(c->pid, rt_tid) ? (pid_t)rt_tid : 0);
     if ((int)reg->clients[c->slot].active == active)
         return 0;
     rill_registry_write_begin(reg);
@@ -133,8 +146,9 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active)
     /* the reply waits until the realtime thread runs a plan with (without)
      * the node: after DEACTIVATE nobody triggers it any more */
     rill_server_publish(s, 1);
-    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    if (active)
+        rill_server_client_ports_announce(s, c->slot);
+    rill_latency_graph_order(); /* sent after the latency callbacks */
     if (s->opt->verbose)
         rill_server_log("client '%s' %s", reg->clients[c->slot].name,
                         active ? "activated" : "deactivated");
@@ -170,10 +184,8 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
         return reply_error(m, r, "%s", err);
     /* the slot may hold an earlier port's samples */
     memset(rill_engine_shm_buffer(&s->shm, id), 0, st->pool_stride);
-    struct rill_msg ev = { .type = RILL_EV_PORT_REGISTER };
-    ev.u.port_event.registered = 1;
-    ev.u.port_event.id = id;
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    /* announced now if the client is active, else when it activates */
+    rill_server_port_announce(s, id, 1);
     if (s->opt->verbose)
         rill_server_log("port '%s' registered", st->registry.ports[id].name);
     if (st->registry.clients[c->slot].active)
@@ -194,8 +206,7 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     rill_registry_port_remove(reg, id, &s->listener);
     /* wait: no cycle may still read the buffer when the id is reused */
     rill_server_publish(s, reg->clients[c->slot].active);
-    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -213,8 +224,7 @@ static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
     if (r < 0)
         return reply_error(m, r, "%s", err);
     rill_server_publish(s, 0);
-    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -225,8 +235,7 @@ static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
     if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
         return reply_error(m, -ENOENT, "there is no port with id %u", id);
     rill_server_publish(s, 0);
-    struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -245,10 +254,10 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             r = do_hello(s, c, m, fds, &nfds);
             break;
         case RILL_MSG_ACTIVATE:
-            r = set_active(s, c, 1);
+            r = set_active(s, c, 1, m->u.activate.rt_tid);
             break;
         case RILL_MSG_DEACTIVATE:
-            r = set_active(s, c, 0);
+            r = set_active(s, c, 0, 0);
             break;
         case RILL_MSG_PORT_REGISTER:
             r = do_port_register(s, c, m);

@@ -94,10 +94,7 @@ static void on_client(void *arg, uint32_t slot, int registered)
 static void on_port(void *arg, uint32_t id, int registered)
 {
     struct rill_server *s = arg;
-    struct rill_msg ev = { .type = RILL_EV_PORT_REGISTER };
-    ev.u.port_event.registered = (uint32_t)registered;
-    ev.u.port_event.id = id;
-    rill_server_broadcast(s, &ev, RILL_NO_SLOT);
+    rill_server_port_announce(s, id, registered);
     if (!registered)
         rill_metadata_subject_gone(s, s->shm.state->registry.ports[id].uuid);
     if (s->opt->verbose)
@@ -143,6 +140,7 @@ void rill_server_publish(struct rill_server *s, int wait)
     }
     /* release: the plan's contents before the slot number */
     atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
+    rill_placement_apply(&s->placement, &st->plans[slot]);
     rill_latency_schedule(); /* the graph changed: latencies follow */
 
     if (!wait || !s->rt_started)
@@ -168,12 +166,29 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
         close(c->ev_fd);
     }
-    if (c->slot != RILL_NO_SLOT && c->slot < RILL_MAX_CLIENTS)
+    if (c->slot != RILL_NO_SLOT && c->slot < RILL_MAX_CLIENTS) {
         s->by_slot[c->slot] = NULL;
+        rill_placement_set_tid(&s->placement, c->slot, 0);
+    }
     s->conns[c->index] = NULL;
     rill_metadata_conn_gone(c->index);
     rill_internal_conn_gone(c);
-    free(c);
+    /* not freed yet: the epoll batch being handled may hold an event for it
+     * (housekeeping can drop a client whose socket is also readable) */
+    c->fd = -1;
+    c->ev_fd = -1;
+    c->next_closed = s->closed;
+    s->closed = c;
+}
+
+/* Free the connections closed during the last epoll batch. Main thread. */
+static void free_closed(struct rill_server *s)
+{
+    while (s->closed) {
+        struct rill_conn *c = s->closed;
+        s->closed = c->next_closed;
+        free(c);
+    }
 }
 
 /* Main thread. */
@@ -281,6 +296,28 @@ static void event_socket_readable(struct rill_server *s, struct rill_conn *c, ui
 
 /* ---- housekeeping: the realtime thread's events, late clients */
 
+/* Unpin the clients' realtime threads on a stall, pin them again after a
+ * quiet time (engine/placement.h). Main thread. */
+static void placement_tick(struct rill_server *s, uint64_t now)
+{
+    const struct rill_shm_state *st = s->shm.state;
+    uint64_t period_ns = st->rate ? (uint64_t)st->period * 1000000000ull / st->rate : 0;
+    int r = rill_placement_tick(&s->placement, s->rt->late_since, period_ns, now);
+    if (r == RILL_PLACEMENT_UNPINNED) {
+        const struct rill_shm_client *c = &st->registry.clients[s->placement.stall_slot];
+        uint64_t since = atomic_load_explicit(&s->rt->late_since[s->placement.stall_slot],
+                                              memory_order_relaxed);
+        rill_server_log("client '%s' has been late for %.0f ms: every client's realtime "
+                        "thread is unpinned (a busy core could starve the ones beside it) "
+                        "until %.0f s pass without a late client",
+                        c->name, since && now > since ? (double)(now - since) / 1e6 : 0.0,
+                        (double)s->placement.quiet_ns / 1e9);
+    } else if (r == RILL_PLACEMENT_REPINNED) {
+        rill_server_log("no late client for %.0f s: realtime threads pinned again",
+                        (double)s->placement.quiet_ns / 1e9);
+    }
+}
+
 static void housekeeping(struct rill_server *s)
 {
     struct rill_shm_state *st = s->shm.state;
@@ -336,6 +373,7 @@ static void housekeeping(struct rill_server *s)
         rill_server_drop(s, c, why);
     }
     rill_server_period_tick(s, now);
+    placement_tick(s, now);
     if (s->rt_started && atomic_load_explicit(&s->rt->ended, memory_order_acquire) &&
         !s->stopping) {
         s->stopping = 1;
@@ -509,13 +547,17 @@ static void serve(struct rill_server *s)
                 housekeeping(s);
             } else {
                 struct rill_watch *w = evs[i].data.ptr;
+                if (w->conn->fd < 0)
+                    continue; /* closed earlier in this batch */
                 if (w->kind == RILL_WATCH_EVENTS)
                     event_socket_readable(s, w->conn, evs[i].events);
                 else
                     conn_readable(s, w->conn, evs[i].events);
             }
         }
+        free_closed(s);
     }
+    free_closed(s);
 }
 
 static void teardown(struct rill_server *s)
@@ -529,6 +571,7 @@ static void teardown(struct rill_server *s)
     for (uint32_t i = 0; i < RILL_MAX_CONNS; i++)
         if (s->conns[i])
             conn_close(s, s->conns[i]);
+    free_closed(s);
     if (s->rt_started)
         rill_rt_stop(s->rt);
     if (s->rt && s->rt->drv)
@@ -560,6 +603,10 @@ int rill_server_run(const struct rill_options *opt)
     s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
     s->exit_status = 1;
     rill_rt_hooks_init();
+    if ((r = rill_placement_init(&s->placement, opt->affinity)) < 0)
+        rill_server_log("warning: cannot read the CPUs rilld may use (%s); realtime threads "
+                        "are not pinned",
+                        strerror(-r));
 
     if ((r = make_socket_dir(err, sizeof(err))) < 0)
         goto out;
@@ -636,6 +683,9 @@ int rill_server_run(const struct rill_options *opt)
         rill_server_log("warning: %s", rterr);
     s->rt_started = 1;
     st->rt_priority = s->rt->realtime ? opt->priority : 0;
+    if ((r = rill_placement_engine(&s->placement, s->rt->thread)) < 0)
+        rill_server_log("warning: cannot pin the realtime thread to CPU %d: %s",
+                        s->placement.cpus[s->placement.engine_cpu], strerror(-r));
 
     rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "
                     "playback, %s, socket %s",

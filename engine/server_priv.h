@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "engine/options.h"
+#include "engine/placement.h"
 #include "engine/registry.h"
 #include "engine/rt.h"
 #include "engine/shm.h"
@@ -39,6 +40,9 @@ struct rill_conn {
     int control;       /* a control tool: no node, no events about itself */
     pid_t pid;
     uint64_t dropped_events;
+    /* closed: freed after the current epoll batch, which may still hold
+     * events for it (server.c, conn_close) */
+    struct rill_conn *next_closed;
 };
 
 /* A change of period in progress: the realtime thread is stopped until
@@ -72,6 +76,10 @@ struct rill_server {
     struct rill_registry_listener listener;
     struct rill_period_change period_change;
     uint32_t period_serial;
+    struct rill_placement placement;   /* CPUs of the realtime threads */
+    struct rill_conn *closed;          /* conn_close()d, freed after the batch */
+    /* 1: the clients were told of this port (port_announce.c) */
+    uint8_t port_announced[RILL_MAX_PORTS];
 };
 
 /* reconfigure.c: jack_set_buffer_size and jack_set_freewheel. A request
@@ -101,6 +109,11 @@ void rill_server_publish(struct rill_server *s, int wait);
 void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why);
 /* Send an event to every client with an event socket (except skip_slot). */
 void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uint32_t skip_slot);
+/* port_announce.c: tell the clients that port id came or went, as JACK
+ * does (a port is announced once its client is active), and announce the
+ * ports of a client that has just been activated. */
+void rill_server_port_announce(struct rill_server *s, uint32_t id, int registered);
+void rill_server_client_ports_announce(struct rill_server *s, uint32_t slot);
 /* Log a line to stderr with the "rilld: " prefix. */
 __attribute__((format(printf, 1, 2))) void rill_server_log(const char *fmt, ...);
 

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -146,6 +148,31 @@ gone:
     return err;
 }
 
+/* Wait, at most ~50 ms, until the notification thread has run the callbacks
+ * of every event already queued for it, so that when a request returns, the
+ * callbacks of the events it caused (the server sends them before its
+ * reply) have run, as they have with jackd2 (jack_test relies on it). Not on
+ * the notification thread itself (a callback may make requests). The queue
+ * is read before ev_busy: an event taken off it was preceded by busy = 1
+ * (seq_cst on both sides, the syscalls between them order the rest).
+ * Non-realtime thread. */
+static void events_settle(struct rill_client *c)
+{
+    if (!c->ev_started || pthread_equal(pthread_self(), c->ev_thread))
+        return;
+    for (int i = 0; i < 250; i++) {
+        int queued = 0;
+        if (ioctl(c->evsock, FIONREAD, &queued) < 0)
+            return;
+        if (queued == 0 && !atomic_load_explicit(&c->ev_busy, memory_order_seq_cst))
+            return;
+        if (!atomic_load_explicit(&c->alive, memory_order_relaxed))
+            return;
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = 200000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Any non-realtime thread. */
 int rill_client_request(struct rill_client *c, struct rill_msg *msg)
 {
@@ -159,6 +186,7 @@ int rill_client_request(struct rill_client *c, struct rill_msg *msg)
     pthread_mutex_lock(&c->req_lock);
     int r = request_locked(c, msg, NULL, NULL);
     pthread_mutex_unlock(&c->req_lock);
+    events_settle(c);
     return r;
 }
 
@@ -170,6 +198,12 @@ static void *event_main(void *arg)
     struct rill_msg m;
     for (;;) {
         size_t nfds = 0;
+        /* busy before the event leaves the queue (events_settle) */
+        atomic_store_explicit(&c->ev_busy, 0, memory_order_seq_cst);
+        struct pollfd pfd = { .fd = c->evsock, .events = POLLIN };
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+            ;
+        atomic_store_explicit(&c->ev_busy, 1, memory_order_seq_cst);
         int err = rill_msg_recv(c->evsock, &m, NULL, &nfds);
         if (err == -EPROTO)
             continue; /* one bad datagram; the next may be fine */
@@ -194,6 +228,7 @@ static void *event_main(void *arg)
         if (c->cb.event)
             c->cb.event(c->cb.arg, &m);
     }
+    atomic_store_explicit(&c->ev_busy, 0, memory_order_seq_cst);
     return NULL;
 }
 
@@ -543,6 +578,7 @@ int rill_client_activate(struct rill_client *c)
     struct rill_msg m;
     memset(&m, 0, sizeof(m));
     m.type = RILL_MSG_ACTIVATE;
+    m.u.activate.rt_tid = c->rt_tid;
     e = rill_client_request(c, &m);
     if (e < 0)
         rt_stop_locked(c);

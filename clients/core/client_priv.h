@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "clients/core/client.h"
 
@@ -51,7 +52,11 @@ struct rill_client {
     pthread_t rt_thread;               /* under ctl_lock, valid while active */
     pthread_t ev_thread;
     int ev_started;
+    /* 1 from the moment the notification thread takes an event off evsock
+     * until its callback returned (seq_cst, see events_settle in client.c) */
+    _Atomic int ev_busy;
     sem_t rt_ready;                    /* posted by the realtime thread once it read trigger */
+    pid_t rt_tid;                      /* its thread id, written before that post */
 
     /* 1 while active; written under ctl_lock (release), read by anyone. */
     _Atomic int active_flag;

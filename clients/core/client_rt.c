@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clients/core/client_priv.h"
 #include "clients/core/mix.h"
@@ -401,6 +402,8 @@ void *rill__client_rt_main(void *arg)
     /* acquire: nothing to pair with yet, but cheap and uniform */
     c->rt.last = atomic_load_explicit(&self->trigger, memory_order_acquire);
     c->rt.open = 0;
+    /* for rilld's CPU placement (sent with ACTIVATE); the post publishes it */
+    c->rt_tid = gettid();
     sem_post(&c->rt_ready);
 
     rt_set_priority(c);

@@ -209,6 +209,15 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
     pthread_mutex_lock(&c->cb_lock);
     struct rill_jack_callbacks cb = c->cb;
     pthread_mutex_unlock(&c->cb_lock);
+    /* jackd2: graph notifications reach active clients only (relaxed: see
+     * jack_priv.h). The port handle refresh below still happens. */
+    if (!atomic_load_explicit(&c->notify, memory_order_relaxed)) {
+        cb.client_reg = NULL;
+        cb.port_reg = NULL;
+        cb.port_connect = NULL;
+        cb.graph_order = NULL;
+        cb.xrun = NULL;
+    }
 
     switch (ev->type) {
     case RILL_EV_CLIENT_REGISTER:
@@ -263,6 +272,9 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
         }
         break;
     case RILL_EV_FREEWHEEL:
+        /* relaxed: see jack_priv.h */
+        atomic_store_explicit(&c->freewheeling, ev->u.size_event.value ? 1 : 0,
+                              memory_order_relaxed);
         if (cb.freewheel)
             cb.freewheel(ev->u.size_event.value ? 1 : 0, cb.freewheel_arg);
         break;

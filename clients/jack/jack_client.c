@@ -252,8 +252,11 @@ int jack_activate(jack_client_t *client)
         bs(atomic_load_explicit(&client->buffer_size, memory_order_relaxed), bs_arg);
 
     atomic_store_explicit(&client->process_failed, 0, memory_order_relaxed);
+    /* before the request: the activation announces our own ports */
+    atomic_store_explicit(&client->notify, 1, memory_order_relaxed);
     int err = rill_client_activate(client->core);
     if (err < 0) {
+        atomic_store_explicit(&client->notify, 0, memory_order_relaxed);
         rill_jack_error("cannot activate '%s': %s", rill_client_name(client->core),
                         strerror(-err));
         ret = -1;
@@ -278,6 +281,7 @@ int jack_deactivate(jack_client_t *client)
     int err = rill_client_deactivate(client->core);
     /* the realtime thread is gone whatever the server said */
     atomic_store_explicit(&client->active, 0, memory_order_release);
+    atomic_store_explicit(&client->notify, 0, memory_order_relaxed);
     if (err < 0 && err != -EPIPE && rill_client_alive(client->core)) {
         rill_jack_error("cannot deactivate '%s': %s", rill_client_name(client->core),
                         strerror(-err));
@@ -297,12 +301,17 @@ jack_native_thread_t jack_client_thread_id(jack_client_t *client)
     return (jack_native_thread_t)tid;
 }
 
-/* 1 when processing runs with realtime scheduling. Any thread. */
+/* 1 when the server runs realtime (rilld -R, the default) and is not
+ * freewheeling, as JACK answers; whether or not this client is active or its
+ * own thread got SCHED_FIFO. Any thread. */
 int jack_is_realtime(jack_client_t *client)
 {
-    if (!client)
+    if (!client || !client->st)
         return 0;
-    return rill_client_is_realtime(client->core) > 0 ? 1 : 0;
+    /* relaxed: one word, see jack_priv.h */
+    if (atomic_load_explicit(&client->freewheeling, memory_order_relaxed))
+        return 0;
+    return client->st->rt_priority > 0 ? 1 : 0;
 }
 
 /* Any thread; RT-safe. */

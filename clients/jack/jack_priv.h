@@ -136,6 +136,16 @@ struct _jack_client {
     _Atomic uint32_t dying_port;
     /* 1 once the shutdown callbacks ran (notification thread). */
     _Atomic int shut_down;
+    /* 1 while the server freewheels (jack_is_realtime is 0 then, as in
+     * JACK). Written by the FREEWHEEL event (notification thread) and by a
+     * successful jack_set_freewheel of this client; relaxed: one word that
+     * nothing else depends on. */
+    _Atomic int freewheeling;
+    /* 1 from the start of jack_activate until jack_deactivate: as in jackd2,
+     * the graph notifications (client and port registration, connections,
+     * graph order, xruns) reach the callbacks of an active client only.
+     * Written under state_lock; relaxed: a filter, nothing depends on it. */
+    _Atomic int notify;
 
     /* reaper: the realtime thread sets process_failed (release) and posts. */
     sem_t reaper_sem;

@@ -36,6 +36,8 @@ int jack_set_freewheel(jack_client_t *client, int onoff)
         rill_jack_error("jack_set_freewheel(%d): %s", onoff, m.error[0] ? m.error : strerror(-r));
         return -r;
     }
+    /* relaxed: see jack_priv.h; the FREEWHEEL event stores the same */
+    atomic_store_explicit(&client->freewheeling, onoff ? 1 : 0, memory_order_relaxed);
     return 0;
 }
 

@@ -13,7 +13,9 @@
  *                    of its event socket.
  *   ACTIVATE, DEACTIVATE
  *                    reply once the realtime thread runs a plan with (without)
- *                    the node.
+ *                    the node. ACTIVATE carries u.activate: the thread id of
+ *                    the client's realtime thread, which rilld pins to a CPU
+ *                    (engine/placement.h); 0 when unknown.
  *   PORT_REGISTER    u.port_register; reply u.port.id
  *   PORT_UNREGISTER  u.port.id
  *   CONNECT, DISCONNECT
@@ -111,6 +113,11 @@ struct rill_msg_hello_reply {
     uint32_t renamed;                  /* 1 when name differs from the one asked */
     uint64_t uuid;
     char name[RILL_CLIENT_NAME_SIZE];
+};
+
+struct rill_msg_activate {
+    int32_t rt_tid;                    /* a thread of the sender's process, or 0 */
+    uint32_t pad;
 };
 
 struct rill_msg_port_register {
@@ -256,6 +263,7 @@ struct rill_msg {
     union {
         struct rill_msg_hello hello;
         struct rill_msg_hello_reply hello_reply;
+        struct rill_msg_activate activate;
         struct rill_msg_port_register port_register;
         struct rill_msg_port port;
         struct rill_msg_connect connect;

@@ -53,6 +53,7 @@ struct chain {
     double seconds;
     int alloc;
     int mutex;
+    uint32_t spin_after;
     int silent_out;
 
     jack_client_t *client;
@@ -188,6 +189,12 @@ static int chain_process(jack_nframes_t nframes, void *arg)
         pthread_mutex_lock(&g_rt_mutex);
         pthread_mutex_unlock(&g_rt_mutex);
     }
+    /* --spin-after: a hung process callback that burns its core; only a
+     * signal ends it (relaxed: a stop flag) */
+    if (c->spin_after &&
+        atomic_load_explicit(&c->cycles, memory_order_relaxed) >= c->spin_after)
+        while (!atomic_load_explicit(&g_stop, memory_order_relaxed))
+            ;
 
     switch (c->mode) {
     case MODE_SOURCE: {
@@ -315,6 +322,8 @@ static void chain_usage(FILE *out)
             "  --connect-to PORT    after activating, connect our 'out' to PORT\n"
             "  --alloc              malloc/free in the process callback (trap test)\n"
             "  --mutex              lock a mutex in the process callback (trap test)\n"
+            "  --spin-after N       after N cycles, spin in the process callback until\n"
+            "                       SIGTERM/SIGINT (a hung client, placement test)\n"
             "exit: 0 on SIGTERM/SIGINT or --seconds, 3 when the server shut us down,\n"
             "      1 on a runtime error, 2 on a usage error\n");
 }
@@ -342,7 +351,7 @@ static int chain_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t
 static int chain_parse(struct chain *c, int argc, char **argv)
 {
     enum { OPT_LATENCY = 256, OPT_STATUS, OPT_SECONDS, OPT_FROM, OPT_TO, OPT_ALLOC,
-           OPT_MUTEX, OPT_SILENT_OUT };
+           OPT_MUTEX, OPT_SILENT_OUT, OPT_SPIN_AFTER };
     static const struct option opts[] = {
         {"latency", required_argument, NULL, OPT_LATENCY},
         {"status", required_argument, NULL, OPT_STATUS},
@@ -351,6 +360,7 @@ static int chain_parse(struct chain *c, int argc, char **argv)
         {"connect-to", required_argument, NULL, OPT_TO},
         {"alloc", no_argument, NULL, OPT_ALLOC},
         {"mutex", no_argument, NULL, OPT_MUTEX},
+        {"spin-after", required_argument, NULL, OPT_SPIN_AFTER},
         {"silent-out", no_argument, NULL, OPT_SILENT_OUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -383,6 +393,10 @@ static int chain_parse(struct chain *c, int argc, char **argv)
             break;
         case OPT_TO:
             c->connect_to = optarg;
+            break;
+        case OPT_SPIN_AFTER:
+            if (chain_parse_u32("--spin-after", optarg, 1, UINT32_MAX, &c->spin_after))
+                return -EINVAL;
             break;
         case OPT_ALLOC:
             c->alloc = 1;

@@ -1,0 +1,122 @@
+#!/bin/bash
+# tests/integration/placement.sh — where rilld puts the realtime threads
+# (engine/placement.c, doc/design.md "Where the realtime threads run").
+#
+# 1. --affinity auto (the default): a chain a -> b -> c runs on one CPU, the
+#    realtime thread of each of a, b, c pinned to it; a second, independent
+#    source d (a parallel branch) is pinned to another CPU; one of the two is
+#    the engine's (rilld's realtime thread is pinned too). Audio still flows
+#    through the chain bit-exact.
+#    Then a pass client s joins the chain (b -> s -> c) and, after 300
+#    cycles, spins in its process callback (a hung plugin) on the core of
+#    a and b: rilld must unpin every client thread within a few periods so
+#    that a and b, starved there at the same SCHED_FIFO priority, move to
+#    another core and keep running (only s is removed); once s exits and
+#    the graph is quiet, the chain is pinned again.
+# 2. --affinity off: no realtime thread is pinned.
+# 3. a bad --affinity value is refused with a message naming auto and off.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_built "$RILLD" "$RILLCTL" "$RILL_JACK" "$RILL_CHAIN"
+
+all_cpus=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+ncpus=$(nproc)
+[ "$ncpus" -ge 2 ] || skip "one CPU: nothing to place"
+
+# pinned PID: the CPU lists of PID's threads that differ from its main
+# thread's (the threads rilld pinned), one per line
+pinned() {
+    local main t
+    main=$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$1/status")
+    for t in /proc/"$1"/task/*; do
+        awk -v m="$main" '/^Cpus_allowed_list:/ && $2 != m { print $2 }' "$t/status" 2>/dev/null
+    done
+}
+# the CPU the one pinned thread of PID is on, or "" unless exactly one
+pinned_one() {
+    local p
+    p=$(pinned "$1")
+    [ "$(printf '%s\n' "$p" | grep -c .)" = 1 ] && printf '%s' "$p"
+}
+
+# ---- 1. auto. SCHED_FIFO priority 5 (clients 4): the spinning client of
+# 1b then never takes a core from the realtime threads of a test that runs
+# beside this one (make -j2 check), whose clients have priority 19.
+rill_start "$RILL_SERVER" -P 5 -d dummy -r 48000 -p 256
+engine_cpu=$(pinned_one "$RILLD_PID")
+[ -n "$engine_cpu" ] || fail "rilld's realtime thread is not pinned to one CPU: $(pinned "$RILLD_PID" | tr '\n' ' ')"
+case $engine_cpu in *[!0-9]*) fail "rilld's realtime thread runs on '$engine_cpu', not one CPU" ;; esac
+chain_start source a
+chain_start pass b
+chain_start sink c --latency 0
+chain_start source d
+expect_rc 0 rctl connect a:out b:in
+expect_rc 0 rctl connect b:out c:in
+same_cpu() {
+    local x
+    x=$(pinned_one "${CHAIN_PID[a]}") && [ -n "$x" ] &&
+        [ "$(pinned_one "${CHAIN_PID[b]}")" = "$x" ] &&
+        [ "$(pinned_one "${CHAIN_PID[c]}")" = "$x" ] && CHAIN_CPU=$x
+}
+wait_for same_cpu 5 || fail "a, b, c are not pinned to one CPU: a=[$(pinned "${CHAIN_PID[a]}" | tr '\n' ' ')] b=[$(pinned "${CHAIN_PID[b]}" | tr '\n' ' ')] c=[$(pinned "${CHAIN_PID[c]}" | tr '\n' ' ')]"
+same_cpu
+d_cpu=$(pinned_one "${CHAIN_PID[d]}")
+[ -n "$d_cpu" ] || fail "d's realtime thread is not pinned: [$(pinned "${CHAIN_PID[d]}" | tr '\n' ' ')]"
+[ "$d_cpu" != "$CHAIN_CPU" ] || fail "d, a parallel branch, shares CPU $d_cpu with the chain a -> b -> c"
+[ "$engine_cpu" = "$CHAIN_CPU" ] || [ "$engine_cpu" = "$d_cpu" ] ||
+    fail "the engine's CPU $engine_cpu is neither the chain's ($CHAIN_CPU) nor d's ($d_cpu)"
+info "engine on CPU $engine_cpu, chain a -> b -> c on CPU $CHAIN_CPU, d on CPU $d_cpu (allowed: $all_cpus)"
+ok0=$(chain_get c ok)
+wait_for "[ \$(chain_get c ok) -ge $((ok0 + 50)) ]" 10 || fail "c stopped seeing the chain's signal: $(chain_status c)"
+check_audio c 50
+
+# ---- 1b. a client that spins on the chain's core
+chain_start pass s --spin-after 300
+expect_rc 0 rctl disconnect b:out c:in
+expect_rc 0 rctl connect b:out s:in
+expect_rc 0 rctl connect s:out c:in
+wait_for "[ \"\$(pinned_one ${CHAIN_PID[s]})\" = $CHAIN_CPU ]" 5 ||
+    fail "s (after b) is not pinned to the chain's CPU $CHAIN_CPU: [$(pinned "${CHAIN_PID[s]}" | tr '\n' ' ')]"
+wait_for "[ \$(chain_get s cycles) -ge 300 ]" 10 || fail "s never reached 300 cycles: $(chain_status s)"
+# s now spins; rilld removes it after its -t (500 ms). a and b must live on,
+# and run while it spins.
+a0=$(chain_get a cycles) b0=$(chain_get b cycles)
+wait_for "! client_listed s" 5 || fail "s (spinning) was not removed: $(rctl clients)"
+for n in a b c; do
+    client_listed "$n" || fail "$n was removed while s spun on its core: $(tail -5 "$RILLD_LOG")"
+done
+[ "$(chain_get a cycles)" -ge $((a0 + 30)) ] && [ "$(chain_get b cycles)" -ge $((b0 + 30)) ] ||
+    fail "a or b stalled while s spun (a $a0 -> $(chain_get a cycles), b $b0 -> $(chain_get b cycles))"
+if grep -q "ready:.* realtime," "$RILLD_LOG"; then
+    grep -q "every client's realtime thread is unpinned" "$RILLD_LOG" ||
+        fail "rilld did not log unpinning the clients: $(tail -5 "$RILLD_LOG")"
+fi
+info "while s spun: $(grep -m1 "unpinned" "$RILLD_LOG" | sed 's/^rilld: //')"
+chain_stop s TERM 3 # removed by rilld: it exits 3 once its spin ends
+sleep 0.3
+for n in a b c; do client_listed "$n" || fail "$n was removed after s's spin: $(tail -5 "$RILLD_LOG")"; done
+expect_rc 0 rctl connect b:out c:in
+wait_for same_cpu 30 || fail "the chain was not pinned again after s left: a=[$(pinned "${CHAIN_PID[a]}" | tr '\n' ' ')] b=[$(pinned "${CHAIN_PID[b]}" | tr '\n' ' ')] c=[$(pinned "${CHAIN_PID[c]}" | tr '\n' ' ')]; $(tail -3 "$RILLD_LOG")"
+info "pinned again: $(grep -m1 "pinned again" "$RILLD_LOG" | sed 's/^rilld: //')"
+check_audio c 50
+for n in a b c d; do chain_stop "$n"; done
+rill_stop
+
+# ---- 2. off
+rill_start "$RILL_SERVER" --affinity off -d dummy -r 48000 -p 256
+chain_start source a
+chain_start sink c --latency 0
+expect_rc 0 rctl connect a:out c:in
+sleep 0.3
+for p in "$RILLD_PID" "${CHAIN_PID[a]}" "${CHAIN_PID[c]}"; do
+    [ -z "$(pinned "$p")" ] || fail "--affinity off: process $p has pinned threads: $(pinned "$p" | tr '\n' ' ')"
+done
+chain_wait_key c ok 50 10 || fail "c saw too few correct cycles with --affinity off: $(chain_status c)"
+for n in a c; do chain_stop "$n"; done
+rill_stop
+
+# ---- 3. bad value
+expect_rc 2 "$RILLD" -n "$RILL_SERVER" --affinity sometimes -d dummy
+expect_out "affinity.*sometimes.*auto.*off" "an error naming the value and auto/off"
+info "ok"

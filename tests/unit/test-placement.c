@@ -1,0 +1,217 @@
+/* tests/unit/test-placement.c — engine/placement.c: which CPU each node of
+ * a plan runs on (serial stretches stay on one CPU, starting on the
+ * engine's; parallel branches go round robin), on hand-made plans. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/placement.h"
+
+/* A plan of n nodes (client slots 1..n, listed in that order, which must be
+ * a topological order) with the edges edges[0..2*nedges) as (from, to)
+ * pairs of slots. Nodes without a successor report to the engine. */
+static struct rill_plan *make_plan(uint32_t n, const uint32_t *edges, uint32_t nedges)
+{
+    struct rill_plan *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
+        p->node_index[s] = RILL_PLAN_NONE;
+    p->nnodes = n;
+    for (uint32_t k = 0; k < n; k++) {
+        struct rill_plan_node *v = &p->nodes[k];
+        v->client = k + 1;
+        p->node_index[k + 1] = k;
+        for (uint32_t e = 0; e < nedges; e++)
+            v->required += edges[2 * e + 1] == k + 1;
+        v->succ_first = p->nsucc;
+        for (uint32_t e = 0; e < nedges; e++)
+            if (edges[2 * e] == k + 1)
+                p->succ[p->nsucc++] = edges[2 * e + 1];
+        if (p->nsucc == v->succ_first)
+            p->succ[p->nsucc++] = RILL_ENGINE_NODE;
+        v->succ_count = p->nsucc - v->succ_first;
+    }
+    return p;
+}
+
+static void expect_cpus(const struct rill_plan *p, int ncpus, int engine, const int *want,
+                        uint32_t n)
+{
+    int out[RILL_MAX_CLIENTS];
+    rill_placement_compute(p, ncpus, engine, out);
+    assert_int_equal(out[RILL_ENGINE_NODE], RILL_PLACEMENT_NONE);
+    for (uint32_t k = 0; k < n; k++)
+        if (out[k + 1] != want[k])
+            fail_msg("node %u is on CPU index %d, want %d", k + 1, out[k + 1], want[k]);
+    for (uint32_t s = n + 1; s < RILL_MAX_CLIENTS; s++)
+        assert_int_equal(out[s], RILL_PLACEMENT_NONE);
+}
+
+/* 1 -> 2 -> 3 -> 4: all on the engine's CPU */
+static void test_chain(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 2, 2, 3, 3, 4 };
+    struct rill_plan *p = make_plan(4, e, 3);
+    const int want[] = { 1, 1, 1, 1 };
+    expect_cpus(p, 2, 1, want, 4);
+    const int want4[] = { 3, 3, 3, 3 };
+    expect_cpus(p, 4, 3, want4, 4);
+    free(p);
+}
+
+/* four branches 1..4 into a mixer 5: spread, the mixer continues branch 1 */
+static void test_parallel(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 5, 2, 5, 3, 5, 4, 5 };
+    struct rill_plan *p = make_plan(5, e, 4);
+    const int want2[] = { 1, 0, 1, 0, 1 };
+    expect_cpus(p, 2, 1, want2, 5);
+    const int want4[] = { 0, 1, 2, 3, 0 };
+    expect_cpus(p, 4, 0, want4, 5);
+    free(p);
+}
+
+/* 1 -> 2, 1 -> 3, 2 -> 4, 3 -> 4: 2 continues 1, 3 branches off, 4
+ * continues 2 (its first upstream node) */
+static void test_diamond(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 2, 1, 3, 2, 4, 3, 4 };
+    struct rill_plan *p = make_plan(4, e, 4);
+    const int want[] = { 1, 1, 0, 1 };
+    expect_cpus(p, 2, 1, want, 4);
+    free(p);
+}
+
+/* two independent chains 1 -> 2 and 3 -> 4: one per CPU */
+static void test_two_chains(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 2, 3, 4 };
+    struct rill_plan *p = make_plan(4, e, 2);
+    const int want[] = { 0, 0, 1, 1 };
+    expect_cpus(p, 3, 0, want, 4);
+    free(p);
+}
+
+/* one CPU: everything on it; no CPU or a bad engine index: nothing placed */
+static void test_degenerate(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 3, 2, 3 };
+    struct rill_plan *p = make_plan(3, e, 2);
+    const int want[] = { 0, 0, 0 };
+    expect_cpus(p, 1, 0, want, 3);
+    const int none[] = { RILL_PLACEMENT_NONE, RILL_PLACEMENT_NONE, RILL_PLACEMENT_NONE };
+    expect_cpus(p, 0, 0, none, 3);
+    expect_cpus(p, 2, 2, none, 3);
+    /* a corrupt successor range is skipped, never read out of bounds */
+    p->nodes[0].succ_first = RILL_PLAN_MAX_SUCC + 5;
+    int out[RILL_MAX_CLIENTS];
+    rill_placement_compute(p, 2, 0, out);
+    assert_int_equal(out[1], 0);
+    free(p);
+}
+
+/* init reads the process's CPUs; with one CPU or off, nothing is pinned */
+static void test_init(void **state)
+{
+    (void)state;
+    struct rill_placement *pl = calloc(1, sizeof(*pl));
+    assert_non_null(pl);
+    assert_int_equal(rill_placement_init(pl, 0), 0);
+    assert_true(pl->ncpus >= 1);
+    assert_int_equal(pl->enabled, 0);
+    assert_int_equal(pl->engine_cpu, pl->ncpus - 1);
+    for (int i = 1; i < pl->ncpus; i++)
+        assert_true(pl->cpus[i] > pl->cpus[i - 1]);
+    const uint32_t e[] = { 1, 2 };
+    struct rill_plan *p = make_plan(2, e, 1);
+    rill_placement_set_tid(pl, 1, 12345);
+    assert_int_equal(rill_placement_apply(pl, p), 0); /* disabled: no syscall */
+    assert_int_equal(pl->applied[1], RILL_PLACEMENT_NONE);
+    free(p);
+    free(pl);
+}
+
+/* a client late for long unpins every client; they are pinned again after
+ * a quiet time that doubles with each stall and is forgiven after 10 min */
+static void test_stall(void **state)
+{
+    (void)state;
+    static _Atomic uint64_t late[RILL_MAX_CLIENTS];
+    const uint64_t ms = 1000000ull, s = 1000 * ms, period = 1 * ms;
+    struct rill_placement *pl = calloc(1, sizeof(*pl));
+    assert_non_null(pl);
+    assert_int_equal(rill_placement_init(pl, 1), 0);
+    /* two CPUs whatever the machine; a thread id no process can have, so
+     * that every pin is a harmless refusal */
+    pl->enabled = 1;
+    pl->ncpus = 2;
+    pl->cpus[0] = 0;
+    pl->cpus[1] = 1;
+    pl->engine_cpu = 1;
+    rill_placement_set_tid(pl, 1, 0x7ffffff0);
+    const uint32_t e[] = { 1, 2 };
+    struct rill_plan *p = make_plan(2, e, 1);
+    rill_placement_apply(pl, p);
+    assert_int_equal(pl->applied[1], 1); /* tried CPU 1 */
+
+    assert_int_equal(rill_placement_tick(pl, late, period, 1 * s), RILL_PLACEMENT_SAME);
+    atomic_store(&late[1], 1 * s);
+    assert_int_equal(rill_placement_tick(pl, late, period, 1 * s + 10 * ms), RILL_PLACEMENT_SAME);
+    assert_int_equal(rill_placement_tick(pl, late, period, 1 * s + 25 * ms),
+                     RILL_PLACEMENT_UNPINNED);
+    assert_int_equal(pl->stall_slot, 1);
+    assert_int_equal(pl->applied[1], RILL_PLACEMENT_NONE);
+    assert_true(pl->quiet_ns == 2 * s);
+    assert_int_equal(rill_placement_apply(pl, p), 0); /* stays unpinned */
+    assert_int_equal(pl->applied[1], RILL_PLACEMENT_NONE);
+    assert_int_equal(rill_placement_tick(pl, late, period, 1500 * ms), RILL_PLACEMENT_SAME);
+    atomic_store(&late[1], 0);
+    assert_int_equal(rill_placement_tick(pl, late, period, 3400 * ms), RILL_PLACEMENT_SAME);
+    assert_int_equal(rill_placement_tick(pl, late, period, 3600 * ms), RILL_PLACEMENT_REPINNED);
+    assert_int_equal(pl->applied[1], 1);
+
+    /* a second stall: twice the quiet time */
+    atomic_store(&late[1], 3700 * ms);
+    assert_int_equal(rill_placement_tick(pl, late, period, 3750 * ms), RILL_PLACEMENT_UNPINNED);
+    assert_true(pl->quiet_ns == 4 * s);
+    atomic_store(&late[1], 0);
+    assert_int_equal(rill_placement_tick(pl, late, period, 7000 * ms), RILL_PLACEMENT_SAME);
+    assert_int_equal(rill_placement_tick(pl, late, period, 7800 * ms), RILL_PLACEMENT_REPINNED);
+    /* a long period (256 ms): the stall needs 4 of them, not 20 ms */
+    atomic_store(&late[1], 8 * s);
+    assert_int_equal(rill_placement_tick(pl, late, 256 * ms, 8 * s + 500 * ms),
+                     RILL_PLACEMENT_SAME);
+    atomic_store(&late[1], 0);
+    /* ten minutes without a stall: back to 2 s */
+    assert_int_equal(rill_placement_tick(pl, late, period, 700 * s), RILL_PLACEMENT_SAME);
+    assert_true(pl->quiet_ns == 0);
+    /* a late slot without a known thread is not ours to judge */
+    rill_placement_set_tid(pl, 1, 0);
+    atomic_store(&late[1], 700 * s);
+    assert_int_equal(rill_placement_tick(pl, late, period, 701 * s), RILL_PLACEMENT_SAME);
+    atomic_store(&late[1], 0);
+    free(p);
+    free(pl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chain),      cmocka_unit_test(test_parallel),
+        cmocka_unit_test(test_diamond),    cmocka_unit_test(test_two_chains),
+        cmocka_unit_test(test_degenerate), cmocka_unit_test(test_init),
+        cmocka_unit_test(test_stall),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
