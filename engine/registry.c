@@ -156,6 +156,19 @@ int rill_registry_port_disconnect(struct rill_shm_registry *reg, uint32_t id,
 }
 
 /* Main thread. */
+void rill_registry_client_disconnect(struct rill_shm_registry *reg, uint32_t slot,
+                                     const struct rill_registry_listener *l)
+{
+    for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++) {
+        const struct rill_shm_conn *c = &reg->conns[i];
+        if (!c->in_use || c->src >= RILL_MAX_PORTS || c->dst >= RILL_MAX_PORTS)
+            continue;
+        if (reg->ports[c->src].client == slot || reg->ports[c->dst].client == slot)
+            conn_remove(reg, i, l);
+    }
+}
+
+/* Main thread. */
 int rill_registry_port_remove(struct rill_shm_registry *reg, uint32_t id,
                               const struct rill_registry_listener *l)
 {

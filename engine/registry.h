@@ -72,6 +72,11 @@ int rill_registry_disconnect(struct rill_shm_registry *reg, const char *a, const
 int rill_registry_port_disconnect(struct rill_shm_registry *reg, uint32_t id,
                                   const struct rill_registry_listener *l);
 
+/* Drop every connection of every port of client slot (JACK: an inactive
+ * client has no connections). */
+void rill_registry_client_disconnect(struct rill_shm_registry *reg, uint32_t slot,
+                                     const struct rill_registry_listener *l);
+
 /* Count of ports owned by slot. */
 uint32_t rill_registry_client_ports(const struct rill_shm_registry *reg, uint32_t slot);
 

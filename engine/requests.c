@@ -141,8 +141,12 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
     rill_registry_write_begin(reg);
     reg->clients[c->slot].active = (uint32_t)active;
     rill_registry_write_end(reg);
-    if (!active)
+    if (!active) {
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
+        /* as JACK documents for jack_deactivate: inactive clients have no
+         * port connections */
+        rill_registry_client_disconnect(reg, c->slot, &s->listener);
+    }
     /* the reply waits until the realtime thread runs a plan with (without)
      * the node: after DEACTIVATE nobody triggers it any more */
     rill_server_publish(s, 1);

@@ -278,6 +278,35 @@ static void test_client_remove_order(void **state)
     assert_int_equal(atomic_load(&f->reg.seq) & 1, 0);
 }
 
+/* deactivation: every connection of the client's ports goes, the others stay */
+static void test_client_disconnect(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t a = add_client(f, "a"), b = add_client(f, "b"), c = add_client(f, "c");
+    uint32_t aout = add_port(f, a, "out", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_OUTPUT);
+    uint32_t bin = add_port(f, b, "in", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_INPUT);
+    uint32_t bout = add_port(f, b, "out", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_OUTPUT);
+    uint32_t cin = add_port(f, c, "in", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_INPUT);
+    assert_int_equal(rill_registry_connect(&f->reg, "a:out", "b:in", NULL, f->err, sizeof(f->err)), 0);
+    assert_int_equal(rill_registry_connect(&f->reg, "b:out", "c:in", NULL, f->err, sizeof(f->err)), 0);
+    assert_int_equal(rill_registry_connect(&f->reg, "a:out", "c:in", NULL, f->err, sizeof(f->err)), 0);
+    f->rec.log[0] = '\0';
+    rill_registry_client_disconnect(&f->reg, b, &f->l);
+    char want[128];
+    snprintf(want, sizeof(want), "conn %u %u 0;conn %u %u 0;", aout, bin, bout, cin);
+    assert_string_equal(f->rec.log, want);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++)
+        if (f->reg.conns[i].in_use) {
+            n++;
+            assert_int_equal(f->reg.conns[i].src, aout);
+            assert_int_equal(f->reg.conns[i].dst, cin);
+        }
+    assert_int_equal(n, 1);
+    assert_int_equal(rill_registry_client_ports(&f->reg, b), 2); /* ports stay */
+    assert_int_equal(atomic_load(&f->reg.seq) & 1, 0);
+}
+
 static void test_client_slots_next_fit(void **state)
 {
     struct fixture *f = *state;
@@ -306,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_port_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_remove_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_slots_next_fit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
