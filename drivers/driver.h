@@ -67,6 +67,10 @@ struct rill_driver_info {
     uint32_t playback_latency;  /* frames the driver adds on playback */
     char capture_alias[64];     /* alias prefix for system capture ports ("" none) */
     char playback_alias[64];
+    /* 1: write() throws playback away (the dummy driver). The engine then
+     * does not wait for the end of the graph inside the cycle: it checks it
+     * at the start of the next one (engine/rt.c, "completion"). */
+    uint32_t discards_playback;
 };
 
 struct rill_driver; /* a backend's own state */

@@ -152,11 +152,58 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         }
     }
 
-    if (plan->engine.required == 0)
+    if (plan->engine.required == 0 || deadline_ns == 0)
         return late_count;
     if (wait_sinks(&act->node[RILL_ENGINE_NODE], c, deadline_ns) < 0)
         return late_count + 1;
     return late_count;
+}
+
+/* DSP load of one cycle: time from its start to the end of its graph (or
+ * to now) over the period. RT-safe. */
+static void account_load(struct rill_rt *rt, uint64_t t0, uint64_t end, uint64_t period_ns)
+{
+    struct rill_shm_state *st = rt->shm->state;
+    double cur = (double)(end > t0 ? end - t0 : 0) / (double)period_ns;
+    rt->load += (cur - rt->load) / 16.0;
+    rt->peak = cur > rt->peak ? cur : rt->peak * 0.999;
+    atomic_store_explicit(&st->dsp_load_milli, (uint32_t)(rt->load * 100000.0),
+                          memory_order_relaxed);
+    atomic_store_explicit(&st->dsp_load_peak_milli, (uint32_t)(rt->peak * 100000.0),
+                          memory_order_relaxed);
+}
+
+/* Count a missed deadline of cycle `cycle` with `late` late nodes. RT-safe. */
+static void account_late(struct rill_rt *rt, uint64_t cycle, uint32_t late)
+{
+    if (!late)
+        return;
+    atomic_fetch_add_explicit(&rt->shm->state->late_nodes, late, memory_order_relaxed);
+    rill_rtlog_push(&rt->log, RILL_RTLOG_LATE, cycle, late, rill_now_ns());
+}
+
+/* Completion of an earlier cycle whose graph the thread did not wait for
+ * (drivers that discard playback): at the start of the next cycle, or at
+ * the deadline when the thread stops. Its load runs to the moment the last
+ * sink released the engine node, or to now when the graph has not ended:
+ * then that cycle missed its deadline. `wait` waits until the deadline
+ * first (stopping). RT-safe. */
+static void complete_pending(struct rill_rt *rt, uint64_t now, uint64_t period_ns, int wait)
+{
+    struct rill_rt_pending *pc = &rt->pending;
+    if (!pc->cycle)
+        return;
+    struct rill_activation *eng = &rt->shm->act->node[RILL_ENGINE_NODE];
+    uint32_t c = cycle32(pc->cycle);
+    int done = wait ? wait_sinks(eng, c, pc->deadline_ns) == 0
+                    /* acquire: pairs with the last sink's release */
+                    : atomic_load_explicit(&eng->trigger, memory_order_acquire) == c;
+    if (wait)
+        now = rill_now_ns();
+    uint64_t end = done ? atomic_load_explicit(&eng->signal_ns, memory_order_relaxed) : now;
+    account_load(rt, pc->t0, end < pc->t0 || end > now ? now : end, period_ns);
+    account_late(rt, pc->cycle, pc->late + (done ? 0 : 1));
+    pc->cycle = 0;
 }
 
 /* dst = sum of srcs (first batch) or dst += sum of srcs. RT-safe. */
@@ -232,6 +279,10 @@ static void *rt_main(void *arg)
 
     /* freewheeling: no driver at all, cycles back to back */
     const int freewheel = rt->freewheel;
+    /* the driver throws playback away: nothing needs the graph's end inside
+     * the cycle (doc/design.md, "Completion") */
+    const int async = !freewheel && rt->info.discards_playback;
+    rt->pending.cycle = 0;
     if (!freewheel) {
         r = rt->ops->start(rt->drv);
         if (r < 0) {
@@ -251,6 +302,7 @@ static void *rt_main(void *arg)
         }
         uint64_t t0 = rill_now_ns();
         rill_rt_enter();
+        complete_pending(rt, t0, period_ns, 0);
         if (w.skipped) {
             rt->frames += (uint64_t)w.skipped * nframes;
             atomic_fetch_add_explicit(&st->xruns, 1, memory_order_relaxed);
@@ -295,28 +347,31 @@ static void *rt_main(void *arg)
          * bounds: a stuck client is still bypassed and removed */
         uint64_t deadline = freewheel ? t0 + RILL_FREEWHEEL_DEADLINE_NS
                                       : (w.next_ns ? w.next_ns : t0 + period_ns);
-        uint32_t late = run_graph(rt, plan, c, t0, deadline);
-        if (late) {
-            atomic_fetch_add_explicit(&st->late_nodes, late, memory_order_relaxed);
-            rill_rtlog_push(&rt->log, RILL_RTLOG_LATE, rt->cycle, late, rill_now_ns());
+        if (async && plan->engine.required) {
+            /* completion at the next cycle's start: the last sink releases
+             * the engine node without a wake-up, nobody sleeps on it */
+            uint32_t late = run_graph(rt, plan, c, t0, 0);
+            rt->pending = (struct rill_rt_pending){ .cycle = rt->cycle, .t0 = t0,
+                                                    .deadline_ns = deadline, .late = late };
+            rt->frames += nframes;
+            atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
+            rill_rt_leave();
+            continue;
         }
+        account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline));
 
         mix_playback(rt, plan, nframes, c);
         if (!freewheel)
             rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
         rt->frames += nframes;
 
-        uint64_t t1 = rill_now_ns();
-        double cur = (double)(t1 - t0) / (double)period_ns;
-        rt->load += (cur - rt->load) / 16.0;
-        rt->peak = cur > rt->peak ? cur : rt->peak * 0.999;
-        atomic_store_explicit(&st->dsp_load_milli, (uint32_t)(rt->load * 100000.0),
-                              memory_order_relaxed);
-        atomic_store_explicit(&st->dsp_load_peak_milli, (uint32_t)(rt->peak * 100000.0),
-                              memory_order_relaxed);
+        account_load(rt, t0, rill_now_ns(), period_ns);
         atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
         rill_rt_leave();
     }
+    /* a restart (period, freewheel) or the end: the last graph is over
+     * before anyone changes the buffers under it */
+    complete_pending(rt, rill_now_ns(), period_ns, 1);
     if (!freewheel)
         rt->ops->stop(rt->drv);
 out:

@@ -11,6 +11,9 @@
  *   6. wait for the sinks (futex on node 0) until the next period begins
  *   7. mix system:playback_N and hand them to the driver
  *   8. DSP load, statistics
+ * With a driver that discards playback (dummy), steps 6-8 move to the start
+ * of the next cycle: the thread goes back to the driver wait at once and
+ * reads there whether the last sink released node 0 and when.
  * Everything in the thread is RT-safe: no allocation, lock, stdio or blocking
  * call other than the driver wait and futexes.
  */
@@ -50,6 +53,14 @@ struct rill_rt {
 
     /* realtime thread only */
     pthread_t thread;
+    /* the cycle whose graph end is checked at the next cycle's start, when
+     * the driver discards playback (cycle 0: none) */
+    struct rill_rt_pending {
+        uint64_t cycle;
+        uint64_t t0;
+        uint64_t deadline_ns;
+        uint32_t late;
+    } pending;
     uint32_t plan_slot;
     uint64_t plan_gen;
     uint32_t play_input[RILL_MAX_CHANNELS];    /* plan input index per playback channel */

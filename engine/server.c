@@ -4,7 +4,8 @@
  * memory, system client and ports, first plan, listening socket, realtime
  * thread. Tear-down runs the same chain backwards. The loop is one epoll over
  * the listening socket, every client's request socket, a signalfd and a
- * 10 ms housekeeping timer (the realtime thread's events, late clients).
+ * housekeeping timer (the realtime thread's events, late clients): every
+ * 10 ms while anything happens and for a second after, else every 50 ms.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,6 +39,8 @@
 #include "rill/time.h"
 
 #define HOUSEKEEPING_NS 10000000ull
+#define HOUSEKEEPING_IDLE_NS 50000000ull
+#define HOUSEKEEPING_HOLD_NS 1000000000ull
 #define XRUN_LOG_INTERVAL_NS 1000000000ull
 
 /* Main thread (also used before the realtime thread exists). */
@@ -318,6 +321,23 @@ static void placement_tick(struct rill_server *s, uint64_t now)
     }
 }
 
+/* Arm the housekeeping timer every tick_ns. Main thread. */
+static void set_tick(struct rill_server *s, uint64_t tick_ns)
+{
+    struct itimerspec its = { .it_interval = rill_ns_to_timespec(tick_ns),
+                              .it_value = rill_ns_to_timespec(tick_ns) };
+    if (timerfd_settime(s->timer_fd, 0, &its, NULL) == 0)
+        s->tick_ns = tick_ns;
+}
+
+/* Something happened: tick fast for a while. Main thread. */
+static void mark_busy(struct rill_server *s, uint64_t now)
+{
+    s->busy_until_ns = now + HOUSEKEEPING_HOLD_NS;
+    if (s->tick_ns != HOUSEKEEPING_NS)
+        set_tick(s, HOUSEKEEPING_NS);
+}
+
 static void housekeeping(struct rill_server *s)
 {
     struct rill_shm_state *st = s->shm.state;
@@ -325,7 +345,10 @@ static void housekeeping(struct rill_server *s)
     uint64_t now = rill_now_ns();
     rill_latency_run(s);
     rill_internal_poll(s);
+    if (s->period_change.active)
+        mark_busy(s, now);
     while (rill_rtlog_pop(&s->rt->log, &rec)) {
+        mark_busy(s, now);
         switch (rec.type) {
         case RILL_RTLOG_XRUN:
             rill_server_log("xrun: %llu period(s) lost, woke %.3f ms late",
@@ -360,6 +383,8 @@ static void housekeeping(struct rill_server *s)
     for (uint32_t slot = 1; slot < RILL_MAX_CLIENTS; slot++) {
         uint64_t since = atomic_load_explicit(&s->rt->late_since[slot], memory_order_relaxed);
         struct rill_conn *c = s->by_slot[slot];
+        if (since)
+            mark_busy(s, now);
         if (!since || !c || now < since || now - since < timeout)
             continue;
         char why[RILL_ERROR_SIZE];
@@ -374,6 +399,8 @@ static void housekeeping(struct rill_server *s)
     }
     rill_server_period_tick(s, now);
     placement_tick(s, now);
+    if (now >= s->busy_until_ns && s->tick_ns != HOUSEKEEPING_IDLE_NS)
+        set_tick(s, HOUSEKEEPING_IDLE_NS);
     if (s->rt_started && atomic_load_explicit(&s->rt->ended, memory_order_acquire) &&
         !s->stopping) {
         s->stopping = 1;
@@ -508,9 +535,7 @@ static int setup_loop(struct rill_server *s)
     s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (s->signal_fd < 0 || s->epoll_fd < 0 || s->timer_fd < 0)
         return -errno;
-    struct itimerspec its = { .it_interval = { 0, HOUSEKEEPING_NS },
-                              .it_value = { 0, HOUSEKEEPING_NS } };
-    timerfd_settime(s->timer_fd, 0, &its, NULL);
+    mark_busy(s, rill_now_ns());
     int fds[] = { s->listen_fd, s->signal_fd, s->timer_fd };
     for (size_t i = 0; i < 3; i++) {
         struct epoll_event ev = { .events = EPOLLIN };
@@ -527,11 +552,14 @@ static void serve(struct rill_server *s)
 {
     while (!s->stopping) {
         struct epoll_event evs[32];
-        int n = epoll_wait(s->epoll_fd, evs, 32, 100);
+        /* no timeout: the housekeeping timer wakes the loop */
+        int n = epoll_wait(s->epoll_fd, evs, 32, -1);
         if (n < 0 && errno != EINTR)
             break;
         for (int i = 0; i < n && !s->stopping; i++) {
             uint64_t key = evs[i].data.u64;
+            if (key != (uint64_t)s->timer_fd)
+                mark_busy(s, rill_now_ns());
             if (key == (uint64_t)s->listen_fd) {
                 accept_one(s);
             } else if (key == (uint64_t)s->signal_fd) {

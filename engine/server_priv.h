@@ -68,6 +68,11 @@ struct rill_server {
     struct rill_conn *by_slot[RILL_MAX_CLIENTS];
     uint64_t plan_gen;
     uint64_t xruns_reported;
+    /* housekeeping tick: HOUSEKEEPING_NS while anything happens (a request,
+     * a realtime event, a late client) and for a second after, then
+     * HOUSEKEEPING_IDLE_NS: each tick wakes the main thread */
+    uint64_t busy_until_ns;
+    uint64_t tick_ns;
     uint64_t late_logged_ns;
     uint64_t late_unlogged;
     int stopping;

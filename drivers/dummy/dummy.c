@@ -168,6 +168,7 @@ static int dummy_open(const struct rill_driver_config *cfg, struct rill_driver *
     info->playback_channels = d->playback_channels;
     info->capture_latency = d->period;
     info->playback_latency = d->period;
+    info->discards_playback = 1;
     *out = d;
     return 0;
 
