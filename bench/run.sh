@@ -21,8 +21,9 @@
 # server's jack_get_cycle_times) -> end of the last client's process
 # (mean, p99, max). See bench/rill-bench-report.c.
 #
-# Environment: QUICK=1 (about 2 minutes: 2 s per case, chains 1 4 16,
-# par-4), BENCH_SECONDS, BENCH_PERIODS ("64 256"), BENCH_CHAINS, BENCH_PARS,
+# Environment: QUICK=1 (about 2 minutes: one round of 2 s per case, chains
+# 1 4 16, par-4; else 3 rounds of 4 s), BENCH_SECONDS, BENCH_ROUNDS (the
+# table shows medians), BENCH_PERIODS ("64 256"), BENCH_CHAINS, BENCH_PARS,
 # BENCH_SERVERS ("rill jackd2 pipewire"), BENCH_DOC (where the markdown goes;
 # empty: nowhere), BENCH_KEEP=1 keeps the temp dir, BENCH_PIN=CPUS pins every
 # process (taskset -c CPUS), BENCH_RILLD_ARGS adds server options to rilld
@@ -36,13 +37,16 @@ QUICK=${QUICK:-0}
 RATE=48000
 if [ "$QUICK" = 1 ]; then
     SECS=${BENCH_SECONDS:-2}
+    ROUNDS=${BENCH_ROUNDS:-1}
     CHAINS=${BENCH_CHAINS-"1 4 16"}
     PARS=${BENCH_PARS-"4"}
 else
-    SECS=${BENCH_SECONDS:-10}
+    SECS=${BENCH_SECONDS:-4}
+    ROUNDS=${BENCH_ROUNDS:-3}
     CHAINS=${BENCH_CHAINS-"1 4 16 32 64"}
     PARS=${BENCH_PARS-"4 16"}
 fi
+case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: BENCH_ROUNDS must be a whole number from 1 up, not '$ROUNDS'" >&2; exit 2 ;; esac
 PERIODS=${BENCH_PERIODS:-"64 256"}
 SERVERS=${BENCH_SERVERS:-"rill jackd2 pipewire"}
 DOC=${BENCH_DOC-}
@@ -50,6 +54,10 @@ DOC=${BENCH_DOC-}
 # where the wake-ups cross cores and where they do not)
 PIN=()
 [ -n "${BENCH_PIN:-}" ] && PIN=(taskset -c "$BENCH_PIN")
+
+# the peers: jackd2 and PipeWire's libjack (as root installed when missing,
+# else the command is printed and what is missing is left out below)
+"$S/tools/install-deps.sh" --bench || echo "bench: measuring only what is installed" >&2
 
 CLIENT=$B/bench/rill-bench-client
 REPORT=$B/bench/rill-bench-report
@@ -281,17 +289,22 @@ echo "$FLOOR"
 TOPOS="idle"
 for n in $CHAINS; do TOPOS="$TOPOS chain-$n"; done
 for m in $PARS; do TOPOS="$TOPOS par-$m"; done
+# rounds: the whole list again, so that a slow spell of the host (they come
+# and go on a virtual machine) falls on every server alike
 k=0
-for p in $PERIODS; do
-    for t in $TOPOS; do
-        order=("${HAVE[@]}")
-        # alternate: rotate the order by one each case
-        r=$((k % ${#order[@]}))
-        order=("${order[@]:r}" "${order[@]:0:r}")
-        k=$((k + 1))
-        for s in "${order[@]}"; do
-            [ "$s" = pipewire ] && [ -n "${PW_BROKEN:-}" ] && continue
-            run_case "$s" "$t" "$p"
+for ((round = 1; round <= ROUNDS; round++)); do
+    [ "$ROUNDS" -gt 1 ] && note "round $round of $ROUNDS"
+    for p in $PERIODS; do
+        for t in $TOPOS; do
+            order=("${HAVE[@]}")
+            # alternate: rotate the order by one each case
+            r=$((k % ${#order[@]}))
+            order=("${order[@]:r}" "${order[@]:0:r}")
+            k=$((k + 1))
+            for s in "${order[@]}"; do
+                [ "$s" = pipewire ] && [ -n "${PW_BROKEN:-}" ] && continue
+                run_case "$s" "$t" "$p"
+            done
         done
     done
 done
@@ -305,10 +318,10 @@ $(grep -q '^flags.* hypervisor' /proc/cpuinfo && echo 'virtual machine' || echo 
 VERSIONS="rill $(git -C "$S" describe --always --dirty 2>/dev/null || echo '?'), \
 $(jackd --version 2>/dev/null | head -n1 | sed 's/ tmpdir.*//'), \
 PipeWire $(pipewire --version 2>/dev/null | sed -n 's/.*libpipewire //p' | head -n1)"
-TABLE=$(awk -v have="${HAVE[*]}" -f "$S/bench/table.awk" "$RESULTS")
+TABLE=$(awk -v have="${HAVE[*]}" -v rounds="$ROUNDS" -f "$S/bench/table.awk" "$RESULTS")
 
 {
-    echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), $SECS s per case, ${RATE} Hz, QUICK=$QUICK${BENCH_PIN:+, all processes pinned to CPU(s) $BENCH_PIN}"
+    echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of $SECS s per case, ${RATE} Hz, QUICK=$QUICK${BENCH_PIN:+, all processes pinned to CPU(s) $BENCH_PIN}"
     echo
     echo "Machine: $MACHINE; load average before the run: $LOADSTART, after: $LOAD0"
     echo

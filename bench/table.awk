@@ -1,13 +1,47 @@
 # bench/table.awk — the markdown tables of bench/run.sh from its results file.
-# Input: one line per case, "server=S topo=T period=P key=value ...".
+# Input: one line per case and round, "server=S topo=T period=P key=value ...".
+# A case measured in several rounds (BENCH_ROUNDS) shows the median of its
+# rounds for every figure, except the counts (xruns, missed cycles), which
+# are summed over the rounds; the CPU table adds the rounds' range.
 # Variable have: the servers measured, in order ("rill jackd2 pipewire").
-function val(s, t, p, k,   x) {
-    x = R[s, t, p, k]
-    return x
+function is_count(k) { return k == "xruns" || k == "late" || k == "gaps" }
+# median (or sum, for counts) of key k over the rounds that did not fail
+function val(s, t, p, k,   n, i, j, m, x, a) {
+    m = 0
+    for (i = 1; i <= N[s, t, p]; i++) {
+        if (F[s, t, p, i] != "" || !((s, t, p, k, i) in V)) continue
+        x = V[s, t, p, k, i] + 0
+        for (j = m; j > 0 && a[j] > x; j--) a[j + 1] = a[j]
+        a[j + 1] = x; m++
+    }
+    if (m == 0) return ""
+    if (is_count(k)) { x = 0; for (i = 1; i <= m; i++) x += a[i]; return x }
+    x = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+    return x == int(x) && index(V[s, t, p, k, 1], ".") == 0 ? x : sprintf("%.1f", x)
+}
+# "min-max" of key k over the good rounds ("" with fewer than 2)
+function range(s, t, p, k,   i, x, lo, hi, m) {
+    m = 0
+    for (i = 1; i <= N[s, t, p]; i++) {
+        if (F[s, t, p, i] != "" || !((s, t, p, k, i) in V)) continue
+        x = V[s, t, p, k, i] + 0
+        if (m == 0 || x < lo) lo = x
+        if (m == 0 || x > hi) hi = x
+        m++
+    }
+    return m < 2 ? "" : sprintf(" (%.0f-%.0f)", lo, hi)
+}
+# the reason when every round failed, else ""
+function failed(s, t, p,   i, why) {
+    for (i = 1; i <= N[s, t, p]; i++) {
+        if (F[s, t, p, i] == "") return ""
+        why = F[s, t, p, i]
+    }
+    return why
 }
 function cell(s, t, p, k) {
     if (!((s, t, p) in SEEN)) return "-"
-    if (R[s, t, p, "failed"] != "") return "fail (" R[s, t, p, "failed"] ")"
+    if (failed(s, t, p) != "") return "fail (" failed(s, t, p) ")"
     if (val(s, t, p, k) == "") return "-"
     return val(s, t, p, k)
 }
@@ -24,9 +58,11 @@ function label(s) { return s == "rill" ? "rill" : s == "jackd2" ? "jackd2" : "Pi
         else if (kv[1] == "topo") t = kv[2]
         else if (kv[1] == "period") p = kv[2]
     }
+    n = ++N[s, t, p]
     for (i = 1; i <= NF; i++) {
         split($i, kv, "=")
-        R[s, t, p, kv[1]] = kv[2]
+        V[s, t, p, kv[1], n] = kv[2]
+        if (kv[1] == "failed") F[s, t, p, n] = kv[2]
     }
     SEEN[s, t, p] = 1
     if (!((t, p) in CASE)) { CASE[t, p] = 1; ORDER[++ncase] = t SUBSEP p }
@@ -38,6 +74,11 @@ END {
 
     print "### CPU time per cycle (µs): server + clients, all threads, from /proc"
     print ""
+    if (rounds > 1) {
+        print "Median of " rounds " rounds (the range of the rounds in brackets); the ratios are of the"
+        print "medians. DSP load and latency below: medians; xruns and missed cycles: summed over the rounds."
+        print ""
+    }
     hdr = "| case | frames |"; sep = "|---|---|"
     for (i = 1; i <= ns; i++) { hdr = hdr " " label(S[i]) " |"; sep = sep "---|" }
     if (hasj) { hdr = hdr " rill/jackd2 |"; sep = sep "---|" }
@@ -46,7 +87,7 @@ END {
     for (c = 1; c <= ncase; c++) {
         split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
         line = "| " t " | " p " |"
-        for (i = 1; i <= ns; i++) line = line " " cell(S[i], t, p, "cpu_us") " |"
+        for (i = 1; i <= ns; i++) line = line " " cell(S[i], t, p, "cpu_us") range(S[i], t, p, "cpu_us") " |"
         if (hasj) line = line " " ratio(val("rill", t, p, "cpu_us"), val("jackd2", t, p, "cpu_us")) " |"
         if (hasp) line = line " " ratio(val("rill", t, p, "cpu_us"), val("pipewire", t, p, "cpu_us")) " |"
         print line

@@ -23,15 +23,22 @@ packages=(
     qemu-system-x86 busybox-static cpio kmod
 )
 
+# `make bench` also measures PipeWire's libjack (bench/run.sh)
+bench_packages=(pipewire pipewire-bin pipewire-jack)
+
 if [[ $# -gt 0 ]]; then
     case $1 in
     -h | --help)
-        echo "usage: tools/install-deps.sh"
+        echo "usage: tools/install-deps.sh [--bench]"
         echo "Installs the Debian 12 packages rill needs (build, tests, run): ${packages[*]}"
+        echo "--bench: also the peers that \`make bench\` measures: ${bench_packages[*]}"
         exit 0
         ;;
+    --bench)
+        packages+=("${bench_packages[@]}")
+        ;;
     *)
-        echo "install-deps.sh: unknown argument '$1' (it takes none; --help says what it does)" >&2
+        echo "install-deps.sh: unknown argument '$1' (--bench, or none; --help says what it does)" >&2
         exit 2
         ;;
     esac
