@@ -14,7 +14,11 @@
  * realtime threads of the servers do), unless --no-rt.
  *
  * Also prints the cost of clock_gettime (vDSO or syscall on this clock
- * source) and of a FUTEX_WAKE with no waiter.
+ * source) and of a FUTEX_WAKE with no waiter, and the CPU time that a thread
+ * doing nothing but read(2) on a periodic timerfd (every 64 frames at
+ * 48 kHz, SCHED_FIFO 20) costs per wake-up: the least any server's driver
+ * thread pays per cycle before it does anything (its idle figure in the
+ * bench is read against it).
  *
  * Output: one line per case, "futex CASE: mean= p50= p99= max= (µs)".
  * Exit status 0, 1 on a setup error, 2 on a usage error.
@@ -34,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +154,41 @@ static int run_case(struct shared *sh, int n, int cpu_a, int cpu_b, int spin, in
     return 0;
 }
 
+/* CPU time (ns) of this thread per wake-up of a periodic timerfd at
+ * 64 / 48000 s, over n wake-ups; 0 on a setup error. */
+static double timer_floor(int n, int rt)
+{
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct sched_param old_sp, sp = { .sched_priority = 20 };
+    int old_policy = sched_getscheduler(0);
+    (void)sched_getparam(0, &old_sp);
+    if (rt)
+        (void)sched_setscheduler(0, SCHED_FIFO, &sp);
+    const long period = 64L * 1000000000L / 48000L;
+    struct itimerspec its = { { 0, period }, { 0, period } };
+    double per = 0;
+    if (timerfd_settime(fd, 0, &its, NULL) == 0) {
+        uint64_t ticks;
+        struct timespec a, b;
+        if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks)) {
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+            int got = 0;
+            for (int i = 0; i < n; i++)
+                if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+                    got++;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+            if (got > 0)
+                per = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / got;
+        }
+    }
+    close(fd);
+    if (rt)
+        (void)sched_setscheduler(0, old_policy, &old_sp);
+    return per;
+}
+
 int main(int argc, char **argv)
 {
     int n = 20000, rt = 1;
@@ -193,6 +233,14 @@ int main(int argc, char **argv)
         r = run_case(sh, n, 0, 1, 1, rt, "spin, across cores:");
     if (ncpu < 2)
         printf("futex across cores: not measured (one CPU online)\n");
+    /* 1 s of wake-ups at 64 frames (750), more with more iterations */
+    int ticks = n / 4 < 750 ? 750 : (n / 4 > 7500 ? 7500 : n / 4);
+    double tf = timer_floor(ticks, rt);
+    if (tf > 0)
+        printf("periodic timerfd, 64 frames at 48 kHz: %.1f us of CPU per wake-up (n=%d)\n",
+               tf / 1000.0, ticks);
+    else
+        printf("periodic timerfd: not measured (%s)\n", strerror(errno));
     munmap(sh, size);
     return r == 0 ? 0 : 1;
 }

@@ -22,7 +22,7 @@
 # (mean, p99, max). See bench/rill-bench-report.c.
 #
 # Environment: QUICK=1 (about 2 minutes: one round of 2 s per case, chains
-# 1 4 16, par-4; else 3 rounds of 4 s), BENCH_SECONDS, BENCH_ROUNDS (the
+# 1 4 16, par-4; else 3 rounds of 4 s, about 45 minutes), BENCH_SECONDS, BENCH_ROUNDS (the
 # table shows medians), BENCH_PERIODS ("64 256"), BENCH_CHAINS, BENCH_PARS,
 # BENCH_SERVERS ("rill jackd2 pipewire"), BENCH_DOC (where the markdown goes;
 # empty: nowhere), BENCH_KEEP=1 keeps the temp dir, BENCH_PIN=CPUS pins every
