@@ -190,9 +190,7 @@ void rill_registry_client_remove(struct rill_shm_registry *reg, uint32_t slot,
     if (slot >= RILL_MAX_CLIENTS || !reg->clients[slot].in_use)
         return;
     /* all disconnections first, then the ports, then the client */
-    for (uint32_t id = 0; id < RILL_MAX_PORTS; id++)
-        if (reg->ports[id].in_use && reg->ports[id].client == slot)
-            rill_registry_port_disconnect(reg, id, l);
+    rill_registry_client_disconnect(reg, slot, l);
     for (uint32_t id = 0; id < RILL_MAX_PORTS; id++)
         if (reg->ports[id].in_use && reg->ports[id].client == slot)
             rill_registry_port_remove(reg, id, l);
