@@ -353,19 +353,14 @@ static void *rt_main(void *arg)
             uint32_t late = run_graph(rt, plan, c, t0, 0);
             rt->pending = (struct rill_rt_pending){ .cycle = rt->cycle, .t0 = t0,
                                                     .deadline_ns = deadline, .late = late };
-            rt->frames += nframes;
-            atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
-            rill_rt_leave();
-            continue;
+        } else {
+            account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline));
+            mix_playback(rt, plan, nframes, c);
+            if (!freewheel)
+                rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
+            account_load(rt, t0, rill_now_ns(), period_ns);
         }
-        account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline));
-
-        mix_playback(rt, plan, nframes, c);
-        if (!freewheel)
-            rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
         rt->frames += nframes;
-
-        account_load(rt, t0, rill_now_ns(), period_ns);
         atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
         rill_rt_leave();
     }
