@@ -250,14 +250,24 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
     if (port_max > RILL_MAX_PORTS)
         port_max = RILL_MAX_PORTS;
     /* next fit: a freed id is not handed out again at once, so a stale
-     * handle in some client does not name a new port right away */
-    uint32_t found = UINT32_MAX;
+     * handle in some client does not name a new port right away; and never
+     * while a running plan may still hold it (free_gen) */
+    uint32_t found = UINT32_MAX, held = 0;
     for (uint32_t k = 0; k < port_max; k++) {
         uint32_t cand = (port_cursor + k) % port_max;
-        if (!reg->ports[cand].in_use) {
-            found = cand;
-            break;
+        if (reg->ports[cand].in_use)
+            continue;
+        if (reg->ports[cand].free_gen > reg->adopted_gen) {
+            held++;
+            continue;
         }
+        found = cand;
+        break;
+    }
+    if (found == UINT32_MAX && held) {
+        errf(err, errsize, "no room for port '%s' yet: %u port slot(s) are freed once the engine "
+             "runs its next cycle", full, held);
+        return -EAGAIN;
     }
     if (found == UINT32_MAX) {
         errf(err, errsize, "no room for port '%s': all %u port slots are in use (rilld --port-max)",

@@ -42,9 +42,10 @@ void rill_registry_client_remove(struct rill_shm_registry *reg, uint32_t slot,
                                  const struct rill_registry_listener *l);
 
 /* Add port "CLIENTNAME:short_name" of client slot with a free id below
- * port_max. flags must hold exactly one of input/output. -EINVAL bad name or
- * flags, -ENAMETOOLONG full name of 256 bytes or more, -EEXIST taken,
- * -ENOSPC no free port. */
+ * port_max: not in use, and free_gen at most reg->adopted_gen. flags must
+ * hold exactly one of input/output. -EINVAL bad name or flags, -ENAMETOOLONG
+ * full name of 256 bytes or more, -EEXIST taken, -EAGAIN the only free ids
+ * wait for the engine to run a newer plan, -ENOSPC no free port. */
 int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uint32_t slot,
                            const char *short_name, uint32_t type, uint32_t flags, uint32_t *id,
                            char *err, size_t errsize);

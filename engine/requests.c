@@ -182,8 +182,18 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
                                  RILL_PORT_CAN_MONITOR | RILL_PORT_IS_TERMINAL);
     uint32_t id;
     char err[RILL_ERROR_SIZE];
+    st->registry.adopted_gen = atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire);
     int r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
                                    (uint32_t)type, flags, &id, err, sizeof(err));
+    if (r == -EAGAIN) {
+        /* every free slot was unregistered moments ago: wait for the cycle
+         * that drops them (as an unregistration used to); if the engine is
+         * stuck, take them anyway, as that wait did after its time limit */
+        (void)rill_server_wait_plan(s);
+        st->registry.adopted_gen = s->plan_gen;
+        r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
+                                   (uint32_t)type, flags, &id, err, sizeof(err));
+    }
     if (r < 0)
         return reply_error(m, r, "%s", err);
     /* the slot may hold an earlier port's samples */
@@ -208,8 +218,13 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     if (reg->ports[id].client != c->slot)
         return reply_error(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
     rill_registry_port_remove(reg, id, &s->listener);
-    /* wait: no cycle may still read the buffer when the id is reused */
-    rill_server_publish(s, reg->clients[c->slot].active);
+    rill_server_publish(s, 0);
+    /* no wait for the realtime thread to drop the port (one period each,
+     * many seconds for a client that unregisters hundreds of ports): the id
+     * is held back instead until a plan without it runs, since a cycle of
+     * an older plan may still read the buffer */
+    if (s->rt_started)
+        reg->ports[id].free_gen = s->plan_gen;
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }

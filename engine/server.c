@@ -146,17 +146,28 @@ void rill_server_publish(struct rill_server *s, int wait)
     rill_placement_apply(&s->placement, &st->plans[slot]);
     rill_latency_schedule(); /* the graph changed: latencies follow */
 
-    if (!wait || !s->rt_started)
-        return;
+    if (wait)
+        rill_server_wait_plan(s);
+}
+
+/* Main thread. */
+int rill_server_wait_plan(struct rill_server *s)
+{
+    struct rill_shm_state *st = s->shm.state;
+    if (!s->rt_started)
+        return -ESRCH;
     /* bounded: a few periods, at least 200 ms */
     uint64_t period_ns = (uint64_t)st->period * 1000000000ull / st->rate;
     uint64_t limit = rill_now_ns() + 4 * period_ns + 200000000ull;
     while (atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire) < s->plan_gen) {
-        if (atomic_load_explicit(&s->rt->ended, memory_order_acquire) || rill_now_ns() > limit)
-            break;
+        if (atomic_load_explicit(&s->rt->ended, memory_order_acquire))
+            return -ESRCH;
+        if (rill_now_ns() > limit)
+            return -ETIMEDOUT;
         struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);
     }
+    return 0;
 }
 
 /* ---- connections */

@@ -110,6 +110,10 @@ int rill_server_transport_request(struct rill_server *s, uint32_t slot, int cont
 /* Compile the registry into a free plan slot and hand it to the realtime
  * thread; with wait, return once the realtime thread runs it (bounded). */
 void rill_server_publish(struct rill_server *s, int wait);
+/* Return once the realtime thread runs the last published plan: 0, or
+ * -ETIMEDOUT after a few periods (at least 200 ms), -ESRCH when it does not
+ * run. */
+int rill_server_wait_plan(struct rill_server *s);
 /* Remove the client of conn (its ports, connections, node) and close conn. */
 void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why);
 /* Send an event to every client with an event socket (except skip_slot). */

@@ -62,6 +62,10 @@ struct rill_shm_port {
     uint32_t monitor_requests;
     uint64_t uuid;
     uint32_t latency[2][2];            /* [capture, playback][min, max] frames */
+    /* after an unregistration: the first plan generation without this
+     * port; the slot is not registered again until the realtime thread
+     * runs it (a cycle of an older plan may still read its buffer) */
+    uint64_t free_gen;
     char name[RILL_PORT_NAME_SIZE];    /* "client:port" */
     char alias[2][RILL_PORT_NAME_SIZE];
 };
@@ -80,6 +84,9 @@ struct rill_shm_registry {
     _Atomic uint32_t seq;
     uint32_t pad;
     uint64_t next_serial;
+    /* the plan generation the realtime thread is known to run; a port slot
+     * whose free_gen is above it is not handed out. Writer: the main thread. */
+    uint64_t adopted_gen;
     struct rill_shm_client clients[RILL_MAX_CLIENTS];
     struct rill_shm_port ports[RILL_MAX_PORTS];
     struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];

@@ -186,6 +186,45 @@ static void test_port_max(void **state)
     assert_non_null(strstr(f->err, "port-max"));
 }
 
+/* An unregistered port's id is not handed out again while a plan that may
+ * still hold it runs (free_gen above adopted_gen); -EAGAIN when such ids are
+ * the only free ones, and the id comes back once the newer plan runs. */
+static void test_port_held_back(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t c = add_client(f, "held");
+    uint32_t ids[4], id;
+    char name[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof(name), "p%d", i);
+        assert_int_equal(rill_registry_port_add(&f->reg, 4, c, name, RILL_PORT_TYPE_AUDIO,
+                                                RILL_PORT_IS_OUTPUT, &ids[i], f->err,
+                                                sizeof(f->err)),
+                         0);
+    }
+    f->reg.adopted_gen = 6;
+    assert_int_equal(rill_registry_port_remove(&f->reg, ids[2], NULL), 0);
+    f->reg.ports[ids[2]].free_gen = 7; /* the plan without it: generation 7 */
+    assert_int_equal(rill_registry_port_add(&f->reg, 4, c, "again", RILL_PORT_TYPE_AUDIO,
+                                            RILL_PORT_IS_OUTPUT, &id, f->err, sizeof(f->err)),
+                     -EAGAIN);
+    assert_non_null(strstr(f->err, "next cycle"));
+    assert_int_equal(rill_registry_lookup(&f->reg, "held:p2"), -ENOENT);
+    /* a slot free for long is taken while another is held back */
+    assert_int_equal(rill_registry_port_remove(&f->reg, ids[0], NULL), 0);
+    assert_int_equal(rill_registry_port_add(&f->reg, 4, c, "again", RILL_PORT_TYPE_AUDIO,
+                                            RILL_PORT_IS_OUTPUT, &id, f->err, sizeof(f->err)),
+                     0);
+    assert_int_equal(id, ids[0]);
+    /* the engine runs generation 7: the held slot is free */
+    f->reg.adopted_gen = 7;
+    assert_int_equal(rill_registry_port_add(&f->reg, 4, c, "more", RILL_PORT_TYPE_AUDIO,
+                                            RILL_PORT_IS_OUTPUT, &id, f->err, sizeof(f->err)),
+                     0);
+    assert_int_equal(id, ids[2]);
+    assert_int_equal(f->reg.ports[id].free_gen, 0);
+}
+
 static void test_connect(void **state)
 {
     struct fixture *f = *state;
@@ -333,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_held_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_remove_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
