@@ -17,10 +17,14 @@
  *             files (the first client's wake-up; frames missing from a file
  *             are skipped for it);
  *   late    = cycles whose span exceeds one period;
- *   gaps    = cycles the sink never saw (jumps of its frame time).
+ *   gaps    = cycles the sink never saw (jumps of its frame time);
+ *   idle    = in every file, the time from a client's process exit in one
+ *             cycle to its process entry in the next (consecutive frames
+ *             only): how long its thread waited. A spin before sleeping can
+ *             save a wake-up only when it outlasts this wait.
  * Prints one line of key=value (µs, counts, DSP load in percent):
  *     cycles= lat_mean= lat_p99= lat_max= span_mean= span_p99= span_max= late= gaps=
- *     xruns= load_mean= load_max=
+ *     xruns= load_mean= load_max= idle_min= idle_p1=
  * Exit status 0, 1 on unreadable or empty input, 2 on a usage error.
  * Thread: single-threaded program (main thread).
  */
@@ -142,6 +146,30 @@ static int find_start(struct recfile *f, uint32_t fr, uint64_t *start)
     return 0;
 }
 
+/* Waits between consecutive cycles of every file, sorted, into *out (*n of
+ * them; the caller frees *out). Main thread. 0 or -ENOMEM. */
+static int idle_waits(const struct recfile *f, int nf, double **out, size_t *n)
+{
+    size_t cap = 0, m = 0;
+    for (int k = 0; k < nf; k++)
+        cap += f[k].n;
+    double *v = calloc(cap ? cap : 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (int k = 0; k < nf; k++) {
+        for (size_t i = 1; i < f[k].n; i++) {
+            const struct rec *a = &f[k].r[i - 1], *b = &f[k].r[i];
+            if (b->frame != a->frame + a->nframes || b->start_ns < a->end_ns)
+                continue;
+            v[m++] = (double)(b->start_ns - a->end_ns) / 1000.0;
+        }
+    }
+    qsort(v, m, sizeof(*v), cmp_double);
+    *out = v;
+    *n = m;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -151,7 +179,8 @@ int main(int argc, char **argv)
     }
     int nf = argc - 1, rc = 1;
     struct recfile *f = calloc((size_t)nf, sizeof(*f));
-    double *lat = NULL, *span = NULL;
+    double *lat = NULL, *span = NULL, *idle = NULL;
+    size_t nidle = 0;
     if (!f)
         return 1;
     for (int i = 0; i < nf; i++) {
@@ -204,10 +233,12 @@ int main(int argc, char **argv)
         load_mean += f[k].load_mean / nf;
         load_max = f[k].load_max > load_max ? f[k].load_max : load_max;
     }
+    if (idle_waits(f, nf, &idle, &nidle) < 0)
+        goto out;
     printf("cycles=%zu lat_mean=%.1f lat_p99=%.1f lat_max=%.1f span_mean=%.1f span_p99=%.1f span_max=%.1f "
-           "late=%zu gaps=%zu xruns=%" PRIu64 " load_mean=%.1f load_max=%.1f\n",
+           "late=%zu gaps=%zu xruns=%" PRIu64 " load_mean=%.1f load_max=%.1f idle_min=%.1f idle_p1=%.1f\n",
            nl, lm, pct(lat, nl, 0.99), nl ? lat[nl - 1] : 0.0, sm, pct(span, nl, 0.99), nl ? span[nl - 1] : 0.0, late,
-           gaps, xruns, load_mean, load_max);
+           gaps, xruns, load_mean, load_max, nidle ? idle[0] : 0.0, pct(idle, nidle, 0.01));
     rc = 0;
 out:
     for (int i = 0; i < nf; i++)
@@ -215,5 +246,6 @@ out:
     free(f);
     free(lat);
     free(span);
+    free(idle);
     return rc;
 }

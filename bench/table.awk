@@ -144,4 +144,25 @@ END {
         if (hasp) line = line " " cell("pipewire", t, p, "lat_mean") " / " cell("pipewire", t, p, "lat_p99") " |"
         print line
     }
+    print ""
+    print "### A client's wait between two of its cycles (µs): shortest / 1st percentile"
+    print ""
+    print "From a client's process exit to its next process entry, over every client of the case."
+    print "Each client runs once per cycle, so a spin before sleeping saves a wake-up only when it"
+    print "lasts longer than this wait (doc/benchmarks.md, \"A bounded spin\")."
+    print ""
+    hdr = "| case | frames |"; sep = "|---|---|"
+    for (i = 1; i <= ns; i++) { hdr = hdr " " label(S[i]) " |"; sep = sep "---|" }
+    print hdr; print sep
+    for (c = 1; c <= ncase; c++) {
+        split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
+        if (t == "idle") continue
+        line = "| " t " | " p " |"
+        for (i = 1; i <= ns; i++) {
+            s = S[i]
+            if (cell(s, t, p, "idle_min") ~ /^(-|fail)/) { line = line " " cell(s, t, p, "idle_min") " |"; continue }
+            line = line " " val(s, t, p, "idle_min") " / " val(s, t, p, "idle_p1") " |"
+        }
+        print line
+    }
 }
