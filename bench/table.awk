@@ -45,6 +45,14 @@ function cell(s, t, p, k) {
     if (val(s, t, p, k) == "") return "-"
     return val(s, t, p, k)
 }
+# "a / b" (and " / c" when c is given) of keys a, b, c, or the cell of a when
+# it has no value or failed
+function slash(s, t, p, a, b, c,   x) {
+    x = cell(s, t, p, a)
+    if (x ~ /^(-|fail)/) return x
+    x = val(s, t, p, a) " / " val(s, t, p, b)
+    return c == "" ? x : x " / " val(s, t, p, c)
+}
 function ratio(a, b) {
     if (a == "" || b == "" || b + 0 == 0) return "-"
     return sprintf("%.2f", a / b)
@@ -133,11 +141,7 @@ END {
         split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
         if (t == "idle") continue
         line = "| " t " | " p " |"
-        for (i = 1; i <= ns; i++) {
-            s = S[i]
-            if (cell(s, t, p, "span_mean") ~ /^(-|fail)/) { line = line " " cell(s, t, p, "span_mean") " |"; continue }
-            line = line " " val(s, t, p, "span_mean") " / " val(s, t, p, "span_p99") " / " val(s, t, p, "span_max") " |"
-        }
+        for (i = 1; i <= ns; i++) line = line " " slash(S[i], t, p, "span_mean", "span_p99", "span_max") " |"
         if (hasj) line = line " " ratio(val("rill", t, p, "span_mean"), val("jackd2", t, p, "span_mean")) " |"
         if (hasp) line = line " " ratio(val("rill", t, p, "span_mean"), val("pipewire", t, p, "span_mean")) " |"
         line = line " " cell("rill", t, p, "lat_mean") " / " cell("rill", t, p, "lat_p99") " |"
@@ -158,11 +162,7 @@ END {
         split(ORDER[c], tp, SUBSEP); t = tp[1]; p = tp[2]
         if (t == "idle") continue
         line = "| " t " | " p " |"
-        for (i = 1; i <= ns; i++) {
-            s = S[i]
-            if (cell(s, t, p, "idle_min") ~ /^(-|fail)/) { line = line " " cell(s, t, p, "idle_min") " |"; continue }
-            line = line " " val(s, t, p, "idle_min") " / " val(s, t, p, "idle_p1") " |"
-        }
+        for (i = 1; i <= ns; i++) line = line " " slash(S[i], t, p, "idle_min", "idle_p1") " |"
         print line
     }
 }
