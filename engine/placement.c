@@ -71,27 +71,52 @@ static int is_succ(const struct rill_plan *plan, const struct rill_plan_node *u,
     return 0;
 }
 
+/* The CPU index for a parallel branch of cost c whose natural place is
+ * cand: cand while its load stays within budget, else the least loaded CPU
+ * (ties: round robin from *next). Pure. */
+static int branch_cpu(const uint64_t *load, int ncpus, int cand, uint64_t c, uint64_t budget,
+                      int *next)
+{
+    if (cand != RILL_PLACEMENT_NONE && budget && load[cand] + c <= budget)
+        return cand;
+    int best = *next;
+    for (int i = 1; i < ncpus; i++) {
+        int k = (*next + i) % ncpus;
+        if (load[k] < load[best])
+            best = k;
+    }
+    *next = (best + 1) % ncpus;
+    return best;
+}
+
 /* Any thread (pure). Nodes are in a topological order, so every upstream
  * node of nodes[k] is placed before it. */
 void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
+                            const uint32_t *cost_ns, uint64_t budget_ns,
                             int out[RILL_MAX_CLIENTS])
 {
     /* taken[slot]: the slot's serial stretch was continued already */
     uint8_t taken[RILL_MAX_CLIENTS];
+    uint64_t load[RILL_PLACEMENT_MAX_CPUS];
     memset(taken, 0, sizeof(taken));
     for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
         out[s] = RILL_PLACEMENT_NONE;
-    if (ncpus <= 0 || engine < 0 || engine >= ncpus)
+    if (ncpus <= 0 || ncpus > RILL_PLACEMENT_MAX_CPUS || engine < 0 || engine >= ncpus)
         return;
+    memset(load, 0, sizeof(load[0]) * (size_t)ncpus);
+    if (!cost_ns)
+        budget_ns = 0; /* costs unknown: every branch spreads */
     int next = (engine + 1) % ncpus; /* round robin for parallel branches */
     uint32_t n = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
     for (uint32_t k = 0; k < n; k++) {
         const struct rill_plan_node *v = &plan->nodes[k];
         if (v->client >= RILL_MAX_CLIENTS || v->client == RILL_ENGINE_NODE)
             continue;
-        int cpu = RILL_PLACEMENT_NONE;
+        uint64_t c = cost_ns ? cost_ns[v->client] : 0;
+        int cpu = RILL_PLACEMENT_NONE, cand = RILL_PLACEMENT_NONE;
         if (v->required == 0) {
             /* started by the engine: the first such node continues it */
+            cand = engine;
             if (!taken[RILL_ENGINE_NODE]) {
                 taken[RILL_ENGINE_NODE] = 1;
                 cpu = engine;
@@ -101,19 +126,43 @@ void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
              * stretch nobody continues yet */
             for (uint32_t j = 0; j < k && cpu == RILL_PLACEMENT_NONE; j++) {
                 uint32_t u = plan->nodes[j].client;
-                if (u >= RILL_MAX_CLIENTS || taken[u] || out[u] == RILL_PLACEMENT_NONE ||
+                if (u >= RILL_MAX_CLIENTS || out[u] == RILL_PLACEMENT_NONE ||
                     !is_succ(plan, &plan->nodes[j], v->client))
+                    continue;
+                if (cand == RILL_PLACEMENT_NONE)
+                    cand = out[u];
+                if (taken[u])
                     continue;
                 taken[u] = 1;
                 cpu = out[u];
             }
         }
-        if (cpu == RILL_PLACEMENT_NONE) {
-            /* a parallel branch: the next CPU round robin */
-            cpu = next;
-            next = (next + 1) % ncpus;
-        }
+        if (cpu == RILL_PLACEMENT_NONE)
+            cpu = branch_cpu(load, ncpus, cand, c, budget_ns, &next);
+        load[cpu] += c;
         out[v->client] = cpu;
+    }
+}
+
+/* Main thread. */
+void rill_placement_sample(struct rill_placement *p, const struct rill_shm_activation *act,
+                           uint64_t period_ns)
+{
+    for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
+        if (p->tid[s] <= 0) {
+            p->cost_ns[s] = 0;
+            p->seen_finish[s] = 0;
+            continue;
+        }
+        /* relaxed: two stamps of the node's last cycle; a pair torn across
+         * cycles is caught by the checks below or moves the average a bit */
+        uint64_t a = atomic_load_explicit(&act->node[s].awake_ns, memory_order_relaxed);
+        uint64_t f = atomic_load_explicit(&act->node[s].finish_ns, memory_order_relaxed);
+        if (f == p->seen_finish[s] || f < a || f - a > period_ns)
+            continue;
+        p->seen_finish[s] = f;
+        uint64_t x = f - a, c = p->cost_ns[s];
+        p->cost_ns[s] = (uint32_t)(c ? (3 * c + x) / 4 : x);
     }
 }
 
@@ -124,7 +173,7 @@ int rill_placement_apply(struct rill_placement *p, const struct rill_plan *plan)
     if (!p->enabled || p->unpinned)
         return 0;
     int idx[RILL_MAX_CLIENTS];
-    rill_placement_compute(plan, p->ncpus, p->engine_cpu, idx);
+    rill_placement_compute(plan, p->ncpus, p->engine_cpu, p->cost_ns, p->budget_ns, idx);
     int pinned = 0;
     for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
         if (p->tid[s] <= 0 || idx[s] == RILL_PLACEMENT_NONE)
@@ -141,6 +190,20 @@ int rill_placement_apply(struct rill_placement *p, const struct rill_plan *plan)
         p->applied[s] = cpu;
     }
     return pinned;
+}
+
+/* Main thread. */
+int rill_placement_review(struct rill_placement *p, const struct rill_shm_activation *act,
+                          uint64_t period_ns, uint64_t now_ns)
+{
+    if (!p->enabled)
+        return 0;
+    rill_placement_sample(p, act, period_ns);
+    p->budget_ns = period_ns / RILL_PLACEMENT_SHARE_DIV;
+    if (now_ns - p->reviewed_ns < RILL_PLACEMENT_REVIEW_NS || p->unpinned || !p->plan)
+        return 0;
+    p->reviewed_ns = now_ns;
+    return rill_placement_apply(p, p->plan);
 }
 
 /* Give every known client thread all of rilld's CPUs back. Main thread. */

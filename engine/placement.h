@@ -5,8 +5,8 @@
  * serial stretch of the plan can never use two cores at once. So a serial
  * stretch (a node and the first of its successors that is not already the
  * continuation of another node) stays on its predecessor's core, starting on
- * the engine's, while parallel branches are spread over the other allowed
- * CPUs round robin.
+ * the engine's, while parallel branches that do real work are spread over the
+ * other allowed CPUs (weighed as below).
  *
  * rilld pins its realtime thread and each client's realtime thread (whose
  * thread id the client gives with ACTIVATE) with sched_setaffinity, from the
@@ -26,6 +26,17 @@
  * stall up to 64 s (so an offender that persists costs a glitch at most that
  * often), and back to 2 s after 10 minutes without one.
  *
+ * Parallel branches are weighed: every node's run time (awake to finish, from
+ * its activation record) is averaged on the main thread's housekeeping
+ * ticks, and a branch joins the core of its natural place (the engine's for
+ * a source, its first upstream node's otherwise) while that core's load
+ * stays within a quarter of the period (RILL_PLACEMENT_SHARE_DIV); only a
+ * branch that would overfill it goes to the least loaded CPU. Trivial
+ * branches spread over cores cost more in cross-core wake-ups than they
+ * save (doc/benchmarks.md). A new node counts as free until measured; the
+ * placement is reviewed with the measured costs every
+ * RILL_PLACEMENT_REVIEW_NS.
+ *
  * Thread: main thread, except rill_placement_compute (any thread, pure).
  */
 #ifndef RILL_PLACEMENT_H
@@ -37,6 +48,7 @@
 
 #include "rill/limits.h"
 #include "rill/plan.h"
+#include "rill/shm.h"
 
 #define RILL_PLACEMENT_MAX_CPUS 1024
 #define RILL_PLACEMENT_NONE (-1)
@@ -45,6 +57,8 @@
 #define RILL_PLACEMENT_QUIET_FIRST_NS 2000000000ull   /* 2 s */
 #define RILL_PLACEMENT_QUIET_MAX_NS 64000000000ull    /* 64 s */
 #define RILL_PLACEMENT_FORGET_NS 600000000000ull      /* 10 min */
+#define RILL_PLACEMENT_SHARE_DIV 4u                   /* a core's budget: period / 4 */
+#define RILL_PLACEMENT_REVIEW_NS 2000000000ull        /* 2 s */
 
 /* rill_placement_tick's result */
 enum { RILL_PLACEMENT_SAME, RILL_PLACEMENT_UNPINNED, RILL_PLACEMENT_REPINNED };
@@ -64,6 +78,11 @@ struct rill_placement {
     uint64_t stall_ns;                 /* when the last stall unpinned them */
     uint64_t quiet_ns;                 /* quiet time before pinning again */
     const struct rill_plan *plan;      /* the last plan given to apply */
+    /* weighing the branches */
+    uint32_t cost_ns[RILL_MAX_CLIENTS];     /* averaged run time per slot */
+    uint64_t seen_finish[RILL_MAX_CLIENTS]; /* finish stamp last sampled */
+    uint64_t budget_ns;                /* a core's share for branches, 0 unknown */
+    uint64_t reviewed_ns;              /* last review with measured costs */
 };
 
 /* Read the CPUs this process may use. enabled: --affinity auto. Returns 0 or
@@ -79,9 +98,22 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid);
 
 /* For every node of plan, the index into a CPU list of ncpus entries that it
  * should run on (out[slot]; RILL_PLACEMENT_NONE for slots not in the plan).
- * engine is the engine's index. Pure; any thread. */
+ * engine is the engine's index. cost_ns (per slot, may be NULL: unknown,
+ * every branch spreads) and budget_ns weigh the parallel branches as above.
+ * Pure; any thread. */
 void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
+                            const uint32_t *cost_ns, uint64_t budget_ns,
                             int out[RILL_MAX_CLIENTS]);
+
+/* Average each known client's last run time from its activation record
+ * (called on every housekeeping tick). */
+void rill_placement_sample(struct rill_placement *p, const struct rill_shm_activation *act,
+                           uint64_t period_ns);
+
+/* Sample the costs and, every RILL_PLACEMENT_REVIEW_NS, place the last plan
+ * again with them. Returns how many threads were pinned now. */
+int rill_placement_review(struct rill_placement *p, const struct rill_shm_activation *act,
+                          uint64_t period_ns, uint64_t now_ns);
 
 /* Compute the placement of plan and pin the threads whose CPU changed.
  * Returns how many threads were pinned now (none while unpinned). */

@@ -316,6 +316,10 @@ static void placement_tick(struct rill_server *s, uint64_t now)
 {
     const struct rill_shm_state *st = s->shm.state;
     uint64_t period_ns = st->rate ? (uint64_t)st->period * 1000000000ull / st->rate : 0;
+    int moved = rill_placement_review(&s->placement, s->shm.act, period_ns, now);
+    if (moved > 0 && s->opt->verbose)
+        rill_server_log("placement: %d realtime thread(s) moved after weighing the branches",
+                        moved);
     int r = rill_placement_tick(&s->placement, s->rt->late_since, period_ns, now);
     if (r == RILL_PLACEMENT_UNPINNED) {
         const struct rill_shm_client *c = &st->registry.clients[s->placement.stall_slot];

@@ -54,6 +54,7 @@ struct chain {
     int alloc;
     int mutex;
     uint32_t spin_after;
+    uint32_t busy_us;
     int silent_out;
 
     jack_client_t *client;
@@ -188,6 +189,16 @@ static int chain_process(jack_nframes_t nframes, void *arg)
     if (c->mutex) {
         pthread_mutex_lock(&g_rt_mutex);
         pthread_mutex_unlock(&g_rt_mutex);
+    }
+    /* --busy-us: a client with real work, N us of CPU per cycle (the
+     * monotonic clock is read through the vDSO: no system call) */
+    if (c->busy_us) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t until = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec + (int64_t)c->busy_us * 1000;
+        do
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        while ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < until);
     }
     /* --spin-after: a hung process callback that burns its core; only a
      * signal ends it (relaxed: a stop flag) */
@@ -324,6 +335,7 @@ static void chain_usage(FILE *out)
             "  --mutex              lock a mutex in the process callback (trap test)\n"
             "  --spin-after N       after N cycles, spin in the process callback until\n"
             "                       SIGTERM/SIGINT (a hung client, placement test)\n"
+            "  --busy-us N          burn N us of CPU in every process callback (1..1000000)\n"
             "exit: 0 on SIGTERM/SIGINT or --seconds, 3 when the server shut us down,\n"
             "      1 on a runtime error, 2 on a usage error\n");
 }
@@ -351,7 +363,7 @@ static int chain_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t
 static int chain_parse(struct chain *c, int argc, char **argv)
 {
     enum { OPT_LATENCY = 256, OPT_STATUS, OPT_SECONDS, OPT_FROM, OPT_TO, OPT_ALLOC,
-           OPT_MUTEX, OPT_SILENT_OUT, OPT_SPIN_AFTER };
+           OPT_MUTEX, OPT_SILENT_OUT, OPT_SPIN_AFTER, OPT_BUSY_US };
     static const struct option opts[] = {
         {"latency", required_argument, NULL, OPT_LATENCY},
         {"status", required_argument, NULL, OPT_STATUS},
@@ -361,6 +373,7 @@ static int chain_parse(struct chain *c, int argc, char **argv)
         {"alloc", no_argument, NULL, OPT_ALLOC},
         {"mutex", no_argument, NULL, OPT_MUTEX},
         {"spin-after", required_argument, NULL, OPT_SPIN_AFTER},
+        {"busy-us", required_argument, NULL, OPT_BUSY_US},
         {"silent-out", no_argument, NULL, OPT_SILENT_OUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -393,6 +406,10 @@ static int chain_parse(struct chain *c, int argc, char **argv)
             break;
         case OPT_TO:
             c->connect_to = optarg;
+            break;
+        case OPT_BUSY_US:
+            if (chain_parse_u32("--busy-us", optarg, 1, 1000000, &c->busy_us))
+                return -EINVAL;
             break;
         case OPT_SPIN_AFTER:
             if (chain_parse_u32("--spin-after", optarg, 1, UINT32_MAX, &c->spin_after))

@@ -4,9 +4,12 @@
 #
 # 1. --affinity auto (the default): a chain a -> b -> c runs on one CPU, the
 #    realtime thread of each of a, b, c pinned to it; a second, independent
-#    source d (a parallel branch) is pinned to another CPU; one of the two is
-#    the engine's (rilld's realtime thread is pinned too). Audio still flows
-#    through the chain bit-exact.
+#    source d (a parallel branch) that does real work (1400 us of CPU per
+#    256-frame cycle, more than the quarter period a core takes of
+#    branches) is pinned to another CPU once rilld has measured it; one of
+#    the two is the engine's (rilld's realtime thread is pinned too). A third
+#    source e that does nothing is not spread: it joins the chain's CPU.
+#    Audio still flows through the chain bit-exact.
 #    Then a pass client s joins the chain (b -> s -> c) and, after 300
 #    cycles, spins in its process callback (a hung plugin) on the core of
 #    a and b: rilld must unpin every client thread within a few periods so
@@ -53,7 +56,8 @@ case $engine_cpu in *[!0-9]*) fail "rilld's realtime thread runs on '$engine_cpu
 chain_start source a
 chain_start pass b
 chain_start sink c --latency 0
-chain_start source d
+chain_start source d --busy-us 1400
+chain_start source e
 expect_rc 0 rctl connect a:out b:in
 expect_rc 0 rctl connect b:out c:in
 same_cpu() {
@@ -63,13 +67,19 @@ same_cpu() {
         [ "$(pinned_one "${CHAIN_PID[c]}")" = "$x" ] && CHAIN_CPU=$x
 }
 wait_for same_cpu 5 || fail "a, b, c are not pinned to one CPU: a=[$(pinned "${CHAIN_PID[a]}" | tr '\n' ' ')] b=[$(pinned "${CHAIN_PID[b]}" | tr '\n' ' ')] c=[$(pinned "${CHAIN_PID[c]}" | tr '\n' ' ')]"
-same_cpu
-d_cpu=$(pinned_one "${CHAIN_PID[d]}")
-[ -n "$d_cpu" ] || fail "d's realtime thread is not pinned: [$(pinned "${CHAIN_PID[d]}" | tr '\n' ' ')]"
-[ "$d_cpu" != "$CHAIN_CPU" ] || fail "d, a parallel branch, shares CPU $d_cpu with the chain a -> b -> c"
+# d is weighed on rilld's housekeeping ticks and placed again every 2 s
+spread() {
+    same_cpu && D_CPU=$(pinned_one "${CHAIN_PID[d]}") && [ -n "$D_CPU" ] && [ "$D_CPU" != "$CHAIN_CPU" ]
+}
+wait_for spread 10 ||
+    fail "d (1400 us of work per cycle) does not run on a CPU of its own: chain on CPU ${CHAIN_CPU:-?}, d=[$(pinned "${CHAIN_PID[d]}" | tr '\n' ' ')]"
+d_cpu=$D_CPU
 [ "$engine_cpu" = "$CHAIN_CPU" ] || [ "$engine_cpu" = "$d_cpu" ] ||
     fail "the engine's CPU $engine_cpu is neither the chain's ($CHAIN_CPU) nor d's ($d_cpu)"
-info "engine on CPU $engine_cpu, chain a -> b -> c on CPU $CHAIN_CPU, d on CPU $d_cpu (allowed: $all_cpus)"
+e_cpu=$(pinned_one "${CHAIN_PID[e]}")
+[ "$e_cpu" = "$CHAIN_CPU" ] ||
+    fail "e (a source that does nothing) is on CPU [${e_cpu:-$(pinned "${CHAIN_PID[e]}" | tr '\n' ' ')}], not with the chain on CPU $CHAIN_CPU: a trivial branch should not be spread"
+info "engine on CPU $engine_cpu, chain a -> b -> c and e on CPU $CHAIN_CPU, d on CPU $d_cpu (allowed: $all_cpus)"
 ok0=$(chain_get c ok)
 wait_for "[ \$(chain_get c ok) -ge $((ok0 + 50)) ]" 10 || fail "c stopped seeing the chain's signal: $(chain_status c)"
 check_audio c 50
@@ -114,7 +124,7 @@ expect_rc 0 rctl connect b:out c:in
 wait_for same_cpu 30 || fail "the chain was not pinned again after s left: a=[$(pinned "${CHAIN_PID[a]}" | tr '\n' ' ')] b=[$(pinned "${CHAIN_PID[b]}" | tr '\n' ' ')] c=[$(pinned "${CHAIN_PID[c]}" | tr '\n' ' ')]; $(tail -3 "$RILLD_LOG")"
 info "pinned again: $(grep -m1 "pinned again" "$RILLD_LOG" | sed 's/^rilld: //')"
 check_audio c 50
-for n in a b c d; do chain_stop "$n"; done
+for n in a b c d e; do chain_stop "$n"; done
 rill_stop
 
 # ---- 2. off

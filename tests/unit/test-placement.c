@@ -1,6 +1,7 @@
 /* tests/unit/test-placement.c — engine/placement.c: which CPU each node of
  * a plan runs on (serial stretches stay on one CPU, starting on the
- * engine's; parallel branches go round robin), on hand-made plans. */
+ * engine's; parallel branches go round robin when their cost is unknown, and
+ * are weighed when it is known), on hand-made plans. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -44,7 +45,7 @@ static void expect_cpus(const struct rill_plan *p, int ncpus, int engine, const 
                         uint32_t n)
 {
     int out[RILL_MAX_CLIENTS];
-    rill_placement_compute(p, ncpus, engine, out);
+    rill_placement_compute(p, ncpus, engine, NULL, 0, out);
     assert_int_equal(out[RILL_ENGINE_NODE], RILL_PLACEMENT_NONE);
     for (uint32_t k = 0; k < n; k++)
         if (out[k + 1] != want[k])
@@ -102,6 +103,87 @@ static void test_two_chains(void **state)
     free(p);
 }
 
+/* weighed branches: four branches 1..4 into a mixer 5, period 1333 us (a
+ * core's budget 333 us). Cheap ones stay on the engine's CPU; heavy ones
+ * spread to the least loaded CPU; a new, unmeasured node counts as free. */
+static void test_weighed(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 5, 2, 5, 3, 5, 4, 5 };
+    struct rill_plan *p = make_plan(5, e, 4);
+    uint32_t cost[RILL_MAX_CLIENTS] = { 0 };
+    int out[RILL_MAX_CLIENTS];
+    const uint64_t budget = 333000;
+    for (uint32_t s = 1; s <= 5; s++)
+        cost[s] = 5000;
+    rill_placement_compute(p, 2, 1, cost, budget, out);
+    for (uint32_t s = 1; s <= 5; s++)
+        assert_int_equal(out[s], 1);
+    /* 200 us each: 1 on the engine's CPU, 2 would overfill it -> CPU 0,
+     * 3 to the least loaded (a tie: round robin -> 1), 4 -> 0; the mixer
+     * continues 1 */
+    for (uint32_t s = 1; s <= 4; s++)
+        cost[s] = 200000;
+    rill_placement_compute(p, 2, 1, cost, budget, out);
+    const int want[] = { 1, 0, 1, 0, 1 };
+    for (uint32_t s = 1; s <= 5; s++)
+        if (out[s] != want[s - 1])
+            fail_msg("node %u is on CPU index %d, want %d", s, out[s], want[s - 1]);
+    /* one heavy branch among cheap ones: only it leaves the engine's CPU
+     * when the engine's CPU is full; here 300 + 5 + 5 fit, 300 + 300 not */
+    for (uint32_t s = 1; s <= 4; s++)
+        cost[s] = 5000;
+    cost[1] = 300000;
+    cost[3] = 300000;
+    rill_placement_compute(p, 4, 2, cost, budget, out);
+    assert_int_equal(out[1], 2);
+    assert_int_equal(out[2], 2);
+    assert_int_equal(out[3], 3);
+    assert_int_equal(out[4], 2);
+    assert_int_equal(out[5], 2);
+    /* a branch off a stretch stays on that stretch's CPU when cheap:
+     * 1 -> 2, 1 -> 3 (3 branches off 1) */
+    const uint32_t e2[] = { 1, 2, 1, 3 };
+    struct rill_plan *q = make_plan(3, e2, 2);
+    memset(cost, 0, sizeof(cost));
+    rill_placement_compute(q, 2, 0, cost, budget, out);
+    assert_int_equal(out[1], 0);
+    assert_int_equal(out[2], 0);
+    assert_int_equal(out[3], 0);
+    free(q);
+    free(p);
+}
+
+/* sampling: the average follows the records' run times, ignores a record
+ * seen already and stamps that make no sense */
+static void test_sample(void **state)
+{
+    (void)state;
+    struct rill_placement pl;
+    memset(&pl, 0, sizeof(pl));
+    struct rill_shm_activation *act = calloc(1, sizeof(*act));
+    assert_non_null(act);
+    pl.tid[3] = 1234;
+    atomic_store(&act->node[3].awake_ns, 1000000);
+    atomic_store(&act->node[3].finish_ns, 1040000);
+    rill_placement_sample(&pl, act, 1333333);
+    assert_int_equal(pl.cost_ns[3], 40000);
+    rill_placement_sample(&pl, act, 1333333); /* the same record: no change */
+    assert_int_equal(pl.cost_ns[3], 40000);
+    atomic_store(&act->node[3].awake_ns, 2000000);
+    atomic_store(&act->node[3].finish_ns, 2080000);
+    rill_placement_sample(&pl, act, 1333333);
+    assert_int_equal(pl.cost_ns[3], 50000); /* (3 * 40 + 80) / 4 */
+    atomic_store(&act->node[3].awake_ns, 9000000); /* torn: finish before awake */
+    atomic_store(&act->node[3].finish_ns, 3000000);
+    rill_placement_sample(&pl, act, 1333333);
+    assert_int_equal(pl.cost_ns[3], 50000);
+    pl.tid[3] = 0; /* gone: forgotten */
+    rill_placement_sample(&pl, act, 1333333);
+    assert_int_equal(pl.cost_ns[3], 0);
+    free(act);
+}
+
 /* one CPU: everything on it; no CPU or a bad engine index: nothing placed */
 static void test_degenerate(void **state)
 {
@@ -116,7 +198,7 @@ static void test_degenerate(void **state)
     /* a corrupt successor range is skipped, never read out of bounds */
     p->nodes[0].succ_first = RILL_PLAN_MAX_SUCC + 5;
     int out[RILL_MAX_CLIENTS];
-    rill_placement_compute(p, 2, 0, out);
+    rill_placement_compute(p, 2, 0, NULL, 0, out);
     assert_int_equal(out[1], 0);
     free(p);
 }
@@ -210,6 +292,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain),      cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_diamond),    cmocka_unit_test(test_two_chains),
+        cmocka_unit_test(test_weighed),
+        cmocka_unit_test(test_sample),
         cmocka_unit_test(test_degenerate), cmocka_unit_test(test_init),
         cmocka_unit_test(test_stall),
     };
