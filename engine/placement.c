@@ -58,6 +58,9 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid)
         return;
     p->tid[slot] = tid;
     p->applied[slot] = RILL_PLACEMENT_NONE;
+    /* a new client in the slot (or none): its cost is not the last one's */
+    p->cost_ns[slot] = 0;
+    p->seen_finish[slot] = 0;
 }
 
 /* Is v among u's successors? */

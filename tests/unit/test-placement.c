@@ -181,6 +181,14 @@ static void test_sample(void **state)
     pl.tid[3] = 0; /* gone: forgotten */
     rill_placement_sample(&pl, act, 1333333);
     assert_int_equal(pl.cost_ns[3], 0);
+    /* a new client in the slot starts from nothing */
+    pl.tid[3] = 1234;
+    atomic_store(&act->node[3].awake_ns, 10000000);
+    atomic_store(&act->node[3].finish_ns, 10040000);
+    rill_placement_sample(&pl, act, 1333333);
+    assert_int_equal(pl.cost_ns[3], 40000);
+    rill_placement_set_tid(&pl, 3, 4321);
+    assert_int_equal(pl.cost_ns[3], 0);
     free(act);
 }
 
