@@ -130,7 +130,11 @@ server_start() {
             sleep 0.05
         done ;;
     jackd2)
-        local name=jb$$-$N
+        # one fixed name: jackd2 keeps a server's slot in its registry in
+        # /dev/shm (room for 8) after an unclean exit until a server of the
+        # same name starts again; a new name per case filled it after a few
+        # killed servers, and no jackd2 could start after that
+        local name=rill-bench
         JACK_NO_START_SERVER=1 "${PIN[@]}" jackd -n "$name" -R -P 20 -t 500 -d dummy -r $RATE -p "$p" >"$log" 2>&1 &
         SRV_PID=$!
         CLIENT_CMD=(env JACK_DEFAULT_SERVER="$name" JACK_NO_START_SERVER=1)
