@@ -152,11 +152,8 @@ void rill_placement_sample(struct rill_placement *p, const struct rill_shm_activ
                            uint64_t period_ns)
 {
     for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
-        if (p->tid[s] <= 0) {
-            p->cost_ns[s] = 0;
-            p->seen_finish[s] = 0;
-            continue;
-        }
+        if (p->tid[s] <= 0)
+            continue; /* rill_placement_set_tid forgot its cost */
         /* relaxed: two stamps of the node's last cycle; a pair torn across
          * cycles is caught by the checks below or moves the average a bit */
         uint64_t a = atomic_load_explicit(&act->node[s].awake_ns, memory_order_relaxed);

@@ -178,7 +178,7 @@ static void test_sample(void **state)
     atomic_store(&act->node[3].finish_ns, 3000000);
     rill_placement_sample(&pl, act, 1333333);
     assert_int_equal(pl.cost_ns[3], 50000);
-    pl.tid[3] = 0; /* gone: forgotten */
+    rill_placement_set_tid(&pl, 3, 0); /* gone: forgotten */
     rill_placement_sample(&pl, act, 1333333);
     assert_int_equal(pl.cost_ns[3], 0);
     /* a new client in the slot starts from nothing */
