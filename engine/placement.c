@@ -15,7 +15,7 @@ int rill_placement_init(struct rill_placement *p, int enabled)
 {
     memset(p, 0, sizeof(*p));
     for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
-        p->applied[s] = RILL_PLACEMENT_NONE;
+        p->applied[s] = p->placed[s] = RILL_PLACEMENT_NONE;
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) < 0)
@@ -57,7 +57,7 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid)
     if (slot >= RILL_MAX_CLIENTS)
         return;
     p->tid[slot] = tid;
-    p->applied[slot] = RILL_PLACEMENT_NONE;
+    p->applied[slot] = p->placed[slot] = RILL_PLACEMENT_NONE;
     /* a new client in the slot (or none): its cost is not the last one's */
     p->cost_ns[slot] = 0;
     p->seen_finish[slot] = 0;
@@ -75,12 +75,18 @@ static int is_succ(const struct rill_plan *plan, const struct rill_plan_node *u,
 }
 
 /* The CPU index for a parallel branch of cost c whose natural place is
- * cand: cand while its load stays within budget, else the least loaded CPU
- * (ties: round robin from *next). Pure. */
-static int branch_cpu(const uint64_t *load, int ncpus, int cand, uint64_t c, uint64_t budget,
-                      int *next)
+ * cand and whose last place was prev: cand while its load stays within
+ * budget, else the least loaded CPU (ties: round robin from *next). A branch
+ * that was away from cand comes back only when it fits in the budget less
+ * a margin (RILL_PLACEMENT_RETURN_DIV), so that one whose cost hovers at
+ * the budget does not move at every review. Pure. */
+static int branch_cpu(const uint64_t *load, int ncpus, int cand, int prev, uint64_t c,
+                      uint64_t budget, int *next)
 {
-    if (cand != RILL_PLACEMENT_NONE && budget && load[cand] + c <= budget)
+    uint64_t limit = budget;
+    if (prev != RILL_PLACEMENT_NONE && prev != cand)
+        limit -= budget / RILL_PLACEMENT_RETURN_DIV;
+    if (cand != RILL_PLACEMENT_NONE && budget && load[cand] + c <= limit)
         return cand;
     int best = *next;
     for (int i = 1; i < ncpus; i++) {
@@ -95,7 +101,7 @@ static int branch_cpu(const uint64_t *load, int ncpus, int cand, uint64_t c, uin
 /* Any thread (pure). Nodes are in a topological order, so every upstream
  * node of nodes[k] is placed before it. */
 void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
-                            const uint32_t *cost_ns, uint64_t budget_ns,
+                            const uint32_t *cost_ns, uint64_t budget_ns, const int *prev,
                             int out[RILL_MAX_CLIENTS])
 {
     /* taken[slot]: the slot's serial stretch was continued already */
@@ -141,7 +147,8 @@ void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
             }
         }
         if (cpu == RILL_PLACEMENT_NONE)
-            cpu = branch_cpu(load, ncpus, cand, c, budget_ns, &next);
+            cpu = branch_cpu(load, ncpus, cand, prev ? prev[v->client] : RILL_PLACEMENT_NONE,
+                             c, budget_ns, &next);
         load[cpu] += c;
         out[v->client] = cpu;
     }
@@ -173,10 +180,14 @@ int rill_placement_apply(struct rill_placement *p, const struct rill_plan *plan)
     if (!p->enabled || p->unpinned)
         return 0;
     int idx[RILL_MAX_CLIENTS];
-    rill_placement_compute(plan, p->ncpus, p->engine_cpu, p->cost_ns, p->budget_ns, idx);
+    rill_placement_compute(plan, p->ncpus, p->engine_cpu, p->cost_ns, p->budget_ns, p->placed,
+                           idx);
     int pinned = 0;
     for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
-        if (p->tid[s] <= 0 || idx[s] == RILL_PLACEMENT_NONE)
+        if (p->tid[s] <= 0)
+            continue;
+        p->placed[s] = idx[s];
+        if (idx[s] == RILL_PLACEMENT_NONE)
             continue;
         int cpu = p->cpus[idx[s]];
         if (p->applied[s] == cpu)

@@ -31,10 +31,12 @@
  * ticks, and a branch joins the core of its natural place (the engine's for
  * a source, its first upstream node's otherwise) while that core's load
  * stays within a quarter of the period (RILL_PLACEMENT_SHARE_DIV); only a
- * branch that would overfill it goes to the least loaded CPU. Trivial
- * branches spread over cores cost more in cross-core wake-ups than they
- * save (doc/benchmarks.md). A new node counts as free until measured; the
- * placement is reviewed with the measured costs every
+ * branch that would overfill it goes to the least loaded CPU; it comes back
+ * when it fits in three quarters of the budget (RILL_PLACEMENT_RETURN_DIV),
+ * so that a cost hovering at the budget does not move it at every review.
+ * Trivial branches spread over cores cost more in cross-core wake-ups than
+ * they save (doc/benchmarks.md). A new node counts as free until measured;
+ * the placement is reviewed with the measured costs every
  * RILL_PLACEMENT_REVIEW_NS.
  *
  * Thread: main thread, except rill_placement_compute (any thread, pure).
@@ -58,6 +60,7 @@
 #define RILL_PLACEMENT_QUIET_MAX_NS 64000000000ull    /* 64 s */
 #define RILL_PLACEMENT_FORGET_NS 600000000000ull      /* 10 min */
 #define RILL_PLACEMENT_SHARE_DIV 4u                   /* a core's budget: period / 4 */
+#define RILL_PLACEMENT_RETURN_DIV 4u                  /* back home within budget - 1/4 */
 #define RILL_PLACEMENT_REVIEW_NS 2000000000ull        /* 2 s */
 
 /* rill_placement_tick's result */
@@ -70,6 +73,7 @@ struct rill_placement {
     int engine_cpu;                    /* index into cpus[] of the engine's CPU */
     pid_t tid[RILL_MAX_CLIENTS];       /* realtime thread per slot, 0 unknown */
     int applied[RILL_MAX_CLIENTS];     /* CPU (not index) set for it, or NONE */
+    int placed[RILL_MAX_CLIENTS];      /* index it was last given, or NONE */
     uint64_t failures;                 /* sched_setaffinity refusals */
     /* stalls: client threads unpinned (see above) */
     int unpinned;                      /* 1 while the clients are left unpinned */
@@ -99,10 +103,11 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid);
 /* For every node of plan, the index into a CPU list of ncpus entries that it
  * should run on (out[slot]; RILL_PLACEMENT_NONE for slots not in the plan).
  * engine is the engine's index. cost_ns (per slot, may be NULL: unknown,
- * every branch spreads) and budget_ns weigh the parallel branches as above.
- * Pure; any thread. */
+ * every branch spreads) and budget_ns weigh the parallel branches as above;
+ * prev (per slot, may be NULL) is the index each node was last given, for
+ * the margin a branch needs to come back. Pure; any thread. */
 void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
-                            const uint32_t *cost_ns, uint64_t budget_ns,
+                            const uint32_t *cost_ns, uint64_t budget_ns, const int *prev,
                             int out[RILL_MAX_CLIENTS]);
 
 /* Average each known client's last run time from its activation record

@@ -45,7 +45,7 @@ static void expect_cpus(const struct rill_plan *p, int ncpus, int engine, const 
                         uint32_t n)
 {
     int out[RILL_MAX_CLIENTS];
-    rill_placement_compute(p, ncpus, engine, NULL, 0, out);
+    rill_placement_compute(p, ncpus, engine, NULL, 0, NULL, out);
     assert_int_equal(out[RILL_ENGINE_NODE], RILL_PLACEMENT_NONE);
     for (uint32_t k = 0; k < n; k++)
         if (out[k + 1] != want[k])
@@ -116,7 +116,7 @@ static void test_weighed(void **state)
     const uint64_t budget = 333000;
     for (uint32_t s = 1; s <= 5; s++)
         cost[s] = 5000;
-    rill_placement_compute(p, 2, 1, cost, budget, out);
+    rill_placement_compute(p, 2, 1, cost, budget, NULL, out);
     for (uint32_t s = 1; s <= 5; s++)
         assert_int_equal(out[s], 1);
     /* 200 us each: 1 on the engine's CPU, 2 would overfill it -> CPU 0,
@@ -124,7 +124,7 @@ static void test_weighed(void **state)
      * continues 1 */
     for (uint32_t s = 1; s <= 4; s++)
         cost[s] = 200000;
-    rill_placement_compute(p, 2, 1, cost, budget, out);
+    rill_placement_compute(p, 2, 1, cost, budget, NULL, out);
     const int want[] = { 1, 0, 1, 0, 1 };
     for (uint32_t s = 1; s <= 5; s++)
         if (out[s] != want[s - 1])
@@ -135,7 +135,7 @@ static void test_weighed(void **state)
         cost[s] = 5000;
     cost[1] = 300000;
     cost[3] = 300000;
-    rill_placement_compute(p, 4, 2, cost, budget, out);
+    rill_placement_compute(p, 4, 2, cost, budget, NULL, out);
     assert_int_equal(out[1], 2);
     assert_int_equal(out[2], 2);
     assert_int_equal(out[3], 3);
@@ -146,11 +146,46 @@ static void test_weighed(void **state)
     const uint32_t e2[] = { 1, 2, 1, 3 };
     struct rill_plan *q = make_plan(3, e2, 2);
     memset(cost, 0, sizeof(cost));
-    rill_placement_compute(q, 2, 0, cost, budget, out);
+    rill_placement_compute(q, 2, 0, cost, budget, NULL, out);
     assert_int_equal(out[1], 0);
     assert_int_equal(out[2], 0);
     assert_int_equal(out[3], 0);
     free(q);
+    free(p);
+}
+
+/* hysteresis: branches 1 and 2 into a mixer 3, engine on CPU index 1,
+ * budget 333 us. A branch pushed off the engine's CPU comes back only when
+ * it fits in three quarters of the budget, so a cost hovering at the budget
+ * does not move it at every review; without a last place (NULL) the plain
+ * budget decides. */
+static void test_hysteresis(void **state)
+{
+    (void)state;
+    const uint32_t e[] = { 1, 3, 2, 3 };
+    struct rill_plan *p = make_plan(3, e, 2);
+    uint32_t cost[RILL_MAX_CLIENTS] = { 0 };
+    int out[RILL_MAX_CLIENTS], prev[RILL_MAX_CLIENTS];
+    const uint64_t budget = 333000;
+    cost[1] = 100000;
+    cost[2] = 240000; /* 340 > 333: off to CPU 0 */
+    rill_placement_compute(p, 2, 1, cost, budget, NULL, out);
+    assert_int_equal(out[1], 1);
+    assert_int_equal(out[2], 0);
+    assert_int_equal(out[3], 1);
+    memcpy(prev, out, sizeof(prev));
+    cost[2] = 230000; /* 330 fits the budget, not the 250 of a return */
+    rill_placement_compute(p, 2, 1, cost, budget, prev, out);
+    assert_int_equal(out[2], 0);
+    rill_placement_compute(p, 2, 1, cost, budget, NULL, out);
+    assert_int_equal(out[2], 1);
+    cost[2] = 140000; /* 240 fits the margin: back home */
+    rill_placement_compute(p, 2, 1, cost, budget, prev, out);
+    assert_int_equal(out[2], 1);
+    memcpy(prev, out, sizeof(prev));
+    cost[2] = 230000; /* at home, 330 stays within the budget */
+    rill_placement_compute(p, 2, 1, cost, budget, prev, out);
+    assert_int_equal(out[2], 1);
     free(p);
 }
 
@@ -206,7 +241,7 @@ static void test_degenerate(void **state)
     /* a corrupt successor range is skipped, never read out of bounds */
     p->nodes[0].succ_first = RILL_PLAN_MAX_SUCC + 5;
     int out[RILL_MAX_CLIENTS];
-    rill_placement_compute(p, 2, 0, NULL, 0, out);
+    rill_placement_compute(p, 2, 0, NULL, 0, NULL, out);
     assert_int_equal(out[1], 0);
     free(p);
 }
@@ -300,7 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain),      cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_diamond),    cmocka_unit_test(test_two_chains),
-        cmocka_unit_test(test_weighed),
+        cmocka_unit_test(test_weighed),    cmocka_unit_test(test_hysteresis),
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_degenerate), cmocka_unit_test(test_init),
         cmocka_unit_test(test_stall),
