@@ -15,7 +15,7 @@ int rill_placement_init(struct rill_placement *p, int enabled)
 {
     memset(p, 0, sizeof(*p));
     for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
-        p->applied[s] = p->placed[s] = RILL_PLACEMENT_NONE;
+        p->applied[s] = RILL_PLACEMENT_NONE;
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) < 0)
@@ -57,7 +57,7 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid)
     if (slot >= RILL_MAX_CLIENTS)
         return;
     p->tid[slot] = tid;
-    p->applied[slot] = p->placed[slot] = RILL_PLACEMENT_NONE;
+    p->applied[slot] = RILL_PLACEMENT_NONE;
     /* a new client in the slot (or none): its cost is not the last one's */
     p->cost_ns[slot] = 0;
     p->seen_finish[slot] = 0;
@@ -173,21 +173,30 @@ void rill_placement_sample(struct rill_placement *p, const struct rill_shm_activ
     }
 }
 
+/* The index in p->cpus of CPU cpu, or RILL_PLACEMENT_NONE. */
+static int cpu_index(const struct rill_placement *p, int cpu)
+{
+    for (int i = 0; i < p->ncpus; i++)
+        if (p->cpus[i] == cpu)
+            return i;
+    return RILL_PLACEMENT_NONE;
+}
+
 /* Main thread. */
 int rill_placement_apply(struct rill_placement *p, const struct rill_plan *plan)
 {
     p->plan = plan;
     if (!p->enabled || p->unpinned)
         return 0;
-    int idx[RILL_MAX_CLIENTS];
-    rill_placement_compute(plan, p->ncpus, p->engine_cpu, p->cost_ns, p->budget_ns, p->placed,
-                           idx);
+    /* where each thread is pinned now, as indices: a branch away from its
+     * natural core needs a margin to come back */
+    int prev[RILL_MAX_CLIENTS], idx[RILL_MAX_CLIENTS];
+    for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
+        prev[s] = cpu_index(p, p->applied[s]); /* NONE for NONE */
+    rill_placement_compute(plan, p->ncpus, p->engine_cpu, p->cost_ns, p->budget_ns, prev, idx);
     int pinned = 0;
     for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
-        if (p->tid[s] <= 0)
-            continue;
-        p->placed[s] = idx[s];
-        if (idx[s] == RILL_PLACEMENT_NONE)
+        if (p->tid[s] <= 0 || idx[s] == RILL_PLACEMENT_NONE)
             continue;
         int cpu = p->cpus[idx[s]];
         if (p->applied[s] == cpu)

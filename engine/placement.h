@@ -73,7 +73,6 @@ struct rill_placement {
     int engine_cpu;                    /* index into cpus[] of the engine's CPU */
     pid_t tid[RILL_MAX_CLIENTS];       /* realtime thread per slot, 0 unknown */
     int applied[RILL_MAX_CLIENTS];     /* CPU (not index) set for it, or NONE */
-    int placed[RILL_MAX_CLIENTS];      /* index it was last given, or NONE */
     uint64_t failures;                 /* sched_setaffinity refusals */
     /* stalls: client threads unpinned (see above) */
     int unpinned;                      /* 1 while the clients are left unpinned */
