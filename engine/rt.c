@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clients/core/mix.h"
-#include "clients/core/rt_hooks.h"
+#include "common/mix.h"
+#include "common/rt_hooks.h"
 #include "rill/futex.h"
 #include "rill/time.h"
 

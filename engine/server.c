@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "clients/core/client.h"
-#include "clients/core/rt_hooks.h"
+#include "common/rt_hooks.h"
 #include "engine/plan_compile.h"
 #include "engine/internal.h"
 #include "engine/latency.h"

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "clients/core/client_priv.h"
-#include "clients/core/rt_hooks.h"
+#include "common/rt_hooks.h"
 #include "rill/futex.h"
 #include "rill/paths.h"
 

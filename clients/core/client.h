@@ -39,6 +39,7 @@
 
 #include "rill/protocol.h"
 #include "rill/shm.h"
+#include "common/msg.h"
 
 struct rill_client;
 
@@ -179,15 +180,5 @@ int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_
 /* Type string <-> enum rill_port_type. Returns -EINVAL for unknown. */
 int rill_port_type_from_string(const char *type);
 const char *rill_port_type_string(uint32_t type);
-
-/* ---- message transport (clients/core/msg.c), shared with the engine */
-
-/* Send one message with up to nfds fds. Returns 0 or -errno. Non-blocking
- * sockets return -EAGAIN. Any non-realtime thread. */
-int rill_msg_send(int sock, const struct rill_msg *m, const int *fds, size_t nfds);
-/* Receive one message and up to *nfds fds (updated to the count received;
- * extra fds are closed). Returns 0, -ECONNRESET at EOF, -EPROTO for a short
- * or oversized message, or -errno. */
-int rill_msg_recv(int sock, struct rill_msg *m, int *fds, size_t *nfds);
 
 #endif

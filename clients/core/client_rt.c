@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "clients/core/client_priv.h"
-#include "clients/core/mix.h"
-#include "clients/core/rt_hooks.h"
+#include "common/mix.h"
+#include "common/rt_hooks.h"
 #include "midi/buffer.h"
 #include "rill/futex.h"
 #include "rill/time.h"

@@ -2,7 +2,7 @@
  * realtime section allocates, frees or locks a mutex.
  *
  * rill's realtime threads call rill_rt_enter()/rill_rt_leave()
- * (clients/core/rt_hooks.h) around each cycle; when this library is loaded,
+ * (common/rt_hooks.h) around each cycle; when this library is loaded,
  * those find rill_rt_trap_enter()/rill_rt_trap_leave() below, which keep a
  * per-thread depth. While the depth is above zero, a call to malloc, calloc,
  * realloc, reallocarray, free (of a non-NULL pointer), posix_memalign,

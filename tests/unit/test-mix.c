@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "clients/core/mix.h"
+#include "common/mix.h"
 
 #define MAX_SRC 8u
 #define GUARD 37u

@@ -1,4 +1,4 @@
-/* clients/core/mix.h — mixdown of several sources into one input buffer.
+/* common/mix.h — mixdown of several sources into one input buffer.
  * Used by the engine (system playback ports) and by clients (own inputs).
  */
 #ifndef RILL_MIX_H

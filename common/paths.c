@@ -1,4 +1,4 @@
-/* clients/core/paths.c — where a server's control socket lives (rill/paths.h).
+/* common/paths.c — where a server's control socket lives (rill/paths.h).
  *
  * The server creates the directory; clients only build the path and connect.
  */

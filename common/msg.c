@@ -1,4 +1,4 @@
-/* clients/core/msg.c — one struct rill_msg per SOCK_SEQPACKET datagram, with
+/* common/msg.c — one struct rill_msg per SOCK_SEQPACKET datagram, with
  * optional file descriptors (SCM_RIGHTS). Shared by the engine and clients.
  */
 #ifndef _GNU_SOURCE
@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "clients/core/client.h"
+#include "common/msg.h"
 
 /* The most fds one message may carry; a HELLO reply needs RILL_FD_COUNT.
  * The receive buffer has room for more so that extras are seen and closed

@@ -1,12 +1,12 @@
-/* clients/core/rt_hooks.c — realtime section markers for the allocation trap
- * (clients/core/rt_hooks.h). Without the trap preloaded both hooks are NULL
+/* common/rt_hooks.c — realtime section markers for the allocation trap
+ * (common/rt_hooks.h). Without the trap preloaded both hooks are NULL
  * and enter/leave cost one load and a predictable branch.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
-#include "clients/core/rt_hooks.h"
+#include "common/rt_hooks.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

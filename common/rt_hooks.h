@@ -1,4 +1,4 @@
-/* clients/core/rt_hooks.h — mark realtime sections for the allocation trap.
+/* common/rt_hooks.h — mark realtime sections for the allocation trap.
  *
  * The engine's realtime thread and every client's realtime thread call
  * rill_rt_enter() when a cycle starts and rill_rt_leave() when it ends. In

@@ -1,4 +1,4 @@
-/* clients/core/mix.c — audio mixdown of several sources into one buffer.
+/* common/mix.c — audio mixdown of several sources into one buffer.
  *
  * RT-safe: no allocation, no locks, loops bounded by n and nframes.
  * The inner loops take restrict pointers and fixed-width blocks so that gcc
@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "clients/core/mix.h"
+#include "common/mix.h"
 
 /* Frames per block: the loops run whole blocks of a fixed width (which gcc
  * -O2 turns into SIMD with its default "very cheap" cost model, that refuses
@@ -45,7 +45,7 @@ static void mix_add2(float *restrict dst, const float *restrict a, const float *
         dst[i] = (dst[i] + a[i]) + b[i];
 }
 
-/* See clients/core/mix.h. A NULL dst does nothing; a NULL srcs or a NULL
+/* See common/mix.h. A NULL dst does nothing; a NULL srcs or a NULL
  * source counts as silence. RT-safe. */
 void rill_mix_audio(float *dst, const float *const *srcs, uint32_t n, uint32_t nframes)
 {
