@@ -4,7 +4,11 @@
 #   1. install the Debian 12 packages rill needs (tools/install-deps.sh);
 #   2. build in build/ and run `make -j2 check`;
 #   3. build in build-asan/ with --enable-sanitizers and run `make -j2 check`;
-#   4. print the logs of failing tests, then one line "N passed, N failed".
+#   4. when clang and libFuzzer are there (as root, tools/install-deps.sh
+#      --fuzz installs them), build in build-fuzz/ with --enable-fuzzing and
+#      run every fuzz harness for RILL_FUZZ_SECONDS seconds (default 10;
+#      0 skips this step) with `make fuzz` (doc/fuzzing.md);
+#   5. print the logs of failing tests, then one line "N passed, N failed".
 # Exit status 0 when everything passed.
 set -uo pipefail
 
@@ -88,8 +92,43 @@ build_and_check() {
     count_results "$dir"
 }
 
+# Build the libFuzzer targets in build-fuzz/ and run each for a short time.
+# Counts as one test: passed when no harness found anything.
+fuzz_briefly() {
+    local seconds=${RILL_FUZZ_SECONDS:-10}
+    if [[ $seconds == 0 ]]; then
+        say "fuzzing skipped (RILL_FUZZ_SECONDS=0)"
+        return
+    fi
+    if [[ $(id -u) -eq 0 ]]; then
+        tools/install-deps.sh --fuzz || echo "check.sh: cannot install clang and libFuzzer" >&2
+    fi
+    local cc
+    cc=$(command -v clang || command -v clang-14) || {
+        say "fuzzing skipped: no clang (tools/install-deps.sh --fuzz installs it)"
+        return
+    }
+    say "building the fuzz harnesses in build-fuzz/ (configure --enable-fuzzing CC=$cc)"
+    mkdir -p build-fuzz
+    if [[ ! -f build-fuzz/Makefile ]] &&
+        ! (cd build-fuzz && ../configure -q --enable-fuzzing CC="$cc"); then
+        echo "check.sh: configure --enable-fuzzing failed (see build-fuzz/config.log)" >&2
+        broken+=("build-fuzz: configure failed")
+        failed=$((failed + 1))
+        return
+    fi
+    say "fuzzing every harness for $seconds s"
+    if make -C build-fuzz -j"$jobs" fuzz FUZZ_SECONDS="$seconds"; then
+        passed=$((passed + 1))
+    else
+        broken+=("build-fuzz: make fuzz found a crasher or failed (see above)")
+        failed=$((failed + 1))
+    fi
+}
+
 build_and_check build
 build_and_check build-asan --enable-sanitizers
+fuzz_briefly
 
 say "summary"
 for b in "${broken[@]+"${broken[@]}"}"; do

@@ -25,24 +25,31 @@ packages=(
 
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
 bench_packages=(pipewire pipewire-bin pipewire-jack)
+# optional: `../configure --enable-fuzzing CC=clang` and `make fuzz` (libFuzzer;
+# doc/fuzzing.md); tools/check.sh fuzzes briefly when they are there
+fuzz_packages=(clang-14 libclang-rt-14-dev)
 
-if [[ $# -gt 0 ]]; then
-    case $1 in
+for arg in "$@"; do
+    case $arg in
     -h | --help)
-        echo "usage: tools/install-deps.sh [--bench]"
+        echo "usage: tools/install-deps.sh [--bench] [--fuzz]"
         echo "Installs the Debian 12 packages rill needs (build, tests, run): ${packages[*]}"
         echo "--bench: also the peers that \`make bench\` measures: ${bench_packages[*]}"
+        echo "--fuzz: also clang and libFuzzer for \`make fuzz\`: ${fuzz_packages[*]}"
         exit 0
         ;;
     --bench)
         packages+=("${bench_packages[@]}")
         ;;
+    --fuzz)
+        packages+=("${fuzz_packages[@]}")
+        ;;
     *)
-        echo "install-deps.sh: unknown argument '$1' (--bench, or none; --help says what it does)" >&2
+        echo "install-deps.sh: unknown argument '$arg' (--bench, --fuzz, or none; --help says what it does)" >&2
         exit 2
         ;;
     esac
-fi
+done
 
 missing=()
 for p in "${packages[@]}"; do

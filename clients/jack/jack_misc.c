@@ -40,7 +40,8 @@ const char *JACK_METADATA_PORT_GROUP = "http://jackaudio.org/metadata/port-group
 const char *JACK_METADATA_SIGNAL_TYPE = "http://jackaudio.org/metadata/signal-type";
 
 /* Format and hand to fn. Never the realtime thread. */
-static void rill_jack_vprint(void (*fn)(const char *), const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void rill_jack_vprint(void (*fn)(const char *),
+                                                               const char *fmt, va_list ap)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof(buf), "rill: ");
