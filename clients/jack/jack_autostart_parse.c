@@ -1,0 +1,109 @@
+/* clients/jack/jack_autostart_parse.c — the server configuration file and
+ * the command line made from it (clients/jack/jack_autostart.h).
+ */
+#include "clients/jack/jack_autostart.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef RILL_BINDIR
+#define RILL_BINDIR "/usr/local/bin"
+#endif
+
+/* Skip the rest of a line whose start fgets gave (no '\n' in it yet). */
+static void skip_rest(FILE *f)
+{
+    int ch;
+    while ((ch = getc(f)) != EOF && ch != '\n')
+        ;
+}
+
+/* Any non-realtime thread. */
+int rill_jack_config_line(FILE *f, char *line, size_t size)
+{
+    if (size < 2)
+        return -E2BIG;
+    while (fgets(line, (int)size, f)) {
+        size_t len = strlen(line);
+        /* a line that did not fit: fgets stopped before its end */
+        int whole = (len > 0 && line[len - 1] == '\n') || feof(f);
+        char *p = line + strspn(line, " \t");
+        if (*p == '#') {
+            if (!whole)
+                skip_rest(f);
+            continue;
+        }
+        if (!whole) {
+            /* a blank line of any length is still blank */
+            if (*p == '\0' || strspn(p, " \t\r") == strlen(p)) {
+                int ch;
+                while ((ch = getc(f)) == ' ' || ch == '\t' || ch == '\r')
+                    ;
+                if (ch == '\n' || ch == EOF)
+                    continue;
+            }
+            skip_rest(f);
+            return -E2BIG;
+        }
+        if (*p == '\0' || *p == '\n' || strspn(p, " \t\r\n") == strlen(p))
+            continue;
+        memmove(line, p, strlen(p) + 1);
+        line[strcspn(line, "\r\n")] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Any non-realtime thread. */
+int rill_jack_server_argv(char *line, const char *server, char **argv, char *program,
+                          size_t progsize)
+{
+    char *words[RILL_JACK_MAX_WORDS];
+    int n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        if (n == RILL_JACK_MAX_WORDS - 4)
+            return -E2BIG;
+        words[n++] = w;
+    }
+    if (n == 0)
+        return -EINVAL;
+    /* the program */
+    const char *first = words[0];
+    if (strchr(first, '/')) {
+        snprintf(program, progsize, "%s", first);
+    } else {
+        const char *env = getenv("RILL_RILLD");
+        char candidate[512];
+        snprintf(candidate, sizeof(candidate), "%s/%s", RILL_BINDIR, first);
+        if (env && env[0] && strcmp(first, "rilld") == 0)
+            snprintf(program, progsize, "%s", env);
+        else if (access(candidate, X_OK) == 0)
+            snprintf(program, progsize, "%s", candidate);
+        else
+            snprintf(program, progsize, "%s", first); /* PATH */
+    }
+    int argc = 0;
+    argv[argc++] = words[0];
+    argv[argc++] = "-n";
+    argv[argc++] = (char *)server;
+    int driver_seen = 0;
+    for (int i = 1; i < n; i++) {
+        const char *w = words[i];
+        if (!driver_seen && (strcmp(w, "-n") == 0 || strcmp(w, "--name") == 0)) {
+            i++; /* and its value */
+            continue;
+        }
+        if (!driver_seen && (strncmp(w, "--name=", 7) == 0 || (w[0] == '-' && w[1] == 'n' && w[2])))
+            continue;
+        /* -d DRIVER, -dDRIVER, --driver DRIVER, --driver=DRIVER: after the
+         * driver, -n may be a driver option (the ALSA driver's periods) */
+        if ((w[0] == '-' && w[1] == 'd') || strncmp(w, "--driver", 8) == 0)
+            driver_seen = 1;
+        argv[argc++] = words[i];
+    }
+    argv[argc] = NULL;
+    return argc;
+}

@@ -1,0 +1,74 @@
+/* tests/fuzz/fuzz-config.c — the server configuration file that libjack
+ * reads to start rilld on demand (clients/jack/jack_autostart.h), and the
+ * command line made from it, parsed by rilld's own option parser as the
+ * started rilld would.
+ *
+ * Input: the file's contents.
+ * Checked: the line found is one line without its end or leading blanks;
+ * the command line has the requested server name right after the program,
+ * fits its array and ends with NULL; when rilld accepts it, the server it
+ * would run has the requested name (a name in the file never wins).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clients/jack/jack_autostart.h"
+#include "engine/options.h"
+#include "tests/fuzz/fuzz.h"
+
+#define SERVER "fuzzsrv"
+
+static FILE *devnull;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    devnull = fopen("/dev/null", "we");
+    unsetenv("RILL_RILLD");
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 16384)
+        return 0;
+    /* a copy: fmemopen wants a writable buffer and size > 0 */
+    char *copy = malloc(size + 1);
+    if (!copy)
+        return 0;
+    memcpy(copy, data, size);
+    copy[size] = '\0';
+    FILE *f = fmemopen(copy, size ? size : 1, "r");
+    if (!f) {
+        free(copy);
+        return 0;
+    }
+    char line[1024];
+    int r = rill_jack_config_line(f, line, sizeof(line));
+    fclose(f);
+    FUZZ_ASSERT(r == 0 || r == 1 || r == -E2BIG);
+    if (r == 1) {
+        FUZZ_ASSERT(strlen(line) < sizeof(line));
+        FUZZ_ASSERT(!strchr(line, '\n'));
+        FUZZ_ASSERT(line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0]);
+        char *argv[RILL_JACK_MAX_WORDS];
+        char program[512];
+        int argc = rill_jack_server_argv(line, SERVER, argv, program, sizeof(program));
+        FUZZ_ASSERT(argc >= 3 || argc == -EINVAL || argc == -E2BIG);
+        if (argc >= 3) {
+            FUZZ_ASSERT(argc < RILL_JACK_MAX_WORDS && argv[argc] == NULL);
+            FUZZ_ASSERT(strcmp(argv[1], "-n") == 0 && strcmp(argv[2], SERVER) == 0);
+            FUZZ_ASSERT(memchr(program, '\0', sizeof(program)));
+            struct rill_options o;
+            char err[512] = "";
+            int pr = rill_options_parse(argc, argv, &o, err, sizeof(err), devnull);
+            if (pr == 0)
+                FUZZ_ASSERT(strcmp(o.name, SERVER) == 0);
+            else if (pr < 0)
+                FUZZ_ASSERT(err[0]);
+        }
+    }
+    free(copy);
+    return 0;
+}

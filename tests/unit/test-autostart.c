@@ -1,0 +1,121 @@
+/* tests/unit/test-autostart.c — the server configuration file's parser
+ * (clients/jack/jack_autostart.h): what the config fuzz harness found.
+ */
+#include "clients/jack/jack_autostart.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The command line of a file holding text: rill_jack_config_line's result. */
+static int line_of(const char *text, char *line, size_t size)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    int r = rill_jack_config_line(f, line, size);
+    fclose(f);
+    return r;
+}
+
+static void test_first_line(void **state)
+{
+    char line[1024];
+    assert_int_equal(line_of("# c\n\n  \t rilld -d dummy\r\nrilld -d alsa\n", line, sizeof(line)),
+                     1);
+    assert_string_equal(line, "rilld -d dummy");
+    assert_int_equal(line_of("# only\n\n", line, sizeof(line)), 0);
+    assert_int_equal(line_of(" \r\n\t\n", line, sizeof(line)), 0);
+}
+
+/* A comment longer than the line buffer used to have its tail read as the
+ * command line. */
+static void test_long_comment(void **state)
+{
+    size_t n = 3000;
+    char *text = malloc(n + 64);
+    assert_non_null(text);
+    text[0] = '#';
+    memset(text + 1, 'x', n);
+    strcpy(text + 1 + n, " rilld -n evil -d alsa\nrilld -d dummy\n");
+    char line[1024];
+    assert_int_equal(line_of(text, line, sizeof(line)), 1);
+    assert_string_equal(line, "rilld -d dummy");
+    /* blanks of any length are a blank line */
+    memset(text, ' ', n);
+    strcpy(text + n, "\nrilld -d dummy\n");
+    assert_int_equal(line_of(text, line, sizeof(line)), 1);
+    assert_string_equal(line, "rilld -d dummy");
+    free(text);
+}
+
+/* A command line longer than the buffer used to be cut silently. */
+static void test_long_line(void **state)
+{
+    size_t n = 2000;
+    char *text = malloc(n + 64);
+    assert_non_null(text);
+    strcpy(text, "rilld -d dummy");
+    memset(text + 14, ' ', n);
+    strcpy(text + 14 + n, "-p 64\n");
+    char line[1024];
+    assert_int_equal(line_of(text, line, sizeof(line)), -E2BIG);
+    free(text);
+}
+
+static void test_argv(void **state)
+{
+    char line[] = "rilld -n mine --name=x -T -d alsa -d hw:0 -n 3";
+    char *argv[RILL_JACK_MAX_WORDS];
+    char program[512];
+    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    assert_int_equal(argc, 10);
+    const char *want[] = { "rilld", "-n", "srv", "-T", "-d", "alsa", "-d", "hw:0", "-n", "3" };
+    for (int i = 0; i < argc; i++)
+        assert_string_equal(argv[i], want[i]);
+    assert_null(argv[argc]);
+}
+
+/* -dDRIVER (glued) starts the driver's options too: its -n is the ALSA
+ * driver's period count and used to be dropped as a server name. */
+static void test_argv_glued_driver(void **state)
+{
+    char line[] = "rilld -dalsa -n 3";
+    char *argv[RILL_JACK_MAX_WORDS];
+    char program[512];
+    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    assert_int_equal(argc, 6);
+    assert_string_equal(argv[3], "-dalsa");
+    assert_string_equal(argv[4], "-n");
+    assert_string_equal(argv[5], "3");
+}
+
+static void test_argv_limits(void **state)
+{
+    char empty[] = " \t ";
+    char *argv[RILL_JACK_MAX_WORDS];
+    char program[512];
+    assert_int_equal(rill_jack_server_argv(empty, "srv", argv, program, sizeof(program)),
+                     -EINVAL);
+    char many[RILL_JACK_MAX_WORDS * 3 + 8] = "rilld";
+    for (int i = 0; i < RILL_JACK_MAX_WORDS; i++)
+        strcat(many, " -v");
+    assert_int_equal(rill_jack_server_argv(many, "srv", argv, program, sizeof(program)),
+                     -E2BIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_line),       cmocka_unit_test(test_long_comment),
+        cmocka_unit_test(test_long_line),        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_argv_glued_driver), cmocka_unit_test(test_argv_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
