@@ -459,13 +459,13 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
     }
 }
 
-/* Main thread. */
-int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, size_t errsize)
+/* Any thread. */
+int rill_internal_spec_parse(const char *spec, char *load_name, size_t load_size, char *name,
+                             size_t name_size, const char **init, char *err, size_t errsize)
 {
-    char load_name[PATH_MAX];
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (len == 0 || len >= sizeof(load_name)) {
+    if (len == 0 || len >= load_size) {
         set_err(err, errsize, "-l '%s': give NAME[:ARGS], NAME a module name or absolute path",
                 spec);
         return -EINVAL;
@@ -474,23 +474,35 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
     load_name[len] = '\0';
     const char *base = strrchr(load_name, '/');
     base = base ? base + 1 : load_name;
-    char name[RILL_CLIENT_NAME_SIZE];
     size_t blen = strlen(base);
     if (blen > 3 && strcmp(base + blen - 3, ".so") == 0)
         blen -= 3;
-    if (blen == 0 || blen >= sizeof(name)) {
+    if (blen == 0 || blen >= name_size || blen >= RILL_CLIENT_NAME_SIZE) {
         set_err(err, errsize, "-l '%s': the client name (the module's file name without .so) "
                 "must have 1 to %u bytes", spec, RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     memcpy(name, base, blen);
     name[blen] = '\0';
-    const char *init = colon ? colon + 1 : "";
-    if (strlen(init) >= RILL_INTERNAL_DATA_SIZE) {
+    *init = colon ? colon + 1 : "";
+    if (strlen(*init) >= RILL_INTERNAL_DATA_SIZE) {
         set_err(err, errsize, "-l '%s': the arguments are longer than %u bytes", spec,
                 RILL_INTERNAL_DATA_SIZE - 1);
         return -EINVAL;
     }
+    return 0;
+}
+
+/* Main thread. */
+int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, size_t errsize)
+{
+    char load_name[PATH_MAX];
+    char name[RILL_CLIENT_NAME_SIZE];
+    const char *init;
+    int r = rill_internal_spec_parse(spec, load_name, sizeof(load_name), name, sizeof(name),
+                                     &init, err, errsize);
+    if (r < 0)
+        return r;
     struct internal *e = NULL;
     uint32_t status;
     return start_load(s, name, load_name, init, 0, &status, &e, err, errsize);

@@ -40,6 +40,13 @@ struct rill_msg;
  * or RILL_INTERNAL_REPLY_LATER: do not reply now. */
 int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 
+/* Split SPEC (NAME[:ARGS]) into the module's load_name (load_size bytes),
+ * the client name (basename(NAME) without ".so", name_size bytes) and
+ * *init (ARGS, pointing into spec; "" without). Returns 0, or -EINVAL with
+ * a sentence in err. Any thread. */
+int rill_internal_spec_parse(const char *spec, char *load_name, size_t load_size, char *name,
+                             size_t name_size, const char **init, char *err, size_t errsize);
+
 /* rilld -l SPEC (NAME[:ARGS]): start loading module NAME as client
  * basename(NAME) without ".so", with load_init ARGS. Returns 0 (the outcome
  * is logged when the worker is done) or -errno with a sentence in err. */

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/rill-tone.h"
+
 #define TONE_EXPORT __attribute__((visibility("default")))
 
 struct tone {
@@ -50,58 +52,6 @@ static int tone_process(jack_nframes_t nframes, void *arg)
     return 0;
 }
 
-/* Parse one number of key in [min, max]. Loader's thread. */
-static int parse_num(const char *key, const char *v, double min, double max, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end || !(d >= min && d <= max)) {
-        fprintf(stderr, "rill-tone: %s=%s is not allowed: use a number from %g to %g\n", key, v,
-                min, max);
-        return -EINVAL;
-    }
-    *out = d;
-    return 0;
-}
-
-/* Parse load_init into freq, level, connect. Loader's thread. */
-static int parse_args(const char *load_init, double rate, double *freq, double *level,
-                      double *connect)
-{
-    char buf[512];
-    if (strlen(load_init) >= sizeof(buf)) {
-        fprintf(stderr, "rill-tone: the arguments are too long (at most %zu bytes)\n",
-                sizeof(buf) - 1);
-        return -EINVAL;
-    }
-    strcpy(buf, load_init);
-    char *save = NULL;
-    for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            fprintf(stderr, "rill-tone: '%s' is not key=value (keys: freq, level, connect)\n", kv);
-            return -EINVAL;
-        }
-        *eq = '\0';
-        const char *v = eq + 1;
-        int r;
-        if (strcmp(kv, "freq") == 0)
-            r = parse_num("freq", v, 1.0, rate / 2.0, freq);
-        else if (strcmp(kv, "level") == 0)
-            r = parse_num("level", v, -120.0, 0.0, level);
-        else if (strcmp(kv, "connect") == 0)
-            r = parse_num("connect", v, 0.0, 256.0, connect);
-        else {
-            fprintf(stderr, "rill-tone: unknown argument '%s' (keys: freq, level, connect)\n", kv);
-            r = -EINVAL;
-        }
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
 /* Connect out to the first n physical playback ports. Loader's thread. */
 static void connect_playback(jack_client_t *client, struct tone *t, unsigned n)
 {
@@ -120,7 +70,7 @@ int jack_initialize(jack_client_t *client, const char *load_init)
 {
     double rate = (double)jack_get_sample_rate(client);
     double freq = 440.0, level = -12.0, connect = 0.0;
-    if (parse_args(load_init ? load_init : "", rate, &freq, &level, &connect) < 0)
+    if (rill_tone_parse_args(load_init ? load_init : "", rate, &freq, &level, &connect) < 0)
         return 1;
     struct tone *t = calloc(1, sizeof(*t));
     if (!t)

@@ -40,7 +40,8 @@
 
 /* Read the command line of the first configuration file into line.
  * Returns 1 when a file gave one, 0 when there is none, -E2BIG when that
- * file's command line is too long (from names the file either way). */
+ * file's command line is too long, -EILSEQ when it holds a NUL byte
+ * (from names the file whenever it is not 0). */
 static int read_config(char *line, size_t size, char *from, size_t fromsize)
 {
     char paths[3][512];
@@ -158,8 +159,12 @@ int rill_jack_start_server(const char *server, char *msg, size_t msgsize)
     char line[1024], from[512] = "";
     int found = read_config(line, sizeof(line), from, sizeof(from));
     if (found < 0) {
-        snprintf(msg, msgsize, "cannot start a server: the command line in %s is longer than "
-                 "%zu bytes", from, sizeof(line) - 2);
+        if (found == -EILSEQ)
+            snprintf(msg, msgsize, "cannot start a server: the command line in %s holds a NUL "
+                     "byte (is it a text file?)", from);
+        else
+            snprintf(msg, msgsize, "cannot start a server: the command line in %s is longer "
+                     "than %zu bytes", from, sizeof(line) - 1);
         return found;
     }
     if (!found)

@@ -16,7 +16,8 @@
 /* Read the command line of a configuration file: its first line that is
  * neither blank nor a '#' comment, without leading blanks and line end.
  * Returns 1 with the line in line, 0 when f has none, -E2BIG when that line
- * does not fit in size bytes (a comment line may have any length). */
+ * does not fit in size bytes (blank and comment lines may have any length),
+ * -EILSEQ when it holds a NUL byte. */
 int rill_jack_config_line(FILE *f, char *line, size_t size);
 
 /* Split line into argv (in place, at blanks), dropping any -n/--name NAME

@@ -12,12 +12,9 @@
 #define RILL_BINDIR "/usr/local/bin"
 #endif
 
-/* Skip the rest of a line whose start fgets gave (no '\n' in it yet). */
-static void skip_rest(FILE *f)
+static int blank(int ch)
 {
-    int ch;
-    while ((ch = getc(f)) != EOF && ch != '\n')
-        ;
+    return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
 /* Any non-realtime thread. */
@@ -25,35 +22,41 @@ int rill_jack_config_line(FILE *f, char *line, size_t size)
 {
     if (size < 2)
         return -E2BIG;
-    while (fgets(line, (int)size, f)) {
-        size_t len = strlen(line);
-        /* a line that did not fit: fgets stopped before its end */
-        int whole = (len > 0 && line[len - 1] == '\n') || feof(f);
-        char *p = line + strspn(line, " \t");
-        if (*p == '#') {
-            if (!whole)
-                skip_rest(f);
-            continue;
+    for (;;) {
+        /* one line, whatever its length: from its first character that is
+         * not blank, what fits goes into line */
+        size_t len = 0;
+        int ch, first = 0, cut = 0, nul = 0, any = 0;
+        while ((ch = getc(f)) != EOF && ch != '\n') {
+            any = 1;
+            if (!first && blank(ch))
+                continue;
+            if (!first)
+                first = ch;
+            if (ch == '\0')
+                nul = 1;
+            if (len < size - 1)
+                line[len++] = (char)ch;
+            else if (!blank(ch))
+                cut = 1;
         }
-        if (!whole) {
-            /* a blank line of any length is still blank */
-            if (*p == '\0' || strspn(p, " \t\r") == strlen(p)) {
-                int ch;
-                while ((ch = getc(f)) == ' ' || ch == '\t' || ch == '\r')
-                    ;
-                if (ch == '\n' || ch == EOF)
-                    continue;
-            }
-            skip_rest(f);
+        if (ch == EOF && !any)
+            return 0;
+        if (!first || first == '#') {
+            if (ch == EOF)
+                return 0;
+            continue; /* blank, or a comment: of any length */
+        }
+        if (cut)
             return -E2BIG;
-        }
-        if (*p == '\0' || *p == '\n' || strspn(p, " \t\r\n") == strlen(p))
-            continue;
-        memmove(line, p, strlen(p) + 1);
-        line[strcspn(line, "\r\n")] = '\0';
+        if (nul)
+            return -EILSEQ;
+        /* trailing blanks, and the CR of a CRLF line end */
+        while (len > 0 && blank((unsigned char)line[len - 1]))
+            len--;
+        line[len] = '\0';
         return 1;
     }
-    return 0;
 }
 
 /* Any non-realtime thread. */

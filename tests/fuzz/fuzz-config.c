@@ -47,11 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char line[1024];
     int r = rill_jack_config_line(f, line, sizeof(line));
     fclose(f);
-    FUZZ_ASSERT(r == 0 || r == 1 || r == -E2BIG);
+    FUZZ_ASSERT(r == 0 || r == 1 || r == -E2BIG || r == -EILSEQ);
     if (r == 1) {
         FUZZ_ASSERT(strlen(line) < sizeof(line));
         FUZZ_ASSERT(!strchr(line, '\n'));
-        FUZZ_ASSERT(line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0]);
+        FUZZ_ASSERT(line[0] && !strchr(" \t\r#", line[0]));
+        FUZZ_ASSERT(!strchr(" \t\r", line[strlen(line) - 1]));
         char *argv[RILL_JACK_MAX_WORDS];
         char program[512];
         int argc = rill_jack_server_argv(line, SERVER, argv, program, sizeof(program));

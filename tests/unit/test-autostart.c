@@ -69,6 +69,27 @@ static void test_long_line(void **state)
     free(text);
 }
 
+/* Found by the config harness: a line starting with CR and text was read
+ * as an empty command line. */
+static void test_cr(void **state)
+{
+    char line[1024];
+    assert_int_equal(line_of("# c\n\r rilld -d dummy \t\r\n", line, sizeof(line)), 1);
+    assert_string_equal(line, "rilld -d dummy");
+    assert_int_equal(line_of("\r\n\r\r\n", line, sizeof(line)), 0);
+}
+
+/* A NUL byte in the command line is refused, not read as its end. */
+static void test_nul(void **state)
+{
+    static const char text[] = "rilld -d\0 dummy\n";
+    FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+    assert_non_null(f);
+    char line[1024];
+    assert_int_equal(rill_jack_config_line(f, line, sizeof(line)), -EILSEQ);
+    fclose(f);
+}
+
 static void test_argv(void **state)
 {
     char line[] = "rilld -n mine --name=x -T -d alsa -d hw:0 -n 3";
@@ -116,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_first_line),       cmocka_unit_test(test_long_comment),
         cmocka_unit_test(test_long_line),        cmocka_unit_test(test_argv),
         cmocka_unit_test(test_argv_glued_driver), cmocka_unit_test(test_argv_limits),
+        cmocka_unit_test(test_cr),               cmocka_unit_test(test_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
