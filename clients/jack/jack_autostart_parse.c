@@ -59,6 +59,20 @@ int rill_jack_config_line(FILE *f, char *line, size_t size)
     }
 }
 
+/* rilld's server options that take a value (engine/options.c, server_opts)
+ * besides -n/--name and -d/--driver. Keep in step with it: the config fuzz
+ * harness checks that a name in the file never wins. */
+#define SHORT_WITH_VALUE "tPpal"
+static int long_takes_value(const char *name, size_t len)
+{
+    static const char *const longs[] = { "timeout", "realtime-priority", "port-max", "affinity",
+                                         "load" };
+    for (size_t k = 0; k < sizeof(longs) / sizeof(longs[0]); k++)
+        if (strlen(longs[k]) == len && strncmp(name, longs[k], len) == 0)
+            return 1;
+    return 0;
+}
+
 /* Any non-realtime thread. */
 int rill_jack_server_argv(char *line, const char *server, char **argv, char *program,
                           size_t progsize)
@@ -92,21 +106,48 @@ int rill_jack_server_argv(char *line, const char *server, char **argv, char *pro
     argv[argc++] = words[0];
     argv[argc++] = "-n";
     argv[argc++] = (char *)server;
-    int driver_seen = 0;
-    for (int i = 1; i < n; i++) {
+    /* The server options, read as rilld reads them (engine/options.c), up
+     * to the driver: -n/--name and its value go, and the value of every
+     * other option is passed over unread, so that neither "-l -d -n x" nor
+     * "-l -dd -nx" names the server. After the driver everything is the
+     * driver's (the ALSA driver's -n is its period count). */
+    int i;
+    for (i = 1; i < n; i++) {
         const char *w = words[i];
-        if (!driver_seen && (strcmp(w, "-n") == 0 || strcmp(w, "--name") == 0)) {
-            i++; /* and its value */
+        if (w[0] != '-' || w[1] == '\0') {
+            argv[argc++] = words[i]; /* not an option: rilld says so */
             continue;
         }
-        if (!driver_seen && (strncmp(w, "--name=", 7) == 0 || (w[0] == '-' && w[1] == 'n' && w[2])))
+        if (w[1] == '-') {
+            const char *eq = strchr(w, '=');
+            size_t len = eq ? (size_t)(eq - w - 2) : strlen(w + 2);
+            if (len == 6 && strncmp(w + 2, "driver", 6) == 0)
+                break;
+            int name = len == 4 && strncmp(w + 2, "name", 4) == 0;
+            int value = name || long_takes_value(w + 2, len);
+            if (!name)
+                argv[argc++] = words[i];
+            if (value && !eq && i + 1 < n) {
+                i++;
+                if (!name)
+                    argv[argc++] = words[i];
+            }
             continue;
-        /* -d DRIVER, -dDRIVER, --driver DRIVER, --driver=DRIVER: after the
-         * driver, -n may be a driver option (the ALSA driver's periods) */
-        if ((w[0] == '-' && w[1] == 'd') || strncmp(w, "--driver", 8) == 0)
-            driver_seen = 1;
-        argv[argc++] = words[i];
+        }
+        if (w[1] == 'd')
+            break;
+        int name = w[1] == 'n';
+        int value = name || strchr(SHORT_WITH_VALUE, w[1]) != NULL;
+        if (!name)
+            argv[argc++] = words[i];
+        if (value && w[2] == '\0' && i + 1 < n) {
+            i++;
+            if (!name)
+                argv[argc++] = words[i];
+        }
     }
+    for (; i < n; i++)
+        argv[argc++] = words[i];
     argv[argc] = NULL;
     return argc;
 }

@@ -117,6 +117,22 @@ static void test_argv_glued_driver(void **state)
     assert_string_equal(argv[5], "3");
 }
 
+/* Found by the config harness: the value of a server option that looks
+ * like -d (here -l's) was taken for the driver, so that a -n after it
+ * named the server. */
+static void test_argv_option_values(void **state)
+{
+    char line[] = "rilld -l -dd -nevil -t 500 -l -d --load -n --name=x -d dummy -n 2";
+    char *argv[RILL_JACK_MAX_WORDS];
+    char program[512];
+    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    const char *want[] = { "rilld", "-n", "srv", "-l", "-dd", "-t", "500", "-l", "-d", "--load",
+                           "-n", "-d", "dummy", "-n", "2" };
+    assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
+    for (int i = 0; i < argc; i++)
+        assert_string_equal(argv[i], want[i]);
+}
+
 static void test_argv_limits(void **state)
 {
     char empty[] = " \t ";
@@ -138,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_long_line),        cmocka_unit_test(test_argv),
         cmocka_unit_test(test_argv_glued_driver), cmocka_unit_test(test_argv_limits),
         cmocka_unit_test(test_cr),               cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_argv_option_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
