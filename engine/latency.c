@@ -39,6 +39,12 @@ static struct {
     int32_t first_out[RILL_MAX_PORTS], next_out[RILL_MAX_CONNECTIONS];
 } ix;
 
+/* Main thread. */
+void rill__latency_index_reset(void)
+{
+    memset(&ix, 0, sizeof(ix));
+}
+
 static uint32_t reg_seq(const struct rill_shm_registry *reg)
 {
     /* relaxed: the main thread is the only writer and reads its own value */

@@ -54,6 +54,10 @@ void rill_latency_run(struct rill_server *s);
 int rill_latency_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 /* Client slot left. */
 void rill_latency_client_gone(uint32_t slot);
+/* Forget the static state of the latency job and index: the server it
+ * belonged to is gone (rill__server_free_offline). Main thread. */
+void rill_latency_reset(void);
+void rill__latency_index_reset(void);
 /* The graph order changed: the graph-order event goes to every client once
  * the latency recomputation that follows has run, so that latency callbacks
  * come first, as in JACK (one event per call: nothing is merged). */

@@ -77,6 +77,14 @@ void rill_latency_client_gone(uint32_t slot)
     job.scheduled = 1;
 }
 
+/* Main thread. */
+void rill_latency_reset(void)
+{
+    memset(&job, 0, sizeof(job));
+    job.waiting = RILL_NO_SLOT;
+    rill__latency_index_reset();
+}
+
 /* Visit order[job.next] in job.mode; 1 when we must now wait for it. */
 static int visit(struct rill_server *s, uint32_t slot)
 {

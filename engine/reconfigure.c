@@ -23,6 +23,8 @@
 static int restart_rt(struct rill_server *s)
 {
     char err[512] = "";
+    if (s->offline)
+        return 0; /* rill__server_new_offline: never a realtime thread */
     int r = rill_rt_start(s->rt, err, sizeof(err));
     if (r < 0) {
         rill_server_log("cannot restart the realtime thread: %s; stopping", strerror(-r));
@@ -89,7 +91,8 @@ int rill_server_set_period(struct rill_server *s, struct rill_conn *c, struct ri
         return -EINVAL;
     }
 
-    rill_rt_stop(s->rt);
+    if (s->rt_started)
+        rill_rt_stop(s->rt);
     s->rt_started = 0;
     int r = s->rt->ops->set_period(s->rt->drv, period, &s->rt->info, err, sizeof(err));
     if (r < 0) {
@@ -147,7 +150,8 @@ int rill_server_set_freewheel(struct rill_server *s, struct rill_msg *m)
         snprintf(m->error, sizeof(m->error), "a change of buffer size is under way; try again");
         return -EBUSY;
     }
-    rill_rt_stop(s->rt);
+    if (s->rt_started)
+        rill_rt_stop(s->rt);
     s->rt_started = 0;
     s->rt->freewheel = on;
     struct rill_msg ev = { .type = RILL_EV_FREEWHEEL };

@@ -52,6 +52,9 @@ void rill_registry_init(struct rill_shm_registry *reg)
     write_depth = 0;
     port_cursor = 0;
     client_cursor = 1;
+    /* one registry per process: its uuids start afresh with it (the fuzz
+     * harness of the requests makes one per input and wants them equal) */
+    uuid_counter = 0;
 }
 
 static int client_name_taken(const struct rill_shm_registry *reg, const char *name)

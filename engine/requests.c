@@ -127,11 +127,15 @@ static int thread_of(pid_t pid, int32_t tid)
 
 /* ACTIVATE (rt_tid: the client's realtime thread, 0 unknown) or DEACTIVATE.
  * Main thread. */
-static int set_active(struct rill_server *s, struct rill_conn *c, int active, int32_t rt_tid)
+static int set_active(struct rill_server *s, struct rill_conn *c, struct rill_msg *m, int active,
+                      int32_t rt_tid)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     if (c->control)
-        return -EINVAL;
+        return reply_error(m, -EINVAL,
+                           "a control connection has no node to %s: open a client without "
+                           "RILL_HELLO_CONTROL",
+                           active ? "activate" : "deactivate");
     /* a thread id that is not one of the client's own threads is ignored:
      * rilld pins only the threads of the process it talks to */
     rill_placement_set_tid(&s->placement, c->slot,
@@ -273,10 +277,10 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             r = do_hello(s, c, m, fds, &nfds);
             break;
         case RILL_MSG_ACTIVATE:
-            r = set_active(s, c, 1, m->u.activate.rt_tid);
+            r = set_active(s, c, m, 1, m->u.activate.rt_tid);
             break;
         case RILL_MSG_DEACTIVATE:
-            r = set_active(s, c, 0, 0);
+            r = set_active(s, c, m, 0, 0);
             break;
         case RILL_MSG_PORT_REGISTER:
             r = do_port_register(s, c, m);

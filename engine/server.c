@@ -238,6 +238,37 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
     }
 }
 
+/* A connection on an accepted socket fd from process pid, watched by the
+ * loop; NULL (fd left open) when there is no room. Main thread. */
+static struct rill_conn *conn_new(struct rill_server *s, int fd, pid_t pid)
+{
+    uint32_t i;
+    for (i = 0; i < RILL_MAX_CONNS && s->conns[i]; i++)
+        ;
+    struct rill_conn *c = i < RILL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+    if (!c) {
+        rill_server_log("refused a connection: %u connections are open already", RILL_MAX_CONNS);
+        return NULL;
+    }
+    /* a client that stops reading its replies must not wedge the server */
+    struct timeval tv = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->watch = (struct rill_watch){ RILL_WATCH_REQUEST, c };
+    c->ev_watch = (struct rill_watch){ RILL_WATCH_EVENTS, c };
+    c->fd = fd;
+    c->ev_fd = -1;
+    c->slot = RILL_NO_SLOT;
+    c->index = i;
+    c->pid = pid;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->watch };
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        free(c);
+        return NULL;
+    }
+    s->conns[i] = c;
+    return c;
+}
+
 static void accept_one(struct rill_server *s)
 {
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -251,32 +282,8 @@ static void accept_one(struct rill_server *s)
         close(fd);
         return;
     }
-    uint32_t i;
-    for (i = 0; i < RILL_MAX_CONNS && s->conns[i]; i++)
-        ;
-    struct rill_conn *c = i < RILL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
-    if (!c) {
-        rill_server_log("refused a connection: %u connections are open already", RILL_MAX_CONNS);
+    if (!conn_new(s, fd, cred.pid))
         close(fd);
-        return;
-    }
-    /* a client that stops reading its replies must not wedge the server */
-    struct timeval tv = { 1, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    c->watch = (struct rill_watch){ RILL_WATCH_REQUEST, c };
-    c->ev_watch = (struct rill_watch){ RILL_WATCH_EVENTS, c };
-    c->fd = fd;
-    c->ev_fd = -1;
-    c->slot = RILL_NO_SLOT;
-    c->index = i;
-    c->pid = cred.pid;
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->watch };
-    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        close(fd);
-        free(c);
-        return;
-    }
-    s->conns[i] = c;
 }
 
 static void conn_readable(struct rill_server *s, struct rill_conn *c, uint32_t events)
@@ -761,4 +768,87 @@ out:
     int status = err[0] ? 1 : s->exit_status;
     free(s);
     return status;
+}
+
+/* ---- a server without socket, loop or realtime thread (server_priv.h) */
+
+/* Main thread. Keep in step with rill_server_run's set-up. */
+int rill__server_new_offline(const struct rill_options *opt, struct rill_server **out)
+{
+    char err[512] = "";
+    int r;
+    struct rill_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->opt = opt;
+    s->offline = 1;
+    s->listen_fd = s->signal_fd = s->timer_fd = -1;
+    s->shm.state_fd = s->shm.state_ro_fd = s->shm.act_fd = s->shm.pool_fd = -1;
+    s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
+    (void)rill_placement_init(&s->placement, 0);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epoll_fd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    s->rt = calloc(1, sizeof(*s->rt));
+    if (!s->rt) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    s->rt->ops = opt->driver;
+    rill_transport_init(&s->rt->transport);
+    r = opt->driver->open(&opt->driver_cfg, &s->rt->drv, &s->rt->info, err, sizeof(err));
+    if (r < 0) {
+        s->rt->drv = NULL;
+        goto fail;
+    }
+    uint32_t stride = RILL_MAX_PERIOD * (uint32_t)sizeof(float);
+    if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0)
+        goto fail;
+    s->rt->shm = &s->shm;
+    s->rt->client_timeout_ns = (uint64_t)opt->timeout_ms * 1000000ull;
+    struct rill_shm_state *st = s->shm.state;
+    st->rate = s->rt->info.rate;
+    st->period = s->rt->info.period;
+    st->client_timeout_ms = opt->timeout_ms;
+    snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
+    snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
+    rill_registry_init(&st->registry);
+    if ((r = add_system_ports(s, &s->rt->info, err, sizeof(err))) < 0)
+        goto fail;
+    rill_server_publish(s, 0);
+    *out = s;
+    return 0;
+fail:
+    rill__server_free_offline(s);
+    return r;
+}
+
+/* Main thread. */
+void rill__server_free_offline(struct rill_server *s)
+{
+    if (!s)
+        return;
+    teardown(s);
+    rill_latency_reset();
+    free(s);
+}
+
+/* Main thread. */
+struct rill_conn *rill__server_conn_add(struct rill_server *s, int fd, pid_t pid)
+{
+    return conn_new(s, fd, pid);
+}
+
+/* Main thread. */
+void rill__server_conn_ready(struct rill_server *s, struct rill_conn *c, uint32_t kind)
+{
+    if (c->fd >= 0) {
+        if (kind == RILL_WATCH_EVENTS && c->ev_fd >= 0)
+            event_socket_readable(s, c, EPOLLIN);
+        else if (kind == RILL_WATCH_REQUEST)
+            conn_readable(s, c, EPOLLIN);
+    }
+    free_closed(s);
 }

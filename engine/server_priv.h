@@ -85,6 +85,9 @@ struct rill_server {
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
+    /* 1: made by rill__server_new_offline: no realtime thread is ever
+     * started (a change of period or freewheel leaves it stopped) */
+    int offline;
 };
 
 /* reconfigure.c: jack_set_buffer_size and jack_set_freewheel. A request
@@ -123,6 +126,24 @@ void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uin
  * ports of a client that has just been activated. */
 void rill_server_port_announce(struct rill_server *s, uint32_t id, int registered);
 void rill_server_client_ports_announce(struct rill_server *s, uint32_t slot);
+/* A server without listening socket, event loop or realtime thread, for
+ * the fuzz harness of the requests (tests/fuzz/fuzz-control.c): the state
+ * rill_server_run builds before it listens (driver opened, shared memory,
+ * system ports, first plan published). The harness adds connections on its
+ * own sockets and says when one is readable; requests are handled as in
+ * rilld, and a wait for the realtime thread returns at once (-ESRCH). One
+ * at a time per process (the metadata, latency and internal-client state
+ * is static). Main thread (the caller's). */
+int rill__server_new_offline(const struct rill_options *opt, struct rill_server **out);
+void rill__server_free_offline(struct rill_server *s);
+/* A connection on fd (one end of a SOCK_SEQPACKET pair) from process pid,
+ * as an accepted one; NULL when there is no room (fd stays the caller's). */
+struct rill_conn *rill__server_conn_add(struct rill_server *s, int fd, pid_t pid);
+/* What the loop does when c's socket of kind RILL_WATCH_REQUEST or
+ * RILL_WATCH_EVENTS is readable, and the end of its batch: c may be freed
+ * (s->conns[c->index] is then NULL). */
+void rill__server_conn_ready(struct rill_server *s, struct rill_conn *c, uint32_t kind);
+
 /* Log a line to stderr with the "rilld: " prefix. */
 __attribute__((format(printf, 1, 2))) void rill_server_log(const char *fmt, ...);
 

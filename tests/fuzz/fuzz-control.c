@@ -1,0 +1,243 @@
+/* tests/fuzz/fuzz-control.c — the control protocol as rilld reads it: the
+ * engine's real request handling (engine/requests.c and the handlers it
+ * calls: ports, connections, names, latency, metadata, internal clients,
+ * transport, buffer size) on a server built without socket, loop or
+ * realtime thread (rill__server_new_offline, engine/server_priv.h), fed
+ * through real SOCK_SEQPACKET sockets, so that message sizes and passed
+ * fds go through rill_msg_recv as in rilld.
+ *
+ * Input: up to 64 steps. Each step's first byte: bits 0-1 the connection
+ * (four clients), bits 2-4 what to do, bits 5-6 how many fds to pass along
+ * (a memfd; none is ever expected by the server):
+ *   0-3, 7  a request: a byte picks its type from every request type (and a
+ *           few that are none), a byte its seq, a u16 how many of the
+ *           following bytes fill the payload (the rest is zero);
+ *   4       a raw datagram: a u16 length (0 .. sizeof(struct rill_msg) + 63)
+ *           and that many bytes (short, long, anything);
+ *   5       the client goes away (its socket closed) and a new one connects;
+ *   6       an answer on the client's event socket (as 0-3).
+ * After each step the harness reads every reply and event the client got
+ * (closing the fds a HELLO reply carries; the event socket is kept).
+ * Checked: no crash, leak or sanitizer report; every error reply says what
+ * was wrong (a terminated, non-empty error text); the server never passes
+ * fds except the four of a HELLO reply. Nothing is loaded: RILL_JACK_LIBDIR
+ * points nowhere, so an internal-client load stops before any dlopen.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/msg.h"
+#include "drivers/driver.h"
+#include "engine/options.h"
+#include "engine/server_priv.h"
+#include "rill/protocol.h"
+#include "tests/fuzz/fuzz.h"
+
+#define NCONN 4
+#define MAX_STEPS 64
+
+static const uint32_t types[] = {
+    RILL_MSG_HELLO, RILL_MSG_ACTIVATE, RILL_MSG_DEACTIVATE, RILL_MSG_PORT_REGISTER,
+    RILL_MSG_PORT_UNREGISTER, RILL_MSG_CONNECT, RILL_MSG_DISCONNECT, RILL_MSG_PORT_DISCONNECT,
+    RILL_MSG_CLOSE, RILL_MSG_SET_BUFFER_SIZE, RILL_MSG_SET_FREEWHEEL,
+    RILL_MSG_BUFFER_SIZE_DONE, RILL_MSG_INTERNAL_LOAD, RILL_MSG_INTERNAL_UNLOAD,
+    RILL_MSG_INTERNAL_HANDLE, RILL_MSG_INTERNAL_NAME, RILL_MSG_XRUN_RESET, RILL_MSG_PORT_NAME,
+    RILL_MSG_PORT_MONITOR, RILL_MSG_LATENCY_SET, RILL_MSG_LATENCY_CTL, RILL_MSG_PROPERTY_SET,
+    RILL_MSG_PROPERTY_REMOVE, RILL_MSG_PROPERTY_READ, RILL_MSG_TRANSPORT_TIMEBASE,
+    RILL_MSG_TRANSPORT_RELEASE, RILL_MSG_TRANSPORT_SYNC, RILL_MSG_TRANSPORT_TIMEOUT,
+    RILL_MSG_TRANSPORT_REQUEST, RILL_EV_BUFFER_SIZE, RILL_EV_LATENCY, 0, 10, 23, 29, 37, 99,
+    0xffffffffu,
+};
+#define NTYPES (sizeof(types) / sizeof(types[0]))
+
+static struct rill_options opt;
+static int memfd = -1;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    /* an internal-client load finds no libjack and stops before dlopen */
+    setenv("RILL_JACK_LIBDIR", "/nonexistent/rill-fuzz", 1);
+    setenv("RILL_INTERNAL_DIR", "/nonexistent/rill-fuzz", 1);
+    opt.name = "fuzz";
+    opt.timeout_ms = 500;
+    opt.port_max = 64;
+    opt.priority = 20;
+    opt.driver = rill_driver_find("dummy");
+    char err[256];
+    if (!opt.driver ||
+        rill_driver_params_parse(opt.driver, 0, NULL, &opt.driver_cfg, err, sizeof(err), NULL))
+        abort();
+    memfd = memfd_create("rill-fuzz", MFD_CLOEXEC);
+    if (memfd < 0)
+        abort();
+    return 0;
+}
+
+struct client {
+    int fd;                  /* our end of the request socket, -1 none */
+    int ev;                  /* the event socket from the HELLO reply, -1 none */
+    uint32_t index;          /* in s->conns */
+};
+
+/* Send one datagram of len bytes with nfds copies of memfd. */
+static void send_raw(int fd, const void *buf, size_t len, unsigned nfds)
+{
+    int fds[3] = { memfd, memfd, memfd };
+    union {
+        char buf[CMSG_SPACE(sizeof(fds))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds) {
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+    }
+    (void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Read every message waiting on fd; replies (not events) are checked and
+ * a HELLO reply's event socket is kept in *ev. */
+static void drain(int fd, int *ev, int replies)
+{
+    for (int k = 0; k < 4096; k++) {
+        struct rill_msg m;
+        int fds[8];
+        size_t nfds = 8;
+        int r = rill_msg_recv(fd, &m, fds, &nfds);
+        if (r < 0)
+            return;
+        FUZZ_ASSERT(nfds == 0 || (replies && nfds == RILL_FD_COUNT && m.type == RILL_MSG_HELLO &&
+                                  m.result == 0));
+        if (replies && m.result < 0) {
+            FUZZ_ASSERT(memchr(m.error, '\0', sizeof(m.error)));
+            FUZZ_ASSERT(m.error[0] != '\0');
+        }
+        for (size_t i = 0; i < nfds; i++) {
+            if (i == RILL_FD_EVENTS && ev) {
+                if (*ev >= 0)
+                    close(*ev);
+                *ev = fds[i];
+                fcntl(*ev, F_SETFL, O_NONBLOCK);
+            } else {
+                close(fds[i]);
+            }
+        }
+    }
+}
+
+static int connect_client(struct rill_server *s, struct client *cl)
+{
+    int sv[2];
+    cl->fd = cl->ev = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    struct rill_conn *c = rill__server_conn_add(s, sv[1], getpid());
+    if (!c) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    /* our end never blocks */
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    cl->fd = sv[0];
+    cl->index = c->index;
+    return 0;
+}
+
+static void disconnect_client(struct client *cl)
+{
+    if (cl->fd >= 0)
+        close(cl->fd);
+    if (cl->ev >= 0)
+        close(cl->ev);
+    cl->fd = cl->ev = -1;
+}
+
+/* The server's connection of cl, or NULL when it dropped it. */
+static struct rill_conn *conn_of(struct rill_server *s, const struct client *cl)
+{
+    return cl->fd >= 0 ? s->conns[cl->index] : NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct rill_server *s;
+    if (rill__server_new_offline(&opt, &s) < 0)
+        return 0;
+    struct client cl[NCONN];
+    for (int i = 0; i < NCONN; i++)
+        connect_client(s, &cl[i]);
+
+    struct fuzz_in in = fuzz_in(data, size);
+    for (int step = 0; step < MAX_STEPS && in.n; step++) {
+        uint8_t op = fuzz_u8(&in);
+        struct client *k = &cl[op & 3u];
+        unsigned what = (op >> 2) & 7u;
+        unsigned nfds = (op >> 5) & 3u;
+        if (what == 5) {
+            struct rill_conn *c = conn_of(s, k);
+            disconnect_client(k);
+            if (c)
+                rill__server_conn_ready(s, c, RILL_WATCH_REQUEST); /* sees EOF */
+            connect_client(s, k);
+            continue;
+        }
+        if (k->fd < 0 && connect_client(s, k) < 0)
+            continue;
+        uint32_t kind = RILL_WATCH_REQUEST;
+        int sock = k->fd;
+        if (what == 4) {
+            uint8_t raw[sizeof(struct rill_msg) + 64];
+            size_t len;
+            size_t want = fuzz_u16(&in) % sizeof(raw);
+            const uint8_t *p = fuzz_bytes(&in, want, &len);
+            memcpy(raw, p, len);
+            send_raw(sock, raw, len, nfds);
+        } else {
+            struct rill_msg m;
+            memset(&m, 0, sizeof(m));
+            m.type = types[fuzz_u8(&in) % NTYPES];
+            m.seq = fuzz_u8(&in);
+            size_t want = fuzz_u16(&in) % (sizeof(m.u) + 1);
+            size_t len;
+            const uint8_t *p = fuzz_bytes(&in, want, &len);
+            memcpy(&m.u, p, len);
+            if (what == 6) {
+                if (k->ev < 0)
+                    continue;
+                sock = k->ev;
+                kind = RILL_WATCH_EVENTS;
+            }
+            send_raw(sock, &m, sizeof(m), nfds);
+        }
+        struct rill_conn *c = conn_of(s, k);
+        if (c)
+            rill__server_conn_ready(s, c, kind);
+        /* every client reads what it got */
+        for (int i = 0; i < NCONN; i++) {
+            if (cl[i].fd >= 0)
+                drain(cl[i].fd, &cl[i].ev, 1);
+            if (cl[i].ev >= 0)
+                drain(cl[i].ev, NULL, 0);
+        }
+    }
+    rill__server_free_offline(s);
+    for (int i = 0; i < NCONN; i++)
+        disconnect_client(&cl[i]);
+    return 0;
+}
