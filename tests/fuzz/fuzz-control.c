@@ -68,7 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("RILL_INTERNAL_DIR", "/nonexistent/rill-fuzz", 1);
     opt.name = "fuzz";
     opt.timeout_ms = 500;
-    opt.port_max = 64;
+    opt.port_max = 16; /* the least rilld allows: a small pool to map per input */
     opt.priority = 20;
     opt.driver = rill_driver_find("dummy");
     char err[256];
@@ -111,16 +111,19 @@ static void send_raw(int fd, const void *buf, size_t len, unsigned nfds)
 }
 
 /* Read every message waiting on fd; replies (not events) are checked and
- * a HELLO reply's event socket is kept in *ev. */
-static void drain(int fd, int *ev, int replies)
+ * a HELLO reply's event socket is kept in *ev. Returns -1 when the server
+ * closed the socket. */
+static int drain(int fd, int *ev, int replies)
 {
     for (int k = 0; k < 4096; k++) {
         struct rill_msg m;
         int fds[8];
         size_t nfds = 8;
         int r = rill_msg_recv(fd, &m, fds, &nfds);
+        if (r == -ECONNRESET)
+            return -1;
         if (r < 0)
-            return;
+            return 0;
         FUZZ_ASSERT(nfds == 0 || (replies && nfds == RILL_FD_COUNT && m.type == RILL_MSG_HELLO &&
                                   m.result == 0));
         if (replies && m.result < 0) {
@@ -138,6 +141,7 @@ static void drain(int fd, int *ev, int replies)
             }
         }
     }
+    return 0;
 }
 
 static int connect_client(struct rill_server *s, struct client *cl)
@@ -191,9 +195,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned nfds = (op >> 5) & 3u;
         if (what == 5) {
             struct rill_conn *c = conn_of(s, k);
+            uint32_t idx = k->index;
             disconnect_client(k);
             if (c)
                 rill__server_conn_ready(s, c, RILL_WATCH_REQUEST); /* sees EOF */
+            FUZZ_ASSERT(!c || !s->conns[idx]); /* EOF drops the client */
             connect_client(s, k);
             continue;
         }
@@ -226,12 +232,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             send_raw(sock, &m, sizeof(m), nfds);
         }
         struct rill_conn *c = conn_of(s, k);
-        if (c)
+        if (c) {
             rill__server_conn_ready(s, c, kind);
+            /* dropped: its slot in s->conns may go to the next client */
+            if (!s->conns[k->index])
+                disconnect_client(k);
+        }
         /* every client reads what it got */
         for (int i = 0; i < NCONN; i++) {
-            if (cl[i].fd >= 0)
-                drain(cl[i].fd, &cl[i].ev, 1);
+            if (cl[i].fd >= 0 && drain(cl[i].fd, &cl[i].ev, 1) < 0)
+                disconnect_client(&cl[i]);
             if (cl[i].ev >= 0)
                 drain(cl[i].ev, NULL, 0);
         }

@@ -11,8 +11,8 @@
 # writes any input that crashes, leaks, hangs or runs out of memory into
 # SRCDIR/tests/fuzz/NAME/crashers/, where make check's replay runs it from
 # then on: commit it with the fix. A summary line per harness (executions,
-# executions per second, corpus size, new crashers) goes to stdout and to
-# tests/fuzz/fuzz-results.txt. Exit status 1 when any harness found
+# executions per second, corpus size, new crashers) goes to stdout and is
+# appended, dated, to tests/fuzz/fuzz-results.txt. Exit status 1 when any harness found
 # something, or a crasher saved before still crashes.
 set -uo pipefail
 
@@ -28,7 +28,6 @@ fi
 
 results=tests/fuzz/fuzz-results.txt
 mkdir -p tests/fuzz
-: > "$results"
 status=0
 for prog in "$@"; do
     name=${prog##*/fuzz-}
@@ -56,9 +55,10 @@ for prog in "$@"; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     files=$(ls "$corpus" | wc -l)
-    line=$(printf '%-14s %12s executions %8s/s  corpus %6s  new crashers %s  exit %s' \
-        "$name" "${execs:-?}" "${rate:-?}" "$files" "$((after - before))" "$rc")
-    echo "$line" | tee -a "$results"
+    line=$(printf '%-14s %12s executions in %5s s %8s/s  corpus %6s  new crashers %s  exit %s' \
+        "$name" "${execs:-?}" "$seconds" "${rate:-?}" "$files" "$((after - before))" "$rc")
+    echo "$line"
+    echo "$(date -u '+%F %T') $line" >> "$results"
     if [[ $rc -ne 0 || $after -ne $before ]]; then
         status=1
         echo "make fuzz: $name failed; the end of its log:" >&2
