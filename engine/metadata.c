@@ -31,6 +31,12 @@ void rill_metadata_clear(struct rill_metadata *md)
     md->version = v + 1;
 }
 
+/* Bytes of p's record in a READ reply. */
+static size_t record_bytes(const char *key, const char *value, const char *type)
+{
+    return 8 + 3 * 4 + strlen(key) + strlen(value) + strlen(type) + 3;
+}
+
 static long find(const struct rill_metadata *md, uint64_t subject, const char *key)
 {
     for (size_t i = 0; i < md->count; i++)
@@ -45,19 +51,27 @@ int rill_metadata_set(struct rill_metadata *md, uint64_t subject, const char *ke
 {
     if (!key || !key[0])
         return -EINVAL;
-    char *v = strdup(value ? value : "");
-    char *t = strdup(type ? type : "");
+    value = value ? value : "";
+    type = type ? type : "";
+    long i = find(md, subject, key);
+    size_t old = i >= 0 ? record_bytes(md->props[i].key, md->props[i].value, md->props[i].type)
+                        : 0;
+    size_t add = record_bytes(key, value, type);
+    if (md->bytes - old + add > RILL_PROPERTY_STORE_MAX)
+        return -ENOSPC;
+    char *v = strdup(value);
+    char *t = strdup(type);
     if (!v || !t) {
         free(v);
         free(t);
         return -ENOMEM;
     }
-    long i = find(md, subject, key);
     if (i >= 0) {
         free(md->props[i].value);
         free(md->props[i].type);
         md->props[i].value = v;
         md->props[i].type = t;
+        md->bytes = md->bytes - old + add;
         *change = RILL_PROPERTY_CHANGED;
         md->version++;
         return 0;
@@ -74,6 +88,7 @@ int rill_metadata_set(struct rill_metadata *md, uint64_t subject, const char *ke
         md->cap = cap;
     }
     md->props[md->count++] = (struct rill_property){ subject, k, v, t };
+    md->bytes += add;
     *change = RILL_PROPERTY_CREATED;
     md->version++;
     return 0;
@@ -96,6 +111,7 @@ const struct rill_property *rill_metadata_get(const struct rill_metadata *md, ui
 /* Remove entry i, keeping the order of the others. */
 static void remove_at(struct rill_metadata *md, size_t i)
 {
+    md->bytes -= record_bytes(md->props[i].key, md->props[i].value, md->props[i].type);
     prop_free(&md->props[i]);
     memmove(&md->props[i], &md->props[i + 1], (md->count - i - 1) * sizeof(md->props[0]));
     md->count--;
@@ -134,7 +150,7 @@ int rill_metadata_remove_all(struct rill_metadata *md)
 
 static size_t record_size(const struct rill_property *p)
 {
-    return 8 + 3 * 4 + strlen(p->key) + strlen(p->value) + strlen(p->type) + 3;
+    return record_bytes(p->key, p->value, p->type);
 }
 
 static char *put_record(char *o, const struct rill_property *p)

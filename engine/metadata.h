@@ -28,6 +28,7 @@ struct rill_property {
 struct rill_metadata {
     struct rill_property *props;
     size_t count, cap;
+    size_t bytes;                      /* all records as READ sends them */
     uint64_t version;                  /* bumped at every change */
 };
 

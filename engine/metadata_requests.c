@@ -83,6 +83,10 @@ static int commit(struct rill_server *s, struct rill_msg *m, struct staging *st)
                     key, RILL_PROPERTY_KEY_SIZE - 1);
     int change;
     int r = rill_metadata_set(&store, m->u.property.subject, key, value, type, &change);
+    if (r == -ENOSPC)
+        return fail(m, r, "cannot store property '%.60s': the server's properties would "
+                    "take more than %u bytes together; remove some first", key,
+                    RILL_PROPERTY_STORE_MAX);
     if (r < 0)
         return fail(m, r, "cannot store property '%s': %s", key, strerror(-r));
     notify(s, m->u.property.subject, key, change);

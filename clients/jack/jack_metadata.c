@@ -184,6 +184,12 @@ static int fetch(uint32_t op, jack_uuid_t subject, const char *key, char **out, 
                 total = m.u.property.total;
                 if (total == 0)
                     return 0;
+                if (total > RILL_PROPERTY_STORE_MAX) {
+                    rill_jack_error("%s: the server announced %u bytes of properties, more "
+                                    "than the %u a rill server holds; not reading them",
+                                    what, total, RILL_PROPERTY_STORE_MAX);
+                    return -1;
+                }
                 buf = malloc(total);
                 if (!buf)
                     return -1;

@@ -217,6 +217,10 @@ struct rill_msg_latency {
 #define RILL_PROPERTY_CHUNK 472u
 #define RILL_PROPERTY_KEY_SIZE 256u          /* key length limit, \0 included */
 #define RILL_PROPERTY_MAX_BYTES (1u << 20)   /* one property, all three strings */
+/* all properties of a server together, counted as READ sends them (the
+ * records); SET beyond it is refused, and a client refuses a READ whose
+ * total is larger */
+#define RILL_PROPERTY_STORE_MAX (16u << 20)
 enum { RILL_PROPERTY_ONE, RILL_PROPERTY_SUBJECT, RILL_PROPERTY_ALL };
 
 struct rill_msg_property {

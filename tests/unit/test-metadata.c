@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,42 @@ static void test_large_value(void **state)
     rill_metadata_clear(&md);
 }
 
+/* The store is bounded: a client cannot make rilld hold more than
+ * RILL_PROPERTY_STORE_MAX bytes of properties (found by the client fuzz
+ * harness: a READ could announce any total, and nothing bounded it). */
+static void test_store_limit(void **state)
+{
+    (void)state;
+    struct rill_metadata md;
+    rill_metadata_init(&md);
+    size_t n = 1u << 19;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, 'v', n);
+    big[n] = '\0';
+    int change, r = 0;
+    unsigned stored = 0;
+    char key[32];
+    for (unsigned i = 0; i < 64 && r == 0; i++) {
+        snprintf(key, sizeof(key), "k%u", i);
+        r = rill_metadata_set(&md, 1, key, big, "", &change);
+        if (r == 0)
+            stored++;
+    }
+    assert_int_equal(r, -ENOSPC);
+    assert_true(stored >= 16 && stored < 64);
+    assert_true(md.bytes <= RILL_PROPERTY_STORE_MAX);
+    /* replacing a value counts the difference; removing gives room back */
+    assert_int_equal(rill_metadata_set(&md, 1, "k0", "small", "", &change), 0);
+    assert_int_equal(change, RILL_PROPERTY_CHANGED);
+    assert_int_equal(rill_metadata_set(&md, 1, key, big, "", &change), 0);
+    assert_int_equal(rill_metadata_remove(&md, 1, key), 0);
+    assert_int_equal(rill_metadata_remove_subject(&md, 1), (int)stored);
+    assert_int_equal(md.bytes, 0);
+    free(big);
+    rill_metadata_clear(&md);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_remove),
         cmocka_unit_test(test_serialise),
         cmocka_unit_test(test_large_value),
+        cmocka_unit_test(test_store_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
