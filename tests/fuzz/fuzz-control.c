@@ -6,16 +6,9 @@
  * through real SOCK_SEQPACKET sockets, so that message sizes and passed
  * fds go through rill_msg_recv as in rilld.
  *
- * Input: up to 64 steps. Each step's first byte: bits 0-1 the connection
- * (four clients), bits 2-4 what to do, bits 5-6 how many fds to pass along
- * (a memfd; none is ever expected by the server):
- *   0-3, 7  a request: a byte picks its type from every request type (and a
- *           few that are none), a byte its seq, a u16 how many of the
- *           following bytes fill the payload (the rest is zero);
- *   4       a raw datagram: a u16 length (0 .. sizeof(struct rill_msg) + 63)
- *           and that many bytes (short, long, anything);
- *   5       the client goes away (its socket closed) and a new one connects;
- *   6       an answer on the client's event socket (as 0-3).
+ * Input: up to 64 steps, as tests/fuzz/control-steps.h describes (four
+ * clients; requests, raw datagrams, fds, clients that go away, answers on
+ * the event socket).
  * After each step the harness reads every reply and event the client got
  * (closing the fds a HELLO reply carries; the event socket is kept).
  * Checked: no crash, leak or sanitizer report; every error reply says what
@@ -39,24 +32,10 @@
 #include "engine/options.h"
 #include "engine/server_priv.h"
 #include "rill/protocol.h"
+#include "tests/fuzz/control-steps.h"
 #include "tests/fuzz/fuzz.h"
 
-#define NCONN 4
-#define MAX_STEPS 64
-
-static const uint32_t types[] = {
-    RILL_MSG_HELLO, RILL_MSG_ACTIVATE, RILL_MSG_DEACTIVATE, RILL_MSG_PORT_REGISTER,
-    RILL_MSG_PORT_UNREGISTER, RILL_MSG_CONNECT, RILL_MSG_DISCONNECT, RILL_MSG_PORT_DISCONNECT,
-    RILL_MSG_CLOSE, RILL_MSG_SET_BUFFER_SIZE, RILL_MSG_SET_FREEWHEEL,
-    RILL_MSG_BUFFER_SIZE_DONE, RILL_MSG_INTERNAL_LOAD, RILL_MSG_INTERNAL_UNLOAD,
-    RILL_MSG_INTERNAL_HANDLE, RILL_MSG_INTERNAL_NAME, RILL_MSG_XRUN_RESET, RILL_MSG_PORT_NAME,
-    RILL_MSG_PORT_MONITOR, RILL_MSG_LATENCY_SET, RILL_MSG_LATENCY_CTL, RILL_MSG_PROPERTY_SET,
-    RILL_MSG_PROPERTY_REMOVE, RILL_MSG_PROPERTY_READ, RILL_MSG_TRANSPORT_TIMEBASE,
-    RILL_MSG_TRANSPORT_RELEASE, RILL_MSG_TRANSPORT_SYNC, RILL_MSG_TRANSPORT_TIMEOUT,
-    RILL_MSG_TRANSPORT_REQUEST, RILL_EV_BUFFER_SIZE, RILL_EV_LATENCY, 0, 10, 23, 29, 37, 99,
-    0xffffffffu,
-};
-#define NTYPES (sizeof(types) / sizeof(types[0]))
+#define NCONN CONTROL_CONNS
 
 static struct rill_options opt;
 static int memfd = -1;
@@ -188,12 +167,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         connect_client(s, &cl[i]);
 
     struct fuzz_in in = fuzz_in(data, size);
-    for (int step = 0; step < MAX_STEPS && in.n; step++) {
-        uint8_t op = fuzz_u8(&in);
-        struct client *k = &cl[op & 3u];
-        unsigned what = (op >> 2) & 7u;
-        unsigned nfds = (op >> 5) & 3u;
-        if (what == 5) {
+    static struct control_step st;
+    for (int step = 0; step < CONTROL_MAX_STEPS && control_step_next(&in, &st) == 0; step++) {
+        struct client *k = &cl[st.conn];
+        if (st.kind == CONTROL_GONE) {
             struct rill_conn *c = conn_of(s, k);
             uint32_t idx = k->index;
             disconnect_client(k);
@@ -207,29 +184,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         uint32_t kind = RILL_WATCH_REQUEST;
         int sock = k->fd;
-        if (what == 4) {
-            uint8_t raw[sizeof(struct rill_msg) + 64];
-            size_t len;
-            size_t want = fuzz_u16(&in) % sizeof(raw);
-            const uint8_t *p = fuzz_bytes(&in, want, &len);
-            memcpy(raw, p, len);
-            send_raw(sock, raw, len, nfds);
+        if (st.kind == CONTROL_RAW) {
+            send_raw(sock, st.raw, st.raw_len, st.nfds);
         } else {
-            struct rill_msg m;
-            memset(&m, 0, sizeof(m));
-            m.type = types[fuzz_u8(&in) % NTYPES];
-            m.seq = fuzz_u8(&in);
-            size_t want = fuzz_u16(&in) % (sizeof(m.u) + 1);
-            size_t len;
-            const uint8_t *p = fuzz_bytes(&in, want, &len);
-            memcpy(&m.u, p, len);
-            if (what == 6) {
+            if (st.kind == CONTROL_EVENT_ANSWER) {
                 if (k->ev < 0)
                     continue;
                 sock = k->ev;
                 kind = RILL_WATCH_EVENTS;
             }
-            send_raw(sock, &m, sizeof(m), nfds);
+            send_raw(sock, &st.msg, sizeof(st.msg), st.nfds);
         }
         struct rill_conn *c = conn_of(s, k);
         if (c) {
