@@ -260,6 +260,7 @@ static struct rill_conn *conn_new(struct rill_server *s, int fd, pid_t pid)
     c->slot = RILL_NO_SLOT;
     c->index = i;
     c->pid = pid;
+    c->refused_uid = -1;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->watch };
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         free(c);
@@ -276,14 +277,20 @@ static void accept_one(struct rill_server *s)
         return;
     struct ucred cred;
     socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
-        rill_server_log("refused a connection from uid %d: only uid %d may use this server",
-                        (int)cred.uid, (int)geteuid());
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
         close(fd);
         return;
     }
-    if (!conn_new(s, fd, cred.pid))
+    struct rill_conn *c = conn_new(s, fd, cred.pid);
+    if (!c) {
         close(fd);
+        return;
+    }
+    if (cred.uid != geteuid()) {
+        rill_server_log("refused a connection from uid %d: only uid %d may use this server",
+                        (int)cred.uid, (int)geteuid());
+        c->refused_uid = cred.uid; /* told so at its first message, then closed */
+    }
 }
 
 static void conn_readable(struct rill_server *s, struct rill_conn *c, uint32_t events)
@@ -295,6 +302,17 @@ static void conn_readable(struct rill_server *s, struct rill_conn *c, uint32_t e
         return;
     if (r < 0) {
         rill_server_drop(s, c, r == -ECONNRESET ? "connection closed" : "bad message");
+        return;
+    }
+    if (c->refused_uid >= 0) {
+        m.result = -EACCES;
+        memset(&m.u, 0, sizeof(m.u));
+        snprintf(m.error, sizeof(m.error),
+                 "this rill server belongs to uid %d and only that user may use it (you are "
+                 "uid %lld); start a server of your own",
+                 (int)geteuid(), (long long)c->refused_uid);
+        (void)rill_msg_send(c->fd, &m, NULL, 0);
+        rill_server_drop(s, c, NULL);
         return;
     }
     rill_server_request(s, c, &m);

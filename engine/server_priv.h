@@ -39,6 +39,10 @@ struct rill_conn {
     uint32_t index;    /* in server.conns */
     int control;       /* a control tool: no node, no events about itself */
     pid_t pid;
+    /* >= 0: the uid of another user, whose connection got through (a
+     * socket made accessible by hand): its first message is answered with
+     * an error that says so, then it is closed. -1 otherwise. */
+    int64_t refused_uid;
     uint64_t dropped_events;
     /* closed: freed after the current epoll batch, which may still hold
      * events for it (server.c, conn_close) */

@@ -264,6 +264,30 @@ static int connect_server(const char *server, const char *path, int *out, char *
                     "no rill server named '%s' is running (no socket at %s); start one with: "
                     "rilld%s%s -d dummy",
                     server, path, dflt ? "" : " -n ", dflt ? "" : server);
+        } else if (e == EACCES || e == EPERM) {
+            /* the socket's directory (or one above it) is another user's */
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof(dir), "%s", path);
+            char *slash = strrchr(dir, '/');
+            struct stat sb;
+            int owner = -1;
+            while (slash && slash != dir) {
+                *slash = '\0';
+                if (stat(dir, &sb) == 0 && sb.st_uid != geteuid()) {
+                    owner = (int)sb.st_uid;
+                    break;
+                }
+                slash = strrchr(dir, '/');
+            }
+            if (owner >= 0)
+                set_err(err, errsize,
+                        "cannot connect to the rill server at %s: permission denied: %s belongs "
+                        "to uid %d, and a rill server serves only the user who started it (you "
+                        "are uid %d); start a server of your own",
+                        path, dir, owner, (int)geteuid());
+            else
+                set_err(err, errsize, "cannot connect to the rill server at %s: %s", path,
+                        strerror(e));
         } else {
             set_err(err, errsize, "cannot connect to the rill server at %s: %s", path,
                     strerror(e));
