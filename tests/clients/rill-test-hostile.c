@@ -25,6 +25,14 @@
  *       that writes garbage into its own activation record, its transport
  *       slot and its port buffers every millisecond for SECONDS, and never
  *       runs a cycle.
+ *   rill-test-hostile SERVER soak CYCLES SECONDS
+ *       CYCLES client lives in child processes (or as many as SECONDS
+ *       allow; 0: no limit): connect, HELLO, two ports, ACTIVATE, connect
+ *       $RILL_SOAK_SRC to its input and its output to $RILL_SOAK_DST,
+ *       DEACTIVATE, CLOSE; a tenth of them SIGKILLed at a step chosen at
+ *       random (the same every run). Such a client runs no cycles: one
+ *       that outlives the client timeout (a loaded machine) is removed by
+ *       rilld, which is counted, not a failure.
  *
  * Every mode prints one line "hostile MODE: ..." with its counts. Exit
  * status 0 when the server answered as it must (a reply or a closed
@@ -553,11 +561,135 @@ static int mode_garbage(unsigned seconds)
     return 0;
 }
 
+static void soak_fail(const char *what, int r, const struct rill_msg *m, int code)
+{
+    /* an active client runs no cycles here: on a loaded machine its life
+     * may outlast the client timeout, and rilld removes it, as it must */
+    if (r == -ECONNRESET || r == -EPIPE)
+        _exit(9);
+    fprintf(stderr, "hostile soak: pid %d: %s failed: %d %s\n", (int)getpid(), what, r,
+            r == -ETIMEDOUT ? "(no reply within 2 s)" : m->error);
+    _exit(code);
+}
+
+/* One soak client: the whole life of a client, or (kill_at >= 0) a
+ * SIGKILL at that step. Runs in a child process. */
+static void soak_client(unsigned n, int kill_at)
+{
+    int step = 0;
+#define SOAK_STEP()                                                                            \
+    do {                                                                                       \
+        if (step++ == kill_at)                                                                 \
+            raise(SIGKILL);                                                                    \
+    } while (0)
+    SOAK_STEP();
+    int fd = connect_server();
+    if (fd < 0)
+        _exit(3);
+    SOAK_STEP();
+    struct rill_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = RILL_MSG_HELLO;
+    m.u.hello.version = RILL_PROTOCOL_VERSION;
+    m.u.hello.pid = getpid();
+    snprintf(m.u.hello.name, sizeof(m.u.hello.name), "soak%u", n % 4);
+    int got[4] = { -1, -1, -1, -1 };
+    int r;
+    if ((r = request(fd, got, &m)) < 0)
+        soak_fail("HELLO", r, &m, 4);
+    SOAK_STEP();
+    char name[RILL_CLIENT_NAME_SIZE];
+    memcpy(name, m.u.hello_reply.name, sizeof(name));
+    name[sizeof(name) - 1] = '\0';
+    static const char *const pnames[] = { "in", "out" };
+    for (int i = 0; i < 2; i++) {
+        memset(&m, 0, sizeof(m));
+        m.type = RILL_MSG_PORT_REGISTER;
+        snprintf(m.u.port_register.name, sizeof(m.u.port_register.name), "%s", pnames[i]);
+        snprintf(m.u.port_register.type, sizeof(m.u.port_register.type),
+                 "32 bit float mono audio");
+        m.u.port_register.flags = i ? 2 : 1;
+        if ((r = request(fd, NULL, &m)) < 0)
+            soak_fail("PORT_REGISTER", r, &m, 5);
+        SOAK_STEP();
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = RILL_MSG_ACTIVATE;
+    if ((r = request(fd, NULL, &m)) < 0)
+        soak_fail("ACTIVATE", r, &m, 6);
+    SOAK_STEP();
+    const char *src = getenv("RILL_SOAK_SRC"), *dst = getenv("RILL_SOAK_DST");
+    for (int i = 0; i < 2; i++) {
+        memset(&m, 0, sizeof(m));
+        m.type = RILL_MSG_CONNECT;
+        if (i == 0) {
+            snprintf(m.u.connect.src, sizeof(m.u.connect.src), "%s", src ? src : "");
+            snprintf(m.u.connect.dst, sizeof(m.u.connect.dst), "%s:in", name);
+        } else {
+            snprintf(m.u.connect.src, sizeof(m.u.connect.src), "%s:out", name);
+            snprintf(m.u.connect.dst, sizeof(m.u.connect.dst), "%s", dst ? dst : "");
+        }
+        if (request(fd, NULL, &m) < 0) {
+            fprintf(stderr, "hostile soak: %s: CONNECT %s -> %s: %s\n", name, m.u.connect.src,
+                    m.u.connect.dst, m.error);
+            _exit(7);
+        }
+        SOAK_STEP();
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = RILL_MSG_DEACTIVATE;
+    if ((r = request(fd, NULL, &m)) < 0)
+        soak_fail("DEACTIVATE", r, &m, 8);
+    SOAK_STEP();
+    memset(&m, 0, sizeof(m));
+    m.type = RILL_MSG_CLOSE;
+    (void)request(fd, NULL, &m);
+    _exit(0);
+#undef SOAK_STEP
+}
+
+/* CYCLES client lives (or until SECONDS have passed), a tenth of them
+ * killed at a step chosen at random (the same every run). */
+static int mode_soak(unsigned cycles, unsigned seconds)
+{
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned done = 0, killed = 0, failed = 0, removed = 0;
+    for (unsigned n = 0; n < cycles; n++) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (seconds && now.tv_sec - t0.tv_sec >= (time_t)seconds)
+            break;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int kill_at = (x % 10u) == 0 ? (int)((x >> 8) % 10u) : -1;
+        pid_t pid = fork();
+        if (pid < 0)
+            return 1;
+        if (pid == 0)
+            soak_client(n, kill_at);
+        int status;
+        waitpid(pid, &status, 0);
+        done++;
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            killed++;
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 9)
+            removed++;
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failed++;
+            fprintf(stderr, "hostile soak: client %u ended with status %d\n", n,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+    }
+    printf("hostile soak: %u client lives, %u killed (SIGKILL), %u removed by rilld (late), "
+           "%u failed\n", done, killed, removed, failed);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: rill-test-hostile SERVER replay FILE... | malformed | handshake "
-                        "| garbage SECONDS\n");
+                        "| garbage SECONDS | soak CYCLES SECONDS\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -571,6 +703,8 @@ int main(int argc, char **argv)
         return mode_handshake();
     if (strcmp(argv[2], "garbage") == 0 && argc == 4)
         return mode_garbage((unsigned)atoi(argv[3]));
+    if (strcmp(argv[2], "soak") == 0 && argc == 5)
+        return mode_soak((unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
     fprintf(stderr, "rill-test-hostile: unknown mode '%s'\n", argv[2]);
     return 2;
 }
