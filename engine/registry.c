@@ -98,7 +98,8 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
             return -EUSERS;
         }
     }
-    char final[RILL_CLIENT_NAME_SIZE];
+    /* zeroed: all of it goes into shared memory and to the clients */
+    char final[RILL_CLIENT_NAME_SIZE] = "";
     snprintf(final, sizeof(final), "%s", name);
     *renamed = 0;
     if (client_name_taken(reg, final)) {

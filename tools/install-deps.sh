@@ -26,8 +26,9 @@ packages=(
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
 bench_packages=(pipewire pipewire-bin pipewire-jack)
 # optional: `../configure --enable-fuzzing CC=clang` and `make fuzz` (libFuzzer;
-# doc/fuzzing.md); tools/check.sh fuzzes briefly when they are there
-fuzz_packages=(clang-14 libclang-rt-14-dev)
+# doc/fuzzing.md), and `make check-valgrind`; tools/check.sh fuzzes briefly
+# when clang is there
+fuzz_packages=(clang-14 libclang-rt-14-dev valgrind)
 
 for arg in "$@"; do
     case $arg in
@@ -35,7 +36,7 @@ for arg in "$@"; do
         echo "usage: tools/install-deps.sh [--bench] [--fuzz]"
         echo "Installs the Debian 12 packages rill needs (build, tests, run): ${packages[*]}"
         echo "--bench: also the peers that \`make bench\` measures: ${bench_packages[*]}"
-        echo "--fuzz: also clang and libFuzzer for \`make fuzz\`: ${fuzz_packages[*]}"
+        echo "--fuzz: also clang, libFuzzer and valgrind for \`make fuzz\` and \`make check-valgrind\`: ${fuzz_packages[*]}"
         exit 0
         ;;
     --bench)
