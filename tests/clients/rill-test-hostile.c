@@ -425,7 +425,7 @@ static int request(int fd, int *ev, struct rill_msg *m)
     send_with_fds(fd, m, sizeof(*m), 0);
     for (int tries = 0; tries < 100; tries++) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, 2000) <= 0)
+        if (poll(&p, 1, 10000) <= 0)
             return -ETIMEDOUT;
         int fds[8];
         size_t nfds = 8;
@@ -568,7 +568,7 @@ static void soak_fail(const char *what, int r, const struct rill_msg *m, int cod
     if (r == -ECONNRESET || r == -EPIPE)
         _exit(9);
     fprintf(stderr, "hostile soak: pid %d: %s failed: %d %s\n", (int)getpid(), what, r,
-            r == -ETIMEDOUT ? "(no reply within 2 s)" : m->error);
+            r == -ETIMEDOUT ? "(no reply within 10 s)" : m->error);
     _exit(code);
 }
 
@@ -629,10 +629,11 @@ static void soak_client(unsigned n, int kill_at)
             snprintf(m.u.connect.src, sizeof(m.u.connect.src), "%s:out", name);
             snprintf(m.u.connect.dst, sizeof(m.u.connect.dst), "%s", dst ? dst : "");
         }
-        if (request(fd, NULL, &m) < 0) {
-            fprintf(stderr, "hostile soak: %s: CONNECT %s -> %s: %s\n", name, m.u.connect.src,
-                    m.u.connect.dst, m.error);
-            _exit(7);
+        if ((r = request(fd, NULL, &m)) < 0) {
+            char what[RILL_PORT_NAME_SIZE * 2 + 16];
+            snprintf(what, sizeof(what), "CONNECT %.200s -> %.200s", m.u.connect.src,
+                     m.u.connect.dst);
+            soak_fail(what, r, &m, 7);
         }
         SOAK_STEP();
     }
