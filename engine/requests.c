@@ -134,13 +134,17 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
         return -EINVAL;
     /* a thread id that is not one of the client's own threads is ignored:
      * rilld pins only the threads of the process it talks to */
-    rill_placement_set_tid(&s->placement, c->slot,
-                           active && thread_of(c->pid, rt_tid) ? (pid_t)rt_tid : 0);
-    if ((int)reg->clients[c->slot].active == active)
+    int32_t tid = active && thread_of(c->pid, rt_tid) ? rt_tid : 0;
+    rill_placement_set_tid(&s->placement, c->slot, (pid_t)tid);
+    if ((int)reg->clients[c->slot].active == active && reg->clients[c->slot].rt_tid == tid)
         return 0;
+    int was_active = (int)reg->clients[c->slot].active;
     rill_registry_write_begin(reg);
     reg->clients[c->slot].active = (uint32_t)active;
+    reg->clients[c->slot].rt_tid = tid;
     rill_registry_write_end(reg);
+    if (was_active == active)
+        return 0;
     if (!active) {
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
         /* as JACK documents for jack_deactivate: inactive clients have no
