@@ -769,7 +769,7 @@ const struct ctl_command *rill_ctl_command(const char *name)
 /* Main thread. */
 const char *rill_ctl_version(void)
 {
-    return PACKAGE_VERSION " (libjack " RILL_LIBJACK_ABI ", JACK API " RILL_JACK_API_VERSION ")";
+    return RILL_VERSION_STRING;
 }
 
 /* Main thread. */
