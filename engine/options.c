@@ -29,6 +29,11 @@ void rill_options_usage(FILE *out)
 {
     fprintf(out,
             "usage: rilld [server options] -d DRIVER [driver options]\n"
+            "       rilld --from-config [-n NAME]\n"
+            "\n"
+            "--from-config: the command line of ~/.config/rill/rilld.conf (else\n"
+            "/etc/rill/rilld.conf, else the dummy or alsa driver), without -T, as the\n"
+            "systemd user unit rilld.service runs it.\n"
             "\n"
             "Server options:\n"
             "  -n, --name NAME             server name (default: $JACK_DEFAULT_SERVER, else \"default\")\n"
@@ -205,27 +210,33 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
         case 'v':
             o->verbose = 1;
             break;
-        case 'a':
+        case 'a': {
             /* -a is rill's --affinity (auto, off) and jackd's --autoconnect
              * (one letter); the value tells which */
-            if (strcmp(v, "auto") == 0 && strcmp(opt->l, "autoconnect") != 0)
+            int is_long = arg[1] == '-';
+            int may_aff = !is_long || strcmp(opt->l, "affinity") == 0;
+            int may_self = !is_long || strcmp(opt->l, "autoconnect") == 0;
+            if (may_aff && strcmp(v, "auto") == 0)
                 o->affinity = 1;
-            else if (strcmp(v, "off") == 0 && strcmp(opt->l, "autoconnect") != 0)
+            else if (may_aff && strcmp(v, "off") == 0)
                 o->affinity = 0;
-            else if (strlen(v) == 1 && strchr(" eEaA", v[0]) && strcmp(opt->l, "affinity") != 0)
+            else if (may_self && strlen(v) == 1 && strchr(" eEaA", v[0]))
                 o->self_connect = v[0];
-            else if (strcmp(opt->l, "autoconnect") == 0)
+            else if (!may_aff)
                 return fail(err, errsize,
                             "--autoconnect '%s': use one letter: ' ' (allow), e or E (ignore "
                             "or refuse connecting own ports to another client's), a or A "
                             "(ignore or refuse every self-connection)",
                             v);
+            else if (!may_self)
+                return fail(err, errsize, "--affinity '%s': use auto or off", v);
             else
                 return fail(err, errsize,
                             "-a '%s': use auto or off (CPU affinity), or one of jackd's "
                             "self-connect modes ' ', e, E, a, A",
                             v);
             break;
+        }
         case 'm':
             o->no_mlock = 1;
             break;

@@ -291,7 +291,7 @@ static void top_print(const struct top *t, FILE *f)
     fprintf(f, "DSP load %5.1f %% (peak %5.1f %%)  xruns %-6llu cycles %-10llu clients %u\n",
             s->load_milli / 1000.0, s->peak_milli / 1000.0, (unsigned long long)s->xruns,
             (unsigned long long)s->cycles, s->clients);
-    fprintf(f, "%-20s %-8s %3s %8s %8s %8s %6s %5s %3s %3s\n", "CLIENT", "STATE", "CPU",
+    fprintf(f, "%-18s %-8s %3s %8s %8s %8s %6s %5s %3s %3s\n", "CLIENT", "STATE", "CPU",
             "BUSY us", "MAX us", "WAIT us", "%PER", "LATE", "ORD", "BR");
     uint32_t order[RILL_MAX_CLIENTS];
     uint32_t n = top_order(t, order);
@@ -314,7 +314,7 @@ static void top_print(const struct top *t, FILE *f)
             snprintf(ord, sizeof ord, "%u", r->order + 1);
         if (r->branch)
             snprintf(br, sizeof br, "%u", r->branch);
-        fprintf(f, "%-20.20s %-8s %3s %8s %8s %8s %6s %5llu %3s %3s\n", r->name, row_state(r),
+        fprintf(f, "%-18.18s %-8s %3s %8s %8s %8s %6s %5llu %3s %3s\n", r->name, row_state(r),
                 cpu, busy, max, wait, share, (unsigned long long)(r->late1 - r->late0), ord, br);
     }
 }

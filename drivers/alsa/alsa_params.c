@@ -77,7 +77,7 @@ const struct rill_param rill_alsa_params[ALSA_NPARAMS + 1] = {
                         .def = "0", .help = "capture and playback (the default)" },
     [ALSA_P_MIDI] = { .name = "midi-driver", .short_opt = 'X', .type = RILL_PARAM_ENUM,
                       .def = "none", .choices = midi_choices,
-                      .help = "jackd's ALSA MIDI (seq, raw); rill's own bridge is rilld's --midi" },
+                      .help = "jackd's ALSA MIDI driver: only none is accepted" },
     [ALSA_NPARAMS] = { .name = NULL },
 };
 
