@@ -681,7 +681,12 @@ int rill_server_run(const struct rill_options *opt)
      * change while running (jack_set_buffer_size) without moving buffers */
     uint32_t stride = RILL_MAX_PERIOD * (uint32_t)sizeof(float);
     if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0) {
-        snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
+        if (r == -ENOSYS)
+            snprintf(err, sizeof(err), "cannot create shared memory: this kernel cannot seal "
+                     "a segment against writing (F_SEAL_FUTURE_WRITE needs Linux 5.1 or later), "
+                     "and rill will not hand its clients a state they could rewrite");
+        else
+            snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
         goto out;
     }
     s->rt->shm = &s->shm;
