@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "clients/core/client.h"
+#include "midi/buffer.h"
 
 /* port_type[] value of a port this client does not own */
 #define RILL_PORT_TYPE_NONE 0xffu
@@ -90,7 +91,7 @@ struct rill_client {
     const float *mix_srcs[RILL_MAX_CONNECTIONS];
     /* Realtime thread only: a MIDI merge's sources and cursors. */
     const void *midi_srcs[RILL_MAX_CONNECTIONS];
-    uint32_t midi_pos[RILL_MAX_CONNECTIONS];
+    struct rill_midi_cursor midi_cur[RILL_MAX_CONNECTIONS];
     /* Realtime thread only: the last trigger seen, and the cycle that is
      * open between rill_client_cycle_wait and rill_client_cycle_signal. */
     struct {

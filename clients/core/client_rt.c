@@ -57,22 +57,23 @@ static void rt_zero(struct rill_client *c, uint32_t id, size_t n)
 }
 
 /* Step 4 for a MIDI input whose nvalid sources are in c->mix_srcs: no
- * source (or one that is not a valid MIDI buffer) -> own buffer made an
- * empty MIDI buffer; one -> the source in place; several -> merged by time
- * into the own buffer (midi/buffer.h: stable, in connection order on equal
- * times, what does not fit counted as lost). Returns the buffer to use.
- * RT-safe. */
+ * source -> own buffer made an empty MIDI buffer; one or several -> copied
+ * (merged by time) into the own buffer (midi/buffer.h: stable, in
+ * connection order on equal times, what does not fit counted as lost).
+ * Never in place, not even one source: the program reads the buffer with
+ * jack_midi_event_get, which trusts the header it finds, and a source's
+ * header belongs to another process that may rewrite it at any moment; the
+ * merge reads each source through one validated copy of its header.
+ * Returns the buffer to use. RT-safe. */
 static void *rt_resolve_midi(struct rill_client *c, void *own, uint32_t nvalid, uint32_t nframes)
 {
-    if (nvalid == 1 && rill_midi_check(c->mix_srcs[0], c->pool_stride) == 0)
-        return (void *)c->mix_srcs[0];
-    if (nvalid <= 1) {
+    if (nvalid == 0) {
         (void)rill_midi_init(own, c->pool_stride, nframes);
         return own;
     }
     for (uint32_t s = 0; s < nvalid; s++)
         c->midi_srcs[s] = c->mix_srcs[s];
-    (void)rill_midi_merge(own, c->pool_stride, nframes, c->midi_srcs, c->midi_pos, nvalid,
+    (void)rill_midi_merge(own, c->pool_stride, nframes, c->midi_srcs, c->midi_cur, nvalid,
                           c->pool_stride);
     return own;
 }
