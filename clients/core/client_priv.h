@@ -77,6 +77,9 @@ struct rill_client {
     _Atomic int process_failed;
     /* 1 when the realtime thread got SCHED_FIFO. */
     _Atomic int is_rt;
+    /* 1 while the server freewheels: the realtime thread runs at
+     * SCHED_OTHER (rill_client_set_freewheel; relaxed, one word) */
+    _Atomic int freewheel;
 
     /* Per port id: the buffer rill_client_port_buffer returns. Entries of own
      * input ports are rewritten by the realtime thread every cycle (step 4);

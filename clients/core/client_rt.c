@@ -378,20 +378,52 @@ int rill_client_on_rt_thread(const struct rill_client *c)
     return c && rt_current == c;
 }
 
-/* Try SCHED_FIFO at the engine's priority minus one. Realtime thread, at
- * start-up (before its first cycle). */
-static void rt_set_priority(struct rill_client *c)
+/* SCHED_FIFO at the engine's priority minus one for thread t; 0 when the
+ * engine is not realtime. Non-realtime use (start-up, notification thread). */
+static int rt_fifo_priority(const struct rill_client *c)
 {
     int prio = c->state->rt_priority;
     if (prio <= 0)
-        return;
+        return 0;
     prio = prio - 1 < 1 ? 1 : prio - 1;
     int max = sched_get_priority_max(SCHED_FIFO);
     if (max > 0 && prio > max)
         prio = max;
+    return prio;
+}
+
+/* Try SCHED_FIFO at the engine's priority minus one, unless the server
+ * freewheels. Realtime thread, at start-up (before its first cycle). */
+static void rt_set_priority(struct rill_client *c)
+{
+    int prio = rt_fifo_priority(c);
+    /* relaxed: a freewheel change that races the start-up is repeated by
+     * rill_client_set_freewheel under ctl_lock once the thread exists */
+    if (prio <= 0 || atomic_load_explicit(&c->freewheel, memory_order_relaxed))
+        return;
     struct sched_param sp = { .sched_priority = prio };
     int ok = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
     atomic_store_explicit(&c->is_rt, ok, memory_order_relaxed);
+}
+
+/* Notification thread (any non-realtime thread that is not inside
+ * rill_client_activate/deactivate). */
+int rill_client_set_freewheel(struct rill_client *c, int on)
+{
+    if (!c)
+        return -EINVAL;
+    pthread_mutex_lock(&c->ctl_lock);
+    atomic_store_explicit(&c->freewheel, on ? 1 : 0, memory_order_relaxed);
+    int r = 0;
+    /* the thread exists while active (ctl_lock keeps it from being joined) */
+    if (c->active) {
+        int prio = on ? 0 : rt_fifo_priority(c);
+        struct sched_param sp = { .sched_priority = prio };
+        r = -pthread_setschedparam(c->rt_thread, prio > 0 ? SCHED_FIFO : SCHED_OTHER, &sp);
+        atomic_store_explicit(&c->is_rt, prio > 0 && r == 0, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&c->ctl_lock);
+    return r;
 }
 
 /* The realtime thread. Signals are blocked (inherited from the creator). */
