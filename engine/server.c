@@ -227,8 +227,8 @@ static int peer_hung_up(const struct rill_conn *c)
  * pidfd says it is gone: a stopped client that resumes, or a callback that
  * returns at last, writes finished/produced/QUIT into its activation
  * record and its output buffers, which must not belong to a newcomer by
- * then. The conn stays (it serves nothing) with its request socket
- * watched for the hang-up alone. Returns 0 when held, -ESRCH when the
+ * then. The conn stays (it serves nothing) with its request socket shut
+ * for writing and watched for the hang-up alone. Returns 0 when held, -ESRCH when the
  * process is gone already (then nothing is held). Main thread. */
 static int hold_slot(struct rill_server *s, struct rill_conn *c)
 {
@@ -253,6 +253,10 @@ static int hold_slot(struct rill_server *s, struct rill_conn *c)
         }
     }
     c->pidfd = pidfd;
+    /* the client reads end-of-file on its request socket, as if we had
+     * closed it (a request it sends gets no answer, not a long wait), and
+     * our end still tells when it closes its own */
+    shutdown(c->fd, SHUT_WR);
     rill_registry_client_hold(&s->shm.state->registry, c->slot);
     if (c->ev_fd >= 0) {
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
