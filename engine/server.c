@@ -680,9 +680,14 @@ static void serve(struct rill_server *s)
                 struct rill_watch *w = evs[i].data.ptr;
                 if (w->conn->fd < 0)
                     continue; /* closed earlier in this batch */
-                if (w->conn->held)
-                    release_held(s, w->conn); /* hung up, or its pidfd: gone */
-                else if (w->kind == RILL_WATCH_EVENTS)
+                if (w->conn->held) {
+                    /* only its hang-up or its pidfd counts: an event
+                     * collected in this batch before it was held does not */
+                    if (w->kind == RILL_WATCH_PIDFD ||
+                        (w->kind == RILL_WATCH_REQUEST &&
+                         (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))))
+                        release_held(s, w->conn);
+                } else if (w->kind == RILL_WATCH_EVENTS)
                     event_socket_readable(s, w->conn, evs[i].events);
                 else
                     conn_readable(s, w->conn, evs[i].events);
