@@ -398,8 +398,11 @@ static void rt_set_priority(struct rill_client *c)
 {
     int prio = rt_fifo_priority(c);
     /* relaxed: a freewheel change that races the start-up is repeated by
-     * rill_client_set_freewheel under ctl_lock once the thread exists */
-    if (prio <= 0 || atomic_load_explicit(&c->freewheel, memory_order_relaxed))
+     * rill_client_set_freewheel under ctl_lock once the thread exists; the
+     * server's flag covers a client that connected while it freewheels */
+    if (prio <= 0 || atomic_load_explicit(&c->freewheel, memory_order_relaxed) ||
+        atomic_load_explicit(&((struct rill_shm_state *)c->state)->freewheeling,
+                             memory_order_relaxed))
         return;
     struct sched_param sp = { .sched_priority = prio };
     int ok = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;

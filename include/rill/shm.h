@@ -125,7 +125,10 @@ struct rill_shm_state {
     int32_t server_pid;
     int32_t rt_priority;               /* engine's SCHED_FIFO priority, 0: not realtime */
     uint32_t client_timeout_ms;
-    uint32_t pad0;
+    /* 1 while the server freewheels; writer the main thread (relaxed: a
+     * client starting its realtime thread meanwhile reads it to start at
+     * SCHED_OTHER, and the FREEWHEEL events correct any race) */
+    _Atomic uint32_t freewheeling;
     char server_name[RILL_SERVER_NAME_SIZE];
     char driver_name[32];
 

@@ -90,12 +90,16 @@ if [ "$realtime" = 1 ]; then
         wait_for "[ \$(fifo_threads ${CHAIN_PID[$name]}) = 0 ]" 5 ||
             fail "client $name keeps a SCHED_FIFO thread while freewheeling"
     done
+    # a client that starts meanwhile starts at SCHED_OTHER
+    chain_start sink late --connect-from mid:out
+    [ "$(fifo_threads "${CHAIN_PID[late]}")" = 0 ] ||
+        fail "a client started while freewheeling runs a SCHED_FIFO thread"
 fi
 expect_rc 0 rjack jack_freewheel n
 slow=$(rate sleep 1)
 if [ "$realtime" = 1 ]; then
     [ "$(fifo_threads "$RILLD_PID")" -ge 1 ] || fail "rilld is not back at SCHED_FIFO after freewheeling"
-    for name in src mid snk; do
+    for name in src mid snk late; do
         wait_for "[ \$(fifo_threads ${CHAIN_PID[$name]}) -ge 1 ]" 5 ||
             fail "client $name is not back at SCHED_FIFO after freewheeling"
     done
@@ -113,6 +117,7 @@ wait_for "[ \$(chain_get snk ok) -ge $((before + 20)) ]" 10 || fail "audio stopp
 # spinning thread at SCHED_OTHER still runs hundreds of thousands of cycles
 # per second, and a core's worth of CPU time when a core is free).
 for name in src mid snk; do chain_stop "$name"; done
+[ "$realtime" = 1 ] && chain_stop late
 wait_for "[ -z \"\$(clients_list | grep -v '^system\$')\" ]" 10 || fail "clients left behind: $(clients_list)"
 cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 expect_rc 0 rjack jack_freewheel y
