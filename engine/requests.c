@@ -39,8 +39,7 @@ static int terminated(const char *s, size_t size)
 
 /* The event socket pair of a new connection: pair[0] ours (non-blocking,
  * watched), pair[1] the client's. 0 or -errno with m->error set. */
-static int event_socket(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
-                        int pair[2])
+static int event_socket(struct rill_msg *m, int pair[2])
 {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
         return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
@@ -59,7 +58,7 @@ static int hello_control(struct rill_server *s, struct rill_conn *c, struct rill
                          const char *name, int *fds, size_t *nfds)
 {
     int pair[2];
-    int r = event_socket(s, c, m, pair);
+    int r = event_socket(m, pair);
     if (r < 0)
         return r;
     c->greeted = 1;
@@ -104,14 +103,14 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
         return hello_control(s, c, m, name, fds, nfds);
 
     int pair[2];
-    int r = event_socket(s, c, m, pair);
+    int r = event_socket(m, pair);
     if (r < 0)
         return r;
     uint32_t slot;
     int renamed;
     char err[RILL_ERROR_SIZE];
-    r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot,
-                                     &renamed, err, sizeof(err));
+    r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot, &renamed,
+                                 err, sizeof(err));
     if (r < 0) {
         close(pair[0]);
         close(pair[1]);
@@ -148,16 +147,14 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     fds[RILL_FD_POOL] = s->shm.pool_fd;
     fds[RILL_FD_EVENTS] = pair[1];
     *nfds = RILL_FD_COUNT;
-    {
-        s->had_client = 1;
-        struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
-        ev.u.client_event.registered = 1;
-        ev.u.client_event.client = slot;
-        memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
-        rill_server_broadcast(s, &ev, slot);
-        if (s->opt->verbose)
-            rill_server_log("client '%s' (pid %d) registered", cl->name, (int)c->pid);
-    }
+    s->had_client = 1;
+    struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
+    ev.u.client_event.registered = 1;
+    ev.u.client_event.client = slot;
+    memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
+    rill_server_broadcast(s, &ev, slot);
+    if (s->opt->verbose)
+        rill_server_log("client '%s' (pid %d) registered", cl->name, (int)c->pid);
     return 0;
 }
 
