@@ -33,7 +33,9 @@ info "rillctl takes no client slot (probes got $a and $b)"
 
 # ---- 2. a removed client that is still alive keeps its slot
 chain_start source src
-chain_start pass old --connect-from src:out
+# busy for most of each period: the stop most likely lands inside its
+# process callback, which then returns when it resumes
+chain_start pass old --connect-from src:out --busy-us 3500
 old_slot=$(slots find old) || fail "cannot find old's slot"
 kill -STOP "${CHAIN_PID[old]}"
 wait_for '! client_listed old' 5 || fail "old (SIGSTOPped) still listed 5 s later: $(rctl clients)"
