@@ -21,8 +21,9 @@
 #define RILL_NO_SLOT 0xffffffffu
 
 /* What an epoll registration points at: a connection's request socket or
- * its event socket (clients answer some events there, e.g. buffer size). */
-enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2 };
+ * its event socket (clients answer some events there, e.g. buffer size), or
+ * the pidfd of a removed client's process whose slot is held. */
+enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2, RILL_WATCH_PIDFD = 3 };
 
 struct rill_conn;
 struct rill_watch {
@@ -35,14 +36,22 @@ struct rill_conn {
     struct rill_watch ev_watch; /* epoll data of the event socket */
     int fd;            /* request socket */
     int ev_fd;         /* our end of the client's event socket, -1 before HELLO */
-    uint32_t slot;     /* client slot, RILL_NO_SLOT before HELLO */
+    uint32_t slot;     /* client slot; RILL_NO_SLOT before HELLO and for control tools */
     uint32_t index;    /* in server.conns */
-    int control;       /* a control tool: no node, no events about itself */
+    int greeted;       /* HELLO done */
+    int control;       /* a control tool: no slot, no node, no events about itself */
     pid_t pid;
     /* >= 0: the uid of another user, whose connection got through (a
      * socket made accessible by hand): its first message is answered with
      * an error that says so, then it is closed. -1 otherwise. */
     int64_t refused_uid;
+    /* Removed while its process may still run (server.c, hold_slot): the
+     * conn keeps its slot, and the slot its port ids, until the process
+     * hangs up its request socket (watched for EPOLLRDHUP only) or its
+     * pidfd says it is gone. It serves no request meanwhile. */
+    int held;
+    int pidfd;                  /* -1: none */
+    struct rill_watch pid_watch;
     uint64_t dropped_events;
     /* closed: freed after the current epoll batch, which may still hold
      * events for it (server.c, conn_close) */
@@ -144,8 +153,9 @@ void rill__server_free_offline(struct rill_server *s);
  * as an accepted one; NULL when there is no room (fd stays the caller's). */
 struct rill_conn *rill__server_conn_add(struct rill_server *s, int fd, pid_t pid);
 /* What the loop does when c's socket of kind RILL_WATCH_REQUEST or
- * RILL_WATCH_EVENTS is readable, and the end of its batch: c may be freed
- * (s->conns[c->index] is then NULL). */
+ * RILL_WATCH_EVENTS is readable (or, for a held conn, its peer hung up),
+ * and the end of its batch: c may be freed (s->conns[c->index] is then
+ * NULL). */
 void rill__server_conn_ready(struct rill_server *s, struct rill_conn *c, uint32_t kind);
 
 /* Log a line to stderr with the "rilld: " prefix. */

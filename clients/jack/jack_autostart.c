@@ -7,7 +7,8 @@
  *   $XDG_CONFIG_HOME/rill/rilld.conf        (default ~/.config/rill/rilld.conf)
  *   /etc/rill/rilld.conf
  * whose first line that is neither blank nor a '#' comment is a rilld command
- * line, words separated by blanks, e.g. `rilld -T -d alsa -d hw:0 -p 128`.
+ * line, words separated by blanks, e.g. `rilld -T -d alsa -d hw:0 -p 128`
+ * (common/server_config.c reads it; rilld --from-config reads the same).
  * Without a file: `rilld -T -d alsa` when the machine has a sound card, else
  * `rilld -T -d dummy`. Any -n/--name in it is replaced by the server name the
  * client asked for. A first word without '/' is looked up as $RILL_RILLD,
@@ -31,59 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clients/jack/jack_autostart.h"
 #include "clients/jack/jack_priv.h"
+#include "common/server_config.h"
 #include "rill/paths.h"
 
-
 #define START_TIMEOUT_MS 10000
-
-/* Read the command line of the first configuration file into line.
- * Returns 1 when a file gave one, 0 when there is none, -E2BIG when that
- * file's command line is too long, -EILSEQ when it holds a NUL byte
- * (from names the file whenever it is not 0). */
-static int read_config(char *line, size_t size, char *from, size_t fromsize)
-{
-    char paths[3][512];
-    size_t n = 0;
-    const char *env = getenv("RILL_SERVER_CONFIG");
-    if (env && env[0])
-        snprintf(paths[n++], sizeof(paths[0]), "%s", env);
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && xdg[0])
-        snprintf(paths[n++], sizeof(paths[0]), "%s/rill/rilld.conf", xdg);
-    else if (home && home[0])
-        snprintf(paths[n++], sizeof(paths[0]), "%s/.config/rill/rilld.conf", home);
-    snprintf(paths[n++], sizeof(paths[0]), "/etc/rill/rilld.conf");
-
-    for (size_t i = 0; i < n; i++) {
-        FILE *f = fopen(paths[i], "re");
-        if (!f)
-            continue;
-        int r = rill_jack_config_line(f, line, size);
-        fclose(f);
-        if (r != 0) {
-            snprintf(from, fromsize, "%.500s", paths[i]);
-            return r;
-        }
-    }
-    return 0;
-}
-
-/* 1 when ALSA lists at least one sound card. */
-static int have_sound_card(void)
-{
-    FILE *f = fopen("/proc/asound/cards", "re");
-    if (!f)
-        return 0;
-    char buf[128];
-    int card = 0;
-    if (fgets(buf, sizeof(buf), f) && !strstr(buf, "no soundcards"))
-        card = 1;
-    fclose(f);
-    return card;
-}
 
 /* 1 when the server's socket accepts a connection. */
 static int server_answers(const char *path)
@@ -157,23 +110,18 @@ int rill_jack_start_server(const char *server, char *msg, size_t msgsize)
         return -EINVAL;
     }
     char line[1024], from[512] = "";
-    int found = read_config(line, sizeof(line), from, sizeof(from));
+    int found = rill_server_config_line(line, sizeof(line), from, sizeof(from));
     if (found < 0) {
-        if (found == -EILSEQ)
-            snprintf(msg, msgsize, "cannot start a server: the command line in %s holds a NUL "
-                     "byte (is it a text file?)", from);
-        else
-            snprintf(msg, msgsize, "cannot start a server: the command line in %s is longer "
-                     "than %zu bytes", from, sizeof(line) - 1);
+        char why[768];
+        rill_server_config_error(found, from, sizeof(line), why, sizeof(why));
+        snprintf(msg, msgsize, "cannot start a server: %s", why);
         return found;
     }
-    if (!found)
-        snprintf(line, sizeof(line), "rilld -T -d %s", have_sound_card() ? "alsa" : "dummy");
     char shown[1024];
     snprintf(shown, sizeof(shown), "%s", line);
-    char *argv[RILL_JACK_MAX_WORDS];
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
     char program[512];
-    int argc = rill_jack_server_argv(line, name, argv, program, sizeof(program));
+    int argc = rill_server_config_argv(line, name, 0, argv, program, sizeof(program));
     if (argc < 0) {
         snprintf(msg, msgsize, "cannot start a server: the command line '%s'%s%s is %s", shown,
                  from[0] ? " in " : "", from, argc == -E2BIG ? "too long" : "empty");

@@ -202,10 +202,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!s->conns[k->index])
                 disconnect_client(k);
         }
-        /* every client reads what it got */
+        /* every client reads what it got; one the server shut out hangs
+         * up, and the server hears it (a held slot is released) */
         for (int i = 0; i < NCONN; i++) {
-            if (cl[i].fd >= 0 && drain(cl[i].fd, &cl[i].ev, 1) < 0)
+            if (cl[i].fd >= 0 && drain(cl[i].fd, &cl[i].ev, 1) < 0) {
+                struct rill_conn *held = conn_of(s, &cl[i]);
                 disconnect_client(&cl[i]);
+                if (held)
+                    rill__server_conn_ready(s, held, RILL_WATCH_REQUEST);
+            }
             if (cl[i].ev >= 0)
                 drain(cl[i].ev, NULL, 0);
         }

@@ -3,6 +3,9 @@
  * sources into an input port's buffer, and writing into a buffer whose
  * header a peer has corrupted.
  *
+ * Readers go through rill_midi_snapshot / rill_midi_get_snapshot, as for a
+ * buffer another process owns, and directly once rill_midi_check passed.
+ *
  * Input: a byte of flags and source count, nframes (u16), the buffer size
  * (u16, rounded up to 4 bytes), then each source's bytes (as many as the
  * size, zero-filled when the input runs out), then the events to write.
@@ -20,9 +23,23 @@
 #define MAX_SRCS 4u
 #define MAX_SIZE 4096u
 
-/* Everything a reader may do with buf of size bytes. */
+/* Everything a reader may do with buf of size bytes: through a snapshot
+ * (a buffer another process owns), and, once it checked, directly. */
 static void read_all(const void *buf, size_t size)
 {
+    struct rill_midi_header snap;
+    if (rill_midi_snapshot(buf, size, &snap) == 0) {
+        FUZZ_ASSERT(snap.size <= size);
+        for (uint32_t i = 0; i <= snap.count && i < 4096; i++) {
+            uint32_t t;
+            const uint8_t *d;
+            size_t sz;
+            if (rill_midi_get_snapshot(buf, &snap, i, &t, &d, &sz) == 0) {
+                FUZZ_ASSERT(sz > 0);
+                FUZZ_ASSERT(d >= (const uint8_t *)buf && d + sz <= (const uint8_t *)buf + size);
+            }
+        }
+    }
     if (rill_midi_check(buf, size) < 0)
         return;
     uint32_t n = rill_midi_count(buf);
@@ -71,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bsize = RILL_MIDI_HEADER_SIZE;
 
     void *srcs[MAX_SRCS] = { 0 };
-    uint32_t pos[MAX_SRCS];
+    struct rill_midi_cursor cur[MAX_SRCS];
     for (size_t i = 0; i < nsrcs; i++) {
         /* exactly bsize bytes: ASan sees any access past the end */
         srcs[i] = malloc(bsize);
@@ -89,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *dst = malloc(dsize);
     if (!dst)
         goto out;
-    int r = rill_midi_merge(dst, dsize, nframes, (const void *const *)srcs, pos, nsrcs, bsize);
+    int r = rill_midi_merge(dst, dsize, nframes, (const void *const *)srcs, cur, nsrcs, bsize);
     if (nframes == 0)
         FUZZ_ASSERT(r == -EINVAL);
     else

@@ -1,7 +1,7 @@
 /* tests/unit/test-autostart.c — the server configuration file's parser
- * (clients/jack/jack_autostart.h): what the config fuzz harness found.
+ * (common/server_config.h): what the config fuzz harness found.
  */
-#include "clients/jack/jack_autostart.h"
+#include "common/server_config.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -14,12 +14,12 @@
 
 #include <cmocka.h>
 
-/* The command line of a file holding text: rill_jack_config_line's result. */
+/* The command line of a file holding text: rill_server_config_read's result. */
 static int line_of(const char *text, char *line, size_t size)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
     assert_non_null(f);
-    int r = rill_jack_config_line(f, line, size);
+    int r = rill_server_config_read(f, line, size);
     fclose(f);
     return r;
 }
@@ -86,16 +86,16 @@ static void test_nul(void **state)
     FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
     assert_non_null(f);
     char line[1024];
-    assert_int_equal(rill_jack_config_line(f, line, sizeof(line)), -EILSEQ);
+    assert_int_equal(rill_server_config_read(f, line, sizeof(line)), -EILSEQ);
     fclose(f);
 }
 
 static void test_argv(void **state)
 {
     char line[] = "rilld -n mine --name=x -T -d alsa -d hw:0 -n 3";
-    char *argv[RILL_JACK_MAX_WORDS];
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
     char program[512];
-    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    int argc = rill_server_config_argv(line, "srv", 0, argv, program, sizeof(program));
     assert_int_equal(argc, 10);
     const char *want[] = { "rilld", "-n", "srv", "-T", "-d", "alsa", "-d", "hw:0", "-n", "3" };
     for (int i = 0; i < argc; i++)
@@ -108,9 +108,9 @@ static void test_argv(void **state)
 static void test_argv_glued_driver(void **state)
 {
     char line[] = "rilld -dalsa -n 3";
-    char *argv[RILL_JACK_MAX_WORDS];
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
     char program[512];
-    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    int argc = rill_server_config_argv(line, "srv", 0, argv, program, sizeof(program));
     assert_int_equal(argc, 6);
     assert_string_equal(argv[3], "-dalsa");
     assert_string_equal(argv[4], "-n");
@@ -123,11 +123,24 @@ static void test_argv_glued_driver(void **state)
 static void test_argv_option_values(void **state)
 {
     char line[] = "rilld -l -dd -nevil -t 500 -l -d --load -n --name=x -d dummy -n 2";
-    char *argv[RILL_JACK_MAX_WORDS];
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
     char program[512];
-    int argc = rill_jack_server_argv(line, "srv", argv, program, sizeof(program));
+    int argc = rill_server_config_argv(line, "srv", 0, argv, program, sizeof(program));
     const char *want[] = { "rilld", "-n", "srv", "-l", "-dd", "-t", "500", "-l", "-d", "--load",
                            "-n", "-d", "dummy", "-n", "2" };
+    assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
+    for (int i = 0; i < argc; i++)
+        assert_string_equal(argv[i], want[i]);
+}
+
+/* rilld --from-config drops -T, but not an option's value that reads -T */
+static void test_argv_drop_temporary(void **state)
+{
+    char line[] = "rilld -T -l -T --temporary -d dummy -T";
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
+    char program[512];
+    int argc = rill_server_config_argv(line, "srv", 1, argv, program, sizeof(program));
+    const char *want[] = { "rilld", "-n", "srv", "-l", "-T", "-d", "dummy", "-T" };
     assert_int_equal(argc, (int)(sizeof(want) / sizeof(want[0])));
     for (int i = 0; i < argc; i++)
         assert_string_equal(argv[i], want[i]);
@@ -136,14 +149,14 @@ static void test_argv_option_values(void **state)
 static void test_argv_limits(void **state)
 {
     char empty[] = " \t ";
-    char *argv[RILL_JACK_MAX_WORDS];
+    char *argv[RILL_SERVER_CONFIG_MAX_WORDS];
     char program[512];
-    assert_int_equal(rill_jack_server_argv(empty, "srv", argv, program, sizeof(program)),
+    assert_int_equal(rill_server_config_argv(empty, "srv", 0, argv, program, sizeof(program)),
                      -EINVAL);
-    char many[RILL_JACK_MAX_WORDS * 3 + 8] = "rilld";
-    for (int i = 0; i < RILL_JACK_MAX_WORDS; i++)
+    char many[RILL_SERVER_CONFIG_MAX_WORDS * 3 + 8] = "rilld";
+    for (int i = 0; i < RILL_SERVER_CONFIG_MAX_WORDS; i++)
         strcat(many, " -v");
-    assert_int_equal(rill_jack_server_argv(many, "srv", argv, program, sizeof(program)),
+    assert_int_equal(rill_server_config_argv(many, "srv", 0, argv, program, sizeof(program)),
                      -E2BIG);
 }
 
@@ -155,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_argv_glued_driver), cmocka_unit_test(test_argv_limits),
         cmocka_unit_test(test_cr),               cmocka_unit_test(test_nul),
         cmocka_unit_test(test_argv_option_values),
+        cmocka_unit_test(test_argv_drop_temporary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

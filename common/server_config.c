@@ -1,9 +1,8 @@
-/* clients/jack/jack_autostart_parse.c — the server configuration file and
- * the command line made from it (clients/jack/jack_autostart.h).
- */
-#include "clients/jack/jack_autostart.h"
+/* common/server_config.c — see server_config.h. */
+#include "common/server_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +17,7 @@ static int blank(int ch)
 }
 
 /* Any non-realtime thread. */
-int rill_jack_config_line(FILE *f, char *line, size_t size)
+int rill_server_config_read(FILE *f, char *line, size_t size)
 {
     if (size < 2)
         return -E2BIG;
@@ -59,9 +58,67 @@ int rill_jack_config_line(FILE *f, char *line, size_t size)
     }
 }
 
+/* Any non-realtime thread: the first command line of file path into line;
+ * 0 when the file does not exist or has none. */
+static int line_of(const char *path, char *line, size_t size)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int r = rill_server_config_read(f, line, size);
+    fclose(f);
+    return r;
+}
+
+/* Any non-realtime thread: 1 when ALSA lists at least one sound card. */
+static int have_sound_card(void)
+{
+    FILE *f = fopen("/proc/asound/cards", "re");
+    if (!f)
+        return 0;
+    char buf[128];
+    int card = 0;
+    if (fgets(buf, sizeof(buf), f) && !strstr(buf, "no soundcards"))
+        card = 1;
+    fclose(f);
+    return card;
+}
+
+/* Any non-realtime thread. */
+int rill_server_config_line(char *line, size_t size, char *from, size_t fromsize)
+{
+    char paths[3][512];
+    size_t n = 0;
+    const char *env = getenv("RILL_SERVER_CONFIG");
+    if (env && env[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s", env);
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s/rill/rilld.conf", xdg);
+    else if (home && home[0])
+        snprintf(paths[n++], sizeof(paths[0]), "%s/.config/rill/rilld.conf", home);
+    snprintf(paths[n++], sizeof(paths[0]), "/etc/rill/rilld.conf");
+
+    for (size_t i = 0; i < n; i++) {
+        int r = line_of(paths[i], line, size);
+        if (r != 0) {
+            snprintf(from, fromsize, "%.500s", paths[i]);
+            if (r < 0)
+                snprintf(line, size, "%s", "");
+            return r;
+        }
+    }
+    snprintf(line, size, "rilld -T -d %s", have_sound_card() ? "alsa" : "dummy");
+    if (fromsize)
+        from[0] = '\0';
+    return 0;
+}
+
 /* rilld's server options that take a value (engine/options.c, server_opts)
  * besides -n/--name and -d/--driver. Keep in step with it: the config fuzz
- * harness checks that a name in the file never wins. */
+ * harness (tests/fuzz/fuzz-config.c) checks that a name in the file never
+ * wins. */
 #define SHORT_WITH_VALUE "tPpal"
 static int long_takes_value(const char *name, size_t len)
 {
@@ -74,14 +131,14 @@ static int long_takes_value(const char *name, size_t len)
 }
 
 /* Any non-realtime thread. */
-int rill_jack_server_argv(char *line, const char *server, char **argv, char *program,
-                          size_t progsize)
+int rill_server_config_argv(char *line, const char *server, int drop_temporary, char **argv,
+                            char *program, size_t progsize)
 {
-    char *words[RILL_JACK_MAX_WORDS];
+    char *words[RILL_SERVER_CONFIG_MAX_WORDS];
     int n = 0;
     char *save = NULL;
     for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-        if (n == RILL_JACK_MAX_WORDS - 4)
+        if (n == RILL_SERVER_CONFIG_MAX_WORDS - 4)
             return -E2BIG;
         words[n++] = w;
     }
@@ -107,10 +164,11 @@ int rill_jack_server_argv(char *line, const char *server, char **argv, char *pro
     argv[argc++] = "-n";
     argv[argc++] = (char *)server;
     /* The server options, read as rilld reads them (engine/options.c), up
-     * to the driver: -n/--name and its value go, and the value of every
-     * other option is passed over unread, so that neither "-l -d -n x" nor
-     * "-l -dd -nx" names the server. After the driver everything is the
-     * driver's (the ALSA driver's -n is its period count). */
+     * to the driver: -n/--name and its value go (and -T/--temporary with
+     * drop_temporary), and the value of every other option is passed over
+     * unread, so that neither "-l -d -n x" nor "-l -dd -nx" names the
+     * server. After the driver everything is the driver's (the ALSA
+     * driver's -n is its period count). */
     int i;
     for (i = 1; i < n; i++) {
         const char *w = words[i];
@@ -123,6 +181,8 @@ int rill_jack_server_argv(char *line, const char *server, char **argv, char *pro
             size_t len = eq ? (size_t)(eq - w - 2) : strlen(w + 2);
             if (len == 6 && strncmp(w + 2, "driver", 6) == 0)
                 break;
+            if (drop_temporary && !eq && strcmp(w + 2, "temporary") == 0)
+                continue;
             int name = len == 4 && strncmp(w + 2, "name", 4) == 0;
             int value = name || long_takes_value(w + 2, len);
             if (!name)
@@ -136,6 +196,8 @@ int rill_jack_server_argv(char *line, const char *server, char **argv, char *pro
         }
         if (w[1] == 'd')
             break;
+        if (drop_temporary && strcmp(w, "-T") == 0)
+            continue;
         int name = w[1] == 'n';
         int value = name || strchr(SHORT_WITH_VALUE, w[1]) != NULL;
         if (!name)
@@ -150,4 +212,16 @@ int rill_jack_server_argv(char *line, const char *server, char **argv, char *pro
         argv[argc++] = words[i];
     argv[argc] = NULL;
     return argc;
+}
+
+/* Any non-realtime thread. */
+void rill_server_config_error(int r, const char *from, size_t linesize, char *msg,
+                              size_t msgsize)
+{
+    if (r == -EILSEQ)
+        snprintf(msg, msgsize, "the command line in %s holds a NUL byte (is it a text file?)",
+                 from);
+    else
+        snprintf(msg, msgsize, "the command line in %s is longer than %zu bytes", from,
+                 linesize - 1);
 }
