@@ -376,7 +376,7 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     }
     e->waiter = c;
     e->reply = *m;
-    return RILL_INTERNAL_REPLY_LATER;
+    return RILL_REPLY_DEFERRED;
 }
 
 static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
@@ -410,7 +410,7 @@ static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg
     }
     e->waiter = c;
     e->reply = *m;
-    return RILL_INTERNAL_REPLY_LATER;
+    return RILL_REPLY_DEFERRED;
 }
 
 /* Main thread. */
@@ -502,14 +502,11 @@ static void answer(struct internal *e)
     if (!e->waiter)
         return;
     struct rill_msg *r = &e->reply;
-    r->result = e->result;
     r->u.internal.handle = e->result == 0 ? e->handle : 0;
     r->u.internal.status = e->status;
     snprintf(r->u.internal.name, sizeof(r->u.internal.name), "%s", e->name);
     snprintf(r->error, sizeof(r->error), "%s", e->result == 0 ? "" : e->error);
-    /* a failed send means the asker is gone; its connection is dropped by
-     * the main loop when it reads EOF */
-    (void)rill_msg_send(e->waiter->fd, r, NULL, 0);
+    rill_server_answer(e->waiter, r, e->result);
     e->waiter = NULL;
 }
 

@@ -32,12 +32,9 @@ struct rill_server;
 struct rill_conn;
 struct rill_msg;
 
-/* rill_internal_request's value when the reply will be sent later. */
-#define RILL_INTERNAL_REPLY_LATER 1
-
 /* Handle RILL_MSG_INTERNAL_* and RILL_MSG_XRUN_RESET from conn. Returns 0 or
  * -errno (m->error and m->u.internal.status filled) for an immediate reply,
- * or RILL_INTERNAL_REPLY_LATER: do not reply now. */
+ * or RILL_REPLY_DEFERRED (engine/server_priv.h): do not reply now. */
 int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 
 /* rilld -l SPEC (NAME[:ARGS]): start loading module NAME as client

@@ -42,9 +42,7 @@ static void finish_period_change(struct rill_server *s)
     pc->active = 0;
     restart_rt(s);
     if (pc->requester) {
-        pc->reply.result = 0;
-        if (rill_msg_send(pc->requester->fd, &pc->reply, NULL, 0) < 0)
-            rill_server_log("cannot answer a buffer-size request");
+        rill_server_answer(pc->requester, &pc->reply, 0);
         pc->requester = NULL;
     }
     rill_server_log("running at %u frames (%.2f ms)", s->shm.state->period,

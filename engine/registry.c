@@ -82,12 +82,22 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
         /* next fit, as for ports: a slot freed by a client that was cut
          * out while stopped is not handed to a newcomer at once */
         s = RILL_MAX_CLIENTS;
+        uint32_t held = 0;
         for (uint32_t k = 0; k < RILL_MAX_CLIENTS - 1; k++) {
             uint32_t cand = 1 + (client_cursor - 1 + k) % (RILL_MAX_CLIENTS - 1);
-            if (!reg->clients[cand].in_use) {
-                s = cand;
-                break;
+            if (reg->clients[cand].in_use)
+                continue;
+            if (reg->clients[cand].free_gen > reg->adopted_gen) {
+                held++; /* a running plan may still trigger it */
+                continue;
             }
+            s = cand;
+            break;
+        }
+        if (s == RILL_MAX_CLIENTS && held) {
+            errf(err, errsize, "no room for client '%s' yet: %u client slot(s) are freed once "
+                 "the engine runs its next cycle; try again", name, held);
+            return -EAGAIN;
         }
         if (s == RILL_MAX_CLIENTS) {
             errf(err, errsize, "no room for client '%s': all %u client slots are taken", name,

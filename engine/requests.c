@@ -68,6 +68,7 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     uint32_t slot;
     int renamed;
     char err[RILL_ERROR_SIZE];
+    st->registry.adopted_gen = rill_server_adopted_gen(s);
     int r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot,
                                      &renamed, err, sizeof(err));
     if (r < 0) {
@@ -125,11 +126,27 @@ static int thread_of(pid_t pid, int32_t tid)
     return pid > 0 && tid > 0 && syscall(SYS_tgkill, pid, (pid_t)tid, 0) == 0;
 }
 
+/* The realtime thread runs the plan with (without) the node of c: what
+ * follows an activation, then the reply. Main thread. */
+static int activated(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    const struct rill_shm_client *cl = &s->shm.state->registry.clients[c->slot];
+    int active = m->type == RILL_MSG_ACTIVATE;
+    if (active)
+        rill_server_client_ports_announce(s, c->slot);
+    rill_latency_graph_order(); /* sent after the latency callbacks */
+    if (s->opt->verbose)
+        rill_server_log("client '%s' %s", cl->name, active ? "activated" : "deactivated");
+    return 0;
+}
+
 /* ACTIVATE (rt_tid: the client's realtime thread, 0 unknown) or DEACTIVATE.
  * Main thread. */
-static int set_active(struct rill_server *s, struct rill_conn *c, int active, int32_t rt_tid)
+static int set_active(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
+    int active = m->type == RILL_MSG_ACTIVATE;
+    int32_t rt_tid = active ? m->u.activate.rt_tid : 0;
     if (c->control)
         return -EINVAL;
     /* a thread id that is not one of the client's own threads is ignored:
@@ -147,16 +164,20 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
          * port connections */
         rill_registry_client_disconnect(reg, c->slot, &s->listener);
     }
+    rill_server_publish(s);
     /* the reply waits until the realtime thread runs a plan with (without)
      * the node: after DEACTIVATE nobody triggers it any more */
-    rill_server_publish(s, 1);
-    if (active)
-        rill_server_client_ports_announce(s, c->slot);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
-    if (s->opt->verbose)
-        rill_server_log("client '%s' %s", reg->clients[c->slot].name,
-                        active ? "activated" : "deactivated");
-    return 0;
+    return rill_server_after_plan(s, c, m, activated);
+}
+
+static int port_add(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
+
+/* PORT_REGISTER again after a wait for the plan (rill_server_after_plan):
+ * the held slots are free now. Main thread. */
+static int port_add_held(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    s->shm.state->registry.adopted_gen = s->plan_gen;
+    return port_add(s, c, m);
 }
 
 static int do_port_register(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
@@ -178,22 +199,27 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
                            "unknown port type '%s': rill knows '%s' and '%s'", p->type,
                            rill_port_type_string(RILL_PORT_TYPE_AUDIO),
                            rill_port_type_string(RILL_PORT_TYPE_MIDI));
+    st->registry.adopted_gen = rill_server_adopted_gen(s);
+    return port_add(s, c, m);
+}
+
+/* Register the port of PORT_REGISTER m (checked) for c. Main thread. */
+static int port_add(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    struct rill_shm_state *st = s->shm.state;
+    struct rill_msg_port_register *p = &m->u.port_register;
     uint32_t flags = p->flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT | RILL_PORT_IS_PHYSICAL |
                                  RILL_PORT_CAN_MONITOR | RILL_PORT_IS_TERMINAL);
     uint32_t id;
     char err[RILL_ERROR_SIZE];
-    st->registry.adopted_gen = atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire);
     int r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
-                                   (uint32_t)type, flags, &id, err, sizeof(err));
-    if (r == -EAGAIN) {
-        /* every free slot was unregistered moments ago: wait for the cycle
-         * that drops them (as an unregistration used to); if the engine is
-         * stuck, take them anyway, as that wait did after its time limit */
-        (void)rill_server_wait_plan(s);
-        st->registry.adopted_gen = s->plan_gen;
-        r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
-                                   (uint32_t)type, flags, &id, err, sizeof(err));
-    }
+                                   (uint32_t)rill_port_type_from_string(p->type), flags, &id, err,
+                                   sizeof(err));
+    if (r == -EAGAIN && st->registry.adopted_gen < s->plan_gen)
+        /* every free slot was unregistered moments ago: try again once the
+         * plan that drops them runs; if the engine is stuck, take them
+         * anyway after that wait's time limit */
+        return rill_server_after_plan(s, c, m, port_add_held);
     if (r < 0)
         return reply_error(m, r, "%s", err);
     /* the slot may hold an earlier port's samples */
@@ -203,7 +229,7 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
     if (s->opt->verbose)
         rill_server_log("port '%s' registered", st->registry.ports[id].name);
     if (st->registry.clients[c->slot].active)
-        rill_server_publish(s, 0);
+        rill_server_publish(s);
     memset(&m->u, 0, sizeof(m->u));
     m->u.port.id = id;
     return 0;
@@ -217,14 +243,11 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
         return reply_error(m, -ENOENT, "there is no port with id %u", id);
     if (reg->ports[id].client != c->slot)
         return reply_error(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
-    rill_registry_port_remove(reg, id, &s->listener);
-    rill_server_publish(s, 0);
     /* no wait for the realtime thread to drop the port (one period each,
      * many seconds for a client that unregisters hundreds of ports): the id
-     * is held back instead until a plan without it runs, since a cycle of
-     * an older plan may still read the buffer */
-    if (s->rt_started)
-        reg->ports[id].free_gen = s->plan_gen;
+     * is held back instead until a plan without it runs (server.c, on_port) */
+    rill_registry_port_remove(reg, id, &s->listener);
+    rill_server_publish(s);
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
@@ -242,7 +265,7 @@ static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
                                                sizeof(err));
     if (r < 0)
         return reply_error(m, r, "%s", err);
-    rill_server_publish(s, 0);
+    rill_server_publish(s);
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
@@ -253,7 +276,7 @@ static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
     uint32_t id = m->u.port.id;
     if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
         return reply_error(m, -ENOENT, "there is no port with id %u", id);
-    rill_server_publish(s, 0);
+    rill_server_publish(s);
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
 }
@@ -273,10 +296,8 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             r = do_hello(s, c, m, fds, &nfds);
             break;
         case RILL_MSG_ACTIVATE:
-            r = set_active(s, c, 1, m->u.activate.rt_tid);
-            break;
         case RILL_MSG_DEACTIVATE:
-            r = set_active(s, c, 0, 0);
+            r = set_active(s, c, m);
             break;
         case RILL_MSG_PORT_REGISTER:
             r = do_port_register(s, c, m);
@@ -321,13 +342,9 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         case RILL_MSG_INTERNAL_NAME:
         case RILL_MSG_XRUN_RESET:
             r = rill_internal_request(s, c, m);
-            if (r == RILL_INTERNAL_REPLY_LATER)
-                return; /* answered when its worker is done */
             break;
         case RILL_MSG_SET_BUFFER_SIZE:
             r = rill_server_set_period(s, c, m);
-            if (r == RILL_REPLY_DEFERRED)
-                return; /* answered once the clients have followed */
             break;
         case RILL_MSG_SET_FREEWHEEL:
             r = rill_server_set_freewheel(s, m);
@@ -342,6 +359,8 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             break;
         }
     }
+    if (r == RILL_REPLY_DEFERRED)
+        return; /* answered later from the main loop (rill_server_answer) */
     m->result = r;
     int sr = rill_msg_send(c->fd, m, fds, nfds);
     if (nfds == RILL_FD_COUNT)

@@ -48,6 +48,10 @@ struct rill_shm_client {
     int32_t pid;
     uint32_t flags;                    /* RILL_CLIENT_* */
     uint64_t uuid;
+    /* after the removal of a node: the first plan generation without it;
+     * the slot is not handed out again until the realtime thread runs it
+     * (a cycle of an older plan may still trigger the slot) */
+    uint64_t free_gen;
     char name[RILL_CLIENT_NAME_SIZE];
 };
 
@@ -84,8 +88,9 @@ struct rill_shm_registry {
     _Atomic uint32_t seq;
     uint32_t pad;
     uint64_t next_serial;
-    /* the plan generation the realtime thread is known to run; a port slot
-     * whose free_gen is above it is not handed out. Writer: the main thread. */
+    /* the plan generation the realtime thread is known to run; a port or
+     * client slot whose free_gen is above it is not handed out. Writer: the
+     * main thread. */
     uint64_t adopted_gen;
     struct rill_shm_client clients[RILL_MAX_CLIENTS];
     struct rill_shm_port ports[RILL_MAX_PORTS];

@@ -225,6 +225,34 @@ static void test_port_held_back(void **state)
     assert_int_equal(f->reg.ports[id].free_gen, 0);
 }
 
+/* A removed node's client slot is not handed out again while a plan that
+ * may still trigger it runs: -EAGAIN when it is the only free one, and
+ * it comes back once the newer plan runs. */
+static void test_client_held_back(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t slots[RILL_MAX_CLIENTS], slot;
+    int renamed;
+    char name[16];
+    for (uint32_t i = 1; i < RILL_MAX_CLIENTS; i++) {
+        snprintf(name, sizeof(name), "c%u", i);
+        slots[i] = add_client(f, name);
+    }
+    f->reg.adopted_gen = 3;
+    rill_registry_client_remove(&f->reg, slots[5], NULL);
+    f->reg.clients[slots[5]].free_gen = 4; /* the plan without it */
+    assert_int_equal(rill_registry_client_add(&f->reg, "new", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     -EAGAIN);
+    assert_non_null(strstr(f->err, "next cycle"));
+    f->reg.adopted_gen = 4;
+    assert_int_equal(rill_registry_client_add(&f->reg, "new", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     0);
+    assert_int_equal(slot, slots[5]);
+    assert_int_equal(f->reg.clients[slot].free_gen, 0);
+}
+
 static void test_connect(void **state)
 {
     struct fixture *f = *state;
@@ -373,6 +401,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_held_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_held_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_remove_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
