@@ -257,7 +257,7 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
         if (--s->plan_waits == 0)
             plan_timer_arm(s, 0);
     }
-    rill_metadata_conn_gone(c->index);
+    rill_metadata_conn_gone(c);
     rill_internal_conn_gone(c);
     /* not freed yet: the epoll batch being handled may hold an event for it
      * (housekeeping can drop a client whose socket is also readable) */
@@ -710,7 +710,7 @@ static void teardown(struct rill_server *s)
         if (fds[i] >= 0)
             close(fds[i]);
     rill_engine_shm_destroy(&s->shm);
-    rill_metadata_shutdown();
+    rill_metadata_clear(&s->metadata);
     free(s->rt);
 }
 
@@ -728,6 +728,7 @@ int rill_server_run(const struct rill_options *opt)
     s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = s->plan_fd = -1;
     s->shm.state_fd = s->shm.state_ro_fd = s->shm.act_fd = s->shm.pool_fd = -1;
     s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
+    rill_metadata_init(&s->metadata);
     s->exit_status = 1;
     rill_rt_hooks_init();
     if ((r = rill_placement_init(&s->placement, opt->affinity)) < 0)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/metadata.h"
 #include "engine/options.h"
 #include "engine/placement.h"
 #include "engine/registry.h"
@@ -49,6 +50,7 @@ struct rill_conn {
         int (*then)(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
         struct rill_msg msg;           /* the request, then its reply */
     } plan_wait;
+    struct rill_metadata_conn metadata; /* metadata_requests.c */
     /* closed: freed after the current epoll batch, which may still hold
      * events for it (server.c, conn_close) */
     struct rill_conn *next_closed;
@@ -94,6 +96,7 @@ struct rill_server {
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
+    struct rill_metadata metadata;     /* metadata_requests.c */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
 };

@@ -217,6 +217,11 @@ struct rill_msg_latency {
 #define RILL_PROPERTY_CHUNK 472u
 #define RILL_PROPERTY_KEY_SIZE 256u          /* key length limit, \0 included */
 #define RILL_PROPERTY_MAX_BYTES (1u << 20)   /* one property, all three strings */
+/* The whole store: rilld refuses (-ENOSPC, saying which limit) a property
+ * that would take it past either, since it locks all its memory. Bytes
+ * count the key, value and type of every property, each with its \0. */
+#define RILL_METADATA_MAX_PROPERTIES 32768u
+#define RILL_METADATA_MAX_BYTES (16u << 20)
 enum { RILL_PROPERTY_ONE, RILL_PROPERTY_SUBJECT, RILL_PROPERTY_ALL };
 
 struct rill_msg_property {
