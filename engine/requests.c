@@ -319,7 +319,11 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         case RILL_MSG_TRANSPORT_SYNC:
         case RILL_MSG_TRANSPORT_TIMEOUT:
         case RILL_MSG_TRANSPORT_REQUEST:
-            r = rill_server_transport_request(s, c->slot, c->control, m);
+            r = rill_transport_request(&s->rt->transport, s->shm.act->transport,
+                                       &s->shm.state->registry, c->slot, c->control, m);
+            if (r == 0 && m->type == RILL_MSG_TRANSPORT_TIMEBASE && s->opt->verbose)
+                rill_server_log("client '%s' is timebase master",
+                                s->shm.state->registry.clients[c->slot].name);
             break;
         case RILL_MSG_PORT_NAME:
             r = rill_port_name_request(s, c, m);

@@ -124,11 +124,6 @@ void rill_server_period_client_gone(struct rill_server *s, struct rill_conn *c);
 /* requests.c: handle one message from conn; the reply is sent there. */
 void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 
-/* transport/transport_requests.c: the RILL_MSG_TRANSPORT_* requests of
- * client slot (control: a control connection); fills m->error on failure. */
-int rill_server_transport_request(struct rill_server *s, uint32_t slot, int control,
-                                  struct rill_msg *m);
-
 /* server.c helpers used by requests.c */
 /* Compile the registry into a free plan slot and hand it to the realtime
  * thread, which adopts it at its next cycle. */

@@ -2,26 +2,29 @@
  * RILL_MSG_TRANSPORT_* requests (rill/protocol.h). Main thread only: it
  * registers timebase masters and slow-sync clients with the state machine
  * (transport/transport.h) and, for rillctl and inactive clients, writes the
- * engine's own request record (slot 0) that the realtime thread scans.
+ * engine's own request record (slot 0) that the realtime thread scans. It
+ * sees only the state machine, the request records and the registry (for
+ * names), not the server.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/server_priv.h"
+#include "rill/protocol.h"
+#include "rill/shm.h"
 #include "rill/time.h"
 #include "transport/transport.h"
 
 /* Longest slow-sync timeout accepted: one hour. */
 #define RILL_TRANSPORT_MAX_TIMEOUT_US 3600000000ull
 
-/* Main thread. Returns 0 or -errno with m->error set. */
-int rill_server_transport_request(struct rill_server *s, uint32_t slot, int control,
-                                  struct rill_msg *m)
+/* Main thread. */
+int rill_transport_request(struct rill_transport *t, struct rill_transport_client *records,
+                           const struct rill_shm_registry *reg, uint32_t slot, int control,
+                           struct rill_msg *m)
 {
-    struct rill_transport *t = &s->rt->transport;
     struct rill_msg_transport *tr = &m->u.transport;
-    const char *name = s->shm.state->registry.clients[slot].name;
+    const char *name = slot < RILL_MAX_CLIENTS ? reg->clients[slot].name : "?";
     int r = 0;
 
     if (control && m->type != RILL_MSG_TRANSPORT_REQUEST) {
@@ -37,11 +40,8 @@ int rill_server_transport_request(struct rill_server *s, uint32_t slot, int cont
             uint32_t master = atomic_load_explicit(&t->master, memory_order_relaxed);
             snprintf(m->error, sizeof(m->error),
                      "conditional timebase request refused: client '%s' is timebase master",
-                     master && master - 1 < RILL_MAX_CLIENTS
-                         ? s->shm.state->registry.clients[master - 1].name
-                         : "?");
-        } else if (r == 0 && s->opt->verbose) {
-            rill_server_log("client '%s' is timebase master", name);
+                     master && master - 1 < RILL_MAX_CLIENTS ? reg->clients[master - 1].name
+                                                              : "?");
         }
         break;
     case RILL_MSG_TRANSPORT_RELEASE:
@@ -52,7 +52,7 @@ int rill_server_transport_request(struct rill_server *s, uint32_t slot, int cont
                      name);
         break;
     case RILL_MSG_TRANSPORT_SYNC:
-        r = rill_transport_set_sync(t, slot, tr->value != 0, &s->shm.act->transport[slot]);
+        r = rill_transport_set_sync(t, slot, tr->value != 0, &records[slot]);
         break;
     case RILL_MSG_TRANSPORT_TIMEOUT:
         if (tr->usecs == 0 || tr->usecs > RILL_TRANSPORT_MAX_TIMEOUT_US) {
@@ -67,8 +67,10 @@ int rill_server_transport_request(struct rill_server *s, uint32_t slot, int cont
         r = rill_transport_set_timeout(t, tr->usecs);
         break;
     case RILL_MSG_TRANSPORT_REQUEST: {
-        /* slot 0's record: written by this thread only */
-        struct rill_transport_client *rec = &s->shm.act->transport[RILL_ENGINE_NODE];
+        /* the engine's record (slot 0): every client maps the activation
+         * segment writable, so a client may hold its seqlock too; that
+         * is the "busy" below */
+        struct rill_transport_client *rec = &records[RILL_ENGINE_NODE];
         if (tr->value == RILL_TRANSPORT_CMD_START || tr->value == RILL_TRANSPORT_CMD_STOP) {
             rill_transport_request_cmd(rec, tr->value, rill_now_ns());
         } else if (tr->value == RILL_TRANSPORT_REQUEST_POS) {
