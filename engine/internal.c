@@ -14,7 +14,6 @@
 #include "engine/internal.h"
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -27,6 +26,7 @@
 
 #include "clients/core/client.h"
 #include "clients/jack/jack_priv.h"
+#include "common/err.h"
 #include "engine/server_priv.h"
 #include "rill/time.h"
 
@@ -84,15 +84,6 @@ static uint64_t next_handle = 1;
 static int draining;
 static uint64_t drain_deadline_ns;
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t size,
-                                                          const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-}
-
 /* Load rill's libjack.so.0 (RTLD_GLOBAL) once. Main thread. */
 static int libjack_load(char *err, size_t errsize)
 {
@@ -103,15 +94,15 @@ static int libjack_load(char *err, size_t errsize)
         dir = RILL_JACK_DIR;
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof(path), "%s/libjack.so.0", dir) >= sizeof(path)) {
-        set_err(err, errsize, "the libjack directory name '%s' is too long", dir);
+        rill_errf(err, errsize, 0, "the libjack directory name '%s' is too long", dir);
         return -ENAMETOOLONG;
     }
     void *dl = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     if (!dl) {
-        set_err(err, errsize,
-                "cannot load rill's libjack.so.0 for internal clients: %s (set RILL_JACK_LIBDIR "
-                "to the directory that holds it)",
-                dlerror());
+        rill_errf(err, errsize, 0,
+                  "cannot load rill's libjack.so.0 for internal clients: %s (set RILL_JACK_LIBDIR "
+                  "to the directory that holds it)",
+                  dlerror());
         return -ENOENT;
     }
     lj.open = (jack_client_t * (*)(const char *, jack_options_t, jack_status_t *, ...))
@@ -120,8 +111,8 @@ static int libjack_load(char *err, size_t errsize)
     lj.deactivate = (int (*)(jack_client_t *))dlsym(dl, "jack_deactivate");
     lj.get_name = (char *(*)(jack_client_t *))dlsym(dl, "jack_get_client_name");
     if (!lj.open || !lj.close || !lj.deactivate || !lj.get_name) {
-        set_err(err, errsize, "%s is not a libjack (jack_client_open and friends are missing)",
-                path);
+        rill_errf(err, errsize, 0, "%s is not a libjack (jack_client_open and friends are missing)",
+                  path);
         dlclose(dl);
         return -ENOEXEC;
     }
@@ -139,25 +130,26 @@ static int readable(const char *path)
 static int find_module(const char *load_name, char *path, size_t size, char *err, size_t errsize)
 {
     if (!load_name[0]) {
-        set_err(err, errsize, "the module name is empty: give a name (looked up as NAME.so) or "
-                              "an absolute path");
+        rill_errf(err, errsize, 0,
+                  "the module name is empty: give a name (looked up as NAME.so) or "
+                  "an absolute path");
         return -EINVAL;
     }
     if (strchr(load_name, '/')) {
         if (load_name[0] != '/') {
-            set_err(err, errsize,
-                    "module '%s' is a relative path: give an absolute path or a bare name "
-                    "(looked up in $RILL_INTERNAL_DIR and %s)",
-                    load_name, RILL_INTERNAL_DEFAULT_DIR);
+            rill_errf(err, errsize, 0,
+                      "module '%s' is a relative path: give an absolute path or a bare name "
+                      "(looked up in $RILL_INTERNAL_DIR and %s)",
+                      load_name, RILL_INTERNAL_DEFAULT_DIR);
             return -EINVAL;
         }
         if ((size_t)snprintf(path, size, "%s", load_name) >= size) {
-            set_err(err, errsize, "module path is too long (limit %zu bytes)", size - 1);
+            rill_errf(err, errsize, 0, "module path is too long (limit %zu bytes)", size - 1);
             return -ENAMETOOLONG;
         }
         int r = readable(path);
         if (r < 0)
-            set_err(err, errsize, "cannot read module %s: %s", path, strerror(-r));
+            rill_errf(err, errsize, 0, "cannot read module %s: %s", path, strerror(-r));
         return r;
     }
     size_t len = strlen(load_name);
@@ -173,9 +165,9 @@ static int find_module(const char *load_name, char *path, size_t size, char *err
         if (readable(path) == 0)
             return 0;
     }
-    set_err(err, errsize, "no internal client module '%s': looked for %s%s in %s%s%s", load_name,
-            load_name, suffix, env && env[0] ? env : "", env && env[0] ? ":" : "",
-            RILL_INTERNAL_DEFAULT_DIR);
+    rill_errf(err, errsize, 0, "no internal client module '%s': looked for %s%s in %s%s%s",
+              load_name, load_name, suffix, env && env[0] ? env : "", env && env[0] ? ":" : "",
+              RILL_INTERNAL_DEFAULT_DIR);
     return -ENOENT;
 }
 
@@ -198,7 +190,7 @@ static void *load_main(void *arg)
     if (!e->dl) {
         e->status = JackFailure | JackLoadFailure;
         e->result = -ENOEXEC;
-        set_err(e->error, sizeof(e->error), "cannot load %s: %s", e->path, dlerror());
+        rill_errf(e->error, sizeof(e->error), 0, "cannot load %s: %s", e->path, dlerror());
         goto done;
     }
     e->init = (internal_init_fn)dlsym(e->dl, "jack_initialize");
@@ -206,10 +198,10 @@ static void *load_main(void *arg)
     if (!e->init || !e->finish) {
         e->status = JackFailure | JackLoadFailure;
         e->result = -ENOEXEC;
-        set_err(e->error, sizeof(e->error),
-                "%s is not an internal client: it must export jack_initialize and jack_finish "
-                "(%s is missing)",
-                e->path, e->init ? "jack_finish" : "jack_initialize");
+        rill_errf(e->error, sizeof(e->error), 0,
+                  "%s is not an internal client: it must export jack_initialize and jack_finish "
+                  "(%s is missing)",
+                  e->path, e->init ? "jack_finish" : "jack_initialize");
         goto fail_dl;
     }
     jack_options_t o = JackNoStartServer | JackServerName | (e->options & JackUseExactName);
@@ -217,8 +209,9 @@ static void *load_main(void *arg)
     if (!e->client) {
         e->status = (uint32_t)st | JackFailure;
         e->result = (st & JackNameNotUnique) ? -EEXIST : -EIO;
-        set_err(e->error, sizeof(e->error), "cannot open client '%s' for %s%s", e->name, e->path,
-                (st & JackNameNotUnique) ? ": the name is taken (JackUseExactName)" : "");
+        rill_errf(e->error, sizeof(e->error), 0, "cannot open client '%s' for %s%s", e->name,
+                  e->path,
+                  (st & JackNameNotUnique) ? ": the name is taken (JackUseExactName)" : "");
         goto fail_dl;
     }
     e->status = (uint32_t)st & JackNameNotUnique;
@@ -227,10 +220,10 @@ static void *load_main(void *arg)
     if (r != 0) {
         e->status = JackFailure | JackInitFailure;
         e->result = -ECANCELED;
-        set_err(e->error, sizeof(e->error),
-                "jack_initialize of %s returned %d (load_init \"%s\"): the client refused to "
-                "start",
-                e->path, r, e->load_init);
+        rill_errf(e->error, sizeof(e->error), 0,
+                  "jack_initialize of %s returned %d (load_init \"%s\"): the client refused to "
+                  "start",
+                  e->path, r, e->load_init);
         lj.close(e->client);
         e->client = NULL;
         goto fail_dl;
@@ -290,15 +283,15 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     int r;
     *status = JackFailure | JackInvalidOption;
     if (!name[0] || strlen(name) >= RILL_CLIENT_NAME_SIZE) {
-        set_err(err, errsize, "an internal client needs a name of 1 to %u bytes",
-                RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0, "an internal client needs a name of 1 to %u bytes",
+                  RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     if (options & ~(uint32_t)JackUseExactName) {
-        set_err(err, errsize,
-                "unknown load options 0x%x: JackLoadName, JackLoadInit and JackUseExactName are "
-                "the ones allowed",
-                options);
+        rill_errf(err, errsize, 0,
+                  "unknown load options 0x%x: JackLoadName, JackLoadInit and JackUseExactName are "
+                  "the ones allowed",
+                  options);
         return -EINVAL;
     }
     struct internal *e = NULL;
@@ -307,8 +300,8 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
             e = &table[i];
     if (!e) {
         *status = JackFailure;
-        set_err(err, errsize, "%u internal clients are loaded already: unload one first",
-                INTERNAL_MAX);
+        rill_errf(err, errsize, 0, "%u internal clients are loaded already: unload one first",
+                  INTERNAL_MAX);
         return -ENOSPC;
     }
     *status = JackFailure | JackLoadFailure;
@@ -324,7 +317,7 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     e->handle = next_handle++;
     if ((r = start_worker(e, load_main)) < 0) {
         *status = JackFailure;
-        set_err(err, errsize, "cannot start a thread to load %s: %s", e->path, strerror(-r));
+        rill_errf(err, errsize, 0, "cannot start a thread to load %s: %s", e->path, strerror(-r));
         return r;
     }
     e->state = E_LOADING;
@@ -351,8 +344,10 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     in->handle = 0;
     if (!memchr(in->name, '\0', sizeof(in->name))) {
         in->status = JackFailure | JackInvalidOption;
-        set_err(m->error, sizeof(m->error), "internal client name is too long: the limit is %u "
-                "bytes", RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "internal client name is too long: the limit is %u "
+                  "bytes",
+                  RILL_CLIENT_NAME_SIZE - 1);
         return -ENAMETOOLONG;
     }
     const char *load_name = in->data;
@@ -361,8 +356,10 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     if (!end || load_init >= in->data + sizeof(in->data) ||
         !memchr(load_init, '\0', sizeof(in->data) - (size_t)(load_init - in->data))) {
         in->status = JackFailure | JackInvalidOption;
-        set_err(m->error, sizeof(m->error), "module name and load_init are too long: together "
-                "at most %u bytes", RILL_INTERNAL_DATA_SIZE - 2);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "module name and load_init are too long: together "
+                  "at most %u bytes",
+                  RILL_INTERNAL_DATA_SIZE - 2);
         return -ENAMETOOLONG;
     }
     struct internal *e = NULL;
@@ -385,27 +382,27 @@ static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg
     struct internal *e = by_handle(in->handle);
     if (!e) {
         in->status = JackFailure | JackNoSuchClient;
-        set_err(m->error, sizeof(m->error), "there is no internal client with handle %llu",
-                (unsigned long long)in->handle);
+        rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
+                  (unsigned long long)in->handle);
         return -ENOENT;
     }
     if (e->state != E_RUNNING) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error), "internal client '%s' is being %s", e->name,
-                e->state == E_LOADING ? "loaded" : "unloaded");
+        rill_errf(m->error, sizeof(m->error), 0, "internal client '%s' is being %s", e->name,
+                  e->state == E_LOADING ? "loaded" : "unloaded");
         return -EBUSY;
     }
     if (strcmp(s->shm.state->registry.clients[c->slot].name, e->name) == 0) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error),
-                "internal client '%s' cannot unload itself: its request would wait for its own "
-                "deactivation",
-                e->name);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "internal client '%s' cannot unload itself: its request would wait for its own "
+                  "deactivation",
+                  e->name);
         return -EDEADLK;
     }
     if (start_unload(e) < 0) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error), "cannot start a thread to unload '%s'", e->name);
+        rill_errf(m->error, sizeof(m->error), 0, "cannot start a thread to unload '%s'", e->name);
         return -EAGAIN;
     }
     e->waiter = c;
@@ -438,15 +435,15 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
             }
         }
         in->status = JackFailure | JackNoSuchClient;
-        set_err(m->error, sizeof(m->error), "there is no internal client named '%.*s'",
-                (int)sizeof(in->name) - 1, in->name);
+        rill_errf(m->error, sizeof(m->error), 0, "there is no internal client named '%.*s'",
+                  (int)sizeof(in->name) - 1, in->name);
         return -ENOENT;
     case RILL_MSG_INTERNAL_NAME: {
         struct internal *e = by_handle(in->handle);
         if (!e || e->state != E_RUNNING) {
             in->status = JackFailure | JackNoSuchClient;
-            set_err(m->error, sizeof(m->error), "there is no internal client with handle %llu",
-                    (unsigned long long)in->handle);
+            rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
+                      (unsigned long long)in->handle);
             return -ENOENT;
         }
         snprintf(in->name, sizeof(in->name), "%s", e->name);
@@ -454,7 +451,7 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
         return 0;
     }
     default:
-        set_err(m->error, sizeof(m->error), "unknown request type %u", m->type);
+        rill_errf(m->error, sizeof(m->error), 0, "unknown request type %u", m->type);
         return -EINVAL;
     }
 }
@@ -466,8 +463,8 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     if (len == 0 || len >= sizeof(load_name)) {
-        set_err(err, errsize, "-l '%s': give NAME[:ARGS], NAME a module name or absolute path",
-                spec);
+        rill_errf(err, errsize, 0, "-l '%s': give NAME[:ARGS], NAME a module name or absolute path",
+                  spec);
         return -EINVAL;
     }
     memcpy(load_name, spec, len);
@@ -479,16 +476,18 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
     if (blen > 3 && strcmp(base + blen - 3, ".so") == 0)
         blen -= 3;
     if (blen == 0 || blen >= sizeof(name)) {
-        set_err(err, errsize, "-l '%s': the client name (the module's file name without .so) "
-                "must have 1 to %u bytes", spec, RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0,
+                  "-l '%s': the client name (the module's file name without .so) "
+                  "must have 1 to %u bytes",
+                  spec, RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     memcpy(name, base, blen);
     name[blen] = '\0';
     const char *init = colon ? colon + 1 : "";
     if (strlen(init) >= RILL_INTERNAL_DATA_SIZE) {
-        set_err(err, errsize, "-l '%s': the arguments are longer than %u bytes", spec,
-                RILL_INTERNAL_DATA_SIZE - 1);
+        rill_errf(err, errsize, 0, "-l '%s': the arguments are longer than %u bytes", spec,
+                  RILL_INTERNAL_DATA_SIZE - 1);
         return -EINVAL;
     }
     struct internal *e = NULL;

@@ -13,11 +13,11 @@
  * Static state: one server per process, main thread only.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "engine/latency.h"
 #include "engine/server_priv.h"
 #include "rill/time.h"
@@ -36,16 +36,6 @@ static struct {
     uint8_t has_cb[RILL_MAX_CLIENTS];
     uint32_t graph_orders;             /* graph-order events held until idle */
 } job = { .waiting = RILL_NO_SLOT };
-
-__attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int err,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 /* Main thread. */
 void rill_latency_schedule(void)
@@ -146,17 +136,19 @@ static int set_range(struct rill_server *s, struct rill_conn *c, struct rill_msg
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_latency *l = &m->u.latency;
     if (l->id >= RILL_MAX_PORTS || !reg->ports[l->id].in_use)
-        return fail(m, -ENOENT, "there is no port with id %u", l->id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", l->id);
     struct rill_shm_port *p = &reg->ports[l->id];
     if (p->client != c->slot)
-        return fail(m, -EPERM, "port '%s' belongs to another client: only its owner sets its "
-                    "latency", p->name);
+        return rill_msg_errf(m, -EPERM,
+                             "port '%s' belongs to another client: only its owner sets its "
+                             "latency",
+                             p->name);
     if (l->mode > RILL_LATENCY_PLAYBACK)
-        return fail(m, -EINVAL, "latency mode %u is neither capture (0) nor playback (1)",
-                    l->mode);
+        return rill_msg_errf(m, -EINVAL, "latency mode %u is neither capture (0) nor playback (1)",
+                             l->mode);
     if (l->min > l->max)
-        return fail(m, -EINVAL, "latency range [%u, %u] of '%s': min is above max", l->min,
-                    l->max, p->name);
+        return rill_msg_errf(m, -EINVAL, "latency range [%u, %u] of '%s': min is above max", l->min,
+                             l->max, p->name);
     rill_registry_write_begin(reg);
     p->latency[l->mode][0] = l->min;
     p->latency[l->mode][1] = l->max;
@@ -168,7 +160,8 @@ static int set_range(struct rill_server *s, struct rill_conn *c, struct rill_msg
 int rill_latency_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     if (c->control)
-        return fail(m, -EINVAL, "a control connection has no ports and no latency callback");
+        return rill_msg_errf(m, -EINVAL,
+                             "a control connection has no ports and no latency callback");
     if (m->type == RILL_MSG_LATENCY_SET)
         return set_range(s, c, m);
     switch (m->u.latency.op) {
@@ -187,8 +180,8 @@ int rill_latency_request(struct rill_server *s, struct rill_conn *c, struct rill
         job.scheduled = 1;
         return 0;
     default:
-        return fail(m, -EINVAL,
-                    "unknown latency op %u (0 callback off, 1 on, 2 done, 3 recompute)",
-                    m->u.latency.op);
+        return rill_msg_errf(m, -EINVAL,
+                             "unknown latency op %u (0 callback off, 1 on, 2 done, 3 recompute)",
+                             m->u.latency.op);
     }
 }

@@ -8,23 +8,13 @@
  * so reading the store costs one pass, not one per chunk.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "engine/metadata.h"
 #include "engine/server_priv.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int err,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 static void notify(struct rill_server *s, uint64_t subject, const char *key, int change)
 {
@@ -66,25 +56,27 @@ static int commit(struct rill_server *s, struct rill_msg *m, struct rill_metadat
     const char *type = value ? memchr(value + 1, '\0', (size_t)(end - value - 1)) : NULL;
     const char *last = type ? memchr(type + 1, '\0', (size_t)(end - type - 1)) : NULL;
     if (!last || last != end - 1)
-        return fail(m, -EINVAL, "a property must be sent as key\\0value\\0type\\0");
+        return rill_msg_errf(m, -EINVAL, "a property must be sent as key\\0value\\0type\\0");
     value++;
     type++;
     if (!key[0])
-        return fail(m, -EINVAL, "a property needs a non-empty key");
+        return rill_msg_errf(m, -EINVAL, "a property needs a non-empty key");
     if (strlen(key) >= RILL_PROPERTY_KEY_SIZE)
-        return fail(m, -ENAMETOOLONG, "property key '%.60s...' is too long: the limit is %u bytes",
-                    key, RILL_PROPERTY_KEY_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG,
+                             "property key '%.60s...' is too long: the limit is %u bytes", key,
+                             RILL_PROPERTY_KEY_SIZE - 1);
     int change;
     int r = rill_metadata_set(&s->metadata, m->u.property.subject, key, value, type, &change);
     if (r == -ENOSPC)
-        return fail(m, r,
-                    "cannot store property '%s': the metadata store is full (%zu properties, "
-                    "%zu bytes; at most %zu properties and %zu bytes of keys, values and "
-                    "types): remove properties first",
-                    key, s->metadata.count, s->metadata.bytes, s->metadata.max_props,
-                    s->metadata.max_bytes);
+        return rill_msg_errf(
+            m, r,
+            "cannot store property '%s': the metadata store is full (%zu properties, "
+            "%zu bytes; at most %zu properties and %zu bytes of keys, values and "
+            "types): remove properties first",
+            key, s->metadata.count, s->metadata.bytes, s->metadata.max_props,
+            s->metadata.max_bytes);
     if (r < 0)
-        return fail(m, r, "cannot store property '%s': %s", key, strerror(-r));
+        return rill_msg_errf(m, r, "cannot store property '%s': %s", key, strerror(-r));
     notify(s, m->u.property.subject, key, change);
     return 0;
 }
@@ -96,24 +88,25 @@ static int do_set(struct rill_server *s, struct rill_conn *c, struct rill_msg *m
     if (p->offset == 0) {
         staging_drop(st);
         if (p->subject == 0)
-            return fail(m, -EINVAL, "a property needs a subject (a client or port uuid), not 0");
+            return rill_msg_errf(m, -EINVAL,
+                                 "a property needs a subject (a client or port uuid), not 0");
         if (!subject_exists(s, p->subject))
-            return fail(m, -ENOENT, "no client or port has uuid %llu",
-                        (unsigned long long)p->subject);
+            return rill_msg_errf(m, -ENOENT, "no client or port has uuid %llu",
+                                 (unsigned long long)p->subject);
         if (p->total < 3 || p->total > RILL_PROPERTY_MAX_BYTES)
-            return fail(m, -EMSGSIZE,
-                        "a property (key, value and type) must have 3 to %u bytes, not %u",
-                        RILL_PROPERTY_MAX_BYTES, p->total);
+            return rill_msg_errf(m, -EMSGSIZE,
+                                 "a property (key, value and type) must have 3 to %u bytes, not %u",
+                                 RILL_PROPERTY_MAX_BYTES, p->total);
         st->buf = malloc(p->total);
         if (!st->buf)
-            return fail(m, -ENOMEM, "no memory for a property of %u bytes", p->total);
+            return rill_msg_errf(m, -ENOMEM, "no memory for a property of %u bytes", p->total);
         st->total = p->total;
     }
     if (!st->buf || p->offset != st->have || p->total != st->total ||
         p->len > RILL_PROPERTY_CHUNK || p->len > st->total - st->have) {
         staging_drop(st);
-        return fail(m, -EPROTO, "property chunk out of order (offset %u, %u bytes)", p->offset,
-                    p->len);
+        return rill_msg_errf(m, -EPROTO, "property chunk out of order (offset %u, %u bytes)",
+                             p->offset, p->len);
     }
     memcpy(st->buf + st->have, p->data, p->len);
     st->have += p->len;
@@ -132,10 +125,10 @@ static int do_remove(struct rill_server *s, struct rill_msg *m)
     switch (p->op) {
     case RILL_PROPERTY_ONE:
         if (!memchr(p->data, '\0', sizeof(p->data)))
-            return fail(m, -EINVAL, "the key is not a terminated string");
+            return rill_msg_errf(m, -EINVAL, "the key is not a terminated string");
         if (rill_metadata_remove(store, p->subject, p->data) < 0)
-            return fail(m, -ENOENT, "subject %llu has no property '%s'",
-                        (unsigned long long)p->subject, p->data);
+            return rill_msg_errf(m, -ENOENT, "subject %llu has no property '%s'",
+                                 (unsigned long long)p->subject, p->data);
         notify(s, p->subject, p->data, RILL_PROPERTY_DELETED);
         n = 1;
         break;
@@ -149,7 +142,8 @@ static int do_remove(struct rill_server *s, struct rill_msg *m)
         notify(s, 0, NULL, RILL_PROPERTY_DELETED);
         break;
     default:
-        return fail(m, -EINVAL, "unknown property remove op %u (0 one, 1 subject, 2 all)", p->op);
+        return rill_msg_errf(m, -EINVAL, "unknown property remove op %u (0 one, 1 subject, 2 all)",
+                             p->op);
     }
     p->total = (uint32_t)n;
     return 0;
@@ -159,9 +153,10 @@ static int do_read(struct rill_server *s, struct rill_conn *c, struct rill_msg *
 {
     struct rill_msg_property *p = &m->u.property;
     if (p->op > RILL_PROPERTY_ALL)
-        return fail(m, -EINVAL, "unknown property read op %u (0 one, 1 subject, 2 all)", p->op);
+        return rill_msg_errf(m, -EINVAL, "unknown property read op %u (0 one, 1 subject, 2 all)",
+                             p->op);
     if (p->op == RILL_PROPERTY_ONE && !memchr(p->data, '\0', sizeof(p->data)))
-        return fail(m, -EINVAL, "the key is not a terminated string");
+        return rill_msg_errf(m, -EINVAL, "the key is not a terminated string");
     char key[RILL_PROPERTY_CHUNK];
     memcpy(key, p->data, sizeof(key));
     size_t n, total;
@@ -169,7 +164,8 @@ static int do_read(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     int r = rill_metadata_read(&s->metadata, &c->metadata.read, p->op, p->subject, key,
                                p->offset, p->data, RILL_PROPERTY_CHUNK, &n, &total);
     if (r < 0)
-        return fail(m, r, "offset %u is beyond the %zu bytes of properties", p->offset, total);
+        return rill_msg_errf(m, r, "offset %u is beyond the %zu bytes of properties", p->offset,
+                             total);
     p->total = (uint32_t)total; /* below 4 GiB: RILL_METADATA_MAX_BYTES */
     p->len = (uint32_t)n;
     p->version = s->metadata.version;

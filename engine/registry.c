@@ -2,9 +2,10 @@
 #include "engine/registry.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/err.h"
 
 #define UUID_TYPE_PORT 1ull
 #define UUID_TYPE_CLIENT 2ull
@@ -13,16 +14,6 @@ static uint64_t uuid_counter;
 static uint32_t port_cursor;
 static uint32_t client_cursor = 1;
 static unsigned write_depth;
-
-__attribute__((format(printf, 3, 4))) static void errf(char *err, size_t size, const char *fmt, ...)
-{
-    if (!err || !size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-}
 
 /* Main thread. */
 void rill_registry_write_begin(struct rill_shm_registry *reg)
@@ -69,12 +60,13 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
 {
     size_t len = strnlen(name, RILL_CLIENT_NAME_SIZE);
     if (len == 0 || strchr(name, ':')) {
-        errf(err, errsize, "client name '%s' is not allowed: use 1 to 63 bytes without ':'",
-             name);
+        rill_errf(err, errsize, 0, "client name '%s' is not allowed: use 1 to 63 bytes without ':'",
+                  name);
         return -EINVAL;
     }
     if (len >= RILL_CLIENT_NAME_SIZE) {
-        errf(err, errsize, "client name '%.64s...' is too long: the limit is 63 bytes", name);
+        rill_errf(err, errsize, 0, "client name '%.64s...' is too long: the limit is 63 bytes",
+                  name);
         return -ENAMETOOLONG;
     }
     uint32_t s = 0;
@@ -95,13 +87,15 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
             break;
         }
         if (s == RILL_MAX_CLIENTS && held) {
-            errf(err, errsize, "no room for client '%s' yet: %u client slot(s) are freed once "
-                 "the engine runs its next cycle; try again", name, held);
+            rill_errf(err, errsize, 0,
+                      "no room for client '%s' yet: %u client slot(s) are freed once "
+                      "the engine runs its next cycle; try again",
+                      name, held);
             return -EAGAIN;
         }
         if (s == RILL_MAX_CLIENTS) {
-            errf(err, errsize, "no room for client '%s': all %u client slots are taken", name,
-                 RILL_MAX_CLIENTS - 1);
+            rill_errf(err, errsize, 0, "no room for client '%s': all %u client slots are taken",
+                      name, RILL_MAX_CLIENTS - 1);
             return -EUSERS;
         }
     }
@@ -110,7 +104,7 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
     *renamed = 0;
     if (client_name_taken(reg, final)) {
         if (exact) {
-            errf(err, errsize, "a client named '%s' already exists", name);
+            rill_errf(err, errsize, 0, "a client named '%s' already exists", name);
             return -EEXIST;
         }
         int n;
@@ -121,7 +115,7 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
                 break;
         }
         if (n == 100) {
-            errf(err, errsize, "no unique name left for client '%s'", name);
+            rill_errf(err, errsize, 0, "no unique name left for client '%s'", name);
             return -EEXIST;
         }
         *renamed = 1;
@@ -235,26 +229,28 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
         return -ENOENT;
     uint32_t dir = flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT);
     if (dir != RILL_PORT_IS_INPUT && dir != RILL_PORT_IS_OUTPUT) {
-        errf(err, errsize, "port '%s' must be either an input or an output", short_name);
+        rill_errf(err, errsize, 0, "port '%s' must be either an input or an output", short_name);
         return -EINVAL;
     }
     if (type >= RILL_PORT_TYPE_COUNT) {
-        errf(err, errsize, "port '%s' has an unknown type", short_name);
+        rill_errf(err, errsize, 0, "port '%s' has an unknown type", short_name);
         return -EINVAL;
     }
     if (short_name[0] == '\0') {
-        errf(err, errsize, "a port needs a name");
+        rill_errf(err, errsize, 0, "a port needs a name");
         return -EINVAL;
     }
     char full[RILL_PORT_NAME_SIZE + RILL_CLIENT_NAME_SIZE];
     int n = snprintf(full, sizeof(full), "%s:%s", reg->clients[slot].name, short_name);
     if (n < 0 || (size_t)n >= RILL_PORT_NAME_SIZE) {
-        errf(err, errsize, "port name '%.80s...' is too long: a full name (client:port) has at most 255 bytes",
-             full);
+        rill_errf(
+            err, errsize, 0,
+            "port name '%.80s...' is too long: a full name (client:port) has at most 255 bytes",
+            full);
         return -ENAMETOOLONG;
     }
     if (rill_registry_lookup(reg, full) >= 0) {
-        errf(err, errsize, "a port named '%s' already exists", full);
+        rill_errf(err, errsize, 0, "a port named '%s' already exists", full);
         return -EEXIST;
     }
     if (port_max > RILL_MAX_PORTS)
@@ -275,13 +271,16 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
         break;
     }
     if (found == UINT32_MAX && held) {
-        errf(err, errsize, "no room for port '%s' yet: %u port slot(s) are freed once the engine "
-             "runs its next cycle", full, held);
+        rill_errf(err, errsize, 0,
+                  "no room for port '%s' yet: %u port slot(s) are freed once the engine "
+                  "runs its next cycle",
+                  full, held);
         return -EAGAIN;
     }
     if (found == UINT32_MAX) {
-        errf(err, errsize, "no room for port '%s': all %u port slots are in use (rilld --port-max)",
-             full, port_max);
+        rill_errf(err, errsize, 0,
+                  "no room for port '%s': all %u port slots are in use (rilld --port-max)", full,
+                  port_max);
         return -ENOSPC;
     }
     port_cursor = (found + 1) % port_max;
@@ -309,15 +308,16 @@ static int resolve_pair(const struct rill_shm_registry *reg, const char *a, cons
     int ids[2];
     for (int k = 0; k < 2; k++) {
         if (strnlen(names[k], RILL_PORT_NAME_SIZE) >= RILL_PORT_NAME_SIZE) {
-            errf(err, errsize, "port name '%.60s...' is too long: the limit is 255 bytes",
-                 names[k]);
+            rill_errf(err, errsize, 0, "port name '%.60s...' is too long: the limit is 255 bytes",
+                      names[k]);
             return -ENAMETOOLONG;
         }
         ids[k] = rill_registry_lookup(reg, names[k]);
         if (ids[k] < 0) {
-            errf(err, errsize,
-                 "no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl ports)",
-                 names[k]);
+            rill_errf(
+                err, errsize, 0,
+                "no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl ports)",
+                names[k]);
             return -ENOENT;
         }
     }
@@ -329,13 +329,13 @@ static int resolve_pair(const struct rill_shm_registry *reg, const char *a, cons
         *src = (uint32_t)ids[1];
         *dst = (uint32_t)ids[0];
     } else {
-        errf(err, errsize, "'%s' and '%s' are both %s: connect an output to an input", a, b,
-             (pa->flags & RILL_PORT_IS_INPUT) ? "inputs" : "outputs");
+        rill_errf(err, errsize, 0, "'%s' and '%s' are both %s: connect an output to an input", a, b,
+                  (pa->flags & RILL_PORT_IS_INPUT) ? "inputs" : "outputs");
         return -EINVAL;
     }
     if (pa->type != pb->type) {
-        errf(err, errsize, "'%s' and '%s' have different types (audio and MIDI cannot be connected)",
-             a, b);
+        rill_errf(err, errsize, 0,
+                  "'%s' and '%s' have different types (audio and MIDI cannot be connected)", a, b);
         return -EPROTOTYPE;
     }
     return 0;
@@ -358,15 +358,16 @@ int rill_registry_connect(struct rill_shm_registry *reg, const char *a, const ch
     if (r < 0)
         return r;
     if (conn_find(reg, src, dst) >= 0) {
-        errf(err, errsize, "'%s' and '%s' are already connected", reg->ports[src].name,
-             reg->ports[dst].name);
+        rill_errf(err, errsize, 0, "'%s' and '%s' are already connected", reg->ports[src].name,
+                  reg->ports[dst].name);
         return -EEXIST;
     }
     uint32_t i;
     for (i = 0; i < RILL_MAX_CONNECTIONS && reg->conns[i].in_use; i++)
         ;
     if (i == RILL_MAX_CONNECTIONS) {
-        errf(err, errsize, "cannot connect '%s' to '%s': the connection table is full", a, b);
+        rill_errf(err, errsize, 0, "cannot connect '%s' to '%s': the connection table is full", a,
+                  b);
         return -ENOSPC;
     }
     rill_registry_write_begin(reg);
@@ -391,8 +392,8 @@ int rill_registry_disconnect(struct rill_shm_registry *reg, const char *a, const
         return r;
     int i = conn_find(reg, src, dst);
     if (i < 0) {
-        errf(err, errsize, "'%s' and '%s' are not connected", reg->ports[src].name,
-             reg->ports[dst].name);
+        rill_errf(err, errsize, 0, "'%s' and '%s' are not connected", reg->ports[src].name,
+                  reg->ports[dst].name);
         return -ENOENT;
     }
     conn_remove(reg, (uint32_t)i, l);

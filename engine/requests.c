@@ -6,7 +6,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,21 +14,12 @@
 #include <unistd.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
 #include "engine/port_ext.h"
 #include "engine/server_priv.h"
-
-__attribute__((format(printf, 3, 4))) static int reply_error(struct rill_msg *m, int err,
-                                                             const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 /* 1 when the fixed-size string field holds a terminator. */
 static int terminated(const char *s, size_t size)
@@ -43,16 +33,15 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     struct rill_shm_state *st = s->shm.state;
     const struct rill_msg_hello *h = &m->u.hello;
     if (c->slot != RILL_NO_SLOT)
-        return reply_error(m, -EPROTO, "HELLO was already sent on this connection");
+        return rill_msg_errf(m, -EPROTO, "HELLO was already sent on this connection");
     if (h->version != RILL_PROTOCOL_VERSION)
-        return reply_error(m, -EPROTO,
-                           "this server speaks rill protocol %u and the client %u: use the "
-                           "libjack and tools of the same rill version",
-                           RILL_PROTOCOL_VERSION, h->version);
+        return rill_msg_errf(m, -EPROTO,
+                             "this server speaks rill protocol %u and the client %u: use the "
+                             "libjack and tools of the same rill version",
+                             RILL_PROTOCOL_VERSION, h->version);
     if (!terminated(h->name, sizeof(h->name)))
-        return reply_error(m, -ENAMETOOLONG,
-                           "client name is too long: the limit is %u bytes",
-                           RILL_CLIENT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG, "client name is too long: the limit is %u bytes",
+                             RILL_CLIENT_NAME_SIZE - 1);
     char name[RILL_CLIENT_NAME_SIZE];
     memcpy(name, h->name, sizeof(name));
     uint32_t flags = (h->flags & RILL_HELLO_CONTROL) ? RILL_CLIENT_CONTROL : 0;
@@ -60,7 +49,7 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
 
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-        return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
+        return rill_msg_errf(m, -errno, "cannot create the event socket: %s", strerror(errno));
     int buf = 1 << 20;
     setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     /* the server never blocks on a client's events */
@@ -74,7 +63,7 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     if (r < 0) {
         close(pair[0]);
         close(pair[1]);
-        return reply_error(m, r, "%s", err);
+        return rill_msg_errf(m, r, "%s", err);
     }
     /* a fresh activation record for the slot */
     struct rill_activation *a = &s->shm.act->node[slot];
@@ -185,20 +174,19 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
     struct rill_shm_state *st = s->shm.state;
     struct rill_msg_port_register *p = &m->u.port_register;
     if (c->control)
-        return reply_error(m, -EINVAL, "a control connection cannot own ports");
+        return rill_msg_errf(m, -EINVAL, "a control connection cannot own ports");
     if (!terminated(p->name, sizeof(p->name)))
-        return reply_error(m, -ENAMETOOLONG,
-                           "port name is too long: a full name (client:port) has at most %u "
-                           "bytes",
-                           RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG,
+                             "port name is too long: a full name (client:port) has at most %u "
+                             "bytes",
+                             RILL_PORT_NAME_SIZE - 1);
     if (!terminated(p->type, sizeof(p->type)))
-        return reply_error(m, -EINVAL, "port type is not a terminated string");
+        return rill_msg_errf(m, -EINVAL, "port type is not a terminated string");
     int type = rill_port_type_from_string(p->type);
     if (type < 0)
-        return reply_error(m, -EINVAL,
-                           "unknown port type '%s': rill knows '%s' and '%s'", p->type,
-                           rill_port_type_string(RILL_PORT_TYPE_AUDIO),
-                           rill_port_type_string(RILL_PORT_TYPE_MIDI));
+        return rill_msg_errf(m, -EINVAL, "unknown port type '%s': rill knows '%s' and '%s'",
+                             p->type, rill_port_type_string(RILL_PORT_TYPE_AUDIO),
+                             rill_port_type_string(RILL_PORT_TYPE_MIDI));
     st->registry.adopted_gen = rill_server_adopted_gen(s);
     return port_add(s, c, m);
 }
@@ -221,7 +209,7 @@ static int port_add(struct rill_server *s, struct rill_conn *c, struct rill_msg 
          * anyway after that wait's time limit */
         return rill_server_after_plan(s, c, m, port_add_held);
     if (r < 0)
-        return reply_error(m, r, "%s", err);
+        return rill_msg_errf(m, r, "%s", err);
     /* the slot may hold an earlier port's samples */
     memset(rill_engine_shm_buffer(&s->shm, id), 0, st->pool_stride);
     /* announced now if the client is active, else when it activates */
@@ -240,9 +228,9 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     struct rill_shm_registry *reg = &s->shm.state->registry;
     uint32_t id = m->u.port.id;
     if (id >= RILL_MAX_PORTS || !reg->ports[id].in_use)
-        return reply_error(m, -ENOENT, "there is no port with id %u", id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", id);
     if (reg->ports[id].client != c->slot)
-        return reply_error(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
+        return rill_msg_errf(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
     /* no wait for the realtime thread to drop the port (one period each,
      * many seconds for a client that unregisters hundreds of ports): the id
      * is held back instead until a plan without it runs (server.c, on_port) */
@@ -257,14 +245,14 @@ static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_connect *cn = &m->u.connect;
     if (!terminated(cn->src, sizeof(cn->src)) || !terminated(cn->dst, sizeof(cn->dst)))
-        return reply_error(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
-                           RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
+                             RILL_PORT_NAME_SIZE - 1);
     char err[RILL_ERROR_SIZE];
     int r = connect ? rill_registry_connect(reg, cn->src, cn->dst, &s->listener, err, sizeof(err))
                     : rill_registry_disconnect(reg, cn->src, cn->dst, &s->listener, err,
                                                sizeof(err));
     if (r < 0)
-        return reply_error(m, r, "%s", err);
+        return rill_msg_errf(m, r, "%s", err);
     rill_server_publish(s);
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
@@ -275,7 +263,7 @@ static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
     struct rill_shm_registry *reg = &s->shm.state->registry;
     uint32_t id = m->u.port.id;
     if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
-        return reply_error(m, -ENOENT, "there is no port with id %u", id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", id);
     rill_server_publish(s);
     rill_latency_graph_order(); /* sent after the latency callbacks */
     return 0;
@@ -289,7 +277,7 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
     int r;
     m->error[0] = '\0';
     if (m->type != RILL_MSG_HELLO && c->slot == RILL_NO_SLOT) {
-        r = reply_error(m, -EPROTO, "the first message must be HELLO");
+        r = rill_msg_errf(m, -EPROTO, "the first message must be HELLO");
     } else {
         switch (m->type) {
         case RILL_MSG_HELLO:
@@ -359,7 +347,7 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             rill_server_drop(s, c, s->opt->verbose ? "closed" : NULL);
             return;
         default:
-            r = reply_error(m, -EINVAL, "unknown request type %u", m->type);
+            r = rill_msg_errf(m, -EINVAL, "unknown request type %u", m->type);
             break;
         }
     }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "rill/protocol.h"
 #include "rill/shm.h"
 #include "rill/time.h"
@@ -28,40 +29,37 @@ int rill_transport_request(struct rill_transport *t, struct rill_transport_clien
     int r = 0;
 
     if (control && m->type != RILL_MSG_TRANSPORT_REQUEST) {
-        snprintf(m->error, sizeof(m->error),
-                 "a control connection can start, stop and locate the transport, but cannot "
-                 "be timebase master or slow-sync client");
-        return -EINVAL;
+        return rill_msg_errf(
+            m, -EINVAL,
+            "a control connection can start, stop and locate the transport, but cannot "
+            "be timebase master or slow-sync client");
     }
     switch (m->type) {
     case RILL_MSG_TRANSPORT_TIMEBASE:
         r = rill_transport_set_timebase(t, slot, tr->value != 0);
         if (r == -EBUSY) {
             uint32_t master = atomic_load_explicit(&t->master, memory_order_relaxed);
-            snprintf(m->error, sizeof(m->error),
-                     "conditional timebase request refused: client '%s' is timebase master",
-                     master && master - 1 < RILL_MAX_CLIENTS ? reg->clients[master - 1].name
-                                                              : "?");
+            rill_msg_errf(
+                m, 0, "conditional timebase request refused: client '%s' is timebase master",
+                master && master - 1 < RILL_MAX_CLIENTS ? reg->clients[master - 1].name : "?");
         }
         break;
     case RILL_MSG_TRANSPORT_RELEASE:
         r = rill_transport_release_timebase(t, slot);
         if (r < 0)
-            snprintf(m->error, sizeof(m->error),
-                     "client '%s' is not the timebase master, so it has nothing to release",
-                     name);
+            rill_msg_errf(
+                m, 0, "client '%s' is not the timebase master, so it has nothing to release", name);
         break;
     case RILL_MSG_TRANSPORT_SYNC:
         r = rill_transport_set_sync(t, slot, tr->value != 0, &records[slot]);
         break;
     case RILL_MSG_TRANSPORT_TIMEOUT:
         if (tr->usecs == 0 || tr->usecs > RILL_TRANSPORT_MAX_TIMEOUT_US) {
-            snprintf(m->error, sizeof(m->error),
-                     "slow-sync timeout of %llu us refused: it must be 1 us to %llu us (one "
-                     "hour)",
-                     (unsigned long long)tr->usecs,
-                     (unsigned long long)RILL_TRANSPORT_MAX_TIMEOUT_US);
-            r = -EINVAL;
+            r = rill_msg_errf(
+                m, -EINVAL,
+                "slow-sync timeout of %llu us refused: it must be 1 us to %llu us (one "
+                "hour)",
+                (unsigned long long)tr->usecs, (unsigned long long)RILL_TRANSPORT_MAX_TIMEOUT_US);
             break;
         }
         r = rill_transport_set_timeout(t, tr->usecs);
@@ -75,19 +73,17 @@ int rill_transport_request(struct rill_transport *t, struct rill_transport_clien
             rill_transport_request_cmd(rec, tr->value, rill_now_ns());
         } else if (tr->value == RILL_TRANSPORT_REQUEST_POS) {
             if (tr->pos.valid & ~RILL_POS_ALL) {
-                snprintf(m->error, sizeof(m->error),
-                         "position valid bits 0x%x are unknown (known: 0x%x)",
-                         tr->pos.valid & ~RILL_POS_ALL, RILL_POS_ALL);
-                r = -EINVAL;
+                r = rill_msg_errf(m, -EINVAL, "position valid bits 0x%x are unknown (known: 0x%x)",
+                                  tr->pos.valid & ~RILL_POS_ALL, RILL_POS_ALL);
                 break;
             }
             r = rill_transport_request_pos(rec, &tr->pos, rill_now_ns());
             if (r < 0)
-                snprintf(m->error, sizeof(m->error), "the request record is busy; try again");
+                rill_msg_errf(m, 0, "the request record is busy; try again");
         } else {
-            snprintf(m->error, sizeof(m->error),
-                     "unknown transport request %u (1 start, 2 stop, 3 position)", tr->value);
-            r = -EINVAL;
+            r = rill_msg_errf(m, -EINVAL,
+                              "unknown transport request %u (1 start, 2 stop, 3 position)",
+                              tr->value);
         }
         break;
     }
