@@ -10,15 +10,10 @@
 #define UUID_TYPE_PORT 1ull
 #define UUID_TYPE_CLIENT 2ull
 
-static uint64_t uuid_counter;
-static uint32_t port_cursor;
-static uint32_t client_cursor = 1;
-static unsigned write_depth;
-
 /* Main thread. */
 void rill_registry_write_begin(struct rill_shm_registry *reg)
 {
-    if (write_depth++ == 0) {
+    if (reg->write_depth++ == 0) {
         uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
         atomic_store_explicit(&reg->seq, s + 1, memory_order_relaxed);
         /* the odd value is visible before any of the writes that follow */
@@ -29,7 +24,7 @@ void rill_registry_write_begin(struct rill_shm_registry *reg)
 /* Main thread. */
 void rill_registry_write_end(struct rill_shm_registry *reg)
 {
-    if (--write_depth == 0) {
+    if (--reg->write_depth == 0) {
         uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
         /* release: all writes are visible before the even value */
         atomic_store_explicit(&reg->seq, s + 1, memory_order_release);
@@ -40,9 +35,6 @@ void rill_registry_write_end(struct rill_shm_registry *reg)
 void rill_registry_init(struct rill_shm_registry *reg)
 {
     memset(reg, 0, sizeof(*reg));
-    write_depth = 0;
-    port_cursor = 0;
-    client_cursor = 1;
 }
 
 static int client_name_taken(const struct rill_shm_registry *reg, const char *name)
@@ -75,8 +67,10 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
          * out while stopped is not handed to a newcomer at once */
         s = RILL_MAX_CLIENTS;
         uint32_t held = 0;
+        /* a zeroed registry (cursor 0) starts at slot 1 */
+        uint32_t from = reg->client_cursor ? reg->client_cursor - 1 : 0;
         for (uint32_t k = 0; k < RILL_MAX_CLIENTS - 1; k++) {
-            uint32_t cand = 1 + (client_cursor - 1 + k) % (RILL_MAX_CLIENTS - 1);
+            uint32_t cand = 1 + (from + k) % (RILL_MAX_CLIENTS - 1);
             if (reg->clients[cand].in_use)
                 continue;
             if (reg->clients[cand].free_gen > reg->adopted_gen) {
@@ -121,14 +115,14 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
         *renamed = 1;
     }
     if (!want_slot0)
-        client_cursor = 1 + s % (RILL_MAX_CLIENTS - 1);
+        reg->client_cursor = 1 + s % (RILL_MAX_CLIENTS - 1);
     rill_registry_write_begin(reg);
     struct rill_shm_client *c = &reg->clients[s];
     memset(c, 0, sizeof(*c));
     c->in_use = 1;
     c->pid = pid;
     c->flags = flags;
-    c->uuid = (UUID_TYPE_CLIENT << 32) | ++uuid_counter;
+    c->uuid = (UUID_TYPE_CLIENT << 32) | ++reg->uuid_counter;
     memcpy(c->name, final, sizeof(c->name));
     rill_registry_write_end(reg);
     *slot = s;
@@ -260,7 +254,7 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
      * while a running plan may still hold it (free_gen) */
     uint32_t found = UINT32_MAX, held = 0;
     for (uint32_t k = 0; k < port_max; k++) {
-        uint32_t cand = (port_cursor + k) % port_max;
+        uint32_t cand = (reg->port_cursor + k) % port_max;
         if (reg->ports[cand].in_use)
             continue;
         if (reg->ports[cand].free_gen > reg->adopted_gen) {
@@ -283,7 +277,7 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
                   port_max);
         return -ENOSPC;
     }
-    port_cursor = (found + 1) % port_max;
+    reg->port_cursor = (found + 1) % port_max;
     rill_registry_write_begin(reg);
     struct rill_shm_port *p = &reg->ports[found];
     uint32_t gen = p->gen + 1;
@@ -293,7 +287,7 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
     p->client = slot;
     p->flags = flags;
     p->type = type;
-    p->uuid = (UUID_TYPE_PORT << 32) | ++uuid_counter;
+    p->uuid = (UUID_TYPE_PORT << 32) | ++reg->uuid_counter;
     memcpy(p->name, full, (size_t)n + 1);
     rill_registry_write_end(reg);
     *id = found;

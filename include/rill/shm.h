@@ -92,6 +92,15 @@ struct rill_shm_registry {
      * client slot whose free_gen is above it is not handed out. Writer: the
      * main thread. */
     uint64_t adopted_gen;
+    /* the main thread's own bookkeeping of engine/registry.c, kept with
+     * the registry it serves (nothing for readers): the last uuid number
+     * handed out, where the next-fit searches for a port id and a client
+     * slot start, and the nesting of rill_registry_write_begin */
+    uint64_t uuid_counter;
+    uint32_t port_cursor;
+    uint32_t client_cursor;
+    uint32_t write_depth;
+    uint32_t pad1;
     struct rill_shm_client clients[RILL_MAX_CLIENTS];
     struct rill_shm_port ports[RILL_MAX_PORTS];
     struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];
