@@ -45,8 +45,18 @@ enum internal_state { E_FREE, E_LOADING, E_RUNNING, E_UNLOADING };
 typedef int (*internal_init_fn)(jack_client_t *client, const char *load_init);
 typedef void (*internal_finish_fn)(void *arg);
 
+/* rill's libjack.so.0, loaded once with RTLD_GLOBAL and never unloaded */
+struct libjack {
+    void *dl;
+    jack_client_t *(*open)(const char *name, jack_options_t options, jack_status_t *status, ...);
+    int (*close)(jack_client_t *client);
+    int (*deactivate)(jack_client_t *client);
+    char *(*get_name)(jack_client_t *client);
+};
+
 struct internal {
     enum internal_state state;
+    const struct libjack *lj;          /* the server's, for the worker */
     uint64_t handle;
     char server[RILL_SERVER_NAME_SIZE];
     char name[RILL_CLIENT_NAME_SIZE];  /* asked, then as granted */
@@ -69,25 +79,36 @@ struct internal {
     struct rill_msg reply;
 };
 
-/* rill's libjack.so.0, loaded once with RTLD_GLOBAL and never unloaded */
-struct libjack {
-    void *dl;
-    jack_client_t *(*open)(const char *name, jack_options_t options, jack_status_t *status, ...);
-    int (*close)(jack_client_t *client);
-    int (*deactivate)(jack_client_t *client);
-    char *(*get_name)(jack_client_t *client);
+/* The server's internal clients (s->internal). */
+struct rill_internals {
+    struct internal table[INTERNAL_MAX];
+    struct libjack lj;
+    uint64_t next_handle;
+    int draining;                      /* unloading everything at stop */
+    uint64_t drain_deadline_ns;
 };
 
-static struct internal table[INTERNAL_MAX];
-static struct libjack lj;
-static uint64_t next_handle = 1;
-static int draining;
-static uint64_t drain_deadline_ns;
+/* Main thread. */
+int rill_internal_new(struct rill_internals **out)
+{
+    struct rill_internals *ic = calloc(1, sizeof(*ic));
+    if (!ic)
+        return -ENOMEM;
+    ic->next_handle = 1;
+    *out = ic;
+    return 0;
+}
+
+/* Main thread. */
+void rill_internal_free(struct rill_internals *ic)
+{
+    free(ic);
+}
 
 /* Load rill's libjack.so.0 (RTLD_GLOBAL) once. Main thread. */
-static int libjack_load(char *err, size_t errsize)
+static int libjack_load(struct libjack *lj, char *err, size_t errsize)
 {
-    if (lj.dl)
+    if (lj->dl)
         return 0;
     const char *dir = getenv("RILL_JACK_LIBDIR");
     if (!dir || !dir[0])
@@ -105,18 +126,18 @@ static int libjack_load(char *err, size_t errsize)
                   dlerror());
         return -ENOENT;
     }
-    lj.open = (jack_client_t * (*)(const char *, jack_options_t, jack_status_t *, ...))
+    lj->open = (jack_client_t * (*)(const char *, jack_options_t, jack_status_t *, ...))
         dlsym(dl, "jack_client_open");
-    lj.close = (int (*)(jack_client_t *))dlsym(dl, "jack_client_close");
-    lj.deactivate = (int (*)(jack_client_t *))dlsym(dl, "jack_deactivate");
-    lj.get_name = (char *(*)(jack_client_t *))dlsym(dl, "jack_get_client_name");
-    if (!lj.open || !lj.close || !lj.deactivate || !lj.get_name) {
+    lj->close = (int (*)(jack_client_t *))dlsym(dl, "jack_client_close");
+    lj->deactivate = (int (*)(jack_client_t *))dlsym(dl, "jack_deactivate");
+    lj->get_name = (char *(*)(jack_client_t *))dlsym(dl, "jack_get_client_name");
+    if (!lj->open || !lj->close || !lj->deactivate || !lj->get_name) {
         rill_errf(err, errsize, 0, "%s is not a libjack (jack_client_open and friends are missing)",
                   path);
         dlclose(dl);
         return -ENOEXEC;
     }
-    lj.dl = dl;
+    lj->dl = dl;
     return 0;
 }
 
@@ -205,7 +226,7 @@ static void *load_main(void *arg)
         goto fail_dl;
     }
     jack_options_t o = JackNoStartServer | JackServerName | (e->options & JackUseExactName);
-    e->client = lj.open(e->name, o, &st, e->server);
+    e->client = e->lj->open(e->name, o, &st, e->server);
     if (!e->client) {
         e->status = (uint32_t)st | JackFailure;
         e->result = (st & JackNameNotUnique) ? -EEXIST : -EIO;
@@ -215,7 +236,7 @@ static void *load_main(void *arg)
         goto fail_dl;
     }
     e->status = (uint32_t)st & JackNameNotUnique;
-    snprintf(e->name, sizeof(e->name), "%s", lj.get_name(e->client));
+    snprintf(e->name, sizeof(e->name), "%s", e->lj->get_name(e->client));
     int r = e->init(e->client, e->load_init);
     if (r != 0) {
         e->status = JackFailure | JackInitFailure;
@@ -224,7 +245,7 @@ static void *load_main(void *arg)
                   "jack_initialize of %s returned %d (load_init \"%s\"): the client refused to "
                   "start",
                   e->path, r, e->load_init);
-        lj.close(e->client);
+        e->lj->close(e->client);
         e->client = NULL;
         goto fail_dl;
     }
@@ -244,9 +265,9 @@ done:
 static void *unload_main(void *arg)
 {
     struct internal *e = arg;
-    lj.deactivate(e->client);
+    e->lj->deactivate(e->client);
     e->finish(process_arg(e->client));
-    lj.close(e->client);
+    e->lj->close(e->client);
     e->client = NULL;
     dlclose(e->dl);
     e->dl = NULL;
@@ -266,11 +287,11 @@ static int start_worker(struct internal *e, void *(*fn)(void *))
     return -r;
 }
 
-static struct internal *by_handle(uint64_t handle)
+static struct internal *by_handle(struct rill_internals *ic, uint64_t handle)
 {
     for (uint32_t i = 0; i < INTERNAL_MAX; i++)
-        if (table[i].state != E_FREE && table[i].handle == handle)
-            return &table[i];
+        if (ic->table[i].state != E_FREE && ic->table[i].handle == handle)
+            return &ic->table[i];
     return NULL;
 }
 
@@ -280,6 +301,7 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
                       const char *load_init, uint32_t options, uint32_t *status,
                       struct internal **out, char *err, size_t errsize)
 {
+    struct rill_internals *ic = s->internal;
     int r;
     *status = JackFailure | JackInvalidOption;
     if (!name[0] || strlen(name) >= RILL_CLIENT_NAME_SIZE) {
@@ -296,8 +318,8 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     }
     struct internal *e = NULL;
     for (uint32_t i = 0; i < INTERNAL_MAX && !e; i++)
-        if (table[i].state == E_FREE)
-            e = &table[i];
+        if (ic->table[i].state == E_FREE)
+            e = &ic->table[i];
     if (!e) {
         *status = JackFailure;
         rill_errf(err, errsize, 0, "%u internal clients are loaded already: unload one first",
@@ -305,7 +327,7 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
         return -ENOSPC;
     }
     *status = JackFailure | JackLoadFailure;
-    if ((r = libjack_load(err, errsize)) < 0)
+    if ((r = libjack_load(&ic->lj, err, errsize)) < 0)
         return r;
     memset(e, 0, sizeof(*e));
     if ((r = find_module(load_name, e->path, sizeof(e->path), err, errsize)) < 0)
@@ -314,7 +336,8 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     snprintf(e->server, sizeof(e->server), "%s", s->opt->name);
     snprintf(e->load_init, sizeof(e->load_init), "%s", load_init);
     e->options = options;
-    e->handle = next_handle++;
+    e->handle = ic->next_handle++;
+    e->lj = &ic->lj;
     if ((r = start_worker(e, load_main)) < 0) {
         *status = JackFailure;
         rill_errf(err, errsize, 0, "cannot start a thread to load %s: %s", e->path, strerror(-r));
@@ -379,7 +402,7 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
 static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_msg_internal *in = &m->u.internal;
-    struct internal *e = by_handle(in->handle);
+    struct internal *e = by_handle(s->internal, in->handle);
     if (!e) {
         in->status = JackFailure | JackNoSuchClient;
         rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
@@ -413,6 +436,7 @@ static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg
 /* Main thread. */
 int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
+    struct rill_internals *ic = s->internal;
     struct rill_msg_internal *in = &m->u.internal;
     switch (m->type) {
     case RILL_MSG_XRUN_RESET:
@@ -427,8 +451,8 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
         in->handle = 0;
         if (memchr(in->name, '\0', sizeof(in->name))) {
             for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-                if (table[i].state == E_RUNNING && strcmp(table[i].name, in->name) == 0) {
-                    in->handle = table[i].handle;
+                if (ic->table[i].state == E_RUNNING && strcmp(ic->table[i].name, in->name) == 0) {
+                    in->handle = ic->table[i].handle;
                     in->status = 0;
                     return 0;
                 }
@@ -439,7 +463,7 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
                   (int)sizeof(in->name) - 1, in->name);
         return -ENOENT;
     case RILL_MSG_INTERNAL_NAME: {
-        struct internal *e = by_handle(in->handle);
+        struct internal *e = by_handle(s->internal, in->handle);
         if (!e || e->state != E_RUNNING) {
             in->status = JackFailure | JackNoSuchClient;
             rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
@@ -512,14 +536,15 @@ static void answer(struct internal *e)
 /* Main thread. */
 void rill_internal_poll(struct rill_server *s)
 {
+    struct rill_internals *ic = s->internal;
     uint32_t left = 0;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-        struct internal *e = &table[i];
+        struct internal *e = &ic->table[i];
         if (e->state == E_FREE)
             continue;
         left++;
         if (e->state == E_RUNNING) {
-            if (draining)
+            if (ic->draining)
                 start_unload(e);
             continue;
         }
@@ -532,7 +557,7 @@ void rill_internal_poll(struct rill_server *s)
             rill_server_log("internal client '%s' loaded from %s (handle %llu)", e->name, e->path,
                             (unsigned long long)e->handle);
             answer(e);
-            if (draining)
+            if (ic->draining)
                 start_unload(e);
             continue;
         }
@@ -544,37 +569,39 @@ void rill_internal_poll(struct rill_server *s)
         e->state = E_FREE;
         left--;
     }
-    if (draining && (left == 0 || rill_now_ns() > drain_deadline_ns)) {
+    if (ic->draining && (left == 0 || rill_now_ns() > ic->drain_deadline_ns)) {
         if (left)
             rill_server_log("%u internal client(s) did not unload within %llu s", left,
                             DRAIN_NS / 1000000000ull);
-        draining = 0;
+        ic->draining = 0;
         s->stopping = 1;
     }
 }
 
 /* Main thread. */
-void rill_internal_conn_gone(const struct rill_conn *c)
+void rill_internal_conn_gone(struct rill_server *s, const struct rill_conn *c)
 {
+    struct rill_internals *ic = s->internal;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++)
-        if (table[i].waiter == c)
-            table[i].waiter = NULL;
+        if (ic->table[i].waiter == c)
+            ic->table[i].waiter = NULL;
 }
 
 /* Main thread. */
 int rill_internal_unload_all(struct rill_server *s)
 {
+    struct rill_internals *ic = s->internal;
     int busy = 0;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-        struct internal *e = &table[i];
+        struct internal *e = &ic->table[i];
         if (e->state == E_RUNNING && start_unload(e) < 0)
             continue;
         if (e->state == E_LOADING || e->state == E_UNLOADING)
             busy++;
     }
     if (busy) {
-        draining = 1;
-        drain_deadline_ns = rill_now_ns() + DRAIN_NS;
+        ic->draining = 1;
+        ic->drain_deadline_ns = rill_now_ns() + DRAIN_NS;
     }
     return busy;
 }

@@ -123,7 +123,7 @@ static int activated(struct rill_server *s, struct rill_conn *c, struct rill_msg
     int active = m->type == RILL_MSG_ACTIVATE;
     if (active)
         rill_server_client_ports_announce(s, c->slot);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     if (s->opt->verbose)
         rill_server_log("client '%s' %s", cl->name, active ? "activated" : "deactivated");
     return 0;
@@ -236,7 +236,7 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
      * is held back instead until a plan without it runs (server.c, on_port) */
     rill_registry_port_remove(reg, id, &s->listener);
     rill_server_publish(s);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -254,7 +254,7 @@ static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
     if (r < 0)
         return rill_msg_errf(m, r, "%s", err);
     rill_server_publish(s);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -265,7 +265,7 @@ static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
     if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
         return rill_msg_errf(m, -ENOENT, "there is no port with id %u", id);
     rill_server_publish(s);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 

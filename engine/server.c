@@ -81,7 +81,7 @@ static void on_client(void *arg, uint32_t slot, int registered)
     const struct rill_shm_client *cl = &s->shm.state->registry.clients[slot];
     if (!registered) {
         rill_metadata_subject_gone(s, cl->uuid);
-        rill_latency_client_gone(slot);
+        rill_latency_client_gone(&s->latency, slot);
     }
     if (cl->flags & RILL_CLIENT_CONTROL)
         return;
@@ -149,7 +149,7 @@ void rill_server_publish(struct rill_server *s)
     /* release: the plan's contents before the slot number */
     atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
     rill_placement_apply(&s->placement, &st->plans[slot]);
-    rill_latency_schedule(); /* the graph changed: latencies follow */
+    rill_latency_schedule(&s->latency); /* the graph changed: latencies follow */
 }
 
 /* Main thread. */
@@ -258,7 +258,7 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
             plan_timer_arm(s, 0);
     }
     rill_metadata_conn_gone(c);
-    rill_internal_conn_gone(c);
+    rill_internal_conn_gone(s, c);
     /* not freed yet: the epoll batch being handled may hold an event for it
      * (housekeeping can drop a client whose socket is also readable) */
     c->fd = -1;
@@ -711,6 +711,7 @@ static void teardown(struct rill_server *s)
             close(fds[i]);
     rill_engine_shm_destroy(&s->shm);
     rill_metadata_clear(&s->metadata);
+    rill_internal_free(s->internal);
     free(s->rt);
 }
 
@@ -729,6 +730,7 @@ int rill_server_run(const struct rill_options *opt)
     s->shm.state_fd = s->shm.state_ro_fd = s->shm.act_fd = s->shm.pool_fd = -1;
     s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
     rill_metadata_init(&s->metadata);
+    rill_latency_init(&s->latency);
     s->exit_status = 1;
     rill_rt_hooks_init();
     if ((r = rill_placement_init(&s->placement, opt->affinity)) < 0)
@@ -736,6 +738,10 @@ int rill_server_run(const struct rill_options *opt)
                         "are not pinned",
                         strerror(-r));
 
+    if (rill_internal_new(&s->internal) < 0) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto out;
+    }
     if ((r = make_socket_dir(err, sizeof(err))) < 0)
         goto out;
     if (rill_server_socket_path(opt->name, s->sock_path, sizeof(s->sock_path)) < 0) {

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/internal.h"
+#include "engine/latency.h"
 #include "engine/metadata.h"
 #include "engine/options.h"
 #include "engine/placement.h"
@@ -97,6 +99,8 @@ struct rill_server {
     struct rill_placement placement;   /* CPUs of the realtime threads */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
     struct rill_metadata metadata;     /* metadata_requests.c */
+    struct rill_latency latency;       /* latency.c, latency_job.c */
+    struct rill_internals *internal;   /* internal.c */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
 };
