@@ -6,11 +6,13 @@
  *
  * Speaks the control protocol directly (common/msg.h), so that it can send
  * a request on one connection and another request on a second connection
- * before the first is answered. Client A sends ACTIVATE (then DEACTIVATE),
- * control client B at once sends PROPERTY_READ. The condition checked: when
+ * before the first is answered. Client A sends ACTIVATE (then DEACTIVATE,
+ * then a PORT_REGISTER whose only free id was just given back), control
+ * client B at once sends PROPERTY_READ. The condition checked: when
  * B has its reply, A's reply has not arrived yet (A still waits for the
  * plan), and it does arrive later with result 0. Run it against a server
- * with long periods (rilld -d dummy -r 8000 -p 8192: about a second), so
+ * with long periods and few port ids (rilld --port-max 16 -d dummy -r 8000
+ * -p 8192: about a second), so
  * that A's wait is long next to the time B's request takes. A server that
  * waits for the plan inside the request answers A first and fails this.
  *
@@ -29,6 +31,7 @@
 #include "common/msg.h"
 #include "rill/paths.h"
 #include "rill/protocol.h"
+#include "rill/shm.h"
 
 static double now_ms(void)
 {
@@ -70,6 +73,8 @@ static int hello(const char *server, const char *name, uint32_t flags)
     return fd;
 }
 
+/* A request of type; PORT_REGISTER registers an audio output named
+ * "p<seq>", PORT_UNREGISTER drops port id seq. */
 static void send_req(int fd, uint32_t type, uint32_t seq)
 {
     struct rill_msg m;
@@ -78,9 +83,19 @@ static void send_req(int fd, uint32_t type, uint32_t seq)
     m.seq = seq;
     if (type == RILL_MSG_PROPERTY_READ)
         m.u.property.op = RILL_PROPERTY_ALL;
+    if (type == RILL_MSG_PORT_REGISTER) {
+        snprintf(m.u.port_register.name, sizeof(m.u.port_register.name), "p%u", seq);
+        snprintf(m.u.port_register.type, sizeof(m.u.port_register.type), "%s",
+                 "32 bit float mono audio");
+        m.u.port_register.flags = RILL_PORT_IS_OUTPUT;
+    }
+    if (type == RILL_MSG_PORT_UNREGISTER)
+        m.u.port.id = seq;
     if (rill_msg_send(fd, &m, NULL, 0) < 0)
         die("cannot send a request");
 }
+
+static uint32_t last_port; /* the id in the last PORT_REGISTER reply */
 
 /* Wait up to ms for fd's reply; 1 when it came (result in *result). */
 static int reply(int fd, int ms, int32_t *result)
@@ -96,14 +111,26 @@ static int reply(int fd, int ms, int32_t *result)
     if (rill_msg_recv(fd, &m, NULL, &nfds) < 0)
         die("the server closed a connection");
     *result = m.result;
+    if (m.type == RILL_MSG_PORT_REGISTER && m.result == 0)
+        last_port = m.u.port.id;
     return 1;
 }
 
-static void check(int a, int b, uint32_t type, const char *what)
+/* A request answered at once (or within 10 s); its result. */
+static int32_t call(int fd, uint32_t type, uint32_t seq)
+{
+    int32_t r;
+    send_req(fd, type, seq);
+    if (!reply(fd, 10000, &r))
+        die("no reply within 10 s");
+    return r;
+}
+
+static void check(int a, int b, uint32_t type, uint32_t seq, const char *what)
 {
     int32_t ra, rb;
     double t0 = now_ms();
-    send_req(a, type, 2);
+    send_req(a, type, seq);
     send_req(b, RILL_MSG_PROPERTY_READ, 2);
     if (!reply(b, 10000, &rb))
         die("no reply to PROPERTY_READ within 10 s");
@@ -137,8 +164,20 @@ int main(int argc, char **argv)
     }
     int a = hello(argv[1], "defer-a", 0);
     int b = hello(argv[1], "defer-b", RILL_HELLO_CONTROL);
-    check(a, b, RILL_MSG_ACTIVATE, "ACTIVATE");
-    check(a, b, RILL_MSG_DEACTIVATE, "DEACTIVATE");
+    check(a, b, RILL_MSG_ACTIVATE, 2, "ACTIVATE");
+    check(a, b, RILL_MSG_DEACTIVATE, 3, "DEACTIVATE");
+    /* fill every port id (the server runs with --port-max 16), give one
+     * back and take it again at once: the only free id is held until the
+     * realtime thread runs a plan without the old port */
+    uint32_t seq = 100;
+    while (call(a, RILL_MSG_PORT_REGISTER, seq++) == 0)
+        ;
+    uint32_t id = last_port;
+    if (call(a, RILL_MSG_PORT_UNREGISTER, id) != 0)
+        die("PORT_UNREGISTER failed");
+    check(a, b, RILL_MSG_PORT_REGISTER, seq, "PORT_REGISTER of a held id");
+    if (last_port != id)
+        die("the held port id was not the one registered again");
     close(a);
     close(b);
     return 0;

@@ -3,7 +3,8 @@
 # thread inside a request (engine/server.c, rill_server_after_plan).
 #
 # With periods of about a second, client A's ACTIVATE and DEACTIVATE wait
-# for the plan; control client B's PROPERTY_READ, sent right after, is
+# for the plan, and so does a PORT_REGISTER whose only free id was given
+# back a moment before; control client B's PROPERTY_READ, sent right after, is
 # answered while A still waits (tests/clients/rill-test-defer checks the
 # order of the replies, not a time), and A is answered after.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -11,11 +12,13 @@
 
 DEFER=$RILL_TOP_BUILDDIR/tests/clients/rill-test-defer
 require_built "$RILLD" "$RILLCTL" "$DEFER"
-rill_start "$RILL_SERVER" -t 20000 -d dummy -r 8000 -p 8192
+rill_start "$RILL_SERVER" -t 20000 --port-max 16 -d dummy -r 8000 -p 8192
 
 expect_rc 0 "$DEFER" "$RILL_SERVER"
 expect_out "^ok ACTIVATE" "ACTIVATE must wait while the other request is answered"
 expect_out "^ok DEACTIVATE" "DEACTIVATE must wait while the other request is answered"
+expect_out "^ok PORT_REGISTER of a held id" \
+    "a registration that waits for a held port id must not hold up other requests"
 info "$(printf '%s\n' "$OUT" | tr '\n' ';')"
 
 # the server goes on serving: its clients list no longer holds defer-a
