@@ -278,6 +278,14 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
     m->error[0] = '\0';
     if (m->type != RILL_MSG_HELLO && c->slot == RILL_NO_SLOT) {
         r = rill_msg_errf(m, -EPROTO, "the first message must be HELLO");
+    } else if (c->plan_wait.gen) {
+        /* one request of a connection at a time: the client waits for
+         * the deferred reply, so this one broke the protocol (its refusal
+         * is answered before that reply) */
+        r = rill_msg_errf(m, -EBUSY,
+                          "request %u came while this connection's last request waits for its "
+                          "reply: send one request at a time",
+                          m->type);
     } else {
         switch (m->type) {
         case RILL_MSG_HELLO:

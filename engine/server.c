@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "common/rt_hooks.h"
 #include "engine/plan_compile.h"
 #include "engine/internal.h"
@@ -210,11 +211,9 @@ int rill_server_after_plan(struct rill_server *s, struct rill_conn *c, struct ri
                                        struct rill_msg *m))
 {
     struct rill_shm_state *st = s->shm.state;
-    if (c->plan_wait.gen) {
-        snprintf(m->error, sizeof(m->error),
-                 "this connection has a request waiting already: wait for its reply");
-        return -EBUSY;
-    }
+    if (c->plan_wait.gen)
+        return rill_msg_errf(m, -EBUSY,
+                             "this connection has a request waiting already: wait for its reply");
     if (!s->rt_started || atomic_load_explicit(&s->rt->ended, memory_order_acquire) ||
         rill_server_adopted_gen(s) >= s->plan_gen)
         return then(s, c, m);

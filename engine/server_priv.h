@@ -140,7 +140,8 @@ uint64_t rill_server_adopted_gen(const struct rill_server *s);
  * realtime thread does not get there; or at once when it is not running),
  * and what it returns is the reply's result (it may fill m->u and
  * m->error). Returns RILL_REPLY_DEFERRED, or then's result when nothing is
- * to wait for. -EBUSY (m->error set) when c has a request waiting already. */
+ * to wait for. -EBUSY (m->error set) when c has a request waiting already
+ * (rill_server_request refuses any request of c meanwhile). */
 int rill_server_after_plan(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
                            int (*then)(struct rill_server *s, struct rill_conn *c,
                                        struct rill_msg *m));

@@ -96,6 +96,7 @@ static void send_req(int fd, uint32_t type, uint32_t seq)
 }
 
 static uint32_t last_port; /* the id in the last PORT_REGISTER reply */
+static uint32_t last_seq;  /* the seq of the last reply */
 
 /* Wait up to ms for fd's reply; 1 when it came (result in *result). */
 static int reply(int fd, int ms, int32_t *result)
@@ -111,6 +112,7 @@ static int reply(int fd, int ms, int32_t *result)
     if (rill_msg_recv(fd, &m, NULL, &nfds) < 0)
         die("the server closed a connection");
     *result = m.result;
+    last_seq = m.seq;
     if (m.type == RILL_MSG_PORT_REGISTER && m.result == 0)
         last_port = m.u.port.id;
     return 1;
@@ -178,6 +180,19 @@ int main(int argc, char **argv)
     check(a, b, RILL_MSG_PORT_REGISTER, seq, "PORT_REGISTER of a held id");
     if (last_port != id)
         die("the held port id was not the one registered again");
+    /* a second request while the first waits is refused at once: it
+     * breaks one-request-at-a-time, and must not half happen */
+    int32_t r1, r2;
+    send_req(a, RILL_MSG_ACTIVATE, 50);
+    send_req(a, RILL_MSG_DEACTIVATE, 51);
+    if (!reply(a, 10000, &r1) || last_seq != 51 || r1 != -EBUSY)
+        die("DEACTIVATE sent while ACTIVATE waits must be refused with -EBUSY at once");
+    if (!reply(a, 10000, &r2) || last_seq != 50 || r2 != 0)
+        die("the waiting ACTIVATE must still be answered with 0");
+    /* and it was refused whole: the client is still active, so this
+     * DEACTIVATE changes the graph and waits for the plan */
+    check(a, b, RILL_MSG_DEACTIVATE, 52, "DEACTIVATE after the refused one");
+    printf("ok a second request while one waits is refused with -EBUSY\n");
     close(a);
     close(b);
     return 0;

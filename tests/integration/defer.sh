@@ -19,6 +19,8 @@ expect_out "^ok ACTIVATE" "ACTIVATE must wait while the other request is answere
 expect_out "^ok DEACTIVATE" "DEACTIVATE must wait while the other request is answered"
 expect_out "^ok PORT_REGISTER of a held id" \
     "a registration that waits for a held port id must not hold up other requests"
+expect_out "^ok a second request while one waits is refused" \
+    "a connection's second request while one waits must be refused whole"
 info "$(printf '%s\n' "$OUT" | tr '\n' ';')"
 
 # the server goes on serving: its clients list no longer holds defer-a
