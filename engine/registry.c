@@ -37,6 +37,21 @@ void rill_registry_init(struct rill_shm_registry *reg)
     memset(reg, 0, sizeof(*reg));
 }
 
+/* 1 when a slot (client or port id) with these fields may be handed out:
+ * not in use, and not held for a plan the realtime thread may still run
+ * (free_gen above adopted_gen: counted in *held). */
+static int free_now(const struct rill_shm_registry *reg, uint32_t in_use, uint64_t free_gen,
+                    uint32_t *held)
+{
+    if (in_use)
+        return 0;
+    if (free_gen > reg->adopted_gen) {
+        (*held)++;
+        return 0;
+    }
+    return 1;
+}
+
 static int client_name_taken(const struct rill_shm_registry *reg, const char *name)
 {
     for (uint32_t i = 0; i < RILL_MAX_CLIENTS; i++)
@@ -71,14 +86,11 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
         uint32_t from = reg->client_cursor ? reg->client_cursor - 1 : 0;
         for (uint32_t k = 0; k < RILL_MAX_CLIENTS - 1; k++) {
             uint32_t cand = 1 + (from + k) % (RILL_MAX_CLIENTS - 1);
-            if (reg->clients[cand].in_use)
-                continue;
-            if (reg->clients[cand].free_gen > reg->adopted_gen) {
-                held++; /* a running plan may still trigger it */
-                continue;
+            /* held: a running plan may still trigger it */
+            if (free_now(reg, reg->clients[cand].in_use, reg->clients[cand].free_gen, &held)) {
+                s = cand;
+                break;
             }
-            s = cand;
-            break;
         }
         if (s == RILL_MAX_CLIENTS && held) {
             rill_errf(err, errsize, 0,
@@ -255,14 +267,10 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
     uint32_t found = UINT32_MAX, held = 0;
     for (uint32_t k = 0; k < port_max; k++) {
         uint32_t cand = (reg->port_cursor + k) % port_max;
-        if (reg->ports[cand].in_use)
-            continue;
-        if (reg->ports[cand].free_gen > reg->adopted_gen) {
-            held++;
-            continue;
+        if (free_now(reg, reg->ports[cand].in_use, reg->ports[cand].free_gen, &held)) {
+            found = cand;
+            break;
         }
-        found = cand;
-        break;
     }
     if (found == UINT32_MAX && held) {
         rill_errf(err, errsize, 0,
