@@ -162,8 +162,9 @@ uint64_t rill_server_adopted_gen(const struct rill_server *s)
 
 /* ---- requests that wait for a plan (rill_server_after_plan) */
 
-/* The plan timer's interval while requests wait: half a period, within
- * 0.25..5 ms (the realtime thread adopts a plan at its next cycle). */
+/* Arm (on) or stop the plan timer. Its interval while requests wait: half
+ * a period, within 0.25..5 ms (the realtime thread adopts a plan at its
+ * next cycle). Main thread. */
 static void plan_timer_arm(struct rill_server *s, int on)
 {
     const struct rill_shm_state *st = s->shm.state;
