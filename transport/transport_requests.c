@@ -25,7 +25,8 @@ int rill_transport_request(struct rill_transport *t, struct rill_transport_clien
                            struct rill_msg *m)
 {
     struct rill_msg_transport *tr = &m->u.transport;
-    const char *name = slot < RILL_MAX_CLIENTS ? reg->clients[slot].name : "?";
+    /* a control connection has no slot (and asks only for requests) */
+    const char *name = slot < RILL_MAX_CLIENTS ? reg->clients[slot].name : "";
     int r = 0;
 
     if (control && m->type != RILL_MSG_TRANSPORT_REQUEST) {
