@@ -184,10 +184,13 @@ static int fetch(uint32_t op, jack_uuid_t subject, const char *key, char **out, 
                 total = m.u.property.total;
                 if (total == 0)
                     return 0;
-                if (total > RILL_PROPERTY_STORE_MAX) {
+                /* the most a rill server holds: its store's bytes, and a
+                 * record header (subject, three lengths) per property */
+                if ((uint64_t)total > (uint64_t)RILL_METADATA_MAX_BYTES +
+                                          (uint64_t)RILL_METADATA_MAX_PROPERTIES * 20u) {
                     rill_jack_error("%s: the server announced %u bytes of properties, more "
-                                    "than the %u a rill server holds; not reading them",
-                                    what, total, RILL_PROPERTY_STORE_MAX);
+                                    "than a rill server holds; not reading them",
+                                    what, total);
                     return -1;
                 }
                 buf = malloc(total);
