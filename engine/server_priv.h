@@ -83,6 +83,7 @@ struct rill_server {
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
+    struct rill_osc_glue *osc;         /* the OSC front door (osc/osc.h); NULL: off */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
 };
