@@ -59,6 +59,10 @@ void rill_osc_free(struct rill_osc *o, const char *reason);
 void rill_osc_input(struct rill_osc *o, int sock, const struct sockaddr *from, socklen_t fromlen,
                     const uint8_t *data, size_t len, size_t true_len);
 
+/* Send what the datagrams so far have queued (replies of a batch share
+ * datagrams). Call after a batch of rill_osc_input. */
+void rill_osc_flush(struct rill_osc *o);
+
 /* A notification the engine sends its clients (rill_server_broadcast):
  * graph, rename, xrun events become OSC events. */
 void rill_osc_event(struct rill_osc *o, const struct rill_msg *ev);

@@ -700,6 +700,12 @@ void rill_osc_input(struct rill_osc *o, int sock, const struct sockaddr *from, s
     else
         handle_message(o, &src, data, len, 0, NULL);
 out:
+    o->fresh = 1; /* the caller flushes after its batch (rill_osc_flush) */
+}
+
+/* Main thread. */
+void rill_osc_flush(struct rill_osc *o)
+{
     osc_flush_all(o);
 }
 

@@ -309,10 +309,11 @@ static void drain(struct rill_osc_glue *g, int fd, int sock)
         ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
                              (struct sockaddr *)&from, &fromlen);
         if (n < 0)
-            return;
+            break;
         size_t got = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf);
         rill_osc_input(g->core, sock, (struct sockaddr *)&from, fromlen, buf, got, (size_t)n);
     }
+    rill_osc_flush(g->core); /* the batch's replies, packed into bundles */
 }
 
 /* Main thread. */
