@@ -18,6 +18,7 @@ packages=(
     file            # checks what the built libraries are
     binutils        # nm, readelf: the exported-symbol check of libjack.so.0
     strace          # tests/integration/rt-syscalls.sh counts the realtime threads' syscalls
+    python3         # tests/integration/osc_client.py (standard library only)
     # tests/kernel (real kernel ALSA under qemu; the kernel itself is fetched
     # by the test with apt-get download into the build directory)
     qemu-system-x86 busybox-static cpio kmod
