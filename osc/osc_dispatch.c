@@ -180,9 +180,10 @@ static void cmd_status(struct rill_osc *o, struct osc_req *r)
     uint32_t peak = atomic_load_explicit(&st->dsp_load_peak_milli, memory_order_relaxed);
     uint64_t xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
     uint64_t cycles = atomic_load_explicit(&st->cycles, memory_order_relaxed);
-    osc_reply(o, r, "/rill/reply/status", "issiiffhhii", r->id, server, driver, (int32_t)st->rate,
-              (int32_t)st->period, load / 1000.0, peak / 1000.0, (int64_t)xruns, (int64_t)cycles,
-              (int32_t)osc_clients_count(st), (int32_t)o->graph_gen);
+    osc_reply(o, r, "/rill/reply/status", "issiiffhhiihh", r->id, server, driver,
+              (int32_t)st->rate, (int32_t)st->period, load / 1000.0, peak / 1000.0,
+              (int64_t)xruns, (int64_t)cycles, (int32_t)osc_clients_count(st),
+              (int32_t)o->graph_gen, (int64_t)o->stats.received, (int64_t)o->stats.ignored);
 }
 
 static void list_end(struct rill_osc *o, struct osc_req *r, uint32_t count)
@@ -582,10 +583,10 @@ static void handle_message(struct rill_osc *o, const struct osc_dest *src, const
     }
     if (!spec_match(cmd->spec, types)) {
         osc_error(o, &r, OSC_BAD_ARGS,
-                  "%s takes %s%s, after an optional reply URL (s) and request id (i); got "
+                  "%s takes %s, after an optional reply URL (s) and request id (i); got "
                   "',%.40s'%s",
                   cmd->path, cmd->usage[0] ? cmd->usage : "no arguments",
-                  "", id_taken ? types - 1 : types,
+                  id_taken ? types - 1 : types,
                   id_taken ? " (the first i taken as the request id)" : "");
         goto done;
     }
@@ -689,7 +690,7 @@ void rill_osc_input(struct rill_osc *o, int sock, const struct sockaddr *from, s
     int bundle = len >= 8 && memcmp(data, "#bundle\0", 8) == 0;
     if (true_len > RILL_OSC_MAX_DATAGRAM) {
         if (bundle || (len >= 5 && memcmp(data, "/rill", 5) == 0))
-            refuse_packet(o, src.len ? &src : &src, bundle ? "#bundle" : "", OSC_TOO_BIG,
+            refuse_packet(o, &src, bundle ? "#bundle" : "", OSC_TOO_BIG,
                           "the datagram is larger than 8192 bytes; rill reads none of it");
         else
             o->stats.ignored++;

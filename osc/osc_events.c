@@ -190,7 +190,9 @@ static void surface_transport(struct rill_osc *o, struct osc_sub *sub, uint32_t 
     feedback(o, sub, "/rill/transport/toggle", "f", v);
 }
 
-static void status_item(struct rill_osc *o, struct osc_sub *sub, int counted)
+/* the status event (event) and the surface's status feedback (surface) */
+static void status_item(struct rill_osc *o, struct osc_sub *sub, int counted, int event,
+                        int surface)
 {
     const struct rill_shm_state *st = state(o);
     /* relaxed: independent statistics */
@@ -198,11 +200,11 @@ static void status_item(struct rill_osc *o, struct osc_sub *sub, int counted)
     uint32_t peak = atomic_load_explicit(&st->dsp_load_peak_milli, memory_order_relaxed);
     uint64_t xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
     uint64_t cycles = atomic_load_explicit(&st->cycles, memory_order_relaxed);
-    if (sub->topics & OSC_T_STATUS)
+    if (event && (sub->topics & OSC_T_STATUS))
         emit(o, sub, counted, "/rill/event/status", "ffhhii", load / 1000.0, peak / 1000.0,
              (int64_t)xruns, (int64_t)cycles, (int32_t)osc_clients_count(st),
              (int32_t)o->graph_gen);
-    if (sub->topics & OSC_T_SURFACE) {
+    if (surface && (sub->topics & OSC_T_SURFACE)) {
         feedback(o, sub, "/rill/status/dsp_load", "f", load / 100000.0);
         feedback(o, sub, "/rill/status/xruns", "i", (int32_t)xruns);
     }
@@ -260,13 +262,12 @@ static void snapshot(struct rill_osc *o, struct osc_sub *sub)
     }
     if (have_ts && (sub->topics & OSC_T_TRANSPORT))
         transport_item(o, sub, &ts, 0);
-    if (sub->topics & OSC_T_STATUS)
-        status_item(o, sub, 0);
+    status_item(o, sub, 0, 1, 0);
     emit(o, sub, 0, "/rill/event/snapshot/end", "i", (int32_t)o->graph_gen);
     if (sub->topics & OSC_T_SURFACE) {
         if (have_ts)
             surface_transport(o, sub, ts.state);
-        status_item(o, sub, 0);
+        status_item(o, sub, 0, 0, 1);
     }
 }
 
@@ -558,7 +559,7 @@ void osc_events_tick(struct rill_osc *o, uint64_t now)
             continue;
         uint32_t ms = sub->interval_ms < STATUS_MIN_MS ? STATUS_MIN_MS : sub->interval_ms;
         sub->next_status_ns = now + (uint64_t)ms * 1000000ull;
-        status_item(o, sub, 1);
+        status_item(o, sub, 1, 1, 1);
     }
     FOR_SUBS(o, sub, OSC_T_XRUN | OSC_T_SURFACE)
     {

@@ -382,12 +382,15 @@ def t_errors(args):
                        encode("/rill/sync", c.url, 103, 1)]))
     for rid in (101, 102, 103):
         c.answer(rid, "bundle")
-    # not ours: ignored, never answered
+    # not ours: ignored, never answered, counted
+    before = c.request("/rill/status")[2][12]
     c.send_raw(encode("/other/thing", 1))
     c.send_raw(encode("/rillx", 1))
     c.send("/rill/ping", url=True, rid=555)
     m = c.answer(555, "/rill/ping")
     check(not any(x[0] == "/rill/error" for x in c.backlog), "an unknown non-/rill path was answered")
+    after = c.request("/rill/status")[2][12]
+    check(after == before + 2, "ignored count %d -> %d after two foreign messages" % (before, after))
     print("ok: wrong types, patterns, unknown commands, malformed messages and bundles refused "
           "with their code; ping still answers")
     c.ok("/rill/disconnect", "system:capture_1", "system:playback_1")
