@@ -130,9 +130,9 @@ static int answers(int timeout_ms, void (*fn)(const char *path, int32_t id, void
         if (m) {
             lo_arg **argv = lo_message_get_argv(m);
             const char *types = lo_message_get_types(m);
-            fn((const char *)p, types[0] == 'i' ? argv[0]->i : -1, arg);
+            fn((const char *)p, types[0] == 'i' ? *(const int32_t *)(const void *)argv[0] : -1, arg);
             if (strcmp((const char *)p, "/rill/error") == 0)
-                fprintf(stderr, "rill-bench-osc: an error: %s\n", &argv[4]->s);
+                fprintf(stderr, "rill-bench-osc: an error: %s\n", (const char *)argv[4]);
             lo_message_free(m);
         }
         pos += size;

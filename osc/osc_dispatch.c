@@ -91,7 +91,7 @@ void osc_error(struct rill_osc *o, struct osc_req *r, int code, const char *fmt,
 
 static const char *str_arg(struct osc_req *r, int i)
 {
-    return &r->argv[i]->s;
+    return osc_arg_s(r->argv[i]);
 }
 
 /* rillctl's pattern: a shell glob when it holds * ? [, else a substring */
@@ -339,7 +339,7 @@ static void cmd_stop(struct rill_osc *o, struct osc_req *r)
 
 static void cmd_locate(struct rill_osc *o, struct osc_req *r)
 {
-    int64_t f = r->types[0] == 'h' ? r->argv[0]->h : r->argv[0]->i;
+    int64_t f = r->types[0] == 'h' ? osc_arg_h(r->argv[0]) : osc_arg_i(r->argv[0]);
     if (f < 0 || f > (int64_t)UINT32_MAX) {
         osc_error(o, r, OSC_BAD_FRAME, "transport locate: '%lld' is not a frame number (0 to "
                                        "4294967295)",
@@ -378,12 +378,12 @@ static void cmd_query(struct rill_osc *o, struct osc_req *r)
 
 static void cmd_rolling(struct rill_osc *o, struct osc_req *r)
 {
-    transport_cmd(o, r, r->argv[0]->f >= 0.5f ? RILL_TRANSPORT_CMD_START : RILL_TRANSPORT_CMD_STOP);
+    transport_cmd(o, r, osc_arg_f(r->argv[0]) >= 0.5f ? RILL_TRANSPORT_CMD_START : RILL_TRANSPORT_CMD_STOP);
 }
 
 static void cmd_toggle(struct rill_osc *o, struct osc_req *r)
 {
-    if (r->argv[0]->f < 0.5f) { /* a button's release */
+    if (osc_arg_f(r->argv[0]) < 0.5f) { /* a button's release */
         osc_ok(o, r);
         return;
     }
@@ -404,7 +404,7 @@ static void cmd_feedback_only(struct rill_osc *o, struct osc_req *r)
 static void cmd_sync(struct rill_osc *o, struct osc_req *r)
 {
     /* requests are answered in order, each before the next is read */
-    osc_reply(o, r, "/rill/reply/synced", "ii", r->id, r->argv[0]->i);
+    osc_reply(o, r, "/rill/reply/synced", "ii", r->id, osc_arg_i(r->argv[0]));
 }
 
 /* Argument specs: the required types, then after '|' the optional ones
@@ -529,9 +529,9 @@ static void handle_message(struct rill_osc *o, const struct osc_dest *src, const
     int argc = m.argc;
     char why[256];
     int url_err = 0;
-    if (argc > 0 && types[0] == 's' && strncmp(&argv[0]->s, "osc.", 4) == 0) {
+    if (argc > 0 && types[0] == 's' && strncmp(osc_arg_s(argv[0]), "osc.", 4) == 0) {
         struct osc_dest d;
-        url_err = osc_url_parse(o, &argv[0]->s, src->sock, &d, why, sizeof(why));
+        url_err = osc_url_parse(o, osc_arg_s(argv[0]), src->sock, &d, why, sizeof(why));
         if (!url_err)
             r.reply = d;
         types++;
@@ -542,7 +542,7 @@ static void handle_message(struct rill_osc *o, const struct osc_dest *src, const
     int id_taken = 0;
     if (argc > 0 && types[0] == 'i' && (!cmd || spec_match(cmd->spec, types + 1) ||
                                         !spec_match(cmd->spec, types))) {
-        r.id = argv[0]->i;
+        r.id = osc_arg_i(argv[0]);
         id_taken = 1;
         types++;
         argv++;

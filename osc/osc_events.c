@@ -290,12 +290,12 @@ void osc_cmd_subscribe(struct rill_osc *o, struct osc_req *r)
 {
     uint32_t topics = OSC_T_GRAPH, lease = OSC_LEASE_DEFAULT_S, interval = 1000;
     char why[256];
-    if (r->argc > 0 && parse_topics(&r->argv[0]->s, &topics, why, sizeof(why)) < 0) {
+    if (r->argc > 0 && parse_topics(osc_arg_s(r->argv[0]), &topics, why, sizeof(why)) < 0) {
         osc_error(o, r, OSC_BAD_ARGS, "%s", why);
         return;
     }
     if (r->argc > 1) {
-        int32_t l = r->argv[1]->i;
+        int32_t l = osc_arg_i(r->argv[1]);
         if (l < (int32_t)o->cfg.lease_min_s || l > (int32_t)OSC_LEASE_MAX_S) {
             osc_error(o, r, OSC_BAD_ARGS, "lease %d s: give %u to %u seconds (default %u)", l,
                       o->cfg.lease_min_s, OSC_LEASE_MAX_S, OSC_LEASE_DEFAULT_S);
@@ -304,7 +304,7 @@ void osc_cmd_subscribe(struct rill_osc *o, struct osc_req *r)
         lease = (uint32_t)l;
     }
     if (r->argc > 2) {
-        int32_t ms = r->argv[2]->i;
+        int32_t ms = osc_arg_i(r->argv[2]);
         if (ms < 1 || ms > 3600000) {
             osc_error(o, r, OSC_BAD_ARGS,
                       "interval %d ms: give 1 to 3600000 ms (position events come at most "

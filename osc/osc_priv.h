@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -150,6 +151,31 @@ struct rill_osc {
     int fresh;                       /* queued since the last flush: flush at once */
     uint64_t armed_ns;
 };
+
+/* Arguments as liblo leaves them: 4-byte aligned in its copy of the
+ * message, while union lo_arg asks for 8, so they are read by copy. */
+static inline int32_t osc_arg_i(const lo_arg *a)
+{
+    int32_t v;
+    memcpy(&v, a, sizeof(v));
+    return v;
+}
+static inline int64_t osc_arg_h(const lo_arg *a)
+{
+    int64_t v;
+    memcpy(&v, a, sizeof(v));
+    return v;
+}
+static inline float osc_arg_f(const lo_arg *a)
+{
+    float v;
+    memcpy(&v, a, sizeof(v));
+    return v;
+}
+static inline const char *osc_arg_s(const lo_arg *a)
+{
+    return (const char *)a;
+}
 
 /* ---- osc_wire.c */
 /* Decode a message from data (liblo). Fills m; on failure m->lo is NULL and
