@@ -97,8 +97,15 @@ int osc_out_flush(struct rill_osc *o, struct osc_out *q)
         int r = q->to.len ? o->be.send(o->be.arg, q->to.sock, (const struct sockaddr *)&q->to.addr,
                                        q->to.len, data, dlen)
                           : -EDESTADDRREQ;
-        if (r == -EAGAIN || r == -ENOBUFS)
+        if (r == -EAGAIN || r == -ENOBUFS) {
+            uint32_t shift = q->full_streak < OSC_RETRY_MAX_SHIFT ? q->full_streak
+                                                                  : OSC_RETRY_MAX_SHIFT;
+            q->full_streak++;
+            q->retry_ns = o->be.now(o->be.arg) + (OSC_RETRY_MIN_NS << shift);
             return -EAGAIN;
+        }
+        q->full_streak = 0;
+        q->retry_ns = 0;
         /* sent, or lost for good: either way these entries are done */
         q->head = pos;
         q->nevents -= (uint32_t)events;
@@ -149,20 +156,26 @@ struct osc_out *osc_reply_box(struct rill_osc *o, const struct osc_dest *to)
 }
 
 /* Main thread: the timer fires at the next subscriber deadline, at once
- * when something was queued since the last flush, in 2 ms when a send has
- * to be tried again. */
+ * when something waits to be sent, or when a full receiver is to be tried
+ * again. */
 void osc_rearm(struct rill_osc *o)
 {
     uint64_t now = o->be.now(o->be.arg);
     uint64_t deadline = osc_events_deadline(o);
-    int waiting = 0;
-    for (unsigned i = 0; i < OSC_REPLY_OUTBOXES && !waiting; i++)
-        waiting = o->replies[i].in_use && o->replies[i].head < o->replies[i].len;
-    for (unsigned i = 0; i < OSC_MAX_SUBSCRIBERS && !waiting; i++)
-        waiting = o->subs[i].in_use && o->subs[i].out.head < o->subs[i].out.len;
-    uint64_t soon = o->fresh ? now : now + OSC_RETRY_NS;
-    if (waiting && (!deadline || deadline > soon))
-        deadline = soon;
+#define WAITING(q)                                                                               \
+    do {                                                                                         \
+        if ((q)->in_use && (q)->head < (q)->len) {                                               \
+            uint64_t t_ = (q)->retry_ns > now ? (q)->retry_ns : now;                             \
+            if (!deadline || t_ < deadline)                                                      \
+                deadline = t_;                                                                   \
+        }                                                                                        \
+    } while (0)
+    for (unsigned i = 0; i < OSC_REPLY_OUTBOXES; i++)
+        WAITING(&o->replies[i]);
+    for (unsigned i = 0; i < OSC_MAX_SUBSCRIBERS; i++)
+        if (o->subs[i].in_use)
+            WAITING(&o->subs[i].out);
+#undef WAITING
     if (!deadline)
         return; /* an armed timer that fires for nothing is harmless */
     if (o->armed_ns && o->armed_ns <= deadline)
@@ -174,13 +187,15 @@ void osc_rearm(struct rill_osc *o)
 /* Main thread. */
 void osc_flush_all(struct rill_osc *o)
 {
+    uint64_t now = o->be.now(o->be.arg);
     o->fresh = 0;
     for (unsigned i = 0; i < OSC_REPLY_OUTBOXES; i++)
-        if (o->replies[i].in_use && o->replies[i].head < o->replies[i].len)
+        if (o->replies[i].in_use && o->replies[i].head < o->replies[i].len &&
+            o->replies[i].retry_ns <= now)
             osc_out_flush(o, &o->replies[i]);
     for (unsigned i = 0; i < OSC_MAX_SUBSCRIBERS; i++) {
         struct osc_sub *sub = &o->subs[i];
-        if (!sub->in_use || sub->out.head == sub->out.len)
+        if (!sub->in_use || sub->out.head == sub->out.len || sub->out.retry_ns > now)
             continue;
         int r = osc_out_flush(o, &sub->out);
         if (r < 0 && r != -EAGAIN && sub->out.failures >= OSC_SEND_FAILURES_MAX)

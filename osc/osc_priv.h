@@ -29,7 +29,10 @@
 #define OSC_EVENT_QUEUE_MAX 2048u   /* events waiting per subscriber: more is overflow */
 #define OSC_SEND_FAILURES_MAX 64u   /* consecutive failed sends: subscriber dropped */
 #define OSC_RATE_SOURCES 64u
-#define OSC_RETRY_NS 2000000ull     /* a send that met a full receiver: again in 2 ms */
+/* a send that met a full receiver is tried again after 250 us, doubling
+ * while the receiver stays full, up to 64 ms */
+#define OSC_RETRY_MIN_NS 250000ull
+#define OSC_RETRY_MAX_SHIFT 8u
 #define OSC_LEASE_DEFAULT_S 60u
 #define OSC_LEASE_MAX_S 3600u
 
@@ -86,6 +89,8 @@ struct osc_out {
     size_t head, len, cap;
     uint32_t nevents;                /* event entries queued */
     uint32_t failures;               /* consecutive failed sends */
+    uint32_t full_streak;            /* consecutive sends that met a full receiver */
+    uint64_t retry_ns;               /* not before then (a full receiver) */
     int in_use;
     uint64_t used_ns;
 };
