@@ -82,9 +82,11 @@ void osc_error(struct rill_osc *o, struct osc_req *r, int code, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    /* the path as it came, clipped: an answer must fit in a datagram */
+    char path[256];
+    snprintf(path, sizeof(path), "%.255s", r->path ? r->path : "");
     o->stats.refused++;
-    osc_reply(o, r, "/rill/error", "isiss", r->id, r->path ? r->path : "", code,
-              osc_err_name(code), text);
+    osc_reply(o, r, "/rill/error", "isiss", r->id, path, code, osc_err_name(code), text);
 }
 
 /* ---- helpers */

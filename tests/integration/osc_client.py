@@ -369,6 +369,7 @@ def t_errors(args):
     raw(osc_str("/rill/ping") + osc_str(",b") + struct.pack(">i", 1 << 30), "BAD_MESSAGE")  # blob
     raw(osc_str("/rill/ping") + osc_str(",") + b"x" * 9000, "TOO_BIG")
     raw(b"/rill", "BAD_MESSAGE")                                         # path not terminated
+    raw(encode("/rill/" + "x" * 8000, c.url, 3), "UNKNOWN_COMMAND")     # a long path: answered, clipped
     ping = encode("/rill/ping", c.url, 5)
     raw(bundle([ping, bundle([ping])]), "BAD_BUNDLE", lambda p: p in ("#bundle", "/rill/ping"))
     c.send_raw(bundle([ping] * 65))

@@ -290,6 +290,15 @@ static void test_answers(void **state)
     rill_osc_flush(o);
     assert_int_equal(ngot, 1);
     assert_string_equal(got[0].s3, "TOO_BIG");
+    /* an 8000-byte path: answered, clipped to fit a datagram */
+    ngot = 0;
+    char longpath[8001];
+    memset(longpath, 'x', sizeof(longpath));
+    memcpy(longpath, "/rill/", 6);
+    longpath[8000] = '\0';
+    input(o, buf, build(buf, longpath, ""));
+    assert_int_equal(ngot, 1);
+    assert_string_equal(got[0].s3, "UNKNOWN_COMMAND");
     /* not ours: no answer */
     ngot = 0;
     input(o, buf, build(buf, "/other", "i", 1));
