@@ -23,10 +23,11 @@ run_client() {
 
 # 100 + 100 system ports (the slow subscriber's 10,000 connections), no rate
 # limit
-rill_start "$RILL_SERVER" --osc --osc-udp 0 --osc-rate 0 -d dummy -C 100 -P 100
+rill_start "$RILL_SERVER" -v --osc --osc-udp 0 --osc-rate 0 -d dummy -C 100 -P 100
 spawn rjack jack_midiseq oscseq 24000 0 60 8000 >"$RILL_TMP/seq.log" 2>&1
 wait_for "port_exists oscseq:out" 10 || fail "jack_midiseq's port did not appear"
-run_client --midi-port oscseq:out ids lists errors forbidden subscribe lease max surface slow
+run_client --midi-port oscseq:out ids lists errors forbidden subscribe lease max surface topics \
+    slow
 kill "$SPAWN_PID"
 run_client shutdown
 wait_exit "$RILLD_PID" 10 || fail "rilld did not stop"

@@ -629,6 +629,40 @@ def t_shutdown(args):
     u.close()
 
 
+def t_topics(args):
+    """position at the interval (at least 20 ms), status (at least 100 ms),
+    log lines (rilld -v logs each connection), xruns (rilld stopped for a
+    moment misses periods)."""
+    c = Client(args)
+    c.ok("/rill/subscribe", "position,status,log,xrun,transport", 60, 30)
+    snapshot_state(c)
+    t0 = time.monotonic()
+    c.backlog.clear()
+    while time.monotonic() - t0 < 1.0:
+        c.pump(0.1)
+    pos = [m for m in c.backlog if m[0] == "/rill/event/position"]
+    sts = [m for m in c.backlog if m[0] == "/rill/event/status"]
+    check(15 <= len(pos) <= 40, "%d position events in 1 s at a 30 ms interval" % len(pos))
+    check(5 <= len(sts) <= 11, "%d status events in 1 s (at least 100 ms apart)" % len(sts))
+    check(all(m[1] == "ihiiif" for m in pos) and all(m[1] == "iffhhii" for m in sts), "event types")
+    seqs = [m[2][0] for m in c.backlog if m[0].startswith("/rill/event/")]
+    check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a gap in the sequence numbers")
+    c.ok("/rill/connect", "system:capture_4", "system:playback_4")
+    m = c.take(lambda m: m[0] == "/rill/event/log" and "system:capture_4" in m[2][1], what="log line")
+    c.ok("/rill/disconnect", "system:capture_4", "system:playback_4")
+    _, out, _ = rillctl(args, "status")
+    before = int([l for l in out.splitlines() if l.startswith("xruns:")][0].split()[1])
+    os.kill(args.rilld_pid, signal.SIGSTOP)
+    time.sleep(0.1)
+    os.kill(args.rilld_pid, signal.SIGCONT)
+    m = c.take(lambda m: m[0] == "/rill/event/xrun", timeout=5, what="xrun event")
+    check(m[2][1] > before, "xrun total %d, before %d" % (m[2][1], before))
+    c.ok("/rill/unsubscribe")
+    print("ok: topics: %d position and %d status events in 1 s, a log line, an xrun (total %d)"
+          % (len(pos), len(sts), m[2][1]))
+    c.close()
+
+
 def t_rate(args):
     """The server runs with --osc-rate 100: a burst of 300 pings gets 300
     answers, the ones past the budget RATE_LIMITED."""
@@ -654,6 +688,7 @@ def t_rate(args):
 
 
 TESTS = {
+    "topics": t_topics,
     "rate": t_rate,
     "ids": t_ids, "lists": t_lists, "errors": t_errors, "forbidden": t_forbidden,
     "subscribe": t_subscribe, "lease": t_lease, "max": t_max_subscribers, "slow": t_slow,
