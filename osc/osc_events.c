@@ -106,6 +106,14 @@ static void vemit(struct rill_osc *o, struct osc_sub *sub, int counted, const ch
     int32_t seq = (int32_t)sub->seq;
     int r = osc_vput(&sub->out, counted, path, &seq, types, ap);
     o->fresh = 1;
+    if (r < 0 && !counted) {
+        /* a snapshot item with no room: cannot happen within the bounds
+         * (OSC_OUT_MAX_BYTES); counted, and never a second overflow from
+         * inside the snapshot that the first one queues */
+        sub->dropped++;
+        o->stats.events_dropped++;
+        return;
+    }
     if (r < 0 || (counted && sub->out.nevents > OSC_EVENT_QUEUE_MAX)) {
         /* the subscriber cannot keep up: its queue is replaced by overflow
          * and a fresh snapshot, which tell it everything it missed */

@@ -25,7 +25,9 @@
 #define OSC_MAX_SUBSCRIBERS 16u
 #define OSC_MAX_BUNDLE 64u          /* messages in one bundle */
 #define OSC_REPLY_OUTBOXES 32u      /* destinations with replies waiting */
-#define OSC_OUT_MAX_BYTES (4u << 20) /* queued bytes per outbox */
+/* queued bytes per outbox: more than the largest snapshot (4096 ports and
+ * 8192 connections with 255-byte names: some 6 MB) */
+#define OSC_OUT_MAX_BYTES (8u << 20)
 #define OSC_EVENT_QUEUE_MAX 2048u   /* events waiting per subscriber: more is overflow */
 #define OSC_SEND_FAILURES_MAX 64u   /* consecutive failed sends: subscriber dropped */
 #define OSC_RATE_SOURCES 64u
