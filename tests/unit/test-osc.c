@@ -362,6 +362,43 @@ static void test_overflow_and_lease(void **state)
     rill_osc_free(o, "done");
 }
 
+/* The largest snapshot: 8192 connections between ports with 250-byte
+ * names (some 5 MB) arrives whole, with no overflow. */
+static void test_big_snapshot(void **state)
+{
+    (void)state;
+    graph(0);
+    char err[256], name[RILL_PORT_NAME_SIZE];
+    uint32_t id;
+    for (int dir = 0; dir < 2; dir++) {
+        for (int i = 0; i < 91; i++) {
+            int len = snprintf(name, sizeof(name), "%s_%02d_", dir ? "in" : "out", i);
+            memset(name + len, 'x', 247 - (size_t)len);
+            name[247] = '\0'; /* "system:" and 247 bytes: 254 */
+            assert_int_equal(rill_registry_port_add(&st->registry, RILL_MAX_PORTS, 0, name,
+                                                    RILL_PORT_TYPE_AUDIO,
+                                                    dir ? RILL_PORT_IS_INPUT : RILL_PORT_IS_OUTPUT,
+                                                    &id, err, sizeof(err)),
+                             0);
+        }
+    }
+    unsigned n = 0;
+    for (uint32_t a = 0; a < 91 && n < RILL_MAX_CONNECTIONS; a++)
+        for (uint32_t b = 91; b < 182 && n < RILL_MAX_CONNECTIONS; b++, n++)
+            assert_int_equal(rill_registry_connect(&st->registry, st->registry.ports[a].name,
+                                                   st->registry.ports[b].name, NULL, err,
+                                                   sizeof(err)),
+                             0);
+    struct rill_osc *o = core(0);
+    uint8_t buf[512] __attribute__((aligned(8)));
+    input(o, buf, build(buf, "/rill/subscribe", "s", "graph"));
+    assert_int_equal(count("/rill/event/connection/added"), RILL_MAX_CONNECTIONS);
+    assert_int_equal(count("/rill/event/port/added"), 182);
+    assert_int_equal(count("/rill/event/snapshot/end"), 1);
+    assert_int_equal(count("/rill/event/overflow"), 0);
+    rill_osc_free(o, "done");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_answers),
         cmocka_unit_test(test_list_split),
         cmocka_unit_test(test_overflow_and_lease),
+        cmocka_unit_test(test_big_snapshot),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(st);
