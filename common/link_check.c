@@ -3,24 +3,14 @@
 #include "common/link_check.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 
-__attribute__((format(printf, 6, 7))) static int refuse(struct rill_link *out,
-                                                        enum rill_link_problem p, int e,
-                                                        char *err, size_t errsize,
-                                                        const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-    out->problem = p;
-    return e;
-}
+/* Set the problem and write the sentence (common/err.h); returns the code. */
+#define refuse(out, p, code, err, errsize, ...)                                                  \
+    ((out)->problem = (p), rill_errf((err), (errsize), (code), __VA_ARGS__))
 
 /* Any thread. */
 int rill_link_check_names(const char *a, const char *b, const char *verb,
