@@ -13,7 +13,10 @@
 #      its own user on;
 #   4. finds no state of the server anywhere else (/dev/shm holds nothing
 #      of rill's: the segments are memfds, passed over the socket only).
-# The OSC socket does not exist yet (doc/design.md): nothing to test there.
+#   0. cannot send to the OSC socket (--osc) either.
+# (With the sockets opened up by hand, rilld checks the peer's uid on the
+# control socket; its OSC socket takes datagrams from anyone who can reach
+# it: see doc/fuzzing.md.)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +24,7 @@
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 id nobody >/dev/null 2>&1 || skip "there is no user nobody"
 require_built "$RILLD" "$RILLCTL"
+require_program python3
 NOBODY_UID=$(id -u nobody)
 NOBODY_GID=$(id -g nobody)
 
@@ -31,9 +35,24 @@ as_nobody() {
     RC=$?
 }
 
-rill_start "$RILL_SERVER" -d dummy -r 48000 -p 256
+rill_start "$RILL_SERVER" --osc -d dummy -r 48000 -p 256
 pid=$RILLD_PID
 sock=$(rill_socket)
+wait_for "[ -S '$sock.osc' ]" 10 || fail "rilld --osc made no OSC socket at $sock.osc"
+
+# 0. the OSC socket (a Unix datagram socket beside the control socket)
+as_nobody python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+try:
+    s.sendto(b'/rill/ping\0\0,\0\0\0', sys.argv[1])
+except OSError as e:
+    print('cannot send to', sys.argv[1] + ':', e.strerror)
+    sys.exit(1)
+print('sent')" "$sock.osc"
+[ "$RC" != 0 ] || fail "nobody could send to rilld's OSC socket: $OUT"
+printf '%s\n' "$OUT" | grep -qi "permission denied" || fail "sending OSC as nobody failed without 'permission denied': $OUT"
+info "nobody, OSC: $OUT"
 
 # 1. the socket
 as_nobody "$RILLCTL" -s "$RILL_SERVER" status
