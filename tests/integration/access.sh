@@ -24,7 +24,7 @@
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 id nobody >/dev/null 2>&1 || skip "there is no user nobody"
 require_built "$RILLD" "$RILLCTL"
-require_program python3
+require_program python3 python3
 NOBODY_UID=$(id -u nobody)
 NOBODY_GID=$(id -g nobody)
 
