@@ -1,0 +1,181 @@
+#!/bin/bash
+# tests/integration/net.sh — rilld -d net as a NetJACK2 follower of jackd2.
+#
+# Two network namespaces joined by a veth pair, created here and removed at
+# the end (jackd2's follower side does not work over one namespace's
+# loopback; see doc/network.md). In namespace A: `jackd -d dummy` with
+# jackd2's netmanager loaded (the master). In namespace B: rilld -d net.
+# JACK and rill clients run in the root namespace: their Unix sockets live
+# in the filesystem, so they reach both servers.
+#
+#   1. rilld finds the master and takes its rate and period;
+#   2. a 240 Hz tone (jack_simple_client) on the master is heard on rill's
+#      system:capture_1 at 240 Hz and its level, and the other way round;
+#   3. float is bit-exact: rill's known signal goes out, loops back through
+#      the master (from_slave_1 -> to_slave_1) and comes back sample for
+#      sample after a whole number of periods;
+#   4. the master killed with SIGKILL: rilld says so and keeps running, its
+#      clients keep cycling;
+#   5. the master restarted: rilld rejoins and the tone is heard again.
+#
+# Network traffic only inside the two namespaces. Needs root and `ip netns`.
+RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-300}
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces); run make check as root"
+command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
+require_program jackd jackd2
+require_program jack_load jackd2
+require_program jack_connect jackd2
+require_program jack_wait jackd2
+require_program jack_simple_client jackd2
+require_built "$RILLD" "$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter" "$RILL_CHAIN"
+METER=$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter
+
+NSA=rillnA$$
+NSB=rillnB$$
+VA=rna$$
+VB=rnb$$
+MASTER=rnm$$                   # jackd2's server name
+FOLLOWER=rillf$$               # the follower's name on the master
+JACKD_PID=
+NET_UP=0
+
+net_cleanup() {
+    local rc=$?
+    [ -n "$JACKD_PID" ] && kill -KILL "$JACKD_PID" 2>/dev/null
+    [ -n "$RILLD_PID" ] && kill -KILL "$RILLD_PID" 2>/dev/null
+    if [ "$NET_UP" = 1 ]; then
+        ip netns del "$NSA" 2>/dev/null
+        ip netns del "$NSB" 2>/dev/null
+        ip link del "$VA" 2>/dev/null
+    fi
+    (exit "$rc")
+    rill_cleanup
+}
+trap net_cleanup EXIT
+
+ip netns add "$NSA" 2>/dev/null || skip "ip netns add failed (no network namespaces here)"
+NET_UP=1
+ip netns add "$NSB" || fail "ip netns add $NSB"
+ip link add "$VA" type veth peer name "$VB" || fail "cannot create a veth pair"
+ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" || fail "moving the veth ends"
+ip -n "$NSA" addr add 10.219.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.219.0.2/24 dev "$VB" ||
+    fail "addresses"
+for x in "$NSA:$VA" "$NSB:$VB"; do
+    ns=${x%%:*}
+    dev=${x##*:}
+    ip -n "$ns" link set lo up && ip -n "$ns" link set "$dev" up &&
+        ip -n "$ns" route add 224.0.0.0/4 dev "$dev" || fail "bringing up $dev in $ns"
+done
+info "namespaces $NSA and $NSB joined by $VA/$VB"
+
+# jack: JACK programs on the master
+jm() { JACK_DEFAULT_SERVER=$MASTER "$@"; }
+
+start_master() {
+    ip netns exec "$NSA" jackd -n "$MASTER" -d dummy -r 48000 -p 256 >>"$RILL_TMP/jackd.log" 2>&1 &
+    JACKD_PID=$!
+    RILL_PIDS+=("$JACKD_PID")
+    timeout 20 jack_wait -s "$MASTER" -w -t 20 >/dev/null 2>&1 ||
+        fail "jackd -n $MASTER did not come up"
+    jm jack_load netmanager >>"$RILL_TMP/jack_load.log" 2>&1 || fail "jack_load netmanager failed"
+    info "master: jackd -d dummy + netmanager (pid $JACKD_PID)"
+}
+
+start_master
+RILLD_LOG=$RILL_TMP/rilld.log
+ip netns exec "$NSB" "$RILLD" -n "$RILL_SERVER" -d net -C 2 -P 2 -n "$FOLLOWER" \
+    >"$RILLD_LOG" 2>&1 &
+RILLD_PID=$!
+wait_for "grep -q \"^rilld: server '$RILL_SERVER' ready:\" '$RILLD_LOG'" 20 ||
+    fail "rilld -d net did not join the master within 20 s"
+grep -q "joined a master: 48000 Hz, 256 frames, 2 in / 2 out, float" "$RILLD_LOG" ||
+    fail "rilld did not take the master's rate and period: $(grep joined "$RILLD_LOG")"
+wait_for "jm jack_lsp | grep -qxF '$FOLLOWER:to_slave_1'" 10 ||
+    fail "the master shows no $FOLLOWER ports"
+port_exists system:capture_1 && port_exists system:playback_2 || fail "rill has no system ports"
+info "rilld joined (pid $RILLD_PID)"
+
+# meter NAME SERVER-RUNNER PORT: prints freq and rms
+check_tone() {
+    local what=$1 out freq rms
+    shift
+    out=$("$@" --seconds 2) || fail "$what: the meter failed: $out"
+    freq=$(sed -n 's/.*freq=\([0-9.]*\).*/\1/p' <<<"$out")
+    rms=$(sed -n 's/.*rms=\([0-9.]*\).*/\1/p' <<<"$out")
+    awk -v f="$freq" -v r="$rms" 'BEGIN { exit !(f > 239.5 && f < 240.5 && r > 0.139 && r < 0.144) }' ||
+        fail "$what: want 240 Hz at rms 0.1414 (jack_simple_client), got $out"
+    info "$what: $out"
+}
+
+# 2a. master -> rill
+spawn env JACK_DEFAULT_SERVER=$MASTER jack_simple_client >"$RILL_TMP/simple-m.log" 2>&1
+SIMPLE_M=$SPAWN_PID
+wait_for "jm jack_lsp | grep -qxF jack_simple_client:output1" 10 || fail "jack_simple_client on the master"
+jm jack_connect jack_simple_client:output1 "$FOLLOWER:to_slave_1" || fail "jack_connect on the master"
+check_tone "master -> rill" rjack "$METER" m1 --connect-from system:capture_1
+kill "$SIMPLE_M"
+wait_exit "$SIMPLE_M" 5
+
+# 2b. rill -> master (jack_simple_client connects itself to system:playback_1/2)
+spawn rjack jack_simple_client >"$RILL_TMP/simple-r.log" 2>&1
+SIMPLE_R=$SPAWN_PID
+wait_for "ports_connected jack_simple_client:output1 system:playback_1" 10 ||
+    fail "jack_simple_client on rill is not connected to system:playback_1"
+check_tone "rill -> master" jm "$METER" m2 --connect-from "$FOLLOWER:from_slave_1"
+kill "$SIMPLE_R"
+wait_exit "$SIMPLE_R" 5
+
+# 3. bit-exact round trip: rill's source -> master loops it back -> sinks,
+# one per candidate delay in periods (latency + 1 = 6 expected); exactly one
+# must see every sample.
+jm jack_connect "$FOLLOWER:from_slave_1" "$FOLLOWER:to_slave_1" || fail "loopback on the master"
+chain_start source src --connect-to system:playback_1
+for k in 4 5 6 7 8; do
+    chain_start sink "k$k" --connect-from system:capture_1 --latency $((k * 256))
+done
+any_exact() {
+    local k
+    for k in 4 5 6 7 8; do
+        [ "$(chain_get "k$k" ok)" -ge 150 ] && return 0
+    done
+    return 1
+}
+wait_for any_exact 20 ||
+    fail "no delay of 4..8 periods gives the signal back bit for bit: $(for k in 4 5 6 7 8; do echo "k$k: $(chain_status k$k)"; done)"
+exact=
+for k in 4 5 6 7 8; do
+    [ "$(chain_get "k$k" ok)" -ge 150 ] && exact=$k
+done
+[ "$(chain_get "k$exact" bad)" = 0 ] || fail "delay $exact periods: $(chain_status "k$exact")"
+info "float round trip bit-exact after $exact periods: $(chain_status "k$exact")"
+for k in 4 5 6 7 8; do
+    [ "$k" = "$exact" ] || chain_stop "k$k"
+done
+
+# 4. the master killed
+kill -KILL "$JACKD_PID"
+wait_exit "$JACKD_PID" 5
+JACKD_PID=
+before=$(chain_get src cycles)
+wait_for "grep -q 'the master is gone' '$RILLD_LOG'" 5 || fail "rilld did not notice the master's end"
+rill_alive || fail "rilld died with the master"
+chain_wait_key src cycles $((before + 300)) 10 ||
+    fail "rill's clients stopped cycling without the master: $(chain_status src)"
+info "master killed: rilld alive, clients cycling ($(chain_status src))"
+
+# 5. the master restarted: rill rejoins
+start_master
+wait_for "grep -q 'rejoined the master' '$RILLD_LOG'" 20 || fail "rilld did not rejoin the master"
+wait_for "jm jack_lsp | grep -q ':to_slave_1\$'" 10 || fail "the restarted master shows no follower"
+fport=$(jm jack_lsp | grep ':to_slave_1$' | head -1)
+spawn env JACK_DEFAULT_SERVER=$MASTER jack_simple_client >"$RILL_TMP/simple-m2.log" 2>&1
+SIMPLE_M=$SPAWN_PID
+wait_for "jm jack_lsp | grep -qxF jack_simple_client:output1" 10 || fail "jack_simple_client on the master"
+jm jack_connect jack_simple_client:output1 "$fport" || fail "jack_connect on the restarted master"
+check_tone "after rejoin, master -> rill" rjack "$METER" m3 --connect-from system:capture_1
+nfollowers=$(jm jack_lsp | grep -c ':to_slave_1$')
+[ "$nfollowers" = 1 ] || fail "the restarted master has $nfollowers followers for one rilld"
+rill_stop
+info "ok"
