@@ -397,9 +397,10 @@ static void publish(struct rill_driver *d)
 
 static int net_start(struct rill_driver *d)
 {
-    /* drop a backlog, then tell the master to start */
-    while (recv(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT) >= 0)
-        ;
+    /* drop a backlog (bounded), then tell the master to start */
+    for (unsigned k = 0; k < RILL_NET_MAX_DGRAMS; k++)
+        if (recv(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT) < 0)
+            break;
     d->state = NET_ROLLING;
     d->pending_len = 0;
     d->last_rx_ns = rill_now_ns();
