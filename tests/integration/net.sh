@@ -121,8 +121,13 @@ start_master() {
 
 start_master
 RILLD_LOG=$RILL_TMP/rilld.log
-ip netns exec "$NSB" "$RILLD" -n "$RILL_SERVER" -d net -C 2 -P 2 -n "$FOLLOWER" \
-    >"$RILLD_LOG" 2>&1 &
+# the realtime allocation/lock trap (tests/rt) in this rilld: every realtime
+# path of the driver below (rolling, lost, rejoining, the flood) runs under it
+require_built "$RILL_TRAP"
+trap_preload=$RILL_TRAP
+[ "$RILL_SANITIZERS" = yes ] && trap_preload="${RILL_SAN_PRELOAD%%:*}:$RILL_TRAP"
+ip netns exec "$NSB" env LD_PRELOAD="$trap_preload" "$RILLD" -n "$RILL_SERVER" -d net -C 2 -P 2 \
+    -n "$FOLLOWER" >"$RILLD_LOG" 2>&1 &
 RILLD_PID=$!
 wait_for "grep -q \"^rilld: server '$RILL_SERVER' ready:\" '$RILLD_LOG'" 20 ||
     fail "rilld -d net did not join the master within 20 s"
@@ -236,6 +241,8 @@ wait_for "grep -q 'rejoined the master' '$RILLD_LOG'" 20 || fail "rilld did not 
 wait_for "awk '/datagrams refused/ { n += \$(NF - 2) } END { exit !(n >= 1000) }' '$RILLD_LOG'" 5 ||
     fail "rilld did not count the malformed datagrams: $(grep 'datagrams refused' "$RILLD_LOG" | tail -3)"
 wait_for "jm jack_lsp | grep -q ':to_slave_1\$'" 10 || fail "the restarted master shows no follower"
+grep -q 'librill-rt-trap' "/proc/$RILLD_PID/maps" || fail "the realtime trap is not loaded into rilld"
+! grep -q "rill-rt-trap:" "$RILLD_LOG" || fail "the realtime trap fired: $(grep rill-rt-trap: "$RILLD_LOG")"
 fport=$(jm jack_lsp | grep ':to_slave_1$' | head -1)
 spawn env JACK_DEFAULT_SERVER=$MASTER jack_simple_client >"$RILL_TMP/simple-m2.log" 2>&1
 SIMPLE_M=$SPAWN_PID
