@@ -71,10 +71,10 @@ static const struct rill_param net_params[P_NPARAMS + 1] = {
                      .def = "2", .min = 0, .max = RILL_NET_MAX_PORTS,
                      .help = "audio channels to the master (system:playback_N)" },
     [P_MIDI_IN] = { .name = "midi-in-ports", .short_opt = 'i', .type = RILL_PARAM_UINT,
-                    .def = "0", .min = 0, .max = 0,
+                    .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
                     .help = "MIDI channels from the master (not supported yet: 0)" },
     [P_MIDI_OUT] = { .name = "midi-out-ports", .short_opt = 'o', .type = RILL_PARAM_UINT,
-                     .def = "0", .min = 0, .max = 0,
+                     .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
                      .help = "MIDI channels to the master (not supported yet: 0)" },
     [P_NAME] = { .name = "client-name", .short_opt = 'n', .type = RILL_PARAM_STRING,
                  .help = "name of this follower on the master (default: the host name)" },
@@ -85,7 +85,7 @@ static const struct rill_param net_params[P_NPARAMS + 1] = {
                      .def = "float", .choices = encodings,
                      .help = "sample encoding: float (bit-exact) or int (16-bit)" },
     [P_TRANSPORT] = { .name = "transport-sync", .short_opt = 't', .type = RILL_PARAM_UINT,
-                      .def = "0", .min = 0, .max = 0,
+                      .def = "0", .min = 0, .max = 1,
                       .help = "sync transport with the master's (not supported: 0)" },
     [P_NPARAMS] = { .name = NULL },
 };
@@ -249,6 +249,19 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
         return -ENOMEM;
     }
     d->fd = -1;
+    if (cfg->v[P_MIDI_IN].u || cfg->v[P_MIDI_OUT].u) {
+        snprintf(err, errsize, "-i %u -o %u: MIDI over NetJACK2 is not supported by rill yet "
+                 "(audio only); leave -i and -o at 0", cfg->v[P_MIDI_IN].u,
+                 cfg->v[P_MIDI_OUT].u);
+        r = -ENOTSUP;
+        goto fail;
+    }
+    if (cfg->v[P_TRANSPORT].u) {
+        snprintf(err, errsize, "-t 1: transport sync with the master is not supported by rill "
+                 "yet; leave -t at 0");
+        r = -ENOTSUP;
+        goto fail;
+    }
     const char *addr = cfg->v[P_ADDR].s ? cfg->v[P_ADDR].s : RILL_NET_DEFAULT_ADDRESS;
     d->group.sin_family = AF_INET;
     d->group.sin_port = htons((uint16_t)cfg->v[P_PORT].u);

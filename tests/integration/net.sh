@@ -24,6 +24,17 @@
 RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
 
+# refusals that need no network: clear messages, exit 1 (2: a usage error
+# the option parser catches), nothing sent
+expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -i 1
+expect_out "MIDI over NetJACK2 is not supported" "-i 1 must be refused by name"
+expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -t 1
+expect_out "transport sync .* not supported" "-t 1 must be refused by name"
+expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -a 300.1.1.1
+expect_out "not an IPv4 address" "a bad -a must be refused"
+expect_rc 2 "$RILLD" -n "$RILL_SERVER" -d net -e opus
+expect_out "one of float, int" "-e opus must be refused with the choices"
+
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces); run make check as root"
 command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
 require_program jackd jackd2
