@@ -19,7 +19,7 @@ packages=(
     binutils        # nm, readelf: the exported-symbol check of libjack.so.0
     strace          # tests/integration/rt-syscalls.sh counts the realtime threads' syscalls
     iproute2        # ip netns, veth: tests/integration/net.sh (NetJACK2 between namespaces)
-    python3         # tests read JSON and analyse recordings
+    python3         # tests read JSON and analyse recordings; osc_client.py (stdlib only)
     tmux            # tools-top.sh drives rillctl top in a terminal
     graphviz        # rillctl graph --svg/--png, and tools-graph.sh reads the DOT back
     man-db groff-base   # tools-docs.sh renders the man pages
