@@ -7,11 +7,12 @@ set -euo pipefail
 packages=(
     # build
     gcc make autoconf automake libtool pkg-config
-    libasound2-dev liblo-dev libjack-jackd2-dev
+    libasound2-dev liblo-dev libjack-jackd2-dev libspeexdsp-dev
     # tests
     libcmocka-dev
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
     alsa-utils      # aplay, arecord
+    sox             # the ALSA bridge tests make and analyse tones
     liblo-tools     # oscsend, oscdump
     procps          # pgrep, ps
     psmisc          # fuser
