@@ -15,6 +15,11 @@
  *       interpolation between samples: (crossings - 1) / 2 periods over the
  *       time from the first to the last crossing). A last line "clicks=N".
  *
+ *   rill-test-wav FILE tone CHANNEL SKIP
+ *       A steady tone on CHANNEL (1-based) after the first SKIP frames:
+ *         "tone frames=N freq=HZ peak=P rms=R"
+ *       freq from the zero crossings as above, over the whole rest.
+ *
  * Formats: PCM 8 (unsigned), 16, 24 and 32 bit, IEEE float 32 bit, plain or
  * WAVE_FORMAT_EXTENSIBLE. Samples are scaled to [-1, 1).
  *
@@ -211,11 +216,39 @@ static unsigned long find_clicks(const struct wav *w, unsigned ch, double thr, u
     return n;
 }
 
+/* The tone of channel CH from frame SKIP on. Main thread. */
+static void report_tone(const struct wav *w, unsigned ch, uint64_t skip)
+{
+    double peak = 0, sumsq = 0, first = -1, last = -1, prev = 0;
+    unsigned long crossings = 0;
+    uint64_t n = 0;
+    for (uint64_t f = skip; f < w->frames; f++, n++) {
+        double s = wav_sample(w, f, ch);
+        if (fabs(s) > peak)
+            peak = fabs(s);
+        sumsq += s * s;
+        if (n > 0 && ((prev < 0 && s >= 0) || (prev >= 0 && s < 0)) && s != prev) {
+            double t = (double)(f - 1) + prev / (prev - s);
+            if (first < 0)
+                first = t;
+            last = t;
+            crossings++;
+        }
+        prev = s;
+    }
+    double freq = 0;
+    if (crossings >= 3 && last > first)
+        freq = (crossings - 1) / 2.0 / ((last - first) / w->rate);
+    printf("tone frames=%llu freq=%.2f peak=%.5f rms=%.5f\n", (unsigned long long)n, freq, peak,
+           n ? sqrt(sumsq / (double)n) : 0.0);
+}
+
 /* Main thread. */
 static void usage(void)
 {
     fprintf(stderr, "usage: rill-test-wav FILE info\n"
-                    "       rill-test-wav FILE clicks CHANNEL THRESHOLD GAP\n");
+                    "       rill-test-wav FILE clicks CHANNEL THRESHOLD GAP\n"
+                    "       rill-test-wav FILE tone CHANNEL SKIP\n");
 }
 
 /* Main thread. */
@@ -256,6 +289,18 @@ int main(int argc, char **argv)
             goto out;
         }
         find_clicks(&w, (unsigned)(ch - 1), thr, gap);
+        rc = 0;
+    } else if (strcmp(argv[2], "tone") == 0 && argc == 5) {
+        char *e1, *e2;
+        unsigned long ch = strtoul(argv[3], &e1, 10);
+        unsigned long long skip = strtoull(argv[4], &e2, 10);
+        if (*e1 || *e2 || ch < 1 || ch > w.channels) {
+            fprintf(stderr, "rill-test-wav: bad arguments: CHANNEL is 1..%u, SKIP >= 0 frames\n",
+                    w.channels);
+            rc = 2;
+            goto out;
+        }
+        report_tone(&w, (unsigned)(ch - 1), skip);
         rc = 0;
     } else {
         usage();
