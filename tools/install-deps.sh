@@ -25,7 +25,9 @@ packages=(
 )
 
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
-bench_packages=(pipewire pipewire-bin pipewire-jack)
+bench_packages=(pipewire pipewire-bin pipewire-jack
+    libasound2-plugins pipewire-alsa    # the ALSA bridge against alsa-plugins' jack PCM and pipewire-alsa
+    libsamplerate0-dev libsoxr-dev)     # bench/rill-bench-resamplers
 
 if [[ $# -gt 0 ]]; then
     case $1 in
