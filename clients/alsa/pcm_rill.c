@@ -378,8 +378,10 @@ static int cb_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned in
     unsigned short ev = 0;
     if (rill_astream_ready(s))
         ev = s->playback ? POLLOUT : POLLIN;
-    if (atomic_load_explicit(&s->dead, memory_order_acquire) ||
-        atomic_load_explicit(&s->xrun, memory_order_acquire))
+    /* an xrun wakes the program as readiness: its next call reads the
+     * pointer and gets -EPIPE (alsa-lib turns POLLERR into -EIO while the
+     * state still says RUNNING); a dead server is an error at once */
+    if (atomic_load_explicit(&s->dead, memory_order_acquire))
         ev |= POLLERR;
     *revents = ev;
     return 0;
