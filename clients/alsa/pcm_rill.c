@@ -587,6 +587,13 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
         SNDERR("rill: %s", err);
         goto fail;
     }
+    if (rill_client_state(s->client)->server_pid == (int32_t)getpid()) {
+        SNDERR("rill: this program is the rill server '%s' itself: it cannot open the rill "
+               "device (it would play into its own graph); give it a sound card", 
+               rill_client_state(s->client)->server_name);
+        r = -ELOOP;
+        goto fail;
+    }
 
     s->io.version = SND_PCM_IOPLUG_VERSION;
     s->io.name = "rill: the rill audio graph";

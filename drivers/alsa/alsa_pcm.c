@@ -10,6 +10,7 @@
  * one period, fills what was played with silence, stamps time monotonically.
  */
 #include "drivers/alsa/alsa_priv.h"
+#include "drivers/alsa/alsa_loop.h"
 #include "rill/limits.h"
 
 #include <errno.h>
@@ -83,6 +84,13 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
     else
         snprintf(s->name, sizeof s->name, "%s", dev);
     s->dir = dir;
+    char why[256];
+    if (rill_alsa_leads_to_rill(s->name, why, sizeof why)) {
+        say(err, errsize, "device %s leads back to rill (%s: the rill ALSA plugin): rilld "
+            "cannot play into its own graph; name a sound card instead (hw:0, plughw:0, or "
+            "a card's name)", s->name, why);
+        return -ELOOP;
+    }
     r = snd_pcm_open(&s->pcm, s->name, dir, SND_PCM_NONBLOCK);
     if (r == 0)
         return 0;

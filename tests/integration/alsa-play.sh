@@ -8,7 +8,8 @@
 #      client is named aplay, its ports playback_1/2 are connected to
 #      system:playback_1/2, and what they carry measures 1000 Hz, peak 0.5;
 #   3. mono (S16_LE): one port, connected to both system playback ports;
-#   4. aplay exits 0 once the file is played, and its client is gone.
+#   4. aplay exits 0 once the file is played, and its client is gone;
+#   5. rilld -d alsa refuses the rill device (and plug:rill): no loop.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/alsa-lib.sh"
@@ -61,4 +62,11 @@ ports_connected aplay:playback_1 system:playback_2 || fail "mono: not connected 
 meter aplay:playback_1 1
 near "$FREQ" 440 1 || fail "mono: $FREQ Hz, want 440"
 wait_exit "$APLAY" 10 && [ "$WAIT_RC" = 0 ] || fail "mono: aplay failed ($WAIT_RC)"
+
+# ---- 5. the loop guard: rilld's ALSA driver refuses a device built on rill
+expect_rc 1 "$RILLD" -n "$RILL_SERVER-loop" -d alsa -d rill -r 48000
+expect_out "device rill leads back to rill" "rilld -d alsa -d rill: no loop message"
+expect_rc 1 "$RILLD" -n "$RILL_SERVER-loop" -d alsa -d plug:rill -r 48000
+expect_out "leads back to rill \(type rill <- plug:rill" "rilld -d alsa -d plug:rill: no loop message"
+info "loop guard: $OUT"
 info "ok"
