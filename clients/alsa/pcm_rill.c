@@ -27,6 +27,7 @@
 #include "clients/alsa/convert.h"
 #include "clients/alsa/delay.h"
 #include "clients/alsa/stream.h"
+#include "clients/alsa/volume.h"
 #include "rill/limits.h"
 #include "rill/time.h"
 
@@ -449,13 +450,33 @@ static const snd_pcm_ioplug_callback_t callbacks = {
     .delay = cb_delay,
 };
 
-/* The notification thread: the server went away. */
+/* Read the ctl plugin's values and set the stream's gain (the realtime
+ * side ramps to it). The program thread at open, then the notification
+ * thread. */
+static void apply_volume(struct rill_astream *s)
+{
+    long v[RILL_VOL_COUNT];
+    if (rill_volume_read(s->client, v) < 0)
+        return;
+    union {
+        float f;
+        uint32_t u;
+    } g;
+    g.f = s->playback ? rill_volume_gain(v[RILL_VOL_PLAYBACK], v[RILL_VOL_PLAYBACK_SWITCH])
+                      : rill_volume_gain(v[RILL_VOL_CAPTURE], v[RILL_VOL_CAPTURE_SWITCH]);
+    /* relaxed: one word, read once per cycle */
+    atomic_store_explicit(&s->gain_bits, g.u, memory_order_relaxed);
+}
+
+/* The notification thread: the server went away, or the volume changed. */
 static void on_event(void *arg, const struct rill_msg *ev)
 {
     struct rill_astream *s = arg;
     if (ev->type == RILL_EV_SHUTDOWN) {
         atomic_store_explicit(&s->dead, 1, memory_order_release);
         rill_astream_level_sync(s);
+    } else if (rill_volume_event_matches(s->client, ev)) {
+        apply_volume(s);
     }
 }
 
@@ -594,6 +615,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
         r = -ELOOP;
         goto fail;
     }
+    apply_volume(s);
+    s->rt_gain = 0.0f; /* the first cycle fades in from silence */
 
     s->io.version = SND_PCM_IOPLUG_VERSION;
     s->io.name = "rill: the rill audio graph";
