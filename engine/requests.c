@@ -134,13 +134,17 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
         return -EINVAL;
     /* a thread id that is not one of the client's own threads is ignored:
      * rilld pins only the threads of the process it talks to */
-    rill_placement_set_tid(&s->placement, c->slot,
-                           active && thread_of(c->pid, rt_tid) ? (pid_t)rt_tid : 0);
-    if ((int)reg->clients[c->slot].active == active)
+    int32_t tid = active && thread_of(c->pid, rt_tid) ? rt_tid : 0;
+    rill_placement_set_tid(&s->placement, c->slot, (pid_t)tid);
+    if ((int)reg->clients[c->slot].active == active && reg->clients[c->slot].rt_tid == tid)
         return 0;
+    int was_active = (int)reg->clients[c->slot].active;
     rill_registry_write_begin(reg);
     reg->clients[c->slot].active = (uint32_t)active;
+    reg->clients[c->slot].rt_tid = tid;
     rill_registry_write_end(reg);
+    if (was_active == active)
+        return 0;
     if (!active) {
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
         /* as JACK documents for jack_deactivate: inactive clients have no
@@ -229,13 +233,43 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     return 0;
 }
 
-static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
+/* jackd's self-connect mode (rilld -a e|E|a|A): 0 go on, 1 ignore the
+ * request, or a refusal already written into m. Main thread. */
+static int self_connect_check(struct rill_server *s, const struct rill_conn *c,
+                              struct rill_msg *m)
+{
+    char mode = s->opt ? s->opt->self_connect : 0;
+    if (!mode || mode == ' ' || c->control)
+        return 0;
+    const struct rill_shm_registry *reg = &s->shm.state->registry;
+    int a = rill_registry_lookup(reg, m->u.connect.src);
+    int b = rill_registry_lookup(reg, m->u.connect.dst);
+    if (a < 0 || b < 0)
+        return 0; /* the connect itself says which port is unknown */
+    int r = rill_options_self_connect(mode, reg->ports[a].client == c->slot,
+                                      reg->ports[b].client == c->slot);
+    if (r < 0)
+        return reply_error(m, r,
+                           "connecting '%s' and '%s' is refused: rilld runs with self-connect "
+                           "mode '%c' (-a), which forbids a client to connect its own ports%s",
+                           m->u.connect.src, m->u.connect.dst, mode,
+                           mode == 'E' ? " to another client's" : "");
+    return r;
+}
+
+static int do_connect(struct rill_server *s, const struct rill_conn *c, struct rill_msg *m,
+                      int connect)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_connect *cn = &m->u.connect;
     if (!terminated(cn->src, sizeof(cn->src)) || !terminated(cn->dst, sizeof(cn->dst)))
         return reply_error(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
                            RILL_PORT_NAME_SIZE - 1);
+    if (connect) {
+        int sc = self_connect_check(s, c, m);
+        if (sc != 0)
+            return sc < 0 ? sc : 0; /* 1: ignored, as jackd does: success, no change */
+    }
     char err[RILL_ERROR_SIZE];
     int r = connect ? rill_registry_connect(reg, cn->src, cn->dst, &s->listener, err, sizeof(err))
                     : rill_registry_disconnect(reg, cn->src, cn->dst, &s->listener, err,
@@ -285,10 +319,10 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             r = do_port_unregister(s, c, m);
             break;
         case RILL_MSG_CONNECT:
-            r = do_connect(s, m, 1);
+            r = do_connect(s, c, m, 1);
             break;
         case RILL_MSG_DISCONNECT:
-            r = do_connect(s, m, 0);
+            r = do_connect(s, c, m, 0);
             break;
         case RILL_MSG_PORT_DISCONNECT:
             r = do_port_disconnect(s, m);

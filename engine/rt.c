@@ -120,6 +120,8 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         atomic_store_explicit(&a->pending, p, memory_order_relaxed);
         if (late) {
             late_count++;
+            atomic_fetch_add_explicit(&rt->shm->state->node_late[n->client], 1,
+                                      memory_order_relaxed); /* a statistic */
             uint64_t since = atomic_load_explicit(&rt->late_since[n->client], memory_order_relaxed);
             if (since == 0)
                 atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);

@@ -710,7 +710,7 @@ int rill_server_run(const struct rill_options *opt)
     if (opt->realtime) {
 #if !defined(__SANITIZE_ADDRESS__)
         /* page faults on the realtime path would cost milliseconds */
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+        if (!opt->no_mlock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
             rill_server_log("warning: cannot lock memory (%s); page faults may cause xruns",
                             strerror(errno));
 #endif

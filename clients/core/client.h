@@ -176,6 +176,9 @@ int rill_registry_connections(const struct rill_shm_state *st, uint32_t id, uint
 int rill_registry_connected(const struct rill_shm_state *st, uint32_t a, uint32_t b);
 /* Port ids in use, in id order: up to max into ids; returns the total. */
 int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_t max);
+/* A consistent copy of the whole registry (about a megabyte: not for
+ * realtime threads). 0, or -EAGAIN when no consistent copy could be taken. */
+int rill_registry_snapshot(const struct rill_shm_state *st, struct rill_shm_registry *out);
 
 /* Type string <-> enum rill_port_type. Returns -EINVAL for unknown. */
 int rill_port_type_from_string(const char *type);

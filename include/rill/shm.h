@@ -47,6 +47,11 @@ struct rill_shm_client {
     uint32_t active;
     int32_t pid;
     uint32_t flags;                    /* RILL_CLIENT_* */
+    /* the client's realtime thread while it is active (a thread of pid the
+     * engine checked), else 0: for tools (rillctl top) that show where it
+     * runs. */
+    int32_t rt_tid;
+    uint32_t reserved;
     uint64_t uuid;
     char name[RILL_CLIENT_NAME_SIZE];
 };
@@ -133,6 +138,9 @@ struct rill_shm_state {
     _Atomic uint64_t xruns;
     _Atomic uint64_t cycles;
     _Atomic uint64_t late_nodes;       /* node-cycles that missed the deadline */
+    /* the same per client slot, since the engine started (a tool counts
+     * differences, so a slot handed to a new client is not reset) */
+    _Atomic uint64_t node_late[RILL_MAX_CLIENTS];
     /* how late the driver woke at the last xrun, and the most since start
      * or since a RILL_MSG_XRUN_RESET (the main thread then stores 0; a
      * reset that races an xrun may be lost, as in JACK) */
