@@ -13,6 +13,8 @@ packages=(
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
     alsa-utils      # aplay, arecord
     sox             # the ALSA bridge tests make and analyse tones
+    ffmpeg mpv      # the ALSA bridge: other programs play and record through it
+    pulseaudio pulseaudio-utils alsa-oss   # the ALSA bridge: PulseAudio and OSS on top
     liblo-tools     # oscsend, oscdump
     procps          # pgrep, ps
     psmisc          # fuser
