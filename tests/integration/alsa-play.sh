@@ -9,7 +9,9 @@
 #      system:playback_1/2, and what they carry measures 1000 Hz, peak 0.5;
 #   3. mono (S16_LE): one port, connected to both system playback ports;
 #   4. aplay exits 0 once the file is played, and its client is gone;
-#   5. rilld -d alsa refuses the rill device (and plug:rill): no loop.
+#   5. rilld -d alsa refuses the rill device (and plug:rill): no loop;
+#   6. the realtime allocation trap preloaded into aplay (resampling from
+#      44.1 kHz) and arecord: their realtime threads never allocate or lock.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/alsa-lib.sh"
@@ -69,4 +71,14 @@ expect_out "device rill leads back to rill" "rilld -d alsa -d rill: no loop mess
 expect_rc 1 "$RILLD" -n "$RILL_SERVER-loop" -d alsa -d plug:rill -r 48000
 expect_out "leads back to rill \(type rill <- plug:rill" "rilld -d alsa -d plug:rill: no loop message"
 info "loop guard: $OUT"
+# ---- 6. the allocation trap in the plugin's realtime thread
+require_built "$RILL_TRAP"
+trap_preload=$RILL_TRAP
+[ "$RILL_SANITIZERS" = yes ] && trap_preload="${RILL_SAN_PRELOAD%%:*}:$RILL_TRAP"
+tone "$RILL_TMP/t441.wav" 44100 2 2 1000 -b 16 -e signed-integer
+OUT=$(LD_PRELOAD=$trap_preload timeout -k 2 20 alsa_run aplay -q -D rill "$RILL_TMP/t441.wav" 2>&1) ||
+    fail "aplay under the allocation trap failed: $OUT"
+OUT=$(LD_PRELOAD=$trap_preload timeout -k 2 20 alsa_run arecord -q -D rill -f S16_LE -r 22050 -c 2 -d 1 \
+    "$RILL_TMP/trap.wav" 2>&1) || fail "arecord under the allocation trap failed: $OUT"
+printf '%s\n' "$OUT" | grep -q rill-rt-trap && fail "the trap fired: $OUT"
 info "ok"
