@@ -16,6 +16,14 @@
  *                            delay + one period + 50 ms]; non-blocking drain
  *                            says -EAGAIN, then POLLOUT comes in that window
  *   rill-test-alsa underrun  a starved stream: -EPIPE, snd_pcm_recover, plays on
+ *   rill-test-alsa delay PERIOD_MS  a click written when snd_pcm_delay says D frames
+ *                            are queued is due at t + D / rate; a capture
+ *                            stream connected straight to the player dates
+ *                            each frame it reads by its own snd_pcm_delay.
+ *                            The two clocks must agree within one engine
+ *                            period (plus 1 ms): the capture side dates a
+ *                            cycle's frames from its start, the playback
+ *                            side from the end of the cycle that plays them
  *   rill-test-alsa forever   plays until a call fails; prints the error, the
  *                            ms since the last success and the wall clock
  *                            time (s since the epoch), closes, exits 3
@@ -228,7 +236,7 @@ static void run_method(snd_pcm_access_t acc, int nonblock)
                             nonblock, period, buffer);
     /* the recorder connects from the player's ports, so it comes second */
     struct rec rec;
-    rec_start(&rec, 1.5);
+    rec_start(&rec, 4.0);
     struct checks k = { .last_delay = -1 };
     uint64_t phase = 0;
     int16_t buf[1024 * CH], ch0[1024], ch1[1024];
@@ -436,6 +444,99 @@ static void cmd_underrun(void)
     snd_pcm_close(p);
 }
 
+/* writei that survives an xrun of a loaded machine (not what "delay" tests) */
+static void put(snd_pcm_t *p, const int16_t *buf, size_t n)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        snd_pcm_sframes_t w = snd_pcm_writei(p, buf, n);
+        if (w >= 0)
+            return;
+        if (snd_pcm_recover(p, (int)w, 1) < 0)
+            FAIL("delay: writei: %s", snd_strerror((int)w));
+    }
+    FAIL("delay: writei keeps failing");
+}
+
+/* ---- delay: a click's predicted and observed times */
+struct clickrec {
+    snd_pcm_t *pcm;
+    double t_click;      /* observed time of the first loud frame, 0: none yet */
+    atomic_int stop;
+};
+
+static void *clickrec_main(void *arg)
+{
+    struct clickrec *r = arg;
+    int16_t buf[4096 * CH];
+    while (!atomic_load(&r->stop)) {
+        if (snd_pcm_wait(r->pcm, 500) < 0) {
+            snd_pcm_recover(r->pcm, -EPIPE, 1);
+            continue;
+        }
+        snd_pcm_sframes_t d;
+        if (snd_pcm_delay(r->pcm, &d) < 0)
+            continue;
+        double t = now_s();
+        snd_pcm_sframes_t n = snd_pcm_readi(r->pcm, buf, 4096);
+        if (n < 0) {
+            snd_pcm_recover(r->pcm, (int)n, 1);
+            continue;
+        }
+        for (snd_pcm_sframes_t j = 0; j < n && r->t_click == 0; j++)
+            if (abs(buf[j * CH]) > 8000) /* frame j was d - j frames old at t */
+                r->t_click = t - (double)(d - j) / RATE;
+    }
+    return NULL;
+}
+
+static void cmd_delay(double period_ms)
+{
+    snd_pcm_t *p = open_pcm(dev_play, SND_PCM_STREAM_PLAYBACK, SND_PCM_ACCESS_RW_INTERLEAVED,
+                            SND_PCM_FORMAT_S16_LE, 0, 1024, 8192);
+    struct clickrec r = { 0 };
+    r.pcm = open_pcm(dev_rec, SND_PCM_STREAM_CAPTURE, SND_PCM_ACCESS_RW_INTERLEAVED,
+                     SND_PCM_FORMAT_S16_LE, 0, 256, 16384);
+    snd_pcm_start(r.pcm);
+    pthread_t t;
+    pthread_create(&t, NULL, clickrec_main, &r);
+    int16_t buf[1024 * CH];
+    memset(buf, 0, sizeof(buf));
+    double worst = 0;
+    for (int click = 0; click < 5; click++) {
+        for (int k = 0; k < 20; k++) /* ~0.4 s of silence */
+            put(p, buf, 1024);
+        r.t_click = 0;
+        snd_pcm_sframes_t d;
+        if (snd_pcm_delay(p, &d) < 0)
+            FAIL("delay: snd_pcm_delay");
+        double due = now_s() + (double)d / RATE;
+        int16_t c[1024 * CH];
+        memset(c, 0, sizeof(c));
+        for (int i = 0; i < 48; i++) /* 1 ms at 0.8 */
+            for (unsigned ch = 0; ch < CH; ch++)
+                c[i * CH + ch] = (int16_t)(i % 2 ? 26000 : -26000);
+        put(p, c, 1024);
+        for (int k = 0; k < 20 && r.t_click == 0; k++)
+            put(p, buf, 1024);
+        if (r.t_click == 0)
+            FAIL("delay: click %d never arrived", click);
+        double diff = (r.t_click - due) * 1000;
+        printf("delay: click %d: due in %ld frames, observed %+.2f ms from due\n", click,
+               (long)d, diff);
+        if (fabs(diff) > fabs(worst))
+            worst = diff;
+    }
+    atomic_store(&r.stop, 1);
+    pthread_join(t, NULL);
+    snd_pcm_close(r.pcm);
+    snd_pcm_close(p);
+    if (fabs(worst) > period_ms + 1.0)
+        FAIL("delay: a click landed %.2f ms from where snd_pcm_delay put it (engine period "
+             "%.2f ms)", worst, period_ms);
+    printf("ok delay: clicks within %.2f ms of snd_pcm_delay's prediction (period %.2f ms)\n",
+           fabs(worst), period_ms);
+}
+
 static void cmd_forever(void)
 {
     snd_pcm_t *p = open_pcm(dev_play, SND_PCM_STREAM_PLAYBACK, SND_PCM_ACCESS_RW_INTERLEAVED,
@@ -524,6 +625,8 @@ int main(int argc, char **argv)
         cmd_drain();
     else if (!strcmp(argv[1], "underrun"))
         cmd_underrun();
+    else if (!strcmp(argv[1], "delay") && argc == 3)
+        cmd_delay(atof(argv[2]));
     else if (!strcmp(argv[1], "forever"))
         cmd_forever();
     else if (!strcmp(argv[1], "stress") && argc == 4)
@@ -533,6 +636,6 @@ int main(int argc, char **argv)
     snd_config_update_free_global();
     return 0;
 usage:
-    fprintf(stderr, "usage: rill-test-alsa methods|pause|drain|underrun|forever|stress N S\n");
+    fprintf(stderr, "usage: rill-test-alsa methods|pause|drain|underrun|delay PERIOD_MS|forever|stress N S\n");
     return 2;
 }

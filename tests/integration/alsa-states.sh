@@ -7,6 +7,8 @@
 #      avail/delay sane, poll wake-ups honest;
 #   2. pause freezes avail and delay; drain (blocking and non-blocking)
 #      takes the delay it reported; an underrun gives -EPIPE and recovers;
+#      a click lands within one engine period of where snd_pcm_delay put it
+#      (dated by a capture stream connected straight to the player);
 #   3. 20 threads opening and closing rill PCMs at once; every client goes;
 #   4. no server: aplay fails at once, naming the server and how to start it;
 #   5. a program killed mid-stream: its client goes, the others play on,
@@ -48,6 +50,7 @@ harness methods
 harness pause
 harness drain
 harness underrun
+harness delay "$(awk 'BEGIN { printf "%.3f", 256 * 1000 / 48000 }')"
 
 # ---- 3
 harness stress 20 "$STRESS_SECONDS"
