@@ -423,11 +423,19 @@ static void cmd_drain(void)
 
 static void cmd_underrun(void)
 {
+    /* a buffer that survives a loaded machine, started only once full, so
+     * that the only underrun is the one made on purpose */
     snd_pcm_t *p = open_pcm(dev_play, SND_PCM_STREAM_PLAYBACK, SND_PCM_ACCESS_RW_INTERLEAVED,
-                            SND_PCM_FORMAT_S16_LE, 0, 1024, 4096);
+                            SND_PCM_FORMAT_S16_LE, 0, 1024, 16384);
+    snd_pcm_sw_params_t *sw;
+    snd_pcm_sw_params_alloca(&sw);
+    snd_pcm_sw_params_current(p, sw);
+    snd_pcm_sw_params_set_start_threshold(p, sw, 16384);
+    if (snd_pcm_sw_params(p, sw) < 0)
+        FAIL("underrun: sw_params");
     uint64_t ph = 0;
-    play(p, 4096, &ph);
-    sleep_ms(400); /* 4096 frames last 85 ms */
+    play(p, 16384, &ph);
+    sleep_ms(1000); /* 16384 frames last 341 ms */
     int16_t buf[1024 * CH];
     sine(buf, 1024, &ph);
     snd_pcm_sframes_t w = snd_pcm_writei(p, buf, 1024);
@@ -437,7 +445,7 @@ static void cmd_underrun(void)
     int r = snd_pcm_recover(p, (int)w, 1);
     if (r < 0)
         FAIL("snd_pcm_recover: %s", snd_strerror(r));
-    play(p, 8192, &ph);
+    play(p, 20480, &ph);
     if (snd_pcm_state(p) != SND_PCM_STATE_RUNNING)
         FAIL("after recovering: state %s", snd_pcm_state_name(snd_pcm_state(p)));
     printf("ok underrun: -EPIPE, recovered, running again\n");
