@@ -14,7 +14,10 @@
 #      channel), arecord -M;
 #   4. 6 channels: six ports, each connected to its system port;
 #   5. rates: aplay at 44100, 22050 and 96000 Hz is heard at 1000 Hz in the
-#      graph; arecord at 44100 and 16000 Hz records 1000 Hz.
+#      graph; arecord at 44100 and 16000 Hz records 1000 Hz;
+#   6. speaker-test over channels {1, 2, 6} x rates {22050, 44100, 96000}
+#      (its first channel's sine, 1 kHz): as many ports as channels, the tone
+#      measured on the first.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-240}
 . "$(dirname "$0")/lib.sh"
@@ -142,5 +145,20 @@ done
 for rate in 44100 16000; do
     record FLOAT_LE "$rate" 1
     check_rec "arecord at $rate Hz" 1 "$rate" 0.02
+done
+# ---- 6. speaker-test
+require_program speaker-test alsa-utils
+for ch in 1 2 6; do
+    for rate in 22050 44100 96000; do
+        spawn alsa_run speaker-test -D rill -c "$ch" -r "$rate" -t sine -f 1000 -s 1 -l 1
+        ST=$SPAWN_PID
+        wait_for 'port_exists speaker-test:playback_1' 10 || fail "speaker-test -c $ch -r $rate: no port"
+        n=$(ports_list | grep -c '^speaker-test:playback_')
+        [ "$n" = "$ch" ] || fail "speaker-test -c $ch: $n ports"
+        wait_for 'meter speaker-test:playback_1 0.3; near "$FREQ" 1000 1' 10 ||
+            fail "speaker-test -c $ch -r $rate: $FREQ Hz on playback_1, want 1000"
+        kill -KILL "$ST"
+        wait_for '! client_listed speaker-test' 5 || fail "speaker-test's client stays"
+    done
 done
 info "ok"
