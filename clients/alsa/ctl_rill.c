@@ -38,11 +38,13 @@ static const char *const names[RILL_VOL_COUNT] = {
     "Capture Switch",
 };
 
+/* Program thread. */
 static int is_switch(snd_ctl_ext_key_t k)
 {
     return k == RILL_VOL_PLAYBACK_SWITCH || k == RILL_VOL_CAPTURE_SWITCH;
 }
 
+/* Program thread. */
 static void cb_close(snd_ctl_ext_t *ext)
 {
     struct rill_actl *c = ext->private_data;
@@ -52,12 +54,14 @@ static void cb_close(snd_ctl_ext_t *ext)
     free(c);
 }
 
+/* Program thread. */
 static int cb_elem_count(snd_ctl_ext_t *ext)
 {
     (void)ext;
     return RILL_VOL_COUNT;
 }
 
+/* Program thread. */
 static int cb_elem_list(snd_ctl_ext_t *ext, unsigned int offset, snd_ctl_elem_id_t *id)
 {
     (void)ext;
@@ -68,6 +72,7 @@ static int cb_elem_list(snd_ctl_ext_t *ext, unsigned int offset, snd_ctl_elem_id
     return 0;
 }
 
+/* Program thread. */
 static snd_ctl_ext_key_t cb_find_elem(snd_ctl_ext_t *ext, const snd_ctl_elem_id_t *id)
 {
     (void)ext;
@@ -78,6 +83,7 @@ static snd_ctl_ext_key_t cb_find_elem(snd_ctl_ext_t *ext, const snd_ctl_elem_id_
     return SND_CTL_EXT_KEY_NOT_FOUND;
 }
 
+/* Program thread. */
 static int cb_get_attribute(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, int *type,
                             unsigned int *acc, unsigned int *count)
 {
@@ -90,6 +96,7 @@ static int cb_get_attribute(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, int *type
     return 0;
 }
 
+/* Program thread. */
 static int cb_get_integer_info(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *imin,
                                long *imax, long *istep)
 {
@@ -100,6 +107,7 @@ static int cb_get_integer_info(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *
     return 0;
 }
 
+/* Program thread. */
 static int cb_read_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value)
 {
     struct rill_actl *c = ext->private_data;
@@ -113,6 +121,7 @@ static int cb_read_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *valu
     return 0;
 }
 
+/* Program thread. */
 static int cb_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value)
 {
     struct rill_actl *c = ext->private_data;
@@ -130,12 +139,14 @@ static int cb_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *val
     return 1;
 }
 
+/* Program thread. */
 static void cb_subscribe_events(snd_ctl_ext_t *ext, int subscribe)
 {
     (void)ext;
     (void)subscribe;
 }
 
+/* Program thread. */
 static int cb_read_event(snd_ctl_ext_t *ext, snd_ctl_elem_id_t *id, unsigned int *event_mask)
 {
     (void)ext;

@@ -77,6 +77,7 @@ static void sync_appl(struct rill_astream *s)
     }
 }
 
+/* Program thread: snd_pcm_start; under the PCM lock. */
 static int cb_start(snd_pcm_ioplug_t *io)
 {
     struct rill_astream *s = io->private_data;
@@ -87,6 +88,7 @@ static int cb_start(snd_pcm_ioplug_t *io)
     return 0;
 }
 
+/* Program thread: snd_pcm_drop and the end of a drain; under the PCM lock. */
 static int cb_stop(snd_pcm_ioplug_t *io)
 {
     struct rill_astream *s = io->private_data;
@@ -98,6 +100,7 @@ static int cb_stop(snd_pcm_ioplug_t *io)
     return 0;
 }
 
+/* Program thread: the hardware pointer; under the PCM lock. */
 static snd_pcm_sframes_t cb_pointer(snd_pcm_ioplug_t *io)
 {
     struct rill_astream *s = io->private_data;
@@ -113,6 +116,7 @@ static snd_pcm_sframes_t cb_pointer(snd_pcm_ioplug_t *io)
     return (snd_pcm_sframes_t)(s->boundary ? pos % s->boundary : pos);
 }
 
+/* Program thread: every RW transfer and mmap commit (playback) or mmap begin (capture); under the PCM lock. */
 static snd_pcm_sframes_t cb_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channel_area_t *areas,
                                      snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
@@ -157,6 +161,7 @@ static void free_buffers(struct rill_astream *s)
     s->zeros_frames = 0;
 }
 
+/* Program thread: snd_pcm_hw_params. */
 static int cb_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 {
     struct rill_astream *s = io->private_data;
@@ -216,6 +221,7 @@ fail:
     return r;
 }
 
+/* Program thread: snd_pcm_sw_params (also once inside hw_params). */
 static int cb_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
 {
     struct rill_astream *s = io->private_data;
@@ -231,6 +237,7 @@ static int cb_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params)
     return 0;
 }
 
+/* Program thread: snd_pcm_prepare and snd_pcm_recover. */
 static int cb_prepare(snd_pcm_ioplug_t *io)
 {
     struct rill_astream *s = io->private_data;
@@ -285,6 +292,7 @@ static int64_t compute_delay(struct rill_astream *s)
     return rill_adelay_capture(ring, rsl, lat, now, cycle_ns, s->app_rate, s->eng_rate);
 }
 
+/* Program thread: snd_pcm_delay and snd_pcm_status; under the PCM lock. */
 static int cb_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delayp)
 {
     struct rill_astream *s = io->private_data;
@@ -305,6 +313,7 @@ static int cb_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delayp)
     return 0;
 }
 
+/* Program thread: snd_pcm_pause; under the PCM lock. */
 static int cb_pause(snd_pcm_ioplug_t *io, int enable)
 {
     struct rill_astream *s = io->private_data;
@@ -330,6 +339,7 @@ static void wait_fd(struct rill_astream *s, int ms)
         return;
 }
 
+/* Program thread: snd_pcm_drain; without the PCM lock (ioplug lets the plugin wait). */
 static int cb_drain(snd_pcm_ioplug_t *io)
 {
     struct rill_astream *s = io->private_data;
@@ -369,6 +379,7 @@ static int cb_drain(snd_pcm_ioplug_t *io)
     return 0;
 }
 
+/* Program thread: snd_pcm_poll_descriptors_revents, also inside alsa-lib's own waits. */
 static int cb_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned int nfds,
                            unsigned short *revents)
 {
@@ -388,6 +399,7 @@ static int cb_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned in
     return 0;
 }
 
+/* Program thread: snd_pcm_dump. */
 static void cb_dump(snd_pcm_ioplug_t *io, snd_output_t *out)
 {
     struct rill_astream *s = io->private_data;
@@ -428,6 +440,7 @@ static void stream_free(struct rill_astream *s)
     free(s);
 }
 
+/* Program thread: snd_pcm_close. */
 static int cb_close(snd_pcm_ioplug_t *io)
 {
     stream_free(io->private_data);

@@ -118,7 +118,7 @@ void rill_astream_published(struct rill_astream *s, uint64_t *cycle_ns, uint32_t
     }
 }
 
-/* Realtime side: publish the cycle that moved the ring to pos. */
+/* Publish the cycle that moved the ring to pos. Realtime side. */
 static void publish(struct rill_astream *s, uint64_t cycle_ns, uint32_t period, uint64_t pos)
 {
     uint32_t q = atomic_load_explicit(&s->pub_seq, memory_order_relaxed);
@@ -204,7 +204,6 @@ static uint32_t pull(struct rill_astream *s, uint32_t n, int draining)
             } else {
                 break;
             }
-            uint32_t asked = in_len;
             rill_resampler_process(s->rs, p, &in_len, s->scratch + (size_t)got * ch, &out_len);
             if (fill > 0) {
                 r += in_len;
@@ -215,7 +214,6 @@ static uint32_t pull(struct rill_astream *s, uint32_t n, int draining)
             got += out_len;
             if (in_len == 0 && out_len == 0)
                 break;
-            (void)asked;
         }
     }
     /* release: we are done with these frames */
