@@ -42,7 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RATE 48000u
 #define CH 2u
@@ -100,6 +102,7 @@ struct rec {
     snd_pcm_t *pcm;
     int16_t *buf;
     size_t frames, max;
+    unsigned xruns;      /* overruns the recorder recovered from */
     atomic_int stop;
     pthread_t t;
 };
@@ -111,6 +114,7 @@ static void *rec_main(void *arg)
         size_t n = r->max - r->frames > 256 ? 256 : r->max - r->frames;
         snd_pcm_sframes_t got = snd_pcm_readi(r->pcm, r->buf + r->frames * CH, n);
         if (got == -EPIPE) {
+            r->xruns++;
             snd_pcm_recover(r->pcm, (int)got, 1);
             continue;
         }
@@ -308,9 +312,14 @@ static void run_method(snd_pcm_access_t acc, int nonblock)
         fabs(pk1 - 0.5) > 0.01)
         FAIL("%s: recorded %.2f Hz / %.2f Hz, peak %.4f / %.4f (want 1000 Hz, 0.5)", what, f0, f1,
              pk0, pk1);
-    /* the whole second (give or take a period) arrived */
-    if (loud0 < RATE - 2048)
+    /* the whole second (give or take a period) arrived, unless the
+     * recorder itself overran (a starved machine: frames lost on its side,
+     * which says nothing about the player) */
+    if (loud0 < RATE - 2048 && rec.xruns == 0)
         FAIL("%s: only %zu loud frames of %u recorded", what, loud0, RATE);
+    if (rec.xruns)
+        printf("note %s: the recorder overran %u time(s); frames heard not checked\n", what,
+               rec.xruns);
     if (nonblock && k.spurious > k.wakeups / 2 + 2)
         FAIL("%s: %lu of %lu poll wake-ups were spurious", what, k.spurious, k.wakeups);
     printf("ok %s: %.2f Hz peak %.4f, %zu frames heard, %lu wake-ups (%lu spurious)\n", what, f0,
@@ -620,9 +629,27 @@ static void cmd_stress(int threads, int seconds)
     printf("ok stress: %d threads for %d s\n", threads, seconds);
 }
 
+/* A command that hangs says so instead of waiting for the test's timeout. */
+static const char *current_cmd = "?";
+static void on_alarm(int sig)
+{
+    (void)sig;
+    char msg[128];
+    int n = snprintf(msg, sizeof(msg), "FAIL: rill-test-alsa %s: stuck for 90 s\n", current_cmd);
+    ssize_t w = write(1, msg, (size_t)n);
+    (void)w;
+    _exit(1);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 2)
+        current_cmd = argv[1];
+    if (argc < 2 || strcmp(argv[1], "forever") != 0) {
+        signal(SIGALRM, on_alarm);
+        alarm(90);
+    }
     if (argc < 2)
         goto usage;
     if (!strcmp(argv[1], "methods"))

@@ -26,8 +26,16 @@ mkdir -p "$HOME"
 rill_start "$RILL_SERVER" -d dummy -r 48000 -p 256
 tone "$RILL_TMP/t.wav" 44100 2 20 700 -b 16 -e signed-integer
 
-# ---- 1. PulseAudio, both schedulers
-for tsched in 0 1; do
+# ---- 1. PulseAudio, both schedulers. Not in a sanitizer build: our
+# ASan-built plugin needs the ASan runtime preloaded, and with it preloaded
+# pulseaudio re-executes itself over and over (22 execve in 3 s) and never
+# starts.
+tscheds="0 1"
+if [ "$RILL_SANITIZERS" = yes ]; then
+    info "sanitizer build: PulseAudio part not run (pulseaudio re-executes itself endlessly with the ASan runtime preloaded)"
+    tscheds=
+fi
+for tsched in $tscheds; do
     sock=$RILL_TMP/pa$tsched.sock
     spawn alsa_run pulseaudio -n --daemonize=no --exit-idle-time=-1 --use-pid-file=no \
         --disable-shm=yes -L "module-alsa-sink device=rill tsched=$tsched sink_name=rill" \
