@@ -57,6 +57,9 @@ struct rill_shm_client {
 };
 
 #define RILL_CLIENT_CONTROL 0x1u       /* rillctl-like: no node, not listed */
+/* on a slot that is not in use: its last owner was removed while its
+ * process may still run; the slot is not handed out until it is gone */
+#define RILL_CLIENT_HELD 0x2u
 
 struct rill_shm_port {
     uint32_t in_use;
@@ -69,11 +72,15 @@ struct rill_shm_port {
     uint32_t latency[2][2];            /* [capture, playback][min, max] frames */
     /* after an unregistration: the first plan generation without this
      * port; the slot is not registered again until the realtime thread
-     * runs it (a cycle of an older plan may still read its buffer) */
+     * runs it (a cycle of an older plan may still read its buffer).
+     * RILL_PORT_HELD: its owner was removed while its process may still
+     * write the buffer; free again when the process is gone. */
     uint64_t free_gen;
     char name[RILL_PORT_NAME_SIZE];    /* "client:port" */
     char alias[2][RILL_PORT_NAME_SIZE];
 };
+
+#define RILL_PORT_HELD UINT64_MAX
 
 struct rill_shm_conn {
     uint32_t in_use;
@@ -123,7 +130,10 @@ struct rill_shm_state {
     int32_t server_pid;
     int32_t rt_priority;               /* engine's SCHED_FIFO priority, 0: not realtime */
     uint32_t client_timeout_ms;
-    uint32_t pad0;
+    /* 1 while the server freewheels; writer the main thread (relaxed: a
+     * client starting its realtime thread meanwhile reads it to start at
+     * SCHED_OTHER, and the FREEWHEEL events correct any race) */
+    _Atomic uint32_t freewheeling;
     char server_name[RILL_SERVER_NAME_SIZE];
     char driver_name[32];
 

