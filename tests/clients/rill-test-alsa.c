@@ -21,7 +21,9 @@
  *                            stream connected straight to the player dates
  *                            each frame it reads by its own snd_pcm_delay.
  *                            The two clocks must agree within one engine
- *                            period (plus 1 ms): the capture side dates a
+ *                            period (plus 1 ms; the median of 5 clicks, so
+ *                            that one an engine xrun delayed by whole
+ *                            periods does not decide): the capture side dates a
  *                            cycle's frames from its start, the playback
  *                            side from the end of the cycle that plays them
  *   rill-test-alsa forever   plays until a call fails; prints the error, the
@@ -518,7 +520,7 @@ static void cmd_delay(double period_ms)
     pthread_create(&t, NULL, clickrec_main, &r);
     int16_t buf[1024 * CH];
     memset(buf, 0, sizeof(buf));
-    double worst = 0;
+    double diffs[5];
     for (int click = 0; click < 5; click++) {
         for (int k = 0; k < 20; k++) /* ~0.4 s of silence */
             put(p, buf, 1024);
@@ -540,18 +542,28 @@ static void cmd_delay(double period_ms)
         double diff = (r.t_click - due) * 1000;
         printf("delay: click %d: due in %ld frames, observed %+.2f ms from due\n", click,
                (long)d, diff);
-        if (fabs(diff) > fabs(worst))
-            worst = diff;
+        diffs[click] = diff;
     }
     atomic_store(&r.stop, 1);
     pthread_join(t, NULL);
     snd_pcm_close(r.pcm);
     snd_pcm_close(p);
-    if (fabs(worst) > period_ms + 1.0)
-        FAIL("delay: a click landed %.2f ms from where snd_pcm_delay put it (engine period "
-             "%.2f ms)", worst, period_ms);
-    printf("ok delay: clicks within %.2f ms of snd_pcm_delay's prediction (period %.2f ms)\n",
-           fabs(worst), period_ms);
+    /* the median of the five: a click that an engine xrun delayed (the
+     * dummy driver losing whole periods on a loaded machine) is late by
+     * whole periods and must not decide; most clicks must be on time */
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
+            if (diffs[b] < diffs[a]) {
+                double tmp = diffs[a];
+                diffs[a] = diffs[b];
+                diffs[b] = tmp;
+            }
+    double median = diffs[2];
+    if (fabs(median) > period_ms + 1.0)
+        FAIL("delay: clicks landed %.2f ms (median of 5) from where snd_pcm_delay put them "
+             "(engine period %.2f ms)", median, period_ms);
+    printf("ok delay: clicks %.2f ms (median of 5) from snd_pcm_delay's prediction (period "
+           "%.2f ms)\n", median, period_ms);
 }
 
 static void cmd_forever(void)
