@@ -74,9 +74,11 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
     s->dir = dir;
     char why[256];
     if (rill_alsa_leads_to_rill(s->name, why, sizeof why)) {
-        say(err, errsize, "device %s leads back to rill (%s: the rill ALSA plugin): rilld "
-            "cannot play into its own graph; name a sound card instead (hw:0, plughw:0, or "
-            "a card's name)", s->name, why);
+        rill_errf(err, errsize, 0,
+                  "device %s leads back to rill (%s: the rill ALSA plugin): rilld cannot play "
+                  "into its own graph; name a sound card instead (hw:0, plughw:0, or a card's "
+                  "name)",
+                  s->name, why);
         return -ELOOP;
     }
     r = snd_pcm_open(&s->pcm, s->name, dir, SND_PCM_NONBLOCK);
