@@ -127,7 +127,7 @@ check_rec "arecord -M" 1 48000
 # ---- 4. six channels
 play_raw S16_LE 48000 6 3
 for k in 1 2 3 4 5 6; do
-    ports_connected "aplay:playback_$k" "system:playback_$k" ||
+    wait_for "ports_connected \"aplay:playback_$k\" \"system:playback_$k\"" 5 ||
         fail "6 channels: aplay:playback_$k is not connected to system:playback_$k"
 done
 meter aplay:playback_6 0.5

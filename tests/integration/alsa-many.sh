@@ -32,12 +32,13 @@ for k in $(seq 0 15); do
     f=$((300 + k * 100))
     freqs+=("$f")
     sox -q -n -r "${rates[$((k % 4))]}" -c 1 -b 16 -e signed-integer "$RILL_TMP/p$k.wav" \
-        synth 12 sine "$f" vol 0.04 || fail "sox"
+        synth 30 sine "$f" vol 0.04 || fail "sox"
 done
 RILL_ALSA_NAME=mix RILL_ALSA_TARGET=none spawn alsa_run arecord -q -D rill -f FLOAT_LE -r 48000 -c 1 \
-    -d 10 "$RILL_TMP/mix.wav"
+    -d 14 "$RILL_TMP/mix.wav"
 REC=$SPAWN_PID
 wait_for 'port_exists mix:capture_1' 10 || fail "no recorder port mix:capture_1"
+t_rec=$(date +%s.%N)
 for k in $(seq 0 15); do
     RILL_ALSA_NAME=p$k RILL_ALSA_TARGET=mix:capture_1 spawn alsa_run aplay -q -D rill "$RILL_TMP/p$k.wav"
     PLAYER[$k]=$SPAWN_PID
@@ -46,13 +47,17 @@ for k in $(seq 0 15); do
     wait_for "ports_connected p$k:playback_1 mix:capture_1" 10 ||
         fail "p$k:playback_1 is not connected to mix:capture_1: $(rctl ports -c | head -40)"
 done
+# the recording counts from when all 16 were connected (a loaded machine
+# may take seconds to start them), plus a margin
+skip=$(awk -v a="$t_rec" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", (b - a + 0.5) * 48000 }')
+[ "$skip" -le $((48000 * 10)) ] || fail "starting 16 aplays took more than 9.5 s"
 x0=$(status_value xrun)
 wait_exit "$REC" 30 || fail "the recorder did not finish"
 [ "$WAIT_RC" = 0 ] || fail "the recorder exited $WAIT_RC"
 x1=$(status_value xrun)
 for k in $(seq 0 15); do kill -KILL "${PLAYER[$k]}" 2>/dev/null; done
-# the last 6 s, when all 16 play
-out=$("$WAVTOOL" "$RILL_TMP/mix.wav" levels 1 $((48000 * 4)) "${freqs[@]}" 250 1950)
+# from when all 16 play to the end of the recording (at least 4 s)
+out=$("$WAVTOOL" "$RILL_TMP/mix.wav" levels 1 "$skip" "${freqs[@]}" 250 1950)
 info "levels: $(printf '%s\n' "$out" | tr '\n' ' ')"
 for f in "${freqs[@]}"; do
     amp=$(printf '%s\n' "$out" | sed -n "s/^level freq=$f amp=//p")
@@ -87,7 +92,9 @@ other_play() {
     RILL_ALSA_NAME=$name spawn alsa_run "$@"
     local pid=$SPAWN_PID
     wait_for "port_exists $name:playback_1" 15 || fail "$*: no port $name:playback_1; ports: $(ports_list)"
-    ports_connected "$name:playback_1" system:playback_1 || fail "$*: not connected to system:playback_1"
+    # the ports are registered first, then connected: wait for it
+    wait_for "ports_connected $name:playback_1 system:playback_1" 5 ||
+        fail "$*: not connected to system:playback_1"
     meter "$name:playback_1" 1
     near "$FREQ" 700 1 || fail "$*: $FREQ Hz, want 700"
     near "$PEAK" 0.5 0.02 || fail "$*: peak $PEAK, want 0.5"

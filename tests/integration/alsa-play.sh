@@ -43,8 +43,8 @@ for fmt in S16_LE FLOAT_LE; do
     tone "$RILL_TMP/t-$fmt.wav" 48000 2 4 1000 "${opts[@]}"
     play "$RILL_TMP/t-$fmt.wav" aplay
     client_listed aplay || fail "no client named aplay: $(rctl clients)"
-    ports_connected aplay:playback_1 system:playback_1 || fail "$fmt: aplay:playback_1 is not connected to system:playback_1"
-    ports_connected aplay:playback_2 system:playback_2 || fail "$fmt: aplay:playback_2 is not connected to system:playback_2"
+    wait_for "ports_connected aplay:playback_1 system:playback_1" 5 || fail "$fmt: aplay:playback_1 is not connected to system:playback_1"
+    wait_for "ports_connected aplay:playback_2 system:playback_2" 5 || fail "$fmt: aplay:playback_2 is not connected to system:playback_2"
     meter aplay:playback_1 1
     near "$FREQ" 1000 1 || fail "$fmt: aplay:playback_1 carries $FREQ Hz, want 1000"
     near "$PEAK" 0.5 0.01 || fail "$fmt: aplay:playback_1 has peak $PEAK, want 0.5"
@@ -59,8 +59,8 @@ done
 tone "$RILL_TMP/mono.wav" 48000 1 3 440 -b 16 -e signed-integer
 play "$RILL_TMP/mono.wav" aplay
 port_exists aplay:playback_2 && fail "mono: a second port aplay:playback_2 exists"
-ports_connected aplay:playback_1 system:playback_1 || fail "mono: not connected to system:playback_1"
-ports_connected aplay:playback_1 system:playback_2 || fail "mono: not connected to system:playback_2"
+wait_for "ports_connected aplay:playback_1 system:playback_1" 5 || fail "mono: not connected to system:playback_1"
+wait_for "ports_connected aplay:playback_1 system:playback_2" 5 || fail "mono: not connected to system:playback_2"
 meter aplay:playback_1 1
 near "$FREQ" 440 1 || fail "mono: $FREQ Hz, want 440"
 wait_exit "$APLAY" 10 && [ "$WAIT_RC" = 0 ] || fail "mono: aplay failed ($WAIT_RC)"

@@ -50,7 +50,7 @@ for tsched in $tscheds; do
     meter pulseaudio:playback_1 1
     near "$FREQ" 700 1 || fail "tsched=$tsched: $FREQ Hz, want 700"
     near "$PEAK" 0.5 0.02 || fail "tsched=$tsched: peak $PEAK, want 0.5"
-    ports_connected pulseaudio:playback_1 system:playback_1 || fail "tsched=$tsched: not connected to the system"
+    wait_for "ports_connected pulseaudio:playback_1 system:playback_1" 5 || fail "tsched=$tsched: not connected to the system"
     kill -KILL "$PAPLAY" "$PA"
     wait_for '! client_listed pulseaudio' 5 || fail "tsched=$tsched: pulseaudio's client stays"
 done

@@ -74,8 +74,9 @@ pid_running "$SURVIVOR" || fail "survivor died with victim"
 left=$(find "$XDG_RUNTIME_DIR/rill" -mindepth 1 ! -path "*/rill/$RILL_SERVER" | head)
 [ -z "$left" ] || fail "left in the runtime directory: $left"
 shm_after=$(ls /dev/shm 2>/dev/null | sort)
-# only what appeared counts: other programs on the machine remove theirs
-new_shm=$(comm -13 <(echo "$shm_before") <(echo "$shm_after"))
+# only what appeared and could be ours (our server's name or the killed
+# program's pid in it): other programs on the machine come and go
+new_shm=$(comm -13 <(echo "$shm_before") <(echo "$shm_after") | grep -e "$RILL_SERVER" -e "$VICTIM")
 [ -z "$new_shm" ] || fail "new in /dev/shm: $new_shm"
 kill -KILL "$SURVIVOR"
 
