@@ -7,11 +7,14 @@ set -euo pipefail
 packages=(
     # build
     gcc make autoconf automake libtool pkg-config
-    libasound2-dev liblo-dev libjack-jackd2-dev
+    libasound2-dev liblo-dev libjack-jackd2-dev libspeexdsp-dev
     # tests
     libcmocka-dev
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
     alsa-utils      # aplay, arecord
+    sox             # the ALSA bridge tests make and analyse tones
+    ffmpeg mpv      # the ALSA bridge: other programs play and record through it
+    pulseaudio pulseaudio-utils alsa-oss   # the ALSA bridge: PulseAudio and OSS on top
     liblo-tools     # oscsend, oscdump
     procps          # pgrep, ps
     psmisc          # fuser
@@ -31,7 +34,9 @@ packages=(
 )
 
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
-bench_packages=(pipewire pipewire-bin pipewire-jack)
+bench_packages=(pipewire pipewire-bin pipewire-jack
+    libasound2-plugins pipewire-alsa    # the ALSA bridge against alsa-plugins' jack PCM and pipewire-alsa
+    libsamplerate0-dev libsoxr-dev)     # bench/rill-bench-resamplers
 
 if [[ $# -gt 0 ]]; then
     case $1 in
