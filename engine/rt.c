@@ -11,6 +11,7 @@
 
 #include "common/mix.h"
 #include "common/rt_hooks.h"
+#include "engine/plan_handover.h"
 #include "rill/futex.h"
 #include "rill/time.h"
 
@@ -317,14 +318,12 @@ static void *rt_main(void *arg)
         } while (!valid_cycle32(cycle32(rt->cycle)));
         uint32_t c = cycle32(rt->cycle);
 
-        /* acq_rel: we see the whole plan the main thread wrote before it
-         * stored next_plan */
-        uint32_t next = atomic_exchange_explicit(&st->next_plan, 0, memory_order_acq_rel);
-        if (next != 0 && next <= RILL_PLAN_SLOTS) {
-            rt->plan_slot = next - 1;
+        /* one atomic step (engine/plan_handover.c): from here on the main
+         * thread sees the adopted slot as ours and never writes it */
+        if (rill_plan_handover_adopt(&st->plan_handover, &rt->plan_slot)) {
             map_playback(rt, &st->plans[rt->plan_slot]);
             rt->plan_gen = st->plans[rt->plan_slot].gen;
-            atomic_store_explicit(&st->cur_plan, rt->plan_slot, memory_order_release);
+            /* release: wait_plan's reader (acquire) sees the plan adopted */
             atomic_store_explicit(&st->cur_plan_gen, rt->plan_gen, memory_order_release);
         }
         const struct rill_plan *plan = &st->plans[rt->plan_slot];

@@ -31,6 +31,7 @@
 #include "clients/core/client.h"
 #include "common/rt_hooks.h"
 #include "engine/plan_compile.h"
+#include "engine/plan_handover.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
@@ -121,18 +122,13 @@ static void on_connect(void *arg, uint32_t src, uint32_t dst, int connected)
 
 /* ---- plan hand-over */
 
-/* Main thread. The slot we write is neither the one the realtime thread runs
- * (cur_plan) nor the one it may adopt next (next_plan): with three slots one
- * is always free. A plan that was published and never adopted is replaced by
- * the exchange below and its slot becomes free again. */
+/* Main thread. The slot we write is one the realtime thread neither runs
+ * nor may adopt (engine/plan_handover.h); publishing it replaces a plan
+ * that was published and never adopted. */
 void rill_server_publish(struct rill_server *s, int wait)
 {
     struct rill_shm_state *st = s->shm.state;
-    uint32_t cur = atomic_load_explicit(&st->cur_plan, memory_order_acquire);
-    uint32_t pend = atomic_load_explicit(&st->next_plan, memory_order_acquire);
-    uint32_t slot = 0;
-    while (slot == cur || (pend && slot == pend - 1))
-        slot++;
+    uint32_t slot = rill_plan_handover_reserve(&st->plan_handover);
 
     rill_registry_write_begin(&st->registry);
     int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen);
@@ -141,8 +137,11 @@ void rill_server_publish(struct rill_server *s, int wait)
         rill_server_log("cannot compile the graph: %s", strerror(-r));
         return;
     }
-    /* release: the plan's contents before the slot number */
-    atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
+    r = rill_plan_handover_publish(&st->plan_handover, slot);
+    if (r < 0) {
+        rill_server_log("cannot hand the plan over: %s", strerror(-r));
+        return;
+    }
     rill_placement_apply(&s->placement, &st->plans[slot]);
     rill_latency_schedule(); /* the graph changed: latencies follow */
 

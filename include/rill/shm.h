@@ -139,12 +139,15 @@ struct rill_shm_state {
     _Atomic uint64_t xrun_delay_last_ns;
     _Atomic uint64_t xrun_delay_max_ns;
 
-    /* plan hand-over (engine's own mapping only writes these):
-     * next_plan: main thread stores slot + 1 (release); the realtime thread
-     *            exchanges it with 0 at a cycle boundary (acq_rel).
-     * cur_plan:  the realtime thread stores the slot it runs (release). */
-    _Atomic uint32_t next_plan;
-    _Atomic uint32_t cur_plan;
+    /* plan hand-over (engine/plan_handover.h; only the engine's own mapping
+     * writes it): which plan slot the realtime thread runs (cur), which one
+     * the main thread published for it (next) and the one before cur, in
+     * one word, so that each side changes it by one compare-and-swap and
+     * reads it as one snapshot.
+     * cur_plan_gen: the realtime thread stores the generation of the plan
+     * it adopted (release); the main thread reads it (acquire). */
+    _Atomic uint32_t plan_handover;
+    uint32_t plan_handover_pad;
     _Atomic uint64_t cur_plan_gen;
 
     struct rill_shm_registry registry;
