@@ -13,6 +13,7 @@
 #include "common/rt_hooks.h"
 #include "engine/plan_handover.h"
 #include "rill/futex.h"
+#include "rill/seqlock.h"
 #include "rill/time.h"
 
 #define RILL_FREEWHEEL_DEADLINE_NS 2000000000ull
@@ -51,9 +52,7 @@ static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t fr
                           float period_usecs)
 {
     struct rill_shm_cycle *c = &st->cycle;
-    uint32_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
-    atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    rill_seqlock_write_begin(&c->seq);
     c->plan_slot = slot;
     c->cycle = cycle;
     c->frames = frames;
@@ -61,8 +60,7 @@ static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t fr
     c->next_usecs = w->next_ns / 1000u;
     c->nframes = nframes;
     c->period_usecs = period_usecs;
-    /* release: a reader that sees the even value sees the fields */
-    atomic_store_explicit(&c->seq, s + 2, memory_order_release);
+    rill_seqlock_write_end(&c->seq);
 }
 
 /* Release node s for cycle c on behalf of someone; trigger it at zero. */

@@ -130,9 +130,11 @@ void rill_server_publish(struct rill_server *s, int wait)
     struct rill_shm_state *st = s->shm.state;
     uint32_t slot = rill_plan_handover_reserve(&st->plan_handover);
 
-    rill_registry_write_begin(&st->registry);
-    int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen);
-    rill_registry_write_end(&st->registry);
+    /* outside the registry seqlock: readers never wait for a compile; only
+     * the feedback marks are written back, in a short section */
+    int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen, s->plan_feedback);
+    if (r == 0)
+        rill_plan_store_feedback(&st->registry, s->plan_feedback);
     if (r < 0) {
         rill_server_log("cannot compile the graph: %s", strerror(-r));
         return;

@@ -67,6 +67,9 @@ struct rill_server {
     struct rill_conn *conns[RILL_MAX_CONNS];
     struct rill_conn *by_slot[RILL_MAX_CLIENTS];
     uint64_t plan_gen;
+    /* scratch of rill_server_publish: the feedback marks of a compile, by
+     * connection slot (engine/plan_compile.h) */
+    uint8_t plan_feedback[RILL_MAX_CONNECTIONS];
     uint64_t xruns_reported;
     /* housekeeping tick: HOUSEKEEPING_NS while anything happens (a request,
      * a realtime event, a late client) and for a second after, then

@@ -348,6 +348,11 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
         return 1;
     }
     int linked = rill_registry_connected(ctl->st, ida, idb);
+    if (linked < 0) {
+        ctl_err("cannot read the connections of '%s': %s; try again", src->name,
+                strerror(-linked));
+        return 1;
+    }
     if (connect && linked) {
         ctl_err("'%s' and '%s' are already connected", src->name, dst->name);
         return 1;

@@ -231,8 +231,7 @@ static uint32_t rt_cycle_begin(struct rill_client *c, uint32_t trigger)
      * after the engine gave up on us and moved on) */
     struct rill_shm_cycle cy;
     memset(&cy, 0, sizeof(cy));
-    rill_cycle_read(&st->cycle, &cy);
-    if ((uint32_t)cy.cycle != trigger) {
+    if (rill_cycle_read(&st->cycle, &cy) < 0 || (uint32_t)cy.cycle != trigger) {
         rt_skip(self, trigger);
         return 0;
     }
@@ -482,11 +481,11 @@ int rill_client_rt_thread(const struct rill_client *c, unsigned long *tid)
  * record of that cycle, so that jack_last_frame_time and friends stay the
  * same for the whole process call even when the engine has moved on (a late
  * cycle); anywhere else, the engine's current record. */
-void rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out)
+int rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out)
 {
     if (c->rt.open && pthread_equal(pthread_self(), c->rt_thread)) {
         *out = c->rt.cy;
-        return;
+        return 0;
     }
-    rill_cycle_read(&c->state->cycle, out);
+    return rill_cycle_read(&c->state->cycle, out);
 }

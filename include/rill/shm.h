@@ -21,6 +21,7 @@
 #include "rill/futex.h"
 #include "rill/limits.h"
 #include "rill/plan.h"
+#include "rill/seqlock.h"
 #include "rill/transport_shm.h"
 
 #define RILL_SHM_MAGIC 0x4c4c4952u /* "RILL" */
@@ -79,8 +80,10 @@ struct rill_shm_conn {
 };
 
 struct rill_shm_registry {
-    /* Seqlock: the main thread makes it odd before a change and even after
-     * (release); a reader copies what it needs and retries when seq moved. */
+    /* rill/seqlock.h: the main thread makes it odd before a change and even
+     * after; a reader copies what it needs and retries a bounded number of
+     * times when seq moved. Write sections are short: a plan is compiled
+     * outside of them. */
     _Atomic uint32_t seq;
     uint32_t pad;
     uint64_t next_serial;
@@ -92,7 +95,8 @@ struct rill_shm_registry {
     struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];
 };
 
-/* ---- cycle record: writer the engine's realtime thread, under seq */
+/* ---- cycle record: writer the engine's realtime thread, under seq
+ * (rill/seqlock.h) */
 struct rill_shm_cycle {
     _Atomic uint32_t seq;
     uint32_t plan_slot;                /* the plan of this cycle */
@@ -233,13 +237,14 @@ static inline void rill_activation_trigger(struct rill_activation *a, uint32_t c
         rill_futex_wake(&a->trigger, 1);
 }
 
-/* Read a consistent copy of the cycle record. Any thread; RT-safe (a retry
- * happens only while the engine writes the record, a few stores long). */
-static inline void rill_cycle_read(const struct rill_shm_cycle *src, struct rill_shm_cycle *dst)
+/* Read a consistent copy of the cycle record. Returns 0, or -EAGAIN when
+ * the engine kept writing it for RILL_SEQLOCK_READ_TRIES attempts (dst is
+ * then not to be used). Any thread; RT-safe. */
+static inline int rill_cycle_read(const struct rill_shm_cycle *src, struct rill_shm_cycle *dst)
 {
-    for (unsigned tries = 0; tries < 1000000; tries++) {
-        uint32_t s1 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_acquire);
-        if (s1 & 1)
+    for (unsigned tries = 0; tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(&src->seq, &s))
             continue;
         dst->plan_slot = src->plan_slot;
         dst->cycle = src->cycle;
@@ -248,11 +253,10 @@ static inline void rill_cycle_read(const struct rill_shm_cycle *src, struct rill
         dst->next_usecs = src->next_usecs;
         dst->nframes = src->nframes;
         dst->period_usecs = src->period_usecs;
-        atomic_thread_fence(memory_order_acquire);
-        uint32_t s2 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_relaxed);
-        if (s1 == s2)
-            return;
+        if (rill_seqlock_read_end(&src->seq, s))
+            return 0;
     }
+    return -EAGAIN;
 }
 
 #endif

@@ -380,7 +380,7 @@ static void run_protocol(struct rill_shm_registry *reg, const char *what)
     rig->act = activation_new();
     rig->plan = malloc(sizeof *rig->plan);
     assert_non_null(rig->plan);
-    assert_int_equal(rill_plan_compile(reg, rig->plan, 1), 0);
+    assert_int_equal(rill_plan_compile(reg, rig->plan, 1, NULL), 0);
     const struct rill_plan *p = rig->plan;
     assert_true(p->nnodes > 0 && p->nnodes < MAX_SLOT);
 

@@ -343,9 +343,14 @@ static void check_invariants(const struct rill_shm_registry *reg, const struct r
 static struct rill_plan *compile(struct rill_shm_registry *reg, uint64_t gen)
 {
     struct rill_plan *p = plan_new();
-    int r = rill_plan_compile(reg, p, gen);
+    static uint8_t feedback[RILL_MAX_CONNECTIONS];
+    uint32_t seq = atomic_load(&reg->seq);
+    int r = rill_plan_compile(reg, p, gen, feedback);
     if (r != 0)
         fail_msg("rill_plan_compile returned %d", r);
+    /* the compile only reads the registry: its seqlock did not move */
+    assert_int_equal(atomic_load(&reg->seq), seq);
+    rill_plan_store_feedback(reg, feedback);
     assert_int_equal(p->gen, gen);
     check_invariants(reg, p);
     return p;
@@ -668,8 +673,8 @@ static void test_bad_registry_entries(void **state)
     (void)c2, (void)c3, (void)c4;
     assert_int_equal(pnode(p, 2)->required, 0);
     expect_sources(p, b.in, NULL, 0, 0);
-    assert_int_equal(rill_plan_compile(NULL, p, 1), -EINVAL);
-    assert_int_equal(rill_plan_compile(reg, NULL, 1), -EINVAL);
+    assert_int_equal(rill_plan_compile(NULL, p, 1, NULL), -EINVAL);
+    assert_int_equal(rill_plan_compile(reg, NULL, 1, NULL), -EINVAL);
     free(p);
     free(reg);
 }
@@ -841,7 +846,7 @@ static void test_full_size_timing(void **state)
     double worst = 0;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now_ms();
-        assert_int_equal(rill_plan_compile(reg, p, (uint64_t)rep), 0);
+        assert_int_equal(rill_plan_compile(reg, p, (uint64_t)rep, NULL), 0);
         double dt = now_ms() - t0;
         worst = dt > worst ? dt : worst;
     }
@@ -866,7 +871,7 @@ static void test_full_size_timing(void **state)
     }
     p = plan_new();
     double t0 = now_ms();
-    assert_int_equal(rill_plan_compile(dag, p, 1), 0);
+    assert_int_equal(rill_plan_compile(dag, p, 1, NULL), 0);
     double dt = now_ms() - t0;
     print_message("full-size DAG compile (511 nodes, 8192 connections): %.2f ms\n", dt);
     assert_true(dt < 2000.0);
