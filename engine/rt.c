@@ -18,16 +18,11 @@
 
 #define RILL_FREEWHEEL_DEADLINE_NS 2000000000ull
 
-/* Low 32 bits of a cycle as used in trigger/pending words; 0 and
- * RILL_TRIGGER_QUIT are never used. RT-safe. */
+/* Low 32 bits of a cycle as used in the activation words (rill/shm.h,
+ * "32-bit cycle words"). RT-safe. */
 static uint32_t cycle32(uint64_t c)
 {
     return (uint32_t)c;
-}
-
-static int valid_cycle32(uint32_t c)
-{
-    return c != 0 && c != RILL_TRIGGER_QUIT;
 }
 
 /* Map each playback channel to its entry in the plan's engine inputs.
@@ -83,12 +78,7 @@ static int wait_sinks(struct rill_activation *a, uint32_t c, uint64_t deadline_n
         uint32_t t = atomic_load_explicit(&a->trigger, memory_order_acquire);
         if (t == c)
             return 0;
-        atomic_store_explicit(&a->sleeping, 1, memory_order_seq_cst);
-        t = atomic_load_explicit(&a->trigger, memory_order_seq_cst);
-        int r = 0;
-        if (t != c)
-            r = rill_futex_wait(&a->trigger, t, &dl);
-        atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+        int r = rill_activation_sleep(a, t, NULL, &dl);
         if (r == -ETIMEDOUT || rill_now_ns() >= deadline_ns)
             return atomic_load_explicit(&a->trigger, memory_order_acquire) == c ? 0 : -ETIMEDOUT;
     }
@@ -112,7 +102,7 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         struct rill_activation *a = &act->node[n->client];
         uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
         uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
-        int late = valid_cycle32(trig) && trig != fin;
+        int late = rill_cycle32_valid(trig) && trig != fin;
         uint64_t p = late ? ((uint64_t)(c ^ 0x80000000u) << 32)
                           : (((uint64_t)c << 32) | n->required);
         /* relaxed is enough: the triggers below (seq_cst) publish it */
@@ -124,6 +114,11 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
                 atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);
         } else {
             atomic_store_explicit(&rt->late_since[n->client], 0, memory_order_relaxed);
+            /* not bypassed in this cycle: forget the last bypass, which
+             * would match again when the cycle words wrap. relaxed: the
+             * triggers below (seq_cst) publish it with pending */
+            if (atomic_load_explicit(&a->bypassed, memory_order_relaxed) != 0)
+                atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
         }
     }
     atomic_store_explicit(&act->node[RILL_ENGINE_NODE].pending,
@@ -313,7 +308,7 @@ static void *rt_main(void *arg)
         }
         do {
             rt->cycle++;
-        } while (!valid_cycle32(cycle32(rt->cycle)));
+        } while (!rill_cycle32_valid(cycle32(rt->cycle)));
         uint32_t c = cycle32(rt->cycle);
 
         /* one atomic step (engine/plan_handover.c): from here on the main

@@ -120,6 +120,33 @@ static void on_connect(void *arg, uint32_t src, uint32_t dst, int connected)
                         s->shm.state->registry.ports[dst].name);
 }
 
+/* ---- test hook */
+
+/* RILL_TEST_FIRST_CYCLE=N (decimal, below 2^63): the realtime thread's
+ * first cycle is N + 1 instead of 1, so that a test can run across the wrap
+ * of the 32-bit cycle words (rill/shm.h) in seconds instead of days. Unset:
+ * *cycle stays 0. Returns 0 or -EINVAL with a sentence in err. Main thread,
+ * at start. */
+static int first_cycle(uint64_t *cycle, char *err, size_t errsize)
+{
+    const char *v = getenv("RILL_TEST_FIRST_CYCLE");
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n >= (1ull << 63)) {
+        snprintf(err, errsize,
+                 "RILL_TEST_FIRST_CYCLE '%s' is not a cycle number: use a decimal integer "
+                 "from 0 to 9223372036854775807, or unset it",
+                 v);
+        return -EINVAL;
+    }
+    *cycle = n;
+    rill_server_log("test hook: the first cycle is %llu (RILL_TEST_FIRST_CYCLE)", n + 1);
+    return 0;
+}
+
 /* ---- plan hand-over */
 
 /* Main thread. The slot we write is one the realtime thread neither runs
@@ -667,6 +694,8 @@ int rill_server_run(const struct rill_options *opt)
         goto out;
     }
     s->rt->ops = opt->driver;
+    if ((r = first_cycle(&s->rt->cycle, err, sizeof(err))) < 0)
+        goto out;
     rill_transport_init(&s->rt->transport);
     char derr[384] = "";
     r = opt->driver->open(&opt->driver_cfg, &s->rt->drv, &s->rt->info, derr, sizeof(derr));

@@ -25,10 +25,8 @@
 
 /* Step 1: sleep until act->trigger differs from last, or a quit is asked
  * (then returns last; the caller checks rt_quit). RT-safe: blocks only in
- * futex wait. The seq_cst store of sleeping followed by the seq_cst load of
- * trigger pairs with the waker's seq_cst store of trigger followed by its
- * seq_cst load of sleeping: at least one of the two sees the other, so a
- * wake-up is never lost (and futex wait rechecks the value in the kernel). */
+ * futex wait (rill_activation_sleep, beside rill_activation_trigger in
+ * rill/shm.h, pairs the two sides). */
 static uint32_t rt_wait(struct rill_client *c, struct rill_activation *act, uint32_t last)
 {
     for (;;) {
@@ -40,11 +38,7 @@ static uint32_t rt_wait(struct rill_client *c, struct rill_activation *act, uint
         /* a quitter wakes us even when its QUIT was no change of value */
         if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
             return last;
-        atomic_store_explicit(&act->sleeping, 1, memory_order_seq_cst);
-        t = atomic_load_explicit(&act->trigger, memory_order_seq_cst);
-        if (t == last && !atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
-            (void)rill_futex_wait(&act->trigger, last, NULL);
-        atomic_store_explicit(&act->sleeping, 0, memory_order_relaxed);
+        (void)rill_activation_sleep(act, last, &c->rt_quit, NULL);
     }
 }
 
@@ -141,7 +135,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
              * after us (the feedback closes a path from us to it). */
             if (owner < RILL_MAX_CLIENTS && plan->src_feedback[first + s] &&
                 atomic_load_explicit(&c->act->node[owner].produced, memory_order_acquire) !=
-                    trigger - 1u)
+                    rill_cycle32_prev(trigger))
                 continue;
             c->mix_srcs[nvalid++] = (const float *)rill__client_own_buffer(c, src);
         }

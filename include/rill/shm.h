@@ -203,6 +203,54 @@ struct rill_shm_activation {
 
 _Static_assert(sizeof(struct rill_activation) == 64, "one cache line per node");
 
+/* ---- 32-bit cycle words
+ *
+ * trigger, finished, bypassed, produced and the high half of pending hold
+ * the low 32 bits of a cycle. 0 ("never") and RILL_TRIGGER_QUIT are never
+ * a cycle: the engine skips them, so the cycle after 0xfffffffe is 1. The
+ * words wrap every 2^32 - 2 cycles (16.6 days at 16 frames and 48 kHz), so
+ * they are only compared for equality with the current cycle or its
+ * predecessor (rill_cycle32_prev), and a word that could match again after a
+ * wrap is cleared when it stops being current (bypassed: at every cycle the
+ * node is not bypassed; the whole record at a slot's hello). */
+
+/* 1 when c can be a cycle word. Any thread. */
+static inline int rill_cycle32_valid(uint32_t c)
+{
+    return c != 0 && c != RILL_TRIGGER_QUIT;
+}
+
+/* The cycle word before c (wrap-safe: the one before 1 is 0xfffffffe). Any
+ * thread. */
+static inline uint32_t rill_cycle32_prev(uint32_t c)
+{
+    uint32_t p = c - 1u;
+    if (p == 0)
+        p = RILL_TRIGGER_QUIT - 1u;
+    else if (p == RILL_TRIGGER_QUIT)
+        p--;
+    return p;
+}
+
+/* A fresh record for a slot's new owner: nothing of an earlier client's
+ * cycles survives (a stale bypassed or produced would match again one wrap
+ * later, a stale trigger != finished would read as a late node). Main thread,
+ * at hello, while no plan holds the slot's node. */
+static inline void rill_activation_reset(struct rill_activation *a)
+{
+    /* relaxed: no plan holds the node yet; the plan that adds it is
+     * published (release) after this */
+    atomic_store_explicit(&a->trigger, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->pending, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->signal_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->awake_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->finish_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->produced, 0, memory_order_relaxed);
+}
+
 /* Decrement node's pending count for cycle c. Returns 1 when this call
  * brought it to zero (the caller must then trigger the node), 0 otherwise
  * (not zero yet, or the record belongs to another cycle). RT-safe; the loop
@@ -235,6 +283,29 @@ static inline void rill_activation_trigger(struct rill_activation *a, uint32_t c
     atomic_store_explicit(&a->trigger, c, memory_order_seq_cst);
     if (atomic_load_explicit(&a->sleeping, memory_order_seq_cst))
         rill_futex_wake(&a->trigger, 1);
+}
+
+/* The sleeping side of rill_activation_trigger: one sleep on a->trigger
+ * while it still holds seen. The seq_cst store of sleeping followed by the
+ * seq_cst load of trigger pairs with the waker's seq_cst store of trigger
+ * followed by its seq_cst load of sleeping: at least one of the two sees
+ * the other, so a wake-up is never lost (and futex wait rechecks the value
+ * in the kernel). quit (may be NULL): a flag that also ends the wait; it is
+ * checked after sleeping is set, so a quitter that stores it and then
+ * wakes the word is never missed. abs_deadline: CLOCK_MONOTONIC, or NULL.
+ * Returns 0 (woken, changed, or quit; the caller re-reads trigger),
+ * -ETIMEDOUT, -EINTR. RT-safe: futex wait only. */
+static inline int rill_activation_sleep(struct rill_activation *a, uint32_t seen,
+                                        _Atomic int *quit, const struct timespec *abs_deadline)
+{
+    int r = 0;
+    atomic_store_explicit(&a->sleeping, 1, memory_order_seq_cst);
+    uint32_t t = atomic_load_explicit(&a->trigger, memory_order_seq_cst);
+    if (t == seen && !(quit && atomic_load_explicit(quit, memory_order_seq_cst)))
+        r = rill_futex_wait(&a->trigger, seen, abs_deadline);
+    /* relaxed: a waker that still sees 1 only makes one futex wake too many */
+    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    return r;
 }
 
 /* Read a consistent copy of the cycle record. Returns 0, or -EAGAIN when

@@ -478,10 +478,82 @@ static void test_threads_feedback_cycle(void **state)
     free(reg);
 }
 
+/* ---- 32-bit cycle words across the wrap, a slot's fresh record ---- */
+
+static void test_cycle32_wrap(void **state)
+{
+    (void)state;
+    assert_false(rill_cycle32_valid(0));
+    assert_false(rill_cycle32_valid(RILL_TRIGGER_QUIT));
+    assert_true(rill_cycle32_valid(1));
+    assert_true(rill_cycle32_valid(0xfffffffeu));
+    /* the cycle before 1 is the last valid word, never 0 or QUIT */
+    assert_int_equal(rill_cycle32_prev(1), 0xfffffffeu);
+    assert_int_equal(rill_cycle32_prev(2), 1);
+    assert_int_equal(rill_cycle32_prev(0xfffffffeu), 0xfffffffdu);
+    /* prev is the inverse of the engine's step (skip invalid words) */
+    for (uint64_t c = 0xfffffff0ull; c < 0x100000010ull; c++) {
+        uint32_t w = (uint32_t)c;
+        if (!rill_cycle32_valid(w))
+            continue;
+        uint64_t n = c + 1;
+        while (!rill_cycle32_valid((uint32_t)n))
+            n++;
+        assert_int_equal(rill_cycle32_prev((uint32_t)n), w);
+    }
+}
+
+static void test_activation_reset_clears_all(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[5];
+    memset(a, 0xa5, sizeof *a);
+    rill_activation_reset(a);
+    assert_int_equal(atomic_load(&a->trigger), 0);
+    assert_int_equal(atomic_load(&a->finished), 0);
+    assert_int_equal(atomic_load(&a->pending), 0);
+    assert_int_equal(atomic_load(&a->signal_ns), 0);
+    assert_int_equal(atomic_load(&a->awake_ns), 0);
+    assert_int_equal(atomic_load(&a->finish_ns), 0);
+    assert_int_equal(atomic_load(&a->sleeping), 0);
+    /* these two would match a cycle again one wrap later */
+    assert_int_equal(atomic_load(&a->bypassed), 0);
+    assert_int_equal(atomic_load(&a->produced), 0);
+    free(act);
+}
+
+/* the sleeping side: returns at once when the word moved or quit is set,
+ * times out at the deadline otherwise, and leaves sleeping at 0 */
+static void test_activation_sleep(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[2];
+    _Atomic int quit = 0;
+    atomic_store(&a->trigger, 7);
+    assert_int_equal(rill_activation_sleep(a, 6, &quit, NULL), 0);
+    atomic_store(&quit, 1);
+    assert_int_equal(rill_activation_sleep(a, 7, &quit, NULL), 0);
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_nsec += 20000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    assert_int_equal(rill_activation_sleep(a, 7, NULL, &dl), -ETIMEDOUT);
+    assert_int_equal(atomic_load(&a->sleeping), 0);
+    free(act);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pending_reset_layout),
+        cmocka_unit_test(test_cycle32_wrap),
+        cmocka_unit_test(test_activation_reset_clears_all),
+        cmocka_unit_test(test_activation_sleep),
         cmocka_unit_test(test_release_once_at_zero),
         cmocka_unit_test(test_stale_cycle_never_decrements),
         cmocka_unit_test(test_concurrent_release_one_winner),
