@@ -31,9 +31,11 @@ static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
 {
     for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
         rt->play_input[ch] = RILL_PLAN_NONE;
+        if (!rill_plan_inputs_ok(&plan->engine))
+            continue;
         for (uint32_t k = 0; k < plan->engine.in_count; k++) {
             uint32_t i = plan->engine.in_first + k;
-            if (i < RILL_MAX_PORTS && plan->inputs[i].port == rt->playback_ports[ch]) {
+            if (plan->inputs[i].port == rt->playback_ports[ch]) {
                 rt->play_input[ch] = i;
                 break;
             }
@@ -90,7 +92,7 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
                           uint64_t now, uint64_t deadline_ns)
 {
     struct rill_shm_activation *act = rt->shm->act;
-    uint32_t nnodes = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    uint32_t nnodes = rill_plan_nnodes(plan);
     uint32_t late_count = 0;
 
     /* reset pending; a node still busy with an earlier cycle gets a pending
@@ -135,12 +137,9 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
             /* relaxed: published to the successors by the acq_rel release
              * below (and by the trigger of whoever completes them) */
             atomic_store_explicit(&a->bypassed, c, memory_order_relaxed);
-            for (uint32_t s = 0; s < n->succ_count; s++) {
-                uint32_t si = n->succ_first + s;
-                if (si >= RILL_PLAN_MAX_SUCC)
-                    break;
-                release_node(act, plan->succ[si], c, now);
-            }
+            if (rill_plan_succ_ok(n))
+                for (uint32_t s = 0; s < n->succ_count; s++)
+                    release_node(act, plan->succ[n->succ_first + s], c, now);
         } else if (n->required == 0) {
             rill_activation_trigger(a, c, now);
         }
@@ -228,8 +227,7 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
         if (i == RILL_PLAN_NONE || i >= RILL_MAX_PORTS)
             continue;
         const struct rill_plan_input *in = &plan->inputs[i];
-        if (in->src_first > RILL_MAX_CONNECTIONS ||
-            in->src_count > RILL_MAX_CONNECTIONS - in->src_first)
+        if (!rill_plan_srcs_ok(in))
             continue;
         const float *srcs[16];
         uint32_t n = 0, batches = 0, nvalid = 0;

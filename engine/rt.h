@@ -2,7 +2,8 @@
  *
  * One cycle (see doc/design.md):
  *   1. driver wait; skipped periods are an xrun
- *   2. adopt the plan that the main thread published (atomic exchange)
+ *   2. adopt the plan that the main thread published, if any (one
+ *      compare-and-swap of the hand-over word, engine/plan_handover.h)
  *   3. capture into the system:capture_N buffers
  *   4. publish the cycle record; reset every node's pending count
  *   5. nodes still busy with an earlier cycle are bypassed: their outputs are

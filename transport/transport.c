@@ -49,7 +49,7 @@ static uint32_t plan_nodes(const struct rill_plan *plan)
 {
     if (!plan)
         return 0;
-    return plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    return rill_plan_nnodes(plan);
 }
 
 /* Slow-sync clients among the plan's nodes; *unready gets how many of them

@@ -77,7 +77,7 @@ static void *rt_resolve_midi(struct rill_client *c, void *own, uint32_t nvalid, 
 static void rt_prepare_midi_outputs(struct rill_client *c, const struct rill_plan *plan,
                                     const struct rill_plan_node *node, uint32_t nframes)
 {
-    if (node->out_first > RILL_MAX_PORTS || node->out_count > RILL_MAX_PORTS - node->out_first)
+    if (!rill_plan_outputs_ok(node))
         return;
     for (uint32_t k = 0; k < node->out_count; k++) {
         uint32_t id = plan->outputs[node->out_first + k];
@@ -97,7 +97,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
                               const struct rill_plan_node *node, uint32_t nframes,
                               uint32_t trigger)
 {
-    if (node->in_first > RILL_MAX_PORTS || node->in_count > RILL_MAX_PORTS - node->in_first)
+    if (!rill_plan_inputs_ok(node))
         return;
     size_t audio_bytes = (size_t)nframes * sizeof(float);
     for (uint32_t k = 0; k < node->in_count; k++) {
@@ -110,9 +110,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
         uint8_t type = atomic_load_explicit(&c->port_type[id], memory_order_acquire);
         if (type == RILL_PORT_TYPE_NONE)
             continue; /* not ours (stale plan) or registration not finished */
-        uint32_t first = in->src_first, count = in->src_count;
-        if (first > RILL_MAX_CONNECTIONS || count > RILL_MAX_CONNECTIONS - first)
-            count = 0;
+        uint32_t first = in->src_first, count = rill_plan_srcs_ok(in) ? in->src_count : 0;
         /* keep only valid sources: an output port id other than our own,
          * of a node the engine did not bypass in this cycle (it may still
          * be writing an earlier cycle's output: that is silence to us) */
@@ -158,7 +156,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
 static void rt_zero_outputs(struct rill_client *c, const struct rill_plan *plan,
                             const struct rill_plan_node *node, uint32_t nframes)
 {
-    if (node->out_first > RILL_MAX_PORTS || node->out_count > RILL_MAX_PORTS - node->out_first)
+    if (!rill_plan_outputs_ok(node))
         return;
     for (uint32_t k = 0; k < node->out_count; k++) {
         uint32_t id = plan->outputs[node->out_first + k];
@@ -184,8 +182,7 @@ static void rt_release(struct rill_client *c, const struct rill_plan *plan,
      * our whole cycle */
     atomic_store_explicit(&self->produced, trigger, memory_order_release);
     atomic_store_explicit(&self->finished, trigger, memory_order_release);
-    if (node->succ_first > RILL_PLAN_MAX_SUCC ||
-        node->succ_count > RILL_PLAN_MAX_SUCC - node->succ_first)
+    if (!rill_plan_succ_ok(node))
         return;
     for (uint32_t k = 0; k < node->succ_count; k++) {
         uint32_t s = plan->succ[node->succ_first + k];
@@ -234,13 +231,11 @@ static uint32_t rt_cycle_begin(struct rill_client *c, uint32_t trigger)
     /* 3. our node in the cycle's plan */
     const struct rill_plan *plan =
         cy.plan_slot < RILL_PLAN_SLOTS ? &st->plans[cy.plan_slot] : NULL;
-    uint32_t k = plan ? plan->node_index[c->slot] : RILL_PLAN_NONE;
-    if (!plan || k >= RILL_MAX_CLIENTS || k >= plan->nnodes ||
-        plan->nodes[k].client != c->slot) {
+    const struct rill_plan_node *node = plan ? rill_plan_node_of(plan, c->slot) : NULL;
+    if (!node) {
         rt_skip(self, trigger);
         return 0;
     }
-    const struct rill_plan_node *node = &plan->nodes[k];
 
     /* a period that does not fit the pool's stride is a corrupt record:
      * skip our work but never stall the graph */

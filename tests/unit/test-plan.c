@@ -883,9 +883,54 @@ static void test_full_size_timing(void **state)
     free(reg);
 }
 
+/* the one range check of plan readers: no overflow, edges included */
+static void test_range_checks(void **state)
+{
+    (void)state;
+    assert_true(rill_plan_range_ok(0, 0, 0));
+    assert_true(rill_plan_range_ok(0, 10, 10));
+    assert_true(rill_plan_range_ok(10, 0, 10));
+    assert_false(rill_plan_range_ok(11, 0, 10));
+    assert_false(rill_plan_range_ok(5, 6, 10));
+    /* first + count wraps around 2^32: still refused */
+    assert_false(rill_plan_range_ok(0xfffffff0u, 0x20u, RILL_MAX_PORTS));
+    assert_false(rill_plan_range_ok(1, 0xffffffffu, RILL_MAX_PORTS));
+
+    struct rill_plan *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
+        p->node_index[s] = RILL_PLAN_NONE;
+    p->nnodes = 2;
+    p->nodes[1].client = 7;
+    p->node_index[7] = 1;
+    assert_ptr_equal(rill_plan_node_of(p, 7), &p->nodes[1]);
+    assert_null(rill_plan_node_of(p, 8));
+    assert_null(rill_plan_node_of(p, RILL_MAX_CLIENTS));
+    p->node_index[8] = 1; /* points at another client's node */
+    assert_null(rill_plan_node_of(p, 8));
+    p->node_index[9] = 5; /* beyond nnodes */
+    assert_null(rill_plan_node_of(p, 9));
+    p->nnodes = 0xffffffffu; /* a garbage count is clamped */
+    assert_int_equal(rill_plan_nnodes(p), RILL_MAX_CLIENTS);
+    p->nodes[1].succ_first = RILL_PLAN_MAX_SUCC;
+    p->nodes[1].succ_count = 1;
+    assert_false(rill_plan_succ_ok(&p->nodes[1]));
+    p->nodes[1].in_first = 1;
+    p->nodes[1].in_count = RILL_MAX_PORTS;
+    assert_false(rill_plan_inputs_ok(&p->nodes[1]));
+    p->nodes[1].out_first = 0;
+    p->nodes[1].out_count = RILL_MAX_PORTS;
+    assert_true(rill_plan_outputs_ok(&p->nodes[1]));
+    p->inputs[0].src_first = RILL_MAX_CONNECTIONS - 1;
+    p->inputs[0].src_count = 2;
+    assert_false(rill_plan_srcs_ok(&p->inputs[0]));
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_range_checks),
         cmocka_unit_test(test_chain_order),
         cmocka_unit_test(test_parallel_chains),
         cmocka_unit_test(test_diamond),
