@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,9 @@
 #include "engine/plan_handover.h"
 
 #define WORDS 64u                 /* words of a test plan */
-#define STRESS_NS 1500000000ull   /* how long the stress runs */
+#define STRESS_NS 1500000000ull   /* the stress runs at least this long ... */
+#define STRESS_MAX_NS 10000000000ull /* ... and at most this long, */
+#define WANT_ADOPTIONS 200000u    /* until it has adopted this many plans */
 #define MIN_ADOPTIONS 10000u      /* a run that adopted fewer proves little */
 
 static uint64_t now_ns(void)
@@ -214,6 +217,8 @@ static void *adopter(void *arg)
     while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
         if (h_adopt(&t->h, &slot, on_adopt, t))
             atomic_fetch_add_explicit(&t->adoptions, 1, memory_order_relaxed);
+        else
+            sched_yield(); /* nothing new: on a shared CPU, let the publisher run */
         /* the rest of the cycle: the plan is read again, it must not have
          * changed since adoption */
         uint64_t g = read_plan(t, slot);
@@ -238,7 +243,10 @@ static void *publisher(void *arg)
         for (uint32_t i = 0; i < WORDS; i++)
             atomic_store_explicit(&t->plans[slot][i], gen, memory_order_relaxed);
         h_publish(&t->h, slot);
-        atomic_fetch_add_explicit(&t->published, 1, memory_order_relaxed);
+        /* on a loaded machine both threads may share one CPU: give the
+         * adopter a turn now and then, so that it adopts often */
+        if ((atomic_fetch_add_explicit(&t->published, 1, memory_order_relaxed) & 63u) == 63u)
+            sched_yield();
     }
     return NULL;
 }
@@ -251,8 +259,10 @@ static void test_stress(void **state)
     pthread_t pa, pp;
     assert_int_equal(pthread_create(&pa, NULL, adopter, &t), 0);
     assert_int_equal(pthread_create(&pp, NULL, publisher, &t), 0);
-    uint64_t end = now_ns() + STRESS_NS;
-    while (now_ns() < end) {
+    uint64_t start = now_ns();
+    while (now_ns() - start < STRESS_MAX_NS &&
+           (now_ns() - start < STRESS_NS ||
+            atomic_load_explicit(&t.adoptions, memory_order_relaxed) < WANT_ADOPTIONS)) {
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
     }
