@@ -117,9 +117,10 @@ static void test_stuck_writer_readers_fail(void **state)
     uint64_t spent = now_ns() - t0;
     printf("# 7 reads against a stuck writer: %llu us in all\n",
            (unsigned long long)(spent / 1000u));
-    /* bounded: RILL_SEQLOCK_READ_TRIES pauses each; generous for a loaded
-     * machine, far below the million attempts of before */
-    assert_true(spent < 50000000ull);
+    /* bounded: RILL_SEQLOCK_READ_TRIES pauses each (~30 us a read here).
+     * Only a sanity bound, generous for a loaded machine: what tells the
+     * old readers from the new is the -EAGAIN above (they returned 0) */
+    assert_true(spent < 200000000ull);
 
     rill_seqlock_write_end(&st->registry.seq);
     assert_int_equal(rill_registry_port(st, TEST_PORT, &p), 0);
