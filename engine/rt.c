@@ -101,26 +101,13 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         const struct rill_plan_node *n = &plan->nodes[k];
         if (n->client >= RILL_MAX_CLIENTS || n->client == RILL_ENGINE_NODE)
             continue;
-        struct rill_activation *a = &act->node[n->client];
-        uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
-        uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
-        int late = rill_cycle32_valid(trig) && trig != fin;
-        uint64_t p = late ? ((uint64_t)(c ^ 0x80000000u) << 32)
-                          : (((uint64_t)c << 32) | n->required);
-        /* relaxed is enough: the triggers below (seq_cst) publish it */
-        atomic_store_explicit(&a->pending, p, memory_order_relaxed);
-        if (late) {
+        if (rill_activation_arm(&act->node[n->client], c, n->required)) {
             late_count++;
             uint64_t since = atomic_load_explicit(&rt->late_since[n->client], memory_order_relaxed);
             if (since == 0)
                 atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);
         } else {
             atomic_store_explicit(&rt->late_since[n->client], 0, memory_order_relaxed);
-            /* not bypassed in this cycle: forget the last bypass, which
-             * would match again when the cycle words wrap. relaxed: the
-             * triggers below (seq_cst) publish it with pending */
-            if (atomic_load_explicit(&a->bypassed, memory_order_relaxed) != 0)
-                atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
         }
     }
     atomic_store_explicit(&act->node[RILL_ENGINE_NODE].pending,

@@ -272,6 +272,31 @@ static inline int rill_activation_release(struct rill_activation *a, uint32_t c)
     return 0;
 }
 
+/* The engine, at the start of cycle c, before it triggers anyone: arm node
+ * a's record for the cycle. A node still busy with an earlier cycle
+ * (trigger != finished) is late: its pending word gets another cycle, so
+ * nobody can trigger it in this one, and 1 is returned (the engine then
+ * bypasses it). Otherwise pending = (c << 32) | required, and a bypass of
+ * an earlier cycle is forgotten (it would match again when the cycle words
+ * wrap); returns 0. Realtime thread of the engine; RT-safe. relaxed stores:
+ * the engine's triggers (seq_cst) and releases (acq_rel) that follow
+ * publish them. */
+static inline int rill_activation_arm(struct rill_activation *a, uint32_t c, uint32_t required)
+{
+    /* acquire: the node's outputs of the cycle it finished are complete */
+    uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
+    uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
+    if (rill_cycle32_valid(trig) && trig != fin) {
+        atomic_store_explicit(&a->pending, (uint64_t)(c ^ 0x80000000u) << 32,
+                              memory_order_relaxed);
+        return 1;
+    }
+    atomic_store_explicit(&a->pending, ((uint64_t)c << 32) | required, memory_order_relaxed);
+    if (atomic_load_explicit(&a->bypassed, memory_order_relaxed) != 0)
+        atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
+    return 0;
+}
+
 /* Release node a to run cycle c and wake it if it sleeps. The seq_cst store
  * of trigger and load of sleeping pair with the sleeper's seq_cst store of
  * sleeping and load of trigger: either we see it asleep and wake it, or it

@@ -523,6 +523,37 @@ static void test_activation_reset_clears_all(void **state)
     free(act);
 }
 
+/* arming a node for cycle c: an on-time node gets (c << 32) | required and
+ * loses a bypass from 2^32 - 2 cycles ago, which would otherwise read as a
+ * bypass in cycle c; a late node gets a pending word of another cycle and
+ * keeps its bypass (the engine sets it to c next) */
+static void test_arm_forgets_old_bypass(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[4];
+    const uint32_t c = 5;
+    /* bypassed in the cycle with the same low 32 bits, one wrap ago; then
+     * it ran normally (trigger == finished) */
+    atomic_store(&a->bypassed, c);
+    atomic_store(&a->trigger, rill_cycle32_prev(c));
+    atomic_store(&a->finished, rill_cycle32_prev(c));
+    assert_int_equal(rill_activation_arm(a, c, 2), 0);
+    assert_int_equal(atomic_load(&a->pending), pending_word(c, 2));
+    assert_int_not_equal(atomic_load(&a->bypassed), c);
+    /* late: still busy with the previous cycle */
+    atomic_store(&a->trigger, c);
+    atomic_store(&a->bypassed, 3);
+    assert_int_equal(rill_activation_arm(a, c + 1, 2), 1);
+    assert_int_not_equal((uint32_t)(atomic_load(&a->pending) >> 32), c + 1);
+    assert_int_equal(rill_activation_release(a, c + 1), 0);
+    assert_int_equal(atomic_load(&a->bypassed), 3);
+    /* never triggered: not late */
+    atomic_store(&a->trigger, 0);
+    assert_int_equal(rill_activation_arm(a, c + 2, 0), 0);
+    free(act);
+}
+
 /* the sleeping side: returns at once when the word moved or quit is set,
  * times out at the deadline otherwise, and leaves sleeping at 0 */
 static void test_activation_sleep(void **state)
@@ -554,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_cycle32_wrap),
         cmocka_unit_test(test_activation_reset_clears_all),
         cmocka_unit_test(test_activation_sleep),
+        cmocka_unit_test(test_arm_forgets_old_bypass),
         cmocka_unit_test(test_release_once_at_zero),
         cmocka_unit_test(test_stale_cycle_never_decrements),
         cmocka_unit_test(test_concurrent_release_one_winner),
