@@ -289,3 +289,16 @@ const char *rill_port_type_string(uint32_t type)
 {
     return type < RILL_PORT_TYPE_COUNT ? type_names[type] : NULL;
 }
+
+/* Any thread but a realtime one (copies the whole registry, about a
+ * megabyte). A consistent copy of the registry into *out: tools that draw
+ * or tabulate the whole graph read it once instead of port by port. Returns
+ * 0, or -EAGAIN when the engine kept changing it for every attempt (the
+ * caller may retry later; no torn copy is ever returned). */
+int rill_registry_snapshot(const struct rill_shm_state *st, struct rill_shm_registry *out)
+{
+    if (!st || !out)
+        return -EINVAL;
+    return rill_seqlock_read_copy(&st->registry.seq, out, (const void *)&st->registry,
+                                  sizeof *out);
+}
