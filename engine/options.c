@@ -39,6 +39,9 @@ void rill_options_usage(FILE *out)
             "  -p, --port-max N            port slots, 16..%u (default %u)\n"
             "  -T, --temporary             exit when the last client leaves (as a server that\n"
             "                              libjack started on demand does)\n"
+            "  -E, --exit-on-device-loss   stop when the sound card goes away or cannot be\n"
+            "                              recovered, as jackd does (default: run on a timer\n"
+            "                              with every client until the card comes back)\n"
             "  -l, --load NAME[:ARGS]      load internal client NAME (a module in\n"
             "                              $RILL_INTERNAL_DIR or the internal-client directory,\n"
             "                              or an absolute path) with init string ARGS;\n"
@@ -95,7 +98,8 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
-    { 'v', "verbose", 0 },       { 'a', "affinity", 1 },       { 'T', "temporary", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
+    { 'v', "verbose", 0 },       { 'a', "affinity", 1 },       { 'T', "temporary", 0 },
+    { 'E', "exit-on-device-loss", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },              { 'd', "driver", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -188,6 +192,9 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             break;
         case 'T':
             o->temporary = 1;
+            break;
+        case 'E':
+            o->exit_on_loss = 1;
             break;
         case 'l':
             if (!v[0] || v[0] == ':')

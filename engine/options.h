@@ -23,6 +23,7 @@ struct rill_options {
     uint32_t port_max;
     int verbose;
     int temporary;               /* exit when the last client leaves */
+    int exit_on_loss;            /* -E: stop when the device is lost (jackd's way) */
     int affinity;                /* pin realtime threads (engine/placement.h) */
     const char *load[RILL_OPTIONS_MAX_LOAD]; /* -l NAME[:ARGS]: internal clients */
     unsigned nload;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/device.h"
 #include "engine/options.h"
 #include "engine/placement.h"
 #include "engine/registry.h"
@@ -82,6 +83,7 @@ struct rill_server {
     struct rill_period_change period_change;
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
+    struct rill_device_watch device;   /* the sound card's faults (engine/device.h) */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];

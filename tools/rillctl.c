@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clients/core/client.h"
 #include "rill/limits.h"
@@ -456,7 +457,48 @@ static int ctl_clients(struct ctl *ctl, int argc, char **argv)
 static const char status_help[] =
     "Print the server's name, driver, sample rate, period, DSP load (current and\n"
     "peak), xruns, cycles run, number of clients (control tools such as rillctl not\n"
-    "counted) and realtime priority.\n";
+    "counted) and realtime priority; the state of the device (running; recovering,\n"
+    "lost or refused since a time: the cycle then runs on a timer) and its stalls,\n"
+    "restarts, reopenings and losses.\n";
+
+/* "running", or "lost since 12:03:04 (5.2 s): on the fallback clock". Main thread. */
+static void print_device(const struct rill_shm_state *st)
+{
+    static const char *const what[] = {
+        "running",
+        "recovering (it stalled; being reopened)",
+        "lost (gone; watched for)",
+        "refused (back, but unable to run as before)",
+    };
+    /* relaxed: independent statistics (see ctl_status) */
+    uint32_t state = atomic_load_explicit(&st->driver_state, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&st->driver_since_s, memory_order_relaxed);
+    if (state >= sizeof(what) / sizeof(what[0])) {
+        printf("device:       state %u\n", state);
+    } else if (state == RILL_DRIVER_STATE_RUNNING) {
+        printf("device:       %s\n", what[state]);
+    } else {
+        char when[32] = "?";
+        time_t t = (time_t)since;
+        struct tm tm;
+        if (since && localtime_r(&t, &tm))
+            strftime(when, sizeof when, "%H:%M:%S", &tm);
+        long ago = since ? (long)(time(NULL) - t) : -1;
+        printf("device:       %s since %s (%ld s); cycles on the fallback clock\n", what[state],
+               when, ago);
+    }
+    /* the device's faults since start: poll timeouts recovered by a restart,
+     * stream restarts (xruns included), reopenings, moves to the fallback
+     * clock */
+    printf("stalls:       %llu\n",
+           (unsigned long long)atomic_load_explicit(&st->driver_stalls, memory_order_relaxed));
+    printf("restarts:     %llu\n",
+           (unsigned long long)atomic_load_explicit(&st->driver_restarts, memory_order_relaxed));
+    printf("reopenings:   %llu\n",
+           (unsigned long long)atomic_load_explicit(&st->driver_reopens, memory_order_relaxed));
+    printf("losses:       %llu\n",
+           (unsigned long long)atomic_load_explicit(&st->driver_losses, memory_order_relaxed));
+}
 
 /* Main thread. */
 static int ctl_status(struct ctl *ctl, int argc, char **argv)
@@ -485,6 +527,7 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     printf("server:       %s\n", server);
     printf("pid:          %d\n", (int)st->server_pid);
     printf("driver:       %s\n", driver);
+    print_device(st);
     printf("sample rate:  %u Hz\n", st->rate);
     if (st->rate)
         printf("period:       %u frames (%.3f ms)\n", st->period,

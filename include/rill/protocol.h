@@ -88,6 +88,9 @@ enum rill_msg_type {
     RILL_EV_BUFFER_SIZE,           /* u.size_event */
     RILL_EV_SAMPLE_RATE,           /* u.size_event */
     RILL_EV_FREEWHEEL = 120,       /* u.size_event.value: 1 on, 0 off */
+    RILL_EV_DRIVER_STATE = 124,    /* u.shutdown_event: code = RILL_DRIVER_STATE_*
+                                    * (rill/shm.h), reason = a sentence; the
+                                    * server goes on (not a shutdown) */
     /* 120..139: port rename, latency, metadata, freewheel events
      * 140..159: transport events */
     RILL_EV_PORT_RENAME = 130,     /* u.port_rename */
