@@ -114,7 +114,8 @@ struct rill_driver_ops {
     /* Block until the next period. Returns 0, or -errno when the device
      * cannot go on: -ENODEV gone, -EIO stalled again after a restart (the
      * engine then moves to its fallback clock and the main thread reopens
-     * the device; see above). */
+     * the device; see above). w->restarts and w->stalled are read after
+     * a failed wait too (the engine zeroes w before each wait). */
     int (*wait)(struct rill_driver *d, struct rill_driver_wait *w);
     /* Convert the device's capture period into bufs[ch][0..nframes). */
     int (*read)(struct rill_driver *d, float *const *bufs, uint32_t nchannels, uint32_t nframes);

@@ -34,8 +34,7 @@ static void set_state(struct rill_server *s, uint32_t state, const char *sentenc
     rill_server_log("%s", sentence);
     struct rill_msg ev = { .type = RILL_EV_DRIVER_STATE };
     ev.u.shutdown_event.code = state;
-    snprintf(ev.u.shutdown_event.reason, sizeof(ev.u.shutdown_event.reason), "rill: %s",
-             sentence);
+    snprintf(ev.u.shutdown_event.reason, sizeof(ev.u.shutdown_event.reason), "%s", sentence);
     rill_server_broadcast(s, &ev, RILL_NO_SLOT);
 }
 

@@ -43,6 +43,13 @@ struct rill_dll {
  * high enough to follow a card's drift within a few seconds. */
 #define RILL_DLL_BANDWIDTH_HZ 0.5
 
+/* A raw time further than this many nominal periods from the estimate is a
+ * discontinuity (the loop starts over there); anything nearer is jitter the
+ * loop absorbs: a wake-up late by a whole period or two under load must not
+ * throw away what the loop learnt. Xruns start it over anyway (the engine
+ * calls rill_dll_reset). */
+#define RILL_DLL_RESTART_PERIODS 4.0
+
 /* Set the nominal period (ns) and start over at the next update. */
 void rill_dll_init(struct rill_dll *d, uint64_t period_ns);
 
@@ -50,10 +57,10 @@ void rill_dll_init(struct rill_dll *d, uint64_t period_ns);
 void rill_dll_reset(struct rill_dll *d);
 
 /* Feed the raw start of a period; *cur and *next get the smoothed start of
- * this period and the expected start of the next. A raw time further than
- * one nominal period from the estimate is a discontinuity: the loop starts
- * over there. *cur never goes back before the previous *next is reached
- * when raw itself does not (the times stay monotonic). */
+ * this period and the expected start of the next (always after *cur). A
+ * raw time more than RILL_DLL_RESTART_PERIODS from the estimate is a
+ * discontinuity: the loop starts over there. *cur always grows, whatever
+ * raw does (the times a client reads stay monotonic). */
 void rill_dll_update(struct rill_dll *d, uint64_t raw_ns, uint64_t *cur, uint64_t *next);
 
 #endif

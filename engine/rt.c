@@ -397,6 +397,7 @@ static void *rt_main(void *arg)
             if (rt->on_fb)
                 switched = device_take_back(rt);
             r = rt->on_fb ? rill_driver_dummy.wait(rt->fb, &w) : rt->ops->wait(rt->drv, &w);
+            account_driver(st, &w); /* a failed wait may have stalled and restarted too */
             if (r < 0) {
                 /* the device is gone or stalled: the fallback clock paces
                  * the next cycle; an error of that clock itself ends us */
@@ -407,7 +408,6 @@ static void *rt_main(void *arg)
                 }
                 continue;
             }
-            account_driver(st, &w);
         }
         /* the graph's deadline is the raw next period: the smoothed one
          * below may lie a little before it */
@@ -416,8 +416,17 @@ static void *rt_main(void *arg)
         const int ontime = !w.skipped && !switched;
         if (!ontime || rt->no_dll)
             rill_dll_reset(&rt->dll);
-        if (!freewheel && !rt->no_dll)
+        if (!freewheel && !rt->no_dll) {
             rill_dll_update(&rt->dll, w.wake_ns, &w.wake_ns, &w.next_ns);
+        } else if (!freewheel) {
+            /* as the driver saw them, yet never going back (a driver may
+             * date a late wake-up back by the frames it found) */
+            if (w.wake_ns <= rt->last_wake_ns)
+                w.wake_ns = rt->last_wake_ns + 1000;
+            if (w.next_ns <= w.wake_ns)
+                w.next_ns = w.wake_ns + period_ns;
+        }
+        rt->last_wake_ns = w.wake_ns;
         uint64_t t0 = rill_now_ns();
         rill_rt_enter();
         complete_pending(rt, t0, period_ns, 0);

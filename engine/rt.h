@@ -86,6 +86,7 @@ struct rill_rt {
     uint64_t plan_gen;
     int on_fb;                                 /* the fallback clock paces the cycles */
     uint64_t last_next_ns;                     /* expected start of the next period */
+    uint64_t last_wake_ns;                     /* start of the last period, as published */
     struct rill_dll dll;                       /* smooths the cycle times */
     uint32_t play_input[RILL_MAX_CHANNELS];    /* plan input index per playback channel */
     float *cap_bufs[RILL_MAX_CHANNELS];

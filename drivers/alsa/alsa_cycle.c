@@ -233,8 +233,13 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
         if (r == 0) {
             /* not a single period in several buffers' time: a stall */
             d->stats.poll_timeouts++;
-            if (++timeouts >= ALSA_MAX_TIMEOUTS)
-                return -EIO; /* a restart did not help: reopen */
+            if (++timeouts >= ALSA_MAX_TIMEOUTS) {
+                /* a restart did not help: reopen (what was tried is
+                 * reported all the same) */
+                w->stalled = 1;
+                w->restarts = (uint32_t)restarts;
+                return -EIO;
+            }
             d->stats.stalls++;
             stalled = 1;
             restarts++;

@@ -127,6 +127,35 @@ static void test_jump_and_reset(void **state)
     assert_int_equal(cur, promised + 3 * PERIOD_NS);
 }
 
+/* Raw times that go backwards (a driver that dates a late wake-up back by
+ * the frames it found) or come one to three periods late now and then:
+ * the output always grows, and lies within a period of the truth. */
+static void test_outliers_monotonic(void **state)
+{
+    (void)state;
+    struct rill_dll d;
+    uint64_t cur, next, prev_cur = 0, prev_next = 0;
+    rill_dll_init(&d, PERIOD_NS);
+    for (uint64_t k = 0; k < 3000; k++) {
+        uint64_t truth = BASE_NS + k * PERIOD_NS;
+        uint64_t raw = truth + jitter(200000);
+        if (k % 97 == 50)
+            raw = truth + (1 + jitter(3)) * PERIOD_NS; /* late by 1..3 periods */
+        if (k % 89 == 40)
+            raw = truth - PERIOD_NS / 2;               /* dated back */
+        rill_dll_update(&d, raw, &cur, &next);
+        assert_true(next > cur);
+        if (k) {
+            assert_true(cur > prev_cur);
+            assert_true(next > prev_next - PERIOD_NS / 2);
+        }
+        if (k > 1000)
+            assert_true(llabs((long long)(cur - truth)) < (long long)PERIOD_NS);
+        prev_cur = cur;
+        prev_next = next;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_jitter),
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_jump_and_reset),
+        cmocka_unit_test(test_outliers_monotonic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
