@@ -299,7 +299,7 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
 }
 
 /* The card's name for port aliases, and the name that finds the device
- * again after it went away: "hw:ID,DEV,SUB" with the card's id (its number
+ * again after it went away: "hw:ID,DEV[,SUB]" with the card's id (its number
  * may change when it comes back). Main thread. */
 static void card_name(struct rill_alsa_stream *s)
 {
@@ -328,8 +328,15 @@ static void card_name(struct rill_alsa_stream *s)
         goto out;
     if (snd_ctl_card_info_malloc(&cinfo) == 0 && snd_ctl_card_info(ctl, cinfo) == 0) {
         snprintf(s->card_id, sizeof s->card_id, "%s", snd_ctl_card_info_get_id(cinfo));
-        snprintf(s->reopen_name, sizeof s->reopen_name, "hw:%s,%u,%u", s->card_id,
-                 snd_pcm_info_get_device(info), snd_pcm_info_get_subdevice(info));
+        /* the subdevice only when it was asked for ("hw:X,D,S"): otherwise
+         * any free one will do again */
+        const char *c1 = strchr(s->name, ',');
+        if (c1 && strchr(c1 + 1, ','))
+            snprintf(s->reopen_name, sizeof s->reopen_name, "hw:%s,%u,%u", s->card_id,
+                     snd_pcm_info_get_device(info), snd_pcm_info_get_subdevice(info));
+        else
+            snprintf(s->reopen_name, sizeof s->reopen_name, "hw:%s,%u", s->card_id,
+                     snd_pcm_info_get_device(info));
     }
     if (cinfo)
         snd_ctl_card_info_free(cinfo);

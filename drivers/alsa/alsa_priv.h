@@ -63,9 +63,9 @@ struct rill_alsa_stream {
     snd_pcm_stream_t dir;
     char name[RILL_ALSA_NAME_SIZE];   /* as opened */
     char card[64];                    /* card name for port aliases ("" unknown) */
-    /* what names the device for good, for reopen: "hw:ID,DEV,SUB" from the
-     * card's id (not its number, which a replug may change); "" when the
-     * PCM is not a hw device (then reopen uses name) */
+    /* what names the device for good, for reopen: "hw:ID,DEV" (",SUB" when
+     * one was asked for) from the card's id (not its number, which a replug
+     * may change); "" when the PCM is not a hw device (reopen uses name) */
     char card_id[32];
     char reopen_name[RILL_ALSA_NAME_SIZE];
     enum rill_sfmt fmt;

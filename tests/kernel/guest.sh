@@ -358,7 +358,9 @@ say "unplug"
 if RILLD_OPTS=-E start_rilld unplug -d hw:Dummy -r 48000 -p 1024 -n 2; then
     JACK_DEFAULT_SERVER=k "$RJ" "$CL" duplex dup2 30 > "$OUT/unplug.client.log" 2>&1 &
     upid=$!
-    sleep 1.5
+    # until the client runs (a slow guest takes seconds to start it)
+    for _ in $(seq 100); do grep -q ready "$OUT/unplug.client.log" && break; sleep 0.1; done
+    sleep 0.5
     t0=$(up)
     echo snd_dummy.0 > /sys/bus/platform/drivers/snd_dummy/unbind &
     ubpid=$!
@@ -604,12 +606,44 @@ elif start_rilld lost -d hw:Loopback,0,0 -r 48000 -p 1024 -n 3 -i 2 -o 2 --forma
     ta=$(alive "$tpid")
     wa=$(alive "$WPID")
     ra=$(alive "$RPID")
-    kill "$tpid" "$WPID" "$tlpid" 2> /dev/null
-    wait "$tpid" "$WPID" "$tlpid" 2> /dev/null
+    kill "$tlpid" 2> /dev/null
+    wait "$tlpid" 2> /dev/null
     sed "s/^/  lost timeline: /" "$OUT/lost.timeline"
+    # when the clients heard that the device is back: the watch line that
+    # follows the notice in the client's output (200 ms apart), from the bind
+    tb=$(awk '/device is back/ { f = 1; next } f && /^watch / { sub(/.* t=/, ""); print; exit }' "$OUT/lost.watch.log")
+    # 7f. once more, and the card comes back taken at another rate: the
+    #     loopback's other end opened first by arecord at 44100 Hz while
+    #     rilld was stopped (so that arecord wins the card): rilld must say
+    #     that it cannot run as before and stay on its timer, then take the
+    #     device once arecord is done
+    echo snd_aloop.0 > "$AL/unbind" &
+    ubpid=$!
+    for _ in $(seq 100); do kill -0 "$ubpid" 2> /dev/null || break; sleep 0.1; done
+    ub2=$(alive "$ubpid")
+    kill -STOP "$RPID"
+    echo snd_aloop.0 > "$AL/bind"
+    arecord -q -D hw:Loopback,1,0 -f S16_LE -c 2 -r 44100 -t raw -d 4 /dev/null \
+        > "$OUT/lost2.arecord.log" 2>&1 &
+    arpid=$!
+    for _ in $(seq 50); do
+        grep -q "RUNNING" /proc/asound/Loopback/pcm1c/sub0/status 2> /dev/null && break
+        sleep 0.1
+    done
+    kill -CONT "$RPID"
+    for _ in $(seq 100); do [[ $(statusv device) == refused* ]] && break; sleep 0.1; done
+    "$RILLCTL" -s k status > "$OUT/lost2.status-refused" 2>&1
+    wait "$arpid" 2> /dev/null
+    for _ in $(seq 100); do [[ $(statusv device) == running* ]] && break; sleep 0.1; done
+    "$RILLCTL" -s k status > "$OUT/lost2.status-back" 2>&1
+    ra2=$(alive "$RPID")
+    ta2=$(alive "$tpid")
+    res "lost2 unbind_blocked=$ub2 refused=$(sed -n 's/^device: *//p' "$OUT/lost2.status-refused" | cut -d' ' -f1) back=$(sed -n 's/^device: *//p' "$OUT/lost2.status-back" | cut -d' ' -f1) rilld_alive=$ra2 tone_alive=$ta2"
+    kill "$tpid" "$WPID" 2> /dev/null
+    wait "$tpid" "$WPID" 2> /dev/null
     stop_rilld
     [ -e "$AL/snd_aloop.0" ] || echo snd_aloop.0 > "$AL/bind"
-    res "lost started=1 lost_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') unbind_blocked=$ub back_s=$(awk -v a="$t2" -v b="$t3" 'BEGIN{printf "%.1f", b-a}') away=${away%% *} back=$(sed -n 's/^device: *//p' "$OUT/lost.status-back" | cut -d' ' -f1) rilld_alive_away=$ra_away rilld_alive=$ra tone_alive=$ta watch_alive=$wa c0=$(wfield cycles "$w0") c1=$(wfield cycles "$w1") c2=$(wfield cycles "$w2") c3=$(wfield cycles "$w3") bad=$(wfield bad "$w3") skips=$(wfield skips "$w3") timebad=$(wfield timebad "$w3")"
+    res "lost back_after_bind_s=$(awk -v a="$t2" -v b="${tb:-0}" 'BEGIN { printf "%.1f", (b > 0 ? b - a : -1) }') bind_at=$t2 back_at=${tb:-?} started=1 lost_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') unbind_blocked=$ub back_s=$(awk -v a="$t2" -v b="$t3" 'BEGIN{printf "%.1f", b-a}') away=${away%% *} back=$(sed -n 's/^device: *//p' "$OUT/lost.status-back" | cut -d' ' -f1) rilld_alive_away=$ra_away rilld_alive=$ra tone_alive=$ta watch_alive=$wa c0=$(wfield cycles "$w0") c1=$(wfield cycles "$w1") c2=$(wfield cycles "$w2") c3=$(wfield cycles "$w3") bad=$(wfield bad "$w3") skips=$(wfield skips "$w3") timebad=$(wfield timebad "$w3")"
 else
     res "lost started=0"
 fi

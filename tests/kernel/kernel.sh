@@ -528,20 +528,29 @@ else
         bad "lost: while away: ${line}; status: $(tr '\n' ' ' < "$SHARE/lost.status-away" 2> /dev/null); rilld: $(tail -3 "$SHARE/lost.rilld.log" | tr '\n' ' ')"
     fi
     [ "$(field unbind_blocked "$line")" = 0 ] || bad "lost: the unbind did not finish: rilld still holds the card"
-    if [ "$(field back "$line")" = running ] &&
+    if [ "$(field back "$line")" = running ] && within "$(field back_after_bind_s "$line")" 0 2 &&
         [ "$(field rilld_alive "$line")" = 1 ] && [ "$(field tone_alive "$line")" = 1 ] &&
         [ "$(field watch_alive "$line")" = 1 ] && [ -n "$c3" ] && [ "$c3" -gt "$c2" ] &&
         [ "$(field bad "$line")" = 0 ] && [ "$(field timebad "$line")" = 0 ] &&
         grep -q "^tone " "$SHARE/lost.clients-back" && grep -q "^wlost " "$SHARE/lost.clients-back" &&
         grep -q "^reopenings: *[1-9]" "$SHARE/lost.status-back"; then
-        ok "lost: bound again, the device runs the cycle again (status running $(field back_s "$line") s after the bind and a 3 s recording), the same clients (cycles $c0 -> $c3, frame time by one period a cycle across both switches, $(field skips "$line") xrun jump(s)): $(grep -m1 'is back' "$SHARE/lost.rilld.log")"
+        ok "lost: bound again, the device runs the cycle again $(field back_after_bind_s "$line") s after the bind (the clients' notice, timed to 0.2 s), the same clients (cycles $c0 -> $c3, frame time by one period a cycle across both switches, $(field skips "$line") xrun jump(s)): $(grep -m1 'is back' "$SHARE/lost.rilld.log")"
     else
         bad "lost: after the bind: ${line}; status: $(tr '\n' ' ' < "$SHARE/lost.status-back" 2> /dev/null); clients: $(tr '\n' ' ' < "$SHARE/lost.clients-back" 2> /dev/null)"
+    fi
+    line2=$(grep "^lost2 " "$RES")
+    if [ "$(field refused "$line2")" = refused ] && [ "$(field back "$line2")" = running ] &&
+        [ "$(field rilld_alive "$line2")" = 1 ] && [ "$(field tone_alive "$line2")" = 1 ] &&
+        [ "$(field unbind_blocked "$line2")" = 0 ] &&
+        grep -q "is back but cannot run as before: .*refused the rate 48000 Hz" "$SHARE/lost.rilld.log"; then
+        ok "lost: the card back but taken at 44100 Hz: $(grep -m1 'cannot run as before' "$SHARE/lost.rilld.log" | cut -c1-160)...; on the device again once it was free"
+    else
+        bad "lost: back at another rate: ${line2:-nothing}; rilld: $(tail -3 "$SHARE/lost.rilld.log" | tr '\n' ' ')"
     fi
     # the recording began right after the bind: its third second must be
     # the tone (the card back and playing within 2 s)
     tail -c $((48000 * 4)) "$SHARE/lost.arec.raw" > "$SHARE/lost.arec3.raw"
-    check_tone "$SHARE/lost.arec3.raw" S16_LE 2 440 "lost: the tone on hw:Loopback,1,0 from 2 s after the bind" 0
+    check_flow "$SHARE/lost.arec3.raw" S16_LE 2 440 48000 "lost: the tone on hw:Loopback,1,0 from 2 s after the bind"
 fi
 fi
 

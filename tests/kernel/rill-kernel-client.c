@@ -25,7 +25,9 @@
  *       else "bad"), current_usecs must grow and next_usecs lie after it
  *       ("timebad"). A second thread reads jack_frame_time every 2 ms
  *       against CLOCK_MONOTONIC. Every 200 ms prints "watch cycles=N
- *       frames=F bad=B skips=S timebad=T xruns=X"; at the end (SECONDS, 0:
+ *       frames=F bad=B skips=S timebad=T xruns=X t=CLOCK_MONOTONIC seconds"
+ *       (the server's notices, through jack_info, land between these lines
+ *       in the same output, so they can be timed); at the end (SECONDS, 0:
  *       until SIGTERM) "jitter ..." with the spread of the cycle starts
  *       around the period (step_*_us: standard deviation, median and 90th
  *       percentile of |step - period|, and the largest, over cycles without
@@ -223,10 +225,12 @@ static uint64_t mono_us(void)
 
 static void watch_line(void)
 {
-    printf("watch cycles=%llu frames=%llu bad=%llu skips=%llu timebad=%llu xruns=%llu\n",
+    printf("watch cycles=%llu frames=%llu bad=%llu skips=%llu timebad=%llu xruns=%llu "
+           "t=%.3f\n",
            (unsigned long long)atomic_load(&cycles), (unsigned long long)atomic_load(&w_frames),
            (unsigned long long)atomic_load(&w_bad), (unsigned long long)atomic_load(&w_skips),
-           (unsigned long long)atomic_load(&w_timebad), (unsigned long long)atomic_load(&xruns));
+           (unsigned long long)atomic_load(&w_timebad), (unsigned long long)atomic_load(&xruns),
+           (double)mono_us() / 1e6);
     fflush(stdout);
 }
 
