@@ -51,7 +51,7 @@ int rill_device_setup(struct rill_server *s, char *err, size_t errsize);
 void rill_device_event(struct rill_server *s, const struct rill_rtlog_rec *rec, uint64_t now);
 
 /* Housekeeping: reopen attempts, held xrun lines. Returns 1 while the
- * device is away (the caller keeps ticking fast). */
+ * device is away. */
 int rill_device_tick(struct rill_server *s, uint64_t now);
 
 /* After the realtime thread ended: close the fallback clock. */

@@ -335,11 +335,11 @@ static int clock_start(struct rill_rt *rt, uint64_t period_ns)
     /* acquire: see device_take_back */
     uint32_t dev = atomic_load_explicit(&rt->dev, memory_order_acquire);
     rt->on_fb = 0;
+    rt->last_next_ns = 0; /* a period from before a restart means nothing now */
     if (dev == RILL_RT_DEV_RUN) {
         int r = rt->ops->start(rt->drv);
         if (r >= 0)
             return 0;
-        rt->last_next_ns = 0;
         return device_lost(rt, r, period_ns);
     }
     if (!rt->fb)
@@ -484,12 +484,10 @@ static void *rt_main(void *arg)
         } else {
             account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline, ontime));
             mix_playback(rt, plan, nframes, c);
-            if (freewheel)
-                ;
-            else if (rt->on_fb)
+            if (!freewheel && rt->on_fb)
                 rill_driver_dummy.write(rt->fb, rt->play_bufs, rt->info.playback_channels,
                                         nframes);
-            else
+            else if (!freewheel)
                 rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
             account_load(rt, t0, rill_now_ns(), period_ns);
         }

@@ -397,8 +397,7 @@ static void housekeeping(struct rill_server *s)
         ev.u.xrun_event.xruns = xruns;
         rill_server_broadcast(s, &ev, RILL_NO_SLOT);
     }
-    if (rill_device_tick(s, now))
-        mark_busy(s, now);
+    rill_device_tick(s, now); /* reopen attempts: every 200 ms at the most, the idle tick will do */
     /* a client is removed when it has been late for the timeout and in as
      * many cycles as the timeout holds, counting only cycles the engine ran
      * on time: a stall of the device or the machine removes nobody */
