@@ -416,9 +416,10 @@ alive() { kill -0 "$1" 2> /dev/null && echo 1 || echo 0; }
 wfield() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 # 7a. jitter of jack_get_cycle_times / jack_frame_time, without the loop
-#     (RILL_DLL=0: the times as poll woke) and with it, on the loopback
+#     (RILL_DLL=0: the times as poll woke) and with it, on the loopback at
+#     1024 x 3 (doc/alsa.md also gives 256 x 3, measured the same way)
 if want jitter; then
-for p in 1024 256; do
+for p in 1024; do
     for dll in 0 1; do
         tag=jitter-$p-dll$dll
         say "$tag"
