@@ -353,8 +353,9 @@ int rill_dummy_open_clock(uint32_t rate, uint32_t period, uint32_t capture, uint
     cfg.v[DUMMY_PERIOD].u = period;
     cfg.v[DUMMY_CAPTURE].u = capture;
     cfg.v[DUMMY_PLAYBACK].u = playback;
-    for (int k = 0; k < DUMMY_NPARAMS; k++)
-        cfg.v[k].set = 1;
+    /* only these four: every other parameter keeps its "not given" meaning */
+    cfg.v[DUMMY_RATE].set = cfg.v[DUMMY_PERIOD].set = 1;
+    cfg.v[DUMMY_CAPTURE].set = cfg.v[DUMMY_PLAYBACK].set = 1;
     return dummy_open(&cfg, out, &info, err, errsize);
 }
 
