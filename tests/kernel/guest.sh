@@ -481,9 +481,11 @@ fi
 if want clockstop; then
 say "clockstop"
 TS=/proc/asound/Loopback/timer_source
+# the clock: aplay on snd-dummy, SCHED_FIFO and a long buffer, so that a
+# slow guest does not make it underrun (an underrun stops the clock a moment)
 dplay() {
-    aplay -q -D hw:Dummy,0,0 -f S16_LE -c 2 -r 48000 --period-size=1024 --buffer-size=4096 \
-        -t raw /dev/zero > "$OUT/clockstop.aplay.log" 2>&1 &
+    chrt -f 70 aplay -q -D hw:Dummy,0,0 -f S16_LE -c 2 -r 48000 --period-size=1024 \
+        --buffer-size=16384 -t raw /dev/zero >> "$OUT/clockstop.aplay.log" 2>&1 &
     DPID=$!
 }
 if [ ! -w "$TS" ] || ! grep -q Dummy /proc/asound/cards; then
@@ -512,8 +514,13 @@ else
                 sleep 1 && [[ $(statusv device) == running* ]] && break
             sleep 0.1
         done
-        arecord -q -D hw:Loopback,1,0 -f S16_LE -c 2 -r 48000 -t raw -d 1 --period-size=1024 \
-            --buffer-size=3072 "$OUT/clockstop.arec.raw" > "$OUT/clockstop.arecord.log" 2>&1
+        # once more if the recording broke off (the guest's own clock, aplay,
+        # hiccupped: arecord then ends with an I/O error)
+        for _ in 1 2; do
+            arecord -q -D hw:Loopback,1,0 -f S16_LE -c 2 -r 48000 -t raw -d 1 \
+                --period-size=1024 --buffer-size=3072 "$OUT/clockstop.arec.raw" \
+                >> "$OUT/clockstop.arecord.log" 2>&1 && break
+        done
         w2=$(wlast "$OUT/clockstop.watch.log")
         "$RILLCTL" -s k status > "$OUT/clockstop.status-back" 2>&1
         ta=$(alive "$tpid")
