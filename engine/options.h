@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "drivers/driver.h"
+#include "osc/osc_config.h"
 
 #define RILL_OPTIONS_MAX_LOAD 16u
 
@@ -34,6 +35,7 @@ struct rill_options {
     char self_connect;
     const char *load[RILL_OPTIONS_MAX_LOAD]; /* -l NAME[:ARGS]: internal clients */
     unsigned nload;
+    struct rill_osc_config osc;  /* --osc, --osc-udp, --osc-allow, --osc-rate */
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;
 };
