@@ -388,4 +388,8 @@ loop_case s16-256x2-8k S16_LE 256 2 8000
 loop_case s24_3-128x3-8k S24_3LE 128 3 8000
 loop_case float-64x4-8k FLOAT_LE 64 4 8000
 fi
+# ---- 7. the ALSA MIDI bridge (guest-midi.sh)
+if want midi; then
+    . "$(dirname "$0")/guest-midi.sh"
+fi
 say "done"
