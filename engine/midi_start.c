@@ -39,10 +39,10 @@ int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
         return -e;
     }
     char spec[128], lerr[512] = "";
+    /* rilld -v: the bridge logs every port it adds, removes, subscribes */
+    snprintf(spec, sizeof(spec), "alsa_midi:verbose=%d", o->verbose ? 1 : 0);
     if (o->midi_sysex)
-        snprintf(spec, sizeof(spec), "alsa_midi:sysex=%u", o->midi_sysex);
-    else
-        snprintf(spec, sizeof(spec), "alsa_midi");
+        snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
     int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
     if (r < 0) {
         if (!o->midi_explicit) {

@@ -307,8 +307,14 @@ static void *in_main(void *arg)
                 drop(&b->drops.overrun, 1);
                 continue;
             }
-            if (r < 0 || !ev)
+            if (r == -EAGAIN)
                 break;
+            if (r < 0 || !ev) {
+                /* relaxed: statistics, logged by control */
+                atomic_fetch_add_explicit(&b->drops.read_err, 1, memory_order_relaxed);
+                atomic_store_explicit(&b->drops.last_read_err, r, memory_order_relaxed);
+                break;
+            }
             in_event(b, ev);
         } while (snd_seq_event_input_pending(b->seq, 0) > 0);
     }
@@ -416,6 +422,13 @@ static void report_drops(struct br *b)
     uint64_t orr = atomic_load_explicit(&d->out_ring, memory_order_relaxed);
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
     uint64_t snd = atomic_load_explicit(&d->send, memory_order_relaxed);
+    uint64_t rerr = atomic_load_explicit(&d->read_err, memory_order_relaxed);
+    if (rerr != b->read_err_reported) {
+        b->read_err_reported = rerr;
+        br_log("reading from the sequencer failed %llu times (last: %s)",
+               (unsigned long long)rerr,
+               snd_strerror(atomic_load_explicit(&d->last_read_err, memory_order_relaxed)));
+    }
     uint64_t total = parse + ov + ir + orr + big + snd;
     if (total == b->drops_reported)
         return;
@@ -448,8 +461,10 @@ static void *ctl_main(void *arg)
             uint64_t v;
             ssize_t n = read(b->ctl_fd, &v, sizeof(v));
             (void)n;
-            br_ports_sync(b);
         }
+        /* also once a second without a wake-up: the kernel announces
+         * ports coming, going and changing, but not a client's new name */
+        br_ports_sync(b);
         report_drops(b);
     }
     return NULL;

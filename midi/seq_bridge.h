@@ -5,7 +5,8 @@
  * The bridge is an internal client of rilld (module alsa_midi.so, loaded at
  * start by rilld --midi seq, the default when /dev/snd/seq exists). Its
  * threads:
- *   - control (normal priority): discovery and port add/remove/rename,
+ *   - control (normal priority): discovery (on every announcement and once
+ *     a second: client renames are not announced), port add/remove/rename,
  *     lazy subscriptions, drop reports; woken through ctl_fd (an eventfd)
  *     by the input thread (announce events) and by JACK callbacks;
  *   - input (SCHED_FIFO): poll + snd_seq_event_input, announce events to
@@ -80,6 +81,8 @@ struct br_drops {
     _Atomic uint64_t out_ring;   /* out_ring full */
     _Atomic uint64_t too_big;    /* larger than a rill MIDI buffer can hold */
     _Atomic uint64_t send;       /* the sequencer refused an event */
+    _Atomic uint64_t read_err;   /* snd_seq_event_input failed (not counted above) */
+    _Atomic int last_read_err;   /* its last -errno */
 };
 
 struct br {
@@ -110,6 +113,7 @@ struct br {
     struct br_port ports[BR_MAX_PORTS];
     struct br_drops drops;
     uint64_t drops_reported;   /* control thread */
+    uint64_t read_err_reported;
 
     /* process callback only */
     void *bufs[BR_MAX_PORTS];

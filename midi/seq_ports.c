@@ -19,6 +19,15 @@
 
 #define RILL_NS_ALSA "http://rill.audio/ns/alsa-midi#"
 
+/* CLOCK_MONOTONIC in seconds, for the verbose log (the tests compare it
+ * with the time an ALSA port appeared). */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int name_taken(void *arg, const char *name)
 {
     struct br *b = arg;
@@ -197,13 +206,15 @@ static void add_port(struct br *b, int client, int port, int capture, const char
     p->subscribed = 0;
     snprintf(p->alsa_client, sizeof(p->alsa_client), "%s", cname);
     snprintf(p->alsa_port, sizeof(p->alsa_port), "%s", pname);
+    /* published first: the port is usable as soon as it exists; its
+     * aliases and metadata follow */
+    publish(b, p, slot);
+    if (b->verbose)
+        br_log("port '%s' added for ALSA %d:%d (t=%.3f)", p->name, client, port, mono_s());
     jack_nframes_t n = jack_get_buffer_size(b->client);
     jack_latency_range_t range = { n, n };
     jack_port_set_latency_range(p->jp, capture ? JackCaptureLatency : JackPlaybackLatency, &range);
     describe(b, p);
-    publish(b, p, slot);
-    if (b->verbose)
-        br_log("port '%s' added for ALSA %d:%d", p->name, client, port);
 }
 
 /* The ALSA names of p changed: a new rill name when its base changed (a
@@ -218,8 +229,8 @@ static void rename_port(struct br *b, struct br_port *p, const char *cname, cons
     if (strcmp(base, p->base) != 0 &&
         rill_midi_name_unique(base, p->capture, name_taken, b, name, sizeof(name)) == 0) {
         if (jack_port_rename(b->client, p->jp, name) == 0) {
-            br_log("port '%s' renamed to '%s' (ALSA %d:%d renamed)", p->name, name, p->client,
-                   p->port);
+            br_log("port '%s' renamed to '%s' (ALSA %d:%d renamed; t=%.3f)", p->name, name,
+                   p->client, p->port, mono_s());
             snprintf(p->name, sizeof(p->name), "%s", name);
             snprintf(p->base, sizeof(p->base), "%s", base);
         } else {

@@ -389,7 +389,7 @@ loop_case s24_3-128x3-8k S24_3LE 128 3 8000
 loop_case float-64x4-8k FLOAT_LE 64 4 8000
 fi
 # ---- 7. the ALSA MIDI bridge (guest-midi.sh)
-if want midi; then
+if want midi || [[ ",${RILL_ONLY:-}," == *",midi-"* ]]; then
     . "$(dirname "$0")/guest-midi.sh"
 fi
 say "done"

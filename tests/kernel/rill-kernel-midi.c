@@ -1,15 +1,15 @@
 /* tests/kernel/rill-kernel-midi.c — a JACK MIDI client for the kernel
  * tests of the ALSA MIDI bridge (tests/kernel/guest.sh, section midi).
  *
- *   rill-kernel-midi recv NAME FILE
- *       MIDI input "in". Every event goes to FILE as a line
+ *   rill-kernel-midi recv NAME FILE [SOURCE]
+ *       MIDI input "in" (connected from SOURCE when given). Every event goes to FILE as a line
  *       "FRAME LEN HEX...", FRAME the 64-bit absolute frame (the 32-bit
  *       frame time extended across its wrap), HEX the bytes. Prints "ready".
- *   rill-kernel-midi send NAME FILE
- *       MIDI output "out". FILE holds a raw MIDI byte stream, cut into
- *       messages (a sysex whole); once "out" has a connection, one message
- *       per cycle at frame 0 is sent; prints "sent N" at the end. Both stay
- *       until SIGTERM.
+ *   rill-kernel-midi send NAME FILE [DEST]
+ *       MIDI output "out" (connected to DEST when given). FILE holds a raw MIDI byte stream, cut into
+ *       messages (a sysex whole); once "out" has a connection and SIGUSR1
+ *       came, one message per cycle at frame 0 is sent; prints "sent N" at
+ *       the end. Both stay until SIGTERM.
  *
  * The process callback touches only preallocated memory (a
  * jack_ringbuffer to a writer thread). Exit 0 after SIGTERM, 1 on an
@@ -32,7 +32,7 @@
 static jack_client_t *client;
 static jack_port_t *port;
 static jack_ringbuffer_t *ring;
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, go;
 static int sending;
 /* send: the messages */
 static uint8_t *msgs;
@@ -84,8 +84,10 @@ static int process(jack_nframes_t n, void *arg)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    quit = 1;
+    if (sig == SIGUSR1)
+        go = 1;
+    else
+        quit = 1;
 }
 
 static size_t msg_length(const uint8_t *p, size_t left)
@@ -130,8 +132,8 @@ static int load(const char *file)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 || (strcmp(argv[1], "recv") && strcmp(argv[1], "send"))) {
-        fprintf(stderr, "usage: rill-kernel-midi recv|send NAME FILE\n");
+    if (argc < 4 || argc > 5 || (strcmp(argv[1], "recv") && strcmp(argv[1], "send"))) {
+        fprintf(stderr, "usage: rill-kernel-midi recv|send NAME FILE [PORT]\n");
         return 2;
     }
     sending = strcmp(argv[1], "send") == 0;
@@ -157,15 +159,24 @@ int main(int argc, char **argv)
     jack_set_process_callback(client, process, NULL);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGUSR1, on_signal);
     if (jack_activate(client))
         return 1;
+    if (argc == 5) {
+        int r = sending ? jack_connect(client, jack_port_name(port), argv[4])
+                        : jack_connect(client, argv[4], jack_port_name(port));
+        if (r != 0) {
+            fprintf(stderr, "cannot connect %s and %s\n", jack_port_name(port), argv[4]);
+            return 1;
+        }
+    }
     printf("ready\n");
     fflush(stdout);
     uint8_t *data = malloc(1u << 20);
     int said = 0;
     while (!quit) {
         if (sending) {
-            atomic_store(&connected, jack_port_connected(port) > 0);
+            atomic_store(&connected, go && jack_port_connected(port) > 0);
             if (!said && atomic_load(&next_msg) == nmsg) {
                 printf("sent %zu\n", nmsg);
                 fflush(stdout);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t quit, usr1;
@@ -58,7 +59,9 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGUSR1, on_signal);
-    printf("ready\n");
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    printf("ready t=%.3f\n", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
     fflush(stdout);
     while (!quit) {
         if (usr1) {
@@ -67,7 +70,8 @@ int main(int argc, char **argv)
                 char name[128];
                 snprintf(name, sizeof(name), "%s renamed", argv[2]);
                 snd_seq_set_client_name(seq, name);
-                printf("renamed\n");
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                printf("renamed t=%.3f\n", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
             } else {
                 long n = atol(argv[3]);
                 for (long i = 0; i < n; i++) {
