@@ -210,6 +210,23 @@ static void br_connect(jack_port_id_t a, jack_port_id_t z, int yn, void *arg)
     br_ctl_wake(arg);
 }
 
+/* A port came or went, or was renamed: control updates the exported
+ * ports. JACK's notification thread. */
+static void br_registration(jack_port_id_t id, int yn, void *arg)
+{
+    (void)id;
+    (void)yn;
+    br_ctl_wake(arg);
+}
+
+static void br_rename(jack_port_id_t id, const char *old, const char *now, void *arg)
+{
+    (void)id;
+    (void)old;
+    (void)now;
+    br_ctl_wake(arg);
+}
+
 /* ---- the input thread -------------------------------------------------- */
 
 struct emit_ctx {
@@ -251,11 +268,21 @@ static void in_event(struct br *b, snd_seq_event_t *ev)
         }
         return;
     }
-    uint16_t s1 = atomic_load_explicit(&b->slot_of[(ev->source.client << 8 | ev->source.port) &
-                                                   0xffff],
-                                       memory_order_acquire);
-    if (s1 == 0 || s1 > BR_MAX_PORTS)
-        return; /* not a port we bridge (any more) */
+    uint16_t s1;
+    if (ev->dest.client == b->own && ev->dest.port != b->io_port) {
+        /* sent to one of our exported ports */
+        s1 = atomic_load_explicit(&b->export_slot[ev->dest.port], memory_order_acquire);
+        if (s1 == 0 || s1 > BR_MAX_PORTS) {
+            drop(&b->drops.no_port, 1);
+            return;
+        }
+    } else {
+        s1 = atomic_load_explicit(&b->slot_of[(ev->source.client << 8 | ev->source.port) &
+                                              0xffff],
+                                  memory_order_acquire);
+        if (s1 == 0 || s1 > BR_MAX_PORTS)
+            return; /* not a port we bridge (any more) */
+    }
     struct br_port *p = &b->ports[s1 - 1];
     uint32_t gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed);
     if (p->parser_gen != gen) {
@@ -363,8 +390,14 @@ static void out_send(struct br *b, const struct br_rec *h, const uint8_t *data)
             return;
         }
     }
-    snd_seq_ev_set_source(&ev, b->io_port);
-    snd_seq_ev_set_dest(&ev, (int)(addr >> 8), (int)(addr & 0xff));
+    if (addr & BR_ADDR_EXPORT) {
+        /* an exported rill output: to the subscribers of its ALSA port */
+        snd_seq_ev_set_source(&ev, (int)(addr & 0xff));
+        snd_seq_ev_set_subs(&ev);
+    } else {
+        snd_seq_ev_set_source(&ev, b->io_port);
+        snd_seq_ev_set_dest(&ev, (int)(addr >> 8), (int)(addr & 0xff));
+    }
     struct rill_midi_line l;
     if (rill_midi_clock_read(&b->clock_pub, &l) == 0) {
         uint64_t q = rill_midi_line_to_queue(&l, h->ns);
@@ -422,6 +455,7 @@ static void report_drops(struct br *b)
     uint64_t orr = atomic_load_explicit(&d->out_ring, memory_order_relaxed);
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
     uint64_t snd = atomic_load_explicit(&d->send, memory_order_relaxed);
+    uint64_t np = atomic_load_explicit(&d->no_port, memory_order_relaxed);
     uint64_t rerr = atomic_load_explicit(&d->read_err, memory_order_relaxed);
     if (rerr != b->read_err_reported) {
         b->read_err_reported = rerr;
@@ -429,16 +463,18 @@ static void report_drops(struct br *b)
                (unsigned long long)rerr,
                snd_strerror(atomic_load_explicit(&d->last_read_err, memory_order_relaxed)));
     }
-    uint64_t total = parse + ov + ir + orr + big + snd;
+    uint64_t total = parse + ov + ir + orr + big + snd + np;
     if (total == b->drops_reported)
         return;
     b->drops_reported = total;
     br_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
            "%llu kernel input overruns, %llu input ring full, %llu output ring full, %llu too "
-           "large for a rill MIDI buffer, %llu refused by the sequencer",
+           "large for a rill MIDI buffer, %llu refused by the sequencer, %llu sent to an "
+           "exported port before its rill side was made",
            (unsigned long long)total, (unsigned long long)parse, (unsigned long long)sx,
            b->sysex_max, (unsigned long long)ov, (unsigned long long)ir,
-           (unsigned long long)orr, (unsigned long long)big, (unsigned long long)snd);
+           (unsigned long long)orr, (unsigned long long)big, (unsigned long long)snd,
+           (unsigned long long)np);
     char v[32];
     snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
     jack_uuid_t u;
@@ -511,6 +547,8 @@ static void br_free(struct br *b)
     if (!b)
         return;
     br_ports_clear(b);
+    if (b->seq)
+        br_exports_clear(b);
     if (b->seq)
         snd_seq_close(b->seq);
     if (b->dec)
@@ -609,6 +647,9 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     jack_set_process_callback(client, br_process, b);
     jack_set_latency_callback(client, br_latency, b);
     jack_set_port_connect_callback(client, br_connect, b);
+    jack_set_port_registration_callback(client, br_registration, b);
+    jack_set_port_rename_callback(client, br_rename, b);
+    snprintf(b->own_prefix, sizeof(b->own_prefix), "%s:", jack_get_client_name(client));
     clock_sample(b);
     if ((r = jack_activate(client)) != 0) {
         br_log("cannot activate the client");

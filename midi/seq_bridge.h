@@ -37,6 +37,8 @@
 #define BR_SYSEX_DEFAULT 65536u    /* sysex limit, f0 and f7 included */
 #define BR_SYSEX_MAX (1u << 20)
 #define BR_ALSA_NAME 64u
+#define BR_MAX_EXPORTS 512u        /* rill MIDI ports shown as ALSA ports */
+#define BR_ADDR_EXPORT 0x10000u    /* rt_addr flag: send from port (addr & 0xff) to its subscribers */
 
 /* A record in a ring: this header, then len bytes of one MIDI message. */
 struct br_rec {
@@ -51,7 +53,8 @@ struct br_rec {
 struct br_port {
     /* control thread only */
     int used;
-    int capture;               /* 1: ALSA readable -> rill output port */
+    int capture;               /* 1: a rill output port (ALSA -> rill) */
+    int export;                /* 1: a helper of an exported port (seq_export.c) */
     int client, port;          /* ALSA address */
     int seen;                  /* found by the current scan */
     int subscribed;
@@ -72,6 +75,17 @@ struct br_port {
     uint8_t *sysex;                 /* sysex_max bytes; kept for the slot's life */
 };
 
+/* A rill MIDI port of another client shown as a port of our sequencer
+ * client (seq_export.c). Control thread only. */
+struct br_export {
+    int used;
+    int seen;
+    int sink;                  /* the rill port is an input: ALSA writes to it */
+    int alsa_port;             /* our sequencer port */
+    int helper;                /* slot in ports[] while ALSA programs use it, else -1 */
+    char target[256];          /* the rill port's full name */
+};
+
 /* Drops, each counted where it happens (relaxed: statistics). */
 struct br_drops {
     _Atomic uint64_t parse;      /* malformed or too-long input (parser) */
@@ -81,6 +95,7 @@ struct br_drops {
     _Atomic uint64_t out_ring;   /* out_ring full */
     _Atomic uint64_t too_big;    /* larger than a rill MIDI buffer can hold */
     _Atomic uint64_t send;       /* the sequencer refused an event */
+    _Atomic uint64_t no_port;    /* sent to an exported port before its rill side was made */
     _Atomic uint64_t read_err;   /* snd_seq_event_input failed (not counted above) */
     _Atomic int last_read_err;   /* its last -errno */
 };
@@ -111,6 +126,11 @@ struct br {
      * written by control, read by the input thread */
     _Atomic uint16_t slot_of[65536];
     struct br_port ports[BR_MAX_PORTS];
+    /* helper slot + 1 by our sequencer port number, for events ALSA
+     * programs send to an exported port; control writes, input reads */
+    _Atomic uint16_t export_slot[256];
+    struct br_export exports[BR_MAX_EXPORTS];
+    char own_prefix[80];       /* "alsa_midi:": our own ports are never exported */
     struct br_drops drops;
     uint64_t drops_reported;   /* control thread */
     uint64_t read_err_reported;
@@ -131,6 +151,21 @@ struct br {
 /* Scan the sequencer; add, rename and remove bridge ports; bring every
  * subscription in line with its port's connections. */
 void br_ports_sync(struct br *b);
+/* seq_ports.c helpers shared with seq_export.c. Control thread. */
+void br_port_publish(struct br *b, struct br_port *p, uint32_t slot);
+void br_port_unpublish(struct br *b, struct br_port *p);
+void br_quiesce(struct br *b);
+void br_port_remove(struct br *b, struct br_port *p);
+int br_name_taken(void *arg, const char *name);
+
+/* seq_export.c. Control thread. */
+/* Show every rill MIDI port of every other client as a port of our
+ * sequencer client; make the rill side of one while ALSA programs are
+ * subscribed to it. */
+void br_exports_sync(struct br *b);
+/* Delete every exported port (at the end). */
+void br_exports_clear(struct br *b);
+
 /* Remove every bridge port (at the end: the process callback and the
  * input and output threads no longer run). */
 void br_ports_clear(struct br *b);

@@ -28,7 +28,7 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int name_taken(void *arg, const char *name)
+int br_name_taken(void *arg, const char *name)
 {
     struct br *b = arg;
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++)
@@ -41,7 +41,8 @@ static struct br_port *find(struct br *b, int client, int port, int capture)
 {
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
         struct br_port *p = &b->ports[i];
-        if (p->used && p->client == client && p->port == port && p->capture == capture)
+        if (p->used && !p->export && p->client == client && p->port == port &&
+            p->capture == capture)
             return p;
     }
     return NULL;
@@ -76,13 +77,18 @@ static void describe(struct br *b, struct br_port *p)
 
 /* Publish p to the realtime threads (release: the port and its fields are
  * set before a thread can see rt_port). */
-static void publish(struct br *b, struct br_port *p, uint32_t slot)
+void br_port_publish(struct br *b, struct br_port *p, uint32_t slot)
 {
     uint32_t gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&p->rt_gen, gen, memory_order_relaxed);
-    atomic_store_explicit(&p->rt_addr, (uint32_t)(p->client << 8 | p->port), memory_order_relaxed);
+    uint32_t addr = p->export ? BR_ADDR_EXPORT | (uint32_t)p->port
+                              : (uint32_t)(p->client << 8 | p->port);
+    atomic_store_explicit(&p->rt_addr, addr, memory_order_relaxed);
     atomic_store_explicit(&p->rt_port, p->jp, memory_order_release);
-    if (p->capture)
+    if (p->capture && p->export)
+        atomic_store_explicit(&b->export_slot[p->port & 0xff], (uint16_t)(slot + 1),
+                              memory_order_release);
+    else if (p->capture)
         atomic_store_explicit(&b->slot_of[(p->client << 8 | p->port) & 0xffff],
                               (uint16_t)(slot + 1), memory_order_release);
 }
@@ -90,7 +96,7 @@ static void publish(struct br *b, struct br_port *p, uint32_t slot)
 /* Wait until the process callback has begun two cycles since now, so that
  * none still uses what was unpublished (bounded: 500 ms, e.g. when the
  * engine is not running). */
-static void quiesce(struct br *b)
+void br_quiesce(struct br *b)
 {
     uint64_t c0 = atomic_load_explicit(&b->cycles, memory_order_acquire);
     for (int i = 0; i < 500; i++) {
@@ -143,16 +149,18 @@ static void follow_connections(struct br *b, struct br_port *p)
 }
 
 /* Take p away from the realtime threads (first step of a removal). */
-static void unpublish(struct br *b, struct br_port *p)
+void br_port_unpublish(struct br *b, struct br_port *p)
 {
-    if (p->capture)
+    if (p->capture && p->export)
+        atomic_store_explicit(&b->export_slot[p->port & 0xff], 0, memory_order_release);
+    else if (p->capture)
         atomic_store_explicit(&b->slot_of[(p->client << 8 | p->port) & 0xffff], 0,
                               memory_order_release);
     atomic_store_explicit(&p->rt_port, NULL, memory_order_release);
 }
 
 /* Second step, once no realtime thread can use p any more. */
-static void remove_port(struct br *b, struct br_port *p)
+void br_port_remove(struct br *b, struct br_port *p)
 {
     if (p->subscribed)
         subscribe(b, p, 0); /* fails when the ALSA port is gone already: nothing to undo */
@@ -180,7 +188,7 @@ static void add_port(struct br *b, int client, int port, int capture, const char
     if (rill_midi_name_base(cname, pname, base, sizeof(base)) < 0)
         snprintf(base, sizeof(base), "unnamed");
     snprintf(p->base, sizeof(p->base), "%s", base);
-    if (rill_midi_name_unique(base, capture, name_taken, b, p->name, sizeof(p->name)) < 0) {
+    if (rill_midi_name_unique(base, capture, br_name_taken, b, p->name, sizeof(p->name)) < 0) {
         br_log("ALSA port %d:%d: the name '%s' is taken 99 times", client, port, base);
         return;
     }
@@ -199,6 +207,7 @@ static void add_port(struct br *b, int client, int port, int capture, const char
         return;
     }
     p->used = 1;
+    p->export = 0;
     p->capture = capture;
     p->client = client;
     p->port = port;
@@ -208,7 +217,7 @@ static void add_port(struct br *b, int client, int port, int capture, const char
     snprintf(p->alsa_port, sizeof(p->alsa_port), "%s", pname);
     /* published first: the port is usable as soon as it exists; its
      * aliases and metadata follow */
-    publish(b, p, slot);
+    br_port_publish(b, p, slot);
     if (b->verbose)
         br_log("port '%s' added for ALSA %d:%d (t=%.3f)", p->name, client, port, mono_s());
     jack_nframes_t n = jack_get_buffer_size(b->client);
@@ -227,7 +236,7 @@ static void rename_port(struct br *b, struct br_port *p, const char *cname, cons
     if (rill_midi_name_base(cname, pname, base, sizeof(base)) < 0)
         snprintf(base, sizeof(base), "unnamed");
     if (strcmp(base, p->base) != 0 &&
-        rill_midi_name_unique(base, p->capture, name_taken, b, name, sizeof(name)) == 0) {
+        rill_midi_name_unique(base, p->capture, br_name_taken, b, name, sizeof(name)) == 0) {
         if (jack_port_rename(b->client, p->jp, name) == 0) {
             br_log("port '%s' renamed to '%s' (ALSA %d:%d renamed; t=%.3f)", p->name, name,
                    p->client, p->port, mono_s());
@@ -267,7 +276,7 @@ void br_ports_sync(struct br *b)
         return;
     }
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++)
-        b->ports[i].seen = 0;
+        b->ports[i].seen = b->ports[i].export; /* helpers are seq_export.c's */
     snd_seq_client_info_set_client(ci, -1);
     while (snd_seq_query_next_client(b->seq, ci) >= 0) {
         int c = snd_seq_client_info_get_client(ci);
@@ -296,21 +305,22 @@ void br_ports_sync(struct br *b)
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
         struct br_port *p = &b->ports[i];
         if (p->used && !p->seen) {
-            unpublish(b, p);
+            br_port_unpublish(b, p);
             gone = 1;
         }
     }
     if (gone) {
-        quiesce(b);
+        br_quiesce(b);
         for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
             struct br_port *p = &b->ports[i];
             if (p->used && !p->seen)
-                remove_port(b, p);
+                br_port_remove(b, p);
         }
     }
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++)
-        if (b->ports[i].used)
+        if (b->ports[i].used && !b->ports[i].export)
             follow_connections(b, &b->ports[i]);
+    br_exports_sync(b);
 }
 
 /* Control thread. */
@@ -318,11 +328,11 @@ void br_ports_clear(struct br *b)
 {
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++)
         if (b->ports[i].used)
-            unpublish(b, &b->ports[i]);
+            br_port_unpublish(b, &b->ports[i]);
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
         struct br_port *p = &b->ports[i];
         if (p->used)
-            remove_port(b, p);
+            br_port_remove(b, p);
         free(p->sysex);
         p->sysex = NULL;
     }

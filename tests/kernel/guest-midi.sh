@@ -20,69 +20,78 @@ VM1="alsa_midi:Virtual Raw MIDI 3-1 VirMIDI 3-1"
 MT="alsa_midi:Midi Through Port-0"
 MPIDS=()
 MLOG=
-# mwant PART: run PART (names flow out sysex burst hotplug restart)? All
+# mwant PART: run PART (names flow out sysex burst export hotplug restart)? All
 # of them for "midi", one for "midi-PART" (while working on it)
 mwant() { want midi || want "midi-$1"; }
 
 mports() { "$RILLCTL" -s k ports 2> /dev/null | grep '^alsa_midi:' | sort; }
-# wait_log PATTERN [COUNT] [tenths]: until rilld's log has COUNT lines with
+# Waits below have deadlines in seconds ($SECONDS, a bash builtin): under
+# TCG every process they start takes long, so a count of tries says nothing.
+# wait_log PATTERN [COUNT] [SECONDS]: until rilld's log has COUNT lines with
 # the fixed string PATTERN
 wait_log() {
-    for _ in $(seq "${3:-100}"); do
-        [ "$(grep -cF -- "$1" "$MLOG")" -ge "${2:-1}" ] && return 0
+    local end=$((SECONDS + ${3:-20}))
+    while [ "$(grep -cF -- "$1" "$MLOG")" -lt "${2:-1}" ]; do
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.1
     done
-    return 1
 }
 start_midi_rilld() { # TAG
     MLOG=$OUT/$1.rilld.log
-    RILL_FRAME_START=$(((1 << 32) - 48000 * 10)) "$RILLD" -n k -v -t 5000 --midi seq -d dummy \
+    # under the realtime allocation trap: the bridge's process callback
+    # runs on a client realtime thread inside rilld
+    LD_PRELOAD=$B/tests/rt/.libs/librill-rt-trap.so \
+        RILL_FRAME_START=$(((1 << 32) - 48000 * 10)) "$RILLD" -n k -v -t 5000 --midi seq -d dummy \
         -r 48000 -p 1024 > "$MLOG" 2>&1 &
     RPID=$!
-    for _ in $(seq 300); do
-        grep -q "ready" "$MLOG" && break
+    local end=$((SECONDS + 60))
+    until grep -q "ready" "$MLOG"; do
         kill -0 "$RPID" 2> /dev/null || return 1
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.1
     done
-    wait_log "port 'Virtual Raw MIDI 3-1 VirMIDI 3-1 (playback)' added" 1 300
+    wait_log "port 'Virtual Raw MIDI 3-1 VirMIDI 3-1 (playback)' added" 1 60
 }
 # bg LOG CMD...: start in the background, wait for "ready" in LOG
 bg() {
-    local log=$1
+    local log=$1 end=$((SECONDS + 60))
     shift
     "$@" > "$log" 2>&1 &
     BGPID=$!
     MPIDS+=("$BGPID")
-    for _ in $(seq 300); do
-        grep -q ready "$log" && return 0
+    until grep -q ready "$log"; do
         kill -0 "$BGPID" 2> /dev/null || return 1
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.1
     done
-    return 1
 }
-jk() { JACK_DEFAULT_SERVER=k "$RJ" "$@"; }
-# lines FILE N [tenths]: until FILE has N lines
+# a JACK program through rill-jack (which execs it: in bg, BGPID is the
+# program itself, so signals reach it)
+JK=(env JACK_DEFAULT_SERVER=k "$RJ")
+jk() { "${JK[@]}" "$@"; }
+# lines FILE N [SECONDS]: until FILE has N lines
 lines() {
-    for _ in $(seq "${3:-100}"); do
-        [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -ge "$2" ] && return 0
+    local end=$((SECONDS + ${3:-20}))
+    while [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -lt "$2" ]; do
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.1
     done
-    return 1
 }
 # rill_subs KIND: the "Connected From" (KIND From) or "Connecting To" (To)
 # list of the bridge's sequencer port
 rill_subs() {
     awk -v k="$1" '/^Client +[0-9]+ : "rill"/ {r = 1; next} /^Client/ {r = 0}
-        r && $0 ~ ("Connect(ed|ing) " k ":") {sub(/.*: */, ""); print; exit}' /proc/asound/seq/clients
+        r && $0 ~ ("Connect(ed|ing) " k ":") {sub(/^.*Connect(ed|ing) (From|To): */, ""); print; exit}' \
+        /proc/asound/seq/clients
 }
-# wait_subs KIND N: until that list has exactly N entries (the bridge
-# subscribes lazily, a moment after a rill connection comes or goes)
+# wait_subs KIND N [SECONDS]: until that list has exactly N entries (the
+# bridge subscribes lazily, a moment after a rill connection comes or goes)
 wait_subs() {
-    for _ in $(seq 150); do
-        [ "$(rill_subs "$1" | tr ',' '\n' | grep -c .)" = "$2" ] && return 0
+    local end=$((SECONDS + ${3:-20}))
+    while [ "$(rill_subs "$1" | tr ',' '\n' | grep -c .)" != "$2" ]; do
+        [ $SECONDS -ge $end ] && return 1
         sleep 0.1
     done
-    return 1
 }
 killall_m() {
     for p in "${MPIDS[@]}"; do kill "$p" 2> /dev/null; done
@@ -99,7 +108,7 @@ if ! start_midi_rilld midi; then
     res "midi started=0"
 else
     res "midi started=1"
-    wait_log "port 'rill test visible (playback)' added" 1 100
+    wait_log "port 'rill test visible (playback)' added" 1 20
     mports > "$OUT/midi.ports1"
     "$RILLCTL" -s k ports -a > "$OUT/midi.ports-a"
     cat /proc/asound/seq/clients > "$OUT/midi.clients-before"
@@ -108,13 +117,13 @@ else
         # ---- a port appearing: from the ALSA client's ports existing (its
         #      "ready t=") to the rill port registered (the bridge's "t=")
         bg "$OUT/midi.late.log" "$KSEQ" hold late
-        wait_log "port 'late visible (playback)' added" 1 100
+        wait_log "port 'late visible (playback)' added" 1 20
         tr=$(sed -n 's/^ready t=//p' "$OUT/midi.late.log")
         ta=$(sed -n "s/.*port 'late visible (capture)' added.*t=\([0-9.]*\)).*/\1/p" "$MLOG" | head -1)
         res "midi appear bridge_s=$(secs "$tr" "$ta")"
         # ---- a rename (not announced by the kernel: the once-a-second scan)
         kill -USR1 "$HOLD"
-        wait_log "renamed to 'rill test renamed visible (playback)'" 1 100
+        wait_log "renamed to 'rill test renamed visible (playback)'" 1 20
         tr=$(sed -n 's/^renamed t=//p' "$OUT/midi.hold.log")
         ta=$(sed -n "s/.*renamed to 'rill test renamed visible (capture)'.*t=\([0-9.]*\)).*/\1/p" "$MLOG" | head -1)
         mports > "$OUT/midi.ports-renamed"
@@ -125,21 +134,21 @@ else
         # ---- ALSA -> rill: amidi -S on VirMIDI 3-0 (running status in the
         #      bytes), read by our client and by jack_midi_dump
         say "midi: amidi -S, aplaymidi"
-        bg "$OUT/midi.rx.log" jk "$KMIDI" recv rx "$OUT/midi.rx" "$VM0 (capture)"
-        jk jack_midi_dump -a dump > "$OUT/midi.dump" 2>&1 &
+        bg "$OUT/midi.rx.log" "${JK[@]}" "$KMIDI" recv rx "$OUT/midi.rx" "$VM0 (capture)"
+        "${JK[@]}" jack_midi_dump -a dump > "$OUT/midi.dump" 2>&1 &
         MPIDS+=("$!")
-        wait_log "port 'dump:input' registered" 1 300
+        wait_log "port 'dump:input' registered" 1 60
         "$RILLCTL" -s k connect "$VM0 (capture)" dump:input
         wait_subs From 2
         cat /proc/asound/seq/clients > "$OUT/midi.clients-connected"
         amidi -p hw:3,0 -S '90 3C 40 3E 50 80 3C 00' > "$OUT/midi.amidi-S.log" 2>&1
-        lines "$OUT/midi.rx" 3 100
+        lines "$OUT/midi.rx" 3 20
         # aplaymidi into Midi Through: 20 events 100 ms apart
-        bg "$OUT/midi.rx2.log" jk "$KMIDI" recv rx2 "$OUT/midi.rx2" "$MT (capture)"
+        bg "$OUT/midi.rx2.log" "${JK[@]}" "$KMIDI" recv rx2 "$OUT/midi.rx2" "$MT (capture)"
         wait_subs From 3
         aplaymidi -p 14:0 "$OUT/steps.mid" > "$OUT/midi.aplaymidi.log" 2>&1
-        lines "$OUT/midi.rx2" 20 100
-        lines "$OUT/midi.dump" 3 50
+        lines "$OUT/midi.rx2" 20 30
+        lines "$OUT/midi.dump" 3 10
         killall_m
         wait_subs From 1
         cat /proc/asound/seq/clients > "$OUT/midi.clients-disconnected"
@@ -149,14 +158,15 @@ else
         # ---- rill -> ALSA: jack_midiseq to VirMIDI 3-0 (amidi -d) and to
         #      Midi Through (aseqdump -p 14:0)
         say "midi: jack_midiseq"
-        jk jack_midiseq seq 24000 0 60 8000 12000 63 8000 > "$OUT/midi.seq.log" 2>&1 &
+        "${JK[@]}" jack_midiseq seq 24000 0 60 8000 12000 63 8000 > "$OUT/midi.seq.log" 2>&1 &
         MPIDS+=("$!")
-        wait_log "port 'seq:out' registered" 1 300
+        wait_log "port 'seq:out' registered" 1 60
         stdbuf -oL timeout -s INT 10 amidi -p hw:3,0 -d > "$OUT/midi.amidi-d" 2>&1 &
         apid=$!
         stdbuf -oL timeout -s INT 10 aseqdump -p 14:0 > "$OUT/midi.aseqdump" 2>&1 &
         spid=$!
-        for _ in $(seq 50); do grep -q '"aseqdump"' /proc/asound/seq/clients && break; sleep 0.1; done
+        end=$((SECONDS + 20))
+        until grep -q '"aseqdump"' /proc/asound/seq/clients || [ $SECONDS -ge $end ]; do sleep 0.1; done
         "$RILLCTL" -s k connect seq:out "$VM0 (playback)"
         "$RILLCTL" -s k connect seq:out "$MT (playback)"
         wait_subs To 2
@@ -168,19 +178,19 @@ else
     if mwant sysex; then
         # ---- sysex both ways, byte for byte
         say "midi: sysex"
-        bg "$OUT/midi.sx.log" jk "$KMIDI" recv sx "$OUT/midi.sx" "$VM0 (capture)"
+        bg "$OUT/midi.sx.log" "${JK[@]}" "$KMIDI" recv sx "$OUT/midi.sx" "$VM0 (capture)"
         wait_subs From 2
         n=0
         for size in 6 256 257 1024 4096 65536; do
             n=$((n + 1))
             amidi -p hw:3,0 -s "$OUT/sx-$size.syx" > /dev/null 2>&1
-            [ "$size" = 65536 ] && wait_log "too large for a rill MIDI buffer" 1 50
-            [ "$size" = 65536 ] || lines "$OUT/midi.sx" "$n" 100
+            [ "$size" = 65536 ] && wait_log "too large for a rill MIDI buffer" 1 10
+            [ "$size" = 65536 ] || lines "$OUT/midi.sx" "$n" 20
             # rill -> ALSA: a client sends into VirMIDI 3-1, amidi reads it
             # back; the sender waits for SIGUSR1 (the bridge subscribes first)
             [ "$size" = 65536 ] && continue # larger than a client can write
             pre=("${MPIDS[@]}")
-            bg "$OUT/midi.sxs-$size.log" jk "$KMIDI" send sxs "$OUT/sx-$size.syx" "$VM1 (playback)"
+            bg "$OUT/midi.sxs-$size.log" "${JK[@]}" "$KMIDI" send sxs "$OUT/sx-$size.syx" "$VM1 (playback)"
             spid=$BGPID
             wait_subs To 1
             timeout -s INT 30 amidi -p hw:3,1 -r "$OUT/sxo-$size.bin" -t 2 > /dev/null 2>&1 &
@@ -202,14 +212,42 @@ else
         say "midi: burst"
         bg "$OUT/midi.burster.log" "$KSEQ" burst burster 10000
         BPID=$BGPID
-        wait_log "port 'burster out (capture)' added" 1 100
-        bg "$OUT/midi.bx.log" jk "$KMIDI" recv bx "$OUT/midi.bx" "alsa_midi:burster out (capture)"
+        wait_log "port 'burster out (capture)' added" 1 20
+        bg "$OUT/midi.bx.log" "${JK[@]}" "$KMIDI" recv bx "$OUT/midi.bx" "alsa_midi:burster out (capture)"
         wait_subs From 2
         t0=$(up)
         kill -USR1 "$BPID"
-        lines "$OUT/midi.bx" 10000 600
+        lines "$OUT/midi.bx" 10000 60
         t1=$(up)
         res "midi burst lines=$(wc -l < "$OUT/midi.bx") seconds=$(secs "$t0" "$t1")"
+        killall_m
+    fi
+
+    if mwant export; then
+        # ---- export: a JACK client's MIDI input reached by aplaymidi -p and
+        #      by aconnect, a JACK client's output read by aseqdump -p
+        say "midi: export"
+        bg "$OUT/midi.ex.log" "${JK[@]}" "$KMIDI" recv ex "$OUT/midi.ex"
+        wait_log "rill port 'ex:in' exported as ALSA port" 1 20
+        EXP=$(sed -n "s/.*rill port 'ex:in' exported as ALSA port \([0-9]*:[0-9]*\).*/\1/p" "$MLOG" | tail -1)
+        res "midi export_in port=$EXP"
+        # steps-late.mid: the same 20 events after 1 s of silence (the
+        # bridge makes the rill side of the port once aplaymidi subscribes)
+        aplaymidi -p "$EXP" "$OUT/steps-late.mid" > "$OUT/midi.ex-aplaymidi.log" 2>&1
+        lines "$OUT/midi.ex" 20 20
+        aconnect 14:0 "$EXP" > "$OUT/midi.aconnect.log" 2>&1
+        wait_log "exported port 'ex:in' in use" 2 20
+        aplaymidi -p 14:0 "$OUT/steps.mid" >> "$OUT/midi.ex-aplaymidi.log" 2>&1
+        lines "$OUT/midi.ex" 40 20
+        aconnect -d 14:0 "$EXP" >> "$OUT/midi.aconnect.log" 2>&1
+        "${JK[@]}" jack_midiseq seq2 24000 0 60 8000 12000 63 8000 > "$OUT/midi.seq2.log" 2>&1 &
+        MPIDS+=("$!")
+        wait_log "rill port 'seq2:out' exported as ALSA port" 1 60
+        OEXP=$(sed -n "s/.*rill port 'seq2:out' exported as ALSA port \([0-9]*:[0-9]*\).*/\1/p" "$MLOG" | tail -1)
+        res "midi export_out port=$OEXP"
+        stdbuf -oL timeout -s INT 8 aseqdump -p "$OEXP" > "$OUT/midi.ex-aseqdump" 2>&1
+        mports > "$OUT/midi.ports-export"
+        cat /proc/asound/seq/clients > "$OUT/midi.clients-export"
         killall_m
     fi
 
@@ -223,9 +261,9 @@ else
         back="port 'Virtual Raw MIDI 3-1 VirMIDI 3-1 (playback)' added"
         for i in $(seq 20); do
             rmmod snd_virmidi 2>> "$OUT/midi.rmmod.log" || break
-            wait_log "$gone" "$i" 100 || break
+            wait_log "$gone" "$i" 20 || break
             insmod "$MODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midi.rmmod.log" || break
-            wait_log "$back" $((i + 1)) 100 || break
+            wait_log "$back" $((i + 1)) 20 || break
             ok=$i
         done
         mports > "$OUT/midi.ports-hotplug"
@@ -248,7 +286,7 @@ else
         insmod "$MODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midi.rmmod.log"
         insmod "$MODS/snd-seq-dummy.ko" 2>> "$OUT/midi.rmmod.log"
         start_midi_rilld midi3
-        wait_log "port 'Midi Through Port-0 (playback)' added" 1 100
+        wait_log "port 'Midi Through Port-0 (playback)' added" 1 20
         mports > "$OUT/midi.ports3"
         cat /proc/asound/seq/clients > "$OUT/midi.clients-order"
         stop_rilld

@@ -141,7 +141,7 @@ echo "kernel.sh: booting $KV under qemu (TCG), $(($(date +%s) - T0)) s so far"
 # stream (qemu's "none" audio backend consumes what it plays at the rate)
 ONLY=
 [ -n "${RILL_KERNEL_ONLY:-}" ] && ONLY="rill_only=$RILL_KERNEL_ONLY"
-timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -net none \
+timeout 1200 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -net none \
     -audiodev none,id=rillsnd -device intel-hda -device hda-output,audiodev=rillsnd \
     -kernel "$VMLINUZ" -initrd "$K/initrd.gz" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1 rill_share=$SHARE rill_src=$S rill_build=$B $ONLY" \

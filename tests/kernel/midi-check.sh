@@ -11,6 +11,11 @@ else
         ok "midi: the frame counter started 10 s before 2^32" ||
         bad "midi: RILL_FRAME_START was not taken: $(head -3 "$M/midi.rilld.log" | tr '\n' ' ')"
 
+    if grep -q "rill-rt-trap" "$M"/midi*.rilld.log; then
+        bad "midi: the realtime trap fired in rilld: $(grep -m1 -A3 rill-rt-trap "$M"/midi*.rilld.log | tr '\n' ' ')"
+    else
+        ok "midi: rilld ran under the realtime allocation trap, which never fired"
+    fi
     # ---- discovery and names
     missing=
     for p in "Midi Through Port-0" "Virtual Raw MIDI 3-0 VirMIDI 3-0" \
@@ -170,6 +175,38 @@ else
         ok "midi burst: 10,000 events sent at once all arrived in order in $(field seconds "$line") s"
     else
         bad "midi burst: $out; $line"
+    fi
+
+    # ---- export
+    steps_ok() { # FILE FROM: 20 events from line FROM: the steps in order
+        awk -v from="$2" 'NR >= from && NR < from + 20 {
+                i = NR - from; note = sprintf("%02x", 60 + int(i / 2))
+                want = (i % 2 == 0 ? "90 " : "80 ") note
+                if ($3 " " $4 != want) bad++; n++ }
+            END { exit !(n == 20 && bad == 0) }' "$1" 2> /dev/null
+    }
+    ein=$(field port "$(grep '^midi export_in ' "$RES")")
+    if [ -n "$ein" ] && steps_ok "$M/midi.ex" 1; then
+        ok "midi export: aplaymidi -p $ein (the rill port ex:in as an ALSA port) reached the JACK client: 20 events in order"
+    else
+        bad "midi export: aplaymidi -p ${ein:-?} -> ex:in: $(head -3 "$M/midi.ex" 2> /dev/null | tr '\n' ';') ($(wc -l < "$M/midi.ex" 2> /dev/null) events)"
+    fi
+    if steps_ok "$M/midi.ex" 21; then
+        ok "midi export: aconnect 14:0 $ein, aplaymidi into Midi Through: 20 more events at ex:in"
+    else
+        bad "midi export: aconnect 14:0 ${ein:-?}: $(wc -l < "$M/midi.ex" 2> /dev/null) events at ex:in (want 40)"
+    fi
+    eout=$(field port "$(grep '^midi export_out ' "$RES")")
+    if grep -q "Note on .*note 60, velocity 64" "$M/midi.ex-aseqdump" 2> /dev/null &&
+        grep -q "Note on .*note 63, velocity 64" "$M/midi.ex-aseqdump"; then
+        ok "midi export: aseqdump -p $eout (jack_midiseq's seq2:out as an ALSA port) read $(grep -c 'Note on' "$M/midi.ex-aseqdump") note-ons"
+    else
+        bad "midi export: aseqdump -p ${eout:-?}: $(head -c 200 "$M/midi.ex-aseqdump" 2> /dev/null | tr '\n' ';')"
+    fi
+    if [ -s "$M/midi.ports-export" ] && ! grep -v -e "(export)" -e "rill test" "$M/midi.ports-export" | grep -q "rill"; then
+        ok "midi export: the bridge imports none of its own exported ports"
+    else
+        bad "midi export: own ports imported: $(grep rill "$M/midi.ports-export" | tr '\n' ';')"
     fi
 
     # ---- hot-plug
