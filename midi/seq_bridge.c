@@ -451,6 +451,14 @@ static void report_drops(struct br *b)
     uint64_t parse = atomic_load_explicit(&d->parse, memory_order_relaxed);
     uint64_t sx = atomic_load_explicit(&d->sysex_long, memory_order_relaxed);
     uint64_t ov = atomic_load_explicit(&d->overrun, memory_order_relaxed);
+    /* an overrun loses an unknown number of events: the kernel counts them */
+    snd_seq_client_info_t *ci;
+    if (ov && snd_seq_client_info_malloc(&ci) == 0) {
+        if (snd_seq_get_client_info(b->seq, ci) == 0 &&
+            (uint64_t)snd_seq_client_info_get_event_lost(ci) > ov)
+            ov = (uint64_t)snd_seq_client_info_get_event_lost(ci);
+        snd_seq_client_info_free(ci);
+    }
     uint64_t ir = atomic_load_explicit(&d->in_ring, memory_order_relaxed);
     uint64_t orr = atomic_load_explicit(&d->out_ring, memory_order_relaxed);
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
@@ -468,7 +476,7 @@ static void report_drops(struct br *b)
         return;
     b->drops_reported = total;
     br_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
-           "%llu kernel input overruns, %llu input ring full, %llu output ring full, %llu too "
+           "%llu lost in kernel input overruns, %llu input ring full, %llu output ring full, %llu too "
            "large for a rill MIDI buffer, %llu refused by the sequencer, %llu sent to an "
            "exported port before its rill side was made",
            (unsigned long long)total, (unsigned long long)parse, (unsigned long long)sx,

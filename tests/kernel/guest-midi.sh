@@ -193,9 +193,15 @@ else
             bg "$OUT/midi.sxs-$size.log" "${JK[@]}" "$KMIDI" send sxs "$OUT/sx-$size.syx" "$VM1 (playback)"
             spid=$BGPID
             wait_subs To 1
-            timeout -s INT 30 amidi -p hw:3,1 -r "$OUT/sxo-$size.bin" -t 2 > /dev/null 2>&1 &
+            timeout -s INT 30 amidi -p hw:3,1 -r "$OUT/sxo-$size.bin" -t 3 > /dev/null 2>&1 &
             apid=$!
-            sleep 0.5 # amidi opens the device
+            # until amidi has the device's input open (VirMIDI drops what
+            # comes while nobody reads)
+            end=$((SECONDS + 20))
+            until awk '/^Input/ {i = 1} i && /Owner PID/ {f = 1} END {exit !f}' /proc/asound/card3/midi1 ||
+                [ $SECONDS -ge $end ]; do
+                sleep 0.1
+            done
             kill -USR1 "$spid"
             wait "$apid"
             kill "$spid" 2> /dev/null
@@ -234,11 +240,12 @@ else
         # steps-late.mid: the same 20 events after 1 s of silence (the
         # bridge makes the rill side of the port once aplaymidi subscribes)
         aplaymidi -p "$EXP" "$OUT/steps-late.mid" > "$OUT/midi.ex-aplaymidi.log" 2>&1
-        lines "$OUT/midi.ex" 20 20
+        lines "$OUT/midi.ex" 20 10
+        res "midi export_first lines=$(wc -l < "$OUT/midi.ex")"
         aconnect 14:0 "$EXP" > "$OUT/midi.aconnect.log" 2>&1
         wait_log "exported port 'ex:in' in use" 2 20
         aplaymidi -p 14:0 "$OUT/steps.mid" >> "$OUT/midi.ex-aplaymidi.log" 2>&1
-        lines "$OUT/midi.ex" 40 20
+        lines "$OUT/midi.ex" 40 15
         aconnect -d 14:0 "$EXP" >> "$OUT/midi.aconnect.log" 2>&1
         "${JK[@]}" jack_midiseq seq2 24000 0 60 8000 12000 63 8000 > "$OUT/midi.seq2.log" 2>&1 &
         MPIDS+=("$!")
