@@ -395,7 +395,8 @@ static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg
                 e->state == E_LOADING ? "loaded" : "unloaded");
         return -EBUSY;
     }
-    if (strcmp(s->shm.state->registry.clients[c->slot].name, e->name) == 0) {
+    if (c->slot < RILL_MAX_CLIENTS &&
+        strcmp(s->shm.state->registry.clients[c->slot].name, e->name) == 0) {
         in->status = JackFailure;
         set_err(m->error, sizeof(m->error),
                 "internal client '%s' cannot unload itself: its request would wait for its own "

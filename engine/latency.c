@@ -98,7 +98,7 @@ uint32_t rill_latency_order(const struct rill_shm_registry *reg, uint32_t *order
     index_build(reg);
     for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++) {
         const struct rill_shm_conn *cn = &reg->conns[i];
-        if (!cn->in_use || cn->feedback)
+        if (!cn->in_use || cn->feedback || cn->src >= RILL_MAX_PORTS || cn->dst >= RILL_MAX_PORTS)
             continue;
         uint32_t a = reg->ports[cn->src].client, b = reg->ports[cn->dst].client;
         if (a != b && is_node(reg, a) && is_node(reg, b))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "rill/limits.h"
 #include "rill/paths.h"
 
@@ -28,6 +29,11 @@ void rill_options_usage(FILE *out)
 {
     fprintf(out,
             "usage: rilld [server options] -d DRIVER [driver options]\n"
+            "       rilld --from-config [-n NAME]\n"
+            "\n"
+            "--from-config: the command line of ~/.config/rill/rilld.conf (else\n"
+            "/etc/rill/rilld.conf, else the dummy or alsa driver), without -T, as the\n"
+            "systemd user unit rilld.service runs it.\n"
             "\n"
             "Server options:\n"
             "  -n, --name NAME             server name (default: $JACK_DEFAULT_SERVER, else \"default\")\n"
@@ -54,6 +60,17 @@ void rill_options_usage(FILE *out)
             "      --midi-sysex BYTES      longest sysex the bridge carries (2..1048576, default\n"
             "                              65536)\n"
             "  -v, --verbose               log every graph change\n"
+            "  -m, --no-mlock              do not lock rilld's memory (default: locked when\n"
+            "                              realtime)\n"
+            "  -a, --autoconnect MODE      jackd's self-connect mode, one letter: ' ' allow\n"
+            "                              (default), e ignore / E refuse a client's requests to\n"
+            "                              connect its own ports to another client's, a ignore /\n"
+            "                              A refuse all its requests that involve its own ports\n"
+            "  -u, --unlock, -S, --sync, -c, --clocksource h|s|c\n"
+            "                              jackd's, accepted for front ends such as qjackctl:\n"
+            "                              rill never locks client libraries, always runs\n"
+            "                              synchronously and times cycles with CLOCK_MONOTONIC\n"
+            "  -V, --version               rill's version and the libjack ABI it builds\n"
             "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
             "\n"
             "Drivers:\n",
@@ -101,15 +118,19 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
-    { 'v', "verbose", 0 },       { 'a', "affinity", 1 },       { 'T', "temporary", 0 },       { 'l', "load", 1 },       { 'h', "help", 0 },
-    { '\x01', "midi", 1 },      { '\x02', "midi-sysex", 1 },              { 'd', "driver", 1 },
+    { 'v', "verbose", 0 },       { 'a', "affinity", 1 },          { 'T', "temporary", 0 },
+    { 'l', "load", 1 },          { 'h', "help", 0 },              { 'd', "driver", 1 },
+    { 'm', "no-mlock", 0 },      { 'a', "autoconnect", 1 },       { 'u', "unlock", 0 },
+    { 'S', "sync", 0 },          { 'c', "clocksource", 1 },       { 'V', "version", 0 },
+    { '\x01', "midi", 1 },       { '\x02', "midi-sysex", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
 {
     for (size_t k = 0; k < sizeof(server_opts) / sizeof(server_opts[0]); k++) {
         const struct server_opt *o = &server_opts[k];
-        if (arg[0] == '-' && arg[1] == o->s && (arg[2] == '\0' || o->has_value)) {
+        if (arg[0] == '-' && arg[1] == o->s && (arg[2] == '\0' || o->has_value) &&
+            (o->s != 'a' || strcmp(o->l, "affinity") == 0)) {
             *optlen = 2;
             return o;
         }
@@ -121,6 +142,17 @@ static const struct server_opt *find_opt(const char *arg, size_t *optlen)
         }
     }
     return NULL;
+}
+
+/* Any thread. */
+int rill_options_self_connect(char mode, int own_a, int own_b)
+{
+    int own = own_a + own_b;
+    if (mode == '\0' || mode == ' ' || own == 0)
+        return 0;             /* not a self-connection, or no restriction */
+    if (own == 2 && (mode == 'e' || mode == 'E'))
+        return 0;             /* between its own ports: only 'a'/'A' restrict that */
+    return (mode == 'E' || mode == 'A') ? -EPERM : 1;
 }
 
 /* Main thread. */
@@ -186,14 +218,50 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
         case 'v':
             o->verbose = 1;
             break;
-        case 'a':
-            if (strcmp(v, "auto") == 0)
+        case 'a': {
+            /* -a is rill's --affinity (auto, off) and jackd's --autoconnect
+             * (one letter); the value tells which */
+            int is_long = arg[1] == '-';
+            int may_aff = !is_long || strcmp(opt->l, "affinity") == 0;
+            int may_self = !is_long || strcmp(opt->l, "autoconnect") == 0;
+            if (may_aff && strcmp(v, "auto") == 0)
                 o->affinity = 1;
-            else if (strcmp(v, "off") == 0)
+            else if (may_aff && strcmp(v, "off") == 0)
                 o->affinity = 0;
-            else
+            else if (may_self && strlen(v) == 1 && strchr(" eEaA", v[0]))
+                o->self_connect = v[0];
+            else if (!may_aff)
+                return fail(err, errsize,
+                            "--autoconnect '%s': use one letter: ' ' (allow), e or E (ignore "
+                            "or refuse connecting own ports to another client's), a or A "
+                            "(ignore or refuse every self-connection)",
+                            v);
+            else if (!may_self)
                 return fail(err, errsize, "--affinity '%s': use auto or off", v);
+            else
+                return fail(err, errsize,
+                            "-a '%s': use auto or off (CPU affinity), or one of jackd's "
+                            "self-connect modes ' ', e, E, a, A",
+                            v);
             break;
+        }
+        case 'm':
+            o->no_mlock = 1;
+            break;
+        case 'u':
+        case 'S':
+            break; /* see the help text: nothing to do in rill */
+        case 'c':
+            if (strcmp(v, "h") && strcmp(v, "s") && strcmp(v, "c") && strcmp(v, "hpet") &&
+                strcmp(v, "system") && strcmp(v, "cycle"))
+                return fail(err, errsize,
+                            "--clocksource '%s': use h (hpet), s (system) or c (cycle); rill "
+                            "times cycles with CLOCK_MONOTONIC whichever is given",
+                            v);
+            break;
+        case 'V':
+            fprintf(out, "rilld %s\n", RILL_VERSION_STRING);
+            return 1;
         case 'T':
             o->temporary = 1;
             break;

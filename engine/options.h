@@ -28,6 +28,13 @@ struct rill_options {
     int verbose;
     int temporary;               /* exit when the last client leaves */
     int affinity;                /* pin realtime threads (engine/placement.h) */
+    int no_mlock;                /* -m: do not lock rilld's memory */
+    /* jackd's self-connect mode (-a e|E|a|A, --autoconnect): what happens
+     * when a client asks to connect one of its own ports. ' ': allowed;
+     * 'e'/'E': ignored/refused when the other port is another client's;
+     * 'a'/'A': ignored/refused always. Connections made by others (a
+     * patchbay, rillctl) are never restricted. */
+    char self_connect;
     const char *load[RILL_OPTIONS_MAX_LOAD]; /* -l NAME[:ARGS]: internal clients */
     unsigned nload;
     unsigned midi;               /* RILL_MIDI_* bridges wanted */
@@ -41,6 +48,11 @@ struct rill_options {
  * with err naming the option, what was wrong and what is allowed. */
 int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err, size_t errsize,
                        FILE *out);
+
+/* What a self-connect request gets (mode as in rill_options.self_connect):
+ * 0 go ahead, 1 ignore it (answer success, change nothing), -EPERM refuse.
+ * own_a/own_b: whether the requester owns each of the two ports. Any thread. */
+int rill_options_self_connect(char mode, int own_a, int own_b);
 
 /* Print rilld's usage. */
 void rill_options_usage(FILE *out);

@@ -28,11 +28,11 @@ static int rename_port(struct rill_server *s, struct rill_conn *c, struct rill_m
                        struct rill_shm_port *p, const char *name)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
-    const char *cname = reg->clients[p->client].name;
-    size_t clen = strlen(cname);
-    if (p->client != c->slot)
+    if (p->client != c->slot || p->client >= RILL_MAX_CLIENTS)
         return fail(m, -EPERM, "port '%s' belongs to another client: only its owner may rename it",
                     p->name);
+    const char *cname = reg->clients[p->client].name;
+    size_t clen = strnlen(cname, sizeof(reg->clients[p->client].name) - 1);
     /* accept "client:short" with the owner's own prefix as well */
     if (strncmp(name, cname, clen) == 0 && name[clen] == ':')
         name += clen + 1;
@@ -122,6 +122,8 @@ int rill_port_name_request(struct rill_server *s, struct rill_conn *c, struct ri
  * bounds the walk through a graph with cycles. */
 static void monitor_apply(struct rill_shm_registry *reg, uint32_t id, uint32_t op, int depth)
 {
+    if (id >= RILL_MAX_PORTS)
+        return;
     struct rill_shm_port *p = &reg->ports[id];
     uint32_t n = p->monitor_requests;
     switch (op) {

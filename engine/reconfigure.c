@@ -150,6 +150,8 @@ int rill_server_set_freewheel(struct rill_server *s, struct rill_msg *m)
     rill_rt_stop(s->rt);
     s->rt_started = 0;
     s->rt->freewheel = on;
+    /* relaxed: see rill/shm.h */
+    atomic_store_explicit(&s->shm.state->freewheeling, (uint32_t)on, memory_order_relaxed);
     struct rill_msg ev = { .type = RILL_EV_FREEWHEEL };
     ev.u.size_event.value = (uint32_t)on;
     rill_server_broadcast(s, &ev, RILL_NO_SLOT);

@@ -84,7 +84,7 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
         s = RILL_MAX_CLIENTS;
         for (uint32_t k = 0; k < RILL_MAX_CLIENTS - 1; k++) {
             uint32_t cand = 1 + (client_cursor - 1 + k) % (RILL_MAX_CLIENTS - 1);
-            if (!reg->clients[cand].in_use) {
+            if (!reg->clients[cand].in_use && !(reg->clients[cand].flags & RILL_CLIENT_HELD)) {
                 s = cand;
                 break;
             }
@@ -200,6 +200,36 @@ void rill_registry_client_remove(struct rill_shm_registry *reg, uint32_t slot,
     rill_registry_write_end(reg);
     if (l && l->client)
         l->client(l->arg, slot, 0);
+}
+
+/* Main thread. */
+void rill_registry_client_hold(struct rill_shm_registry *reg, uint32_t slot)
+{
+    if (slot >= RILL_MAX_CLIENTS || reg->clients[slot].in_use)
+        return;
+    rill_registry_write_begin(reg);
+    reg->clients[slot].flags |= RILL_CLIENT_HELD;
+    for (uint32_t id = 0; id < RILL_MAX_PORTS; id++) {
+        struct rill_shm_port *p = &reg->ports[id];
+        if (!p->in_use && p->client == slot && p->gen)
+            p->free_gen = RILL_PORT_HELD;
+    }
+    rill_registry_write_end(reg);
+}
+
+/* Main thread. */
+void rill_registry_client_release(struct rill_shm_registry *reg, uint32_t slot, uint64_t free_gen)
+{
+    if (slot >= RILL_MAX_CLIENTS || !(reg->clients[slot].flags & RILL_CLIENT_HELD))
+        return;
+    rill_registry_write_begin(reg);
+    reg->clients[slot].flags &= ~RILL_CLIENT_HELD;
+    for (uint32_t id = 0; id < RILL_MAX_PORTS; id++) {
+        struct rill_shm_port *p = &reg->ports[id];
+        if (!p->in_use && p->client == slot && p->free_gen == RILL_PORT_HELD)
+            p->free_gen = free_gen;
+    }
+    rill_registry_write_end(reg);
 }
 
 /* Main thread. */

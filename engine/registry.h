@@ -37,6 +37,17 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
                              uint32_t flags, int exact, int want_slot0, uint32_t *slot,
                              int *renamed, char *err, size_t errsize);
 
+/* Keep a removed client's slot, and the ids of the ports it had, from
+ * being handed out again (RILL_CLIENT_HELD, free_gen RILL_PORT_HELD): its
+ * process may still be alive, map the activation records and port buffers,
+ * and write into them (a stopped client that resumes). Main thread. */
+void rill_registry_client_hold(struct rill_shm_registry *reg, uint32_t slot);
+
+/* The held slot's process is gone: the slot is free, its former ports'
+ * ids become free once plan generation free_gen runs. Main thread. */
+void rill_registry_client_release(struct rill_shm_registry *reg, uint32_t slot,
+                                  uint64_t free_gen);
+
 /* Remove a client with all its ports and their connections. */
 void rill_registry_client_remove(struct rill_shm_registry *reg, uint32_t slot,
                                  const struct rill_registry_listener *l);

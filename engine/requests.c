@@ -37,12 +37,54 @@ static int terminated(const char *s, size_t size)
     return memchr(s, '\0', size) != NULL;
 }
 
+/* The event socket pair of a new connection: pair[0] ours (non-blocking,
+ * watched), pair[1] the client's. 0 or -errno with m->error set. */
+static int event_socket(struct rill_msg *m, int pair[2])
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
+    int buf = 1 << 20;
+    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    /* the server never blocks on a client's events */
+    fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+/* HELLO of a control tool (rillctl, libjack's metadata and internal-client
+ * connections): the shared memory and an event socket, but no client slot
+ * (so no activation record, no registry entry, no node), however many of
+ * them come and go. */
+static int hello_control(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
+                         const char *name, int *fds, size_t *nfds)
+{
+    int pair[2];
+    int r = event_socket(m, pair);
+    if (r < 0)
+        return r;
+    c->greeted = 1;
+    c->control = 1;
+    c->ev_fd = pair[0];
+    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &c->ev_watch };
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->ev_fd, &eev);
+    if (m->u.hello.pid > 0 && c->pid <= 0)
+        c->pid = m->u.hello.pid;
+    memset(&m->u, 0, sizeof(m->u));
+    m->u.hello_reply.client = RILL_HELLO_NO_SLOT;
+    snprintf(m->u.hello_reply.name, sizeof(m->u.hello_reply.name), "%s", name);
+    fds[RILL_FD_STATE] = s->shm.state_ro_fd;
+    fds[RILL_FD_ACTIVATION] = s->shm.act_fd;
+    fds[RILL_FD_POOL] = s->shm.pool_fd;
+    fds[RILL_FD_EVENTS] = pair[1];
+    *nfds = RILL_FD_COUNT;
+    return 0;
+}
+
 static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg *m, int *fds,
                     size_t *nfds)
 {
     struct rill_shm_state *st = s->shm.state;
     const struct rill_msg_hello *h = &m->u.hello;
-    if (c->slot != RILL_NO_SLOT)
+    if (c->greeted)
         return reply_error(m, -EPROTO, "HELLO was already sent on this connection");
     if (h->version != RILL_PROTOCOL_VERSION)
         return reply_error(m, -EPROTO,
@@ -57,19 +99,18 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     memcpy(name, h->name, sizeof(name));
     uint32_t flags = (h->flags & RILL_HELLO_CONTROL) ? RILL_CLIENT_CONTROL : 0;
     int exact = (h->flags & RILL_HELLO_USE_EXACT_NAME) != 0;
+    if (flags & RILL_CLIENT_CONTROL)
+        return hello_control(s, c, m, name, fds, nfds);
 
     int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-        return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
-    int buf = 1 << 20;
-    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-    /* the server never blocks on a client's events */
-    fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
+    int r = event_socket(m, pair);
+    if (r < 0)
+        return r;
     uint32_t slot;
     int renamed;
     char err[RILL_ERROR_SIZE];
-    int r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot,
-                                     &renamed, err, sizeof(err));
+    r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot, &renamed,
+                                 err, sizeof(err));
     if (r < 0) {
         close(pair[0]);
         close(pair[1]);
@@ -86,11 +127,11 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     atomic_store_explicit(&s->shm.act->transport[slot].sync_ready, 0, memory_order_relaxed);
 
     c->slot = slot;
+    c->greeted = 1;
     c->ev_fd = pair[0];
     /* clients answer some events (buffer size) on their event socket */
     struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &c->ev_watch };
     epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->ev_fd, &eev);
-    c->control = (flags & RILL_CLIENT_CONTROL) != 0;
     if (h->pid > 0 && c->pid <= 0)
         c->pid = h->pid;
     s->by_slot[slot] = c;
@@ -106,16 +147,14 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     fds[RILL_FD_POOL] = s->shm.pool_fd;
     fds[RILL_FD_EVENTS] = pair[1];
     *nfds = RILL_FD_COUNT;
-    if (!c->control) {
-        s->had_client = 1;
-        struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
-        ev.u.client_event.registered = 1;
-        ev.u.client_event.client = slot;
-        memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
-        rill_server_broadcast(s, &ev, slot);
-        if (s->opt->verbose)
-            rill_server_log("client '%s' (pid %d) registered", cl->name, (int)c->pid);
-    }
+    s->had_client = 1;
+    struct rill_msg ev = { .type = RILL_EV_CLIENT_REGISTER };
+    ev.u.client_event.registered = 1;
+    ev.u.client_event.client = slot;
+    memcpy(ev.u.client_event.name, cl->name, sizeof(ev.u.client_event.name));
+    rill_server_broadcast(s, &ev, slot);
+    if (s->opt->verbose)
+        rill_server_log("client '%s' (pid %d) registered", cl->name, (int)c->pid);
     return 0;
 }
 
@@ -134,13 +173,17 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
         return -EINVAL;
     /* a thread id that is not one of the client's own threads is ignored:
      * rilld pins only the threads of the process it talks to */
-    rill_placement_set_tid(&s->placement, c->slot,
-                           active && thread_of(c->pid, rt_tid) ? (pid_t)rt_tid : 0);
-    if ((int)reg->clients[c->slot].active == active)
+    int32_t tid = active && thread_of(c->pid, rt_tid) ? rt_tid : 0;
+    rill_placement_set_tid(&s->placement, c->slot, (pid_t)tid);
+    if ((int)reg->clients[c->slot].active == active && reg->clients[c->slot].rt_tid == tid)
         return 0;
+    int was_active = (int)reg->clients[c->slot].active;
     rill_registry_write_begin(reg);
     reg->clients[c->slot].active = (uint32_t)active;
+    reg->clients[c->slot].rt_tid = tid;
     rill_registry_write_end(reg);
+    if (was_active == active)
+        return 0;
     if (!active) {
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
         /* as JACK documents for jack_deactivate: inactive clients have no
@@ -229,13 +272,43 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     return 0;
 }
 
-static int do_connect(struct rill_server *s, struct rill_msg *m, int connect)
+/* jackd's self-connect mode (rilld -a e|E|a|A): 0 go on, 1 ignore the
+ * request, or a refusal already written into m. Main thread. */
+static int self_connect_check(struct rill_server *s, const struct rill_conn *c,
+                              struct rill_msg *m)
+{
+    char mode = s->opt ? s->opt->self_connect : 0;
+    if (!mode || mode == ' ' || c->control)
+        return 0;
+    const struct rill_shm_registry *reg = &s->shm.state->registry;
+    int a = rill_registry_lookup(reg, m->u.connect.src);
+    int b = rill_registry_lookup(reg, m->u.connect.dst);
+    if (a < 0 || b < 0)
+        return 0; /* the connect itself says which port is unknown */
+    int r = rill_options_self_connect(mode, reg->ports[a].client == c->slot,
+                                      reg->ports[b].client == c->slot);
+    if (r < 0)
+        return reply_error(m, r,
+                           "connecting '%s' and '%s' is refused: rilld runs with self-connect "
+                           "mode '%c' (-a), which forbids a client to connect its own ports%s",
+                           m->u.connect.src, m->u.connect.dst, mode,
+                           mode == 'E' ? " to another client's" : "");
+    return r;
+}
+
+static int do_connect(struct rill_server *s, const struct rill_conn *c, struct rill_msg *m,
+                      int connect)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_connect *cn = &m->u.connect;
     if (!terminated(cn->src, sizeof(cn->src)) || !terminated(cn->dst, sizeof(cn->dst)))
         return reply_error(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
                            RILL_PORT_NAME_SIZE - 1);
+    if (connect) {
+        int sc = self_connect_check(s, c, m);
+        if (sc != 0)
+            return sc < 0 ? sc : 0; /* 1: ignored, as jackd does: success, no change */
+    }
     char err[RILL_ERROR_SIZE];
     int r = connect ? rill_registry_connect(reg, cn->src, cn->dst, &s->listener, err, sizeof(err))
                     : rill_registry_disconnect(reg, cn->src, cn->dst, &s->listener, err,
@@ -265,7 +338,7 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
     size_t nfds = 0;
     int r;
     m->error[0] = '\0';
-    if (m->type != RILL_MSG_HELLO && c->slot == RILL_NO_SLOT) {
+    if (m->type != RILL_MSG_HELLO && !c->greeted) {
         r = reply_error(m, -EPROTO, "the first message must be HELLO");
     } else {
         switch (m->type) {
@@ -285,10 +358,10 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             r = do_port_unregister(s, c, m);
             break;
         case RILL_MSG_CONNECT:
-            r = do_connect(s, m, 1);
+            r = do_connect(s, c, m, 1);
             break;
         case RILL_MSG_DISCONNECT:
-            r = do_connect(s, m, 0);
+            r = do_connect(s, c, m, 0);
             break;
         case RILL_MSG_PORT_DISCONNECT:
             r = do_port_disconnect(s, m);

@@ -96,6 +96,20 @@ static int wait_sinks(struct rill_activation *a, uint32_t c, uint64_t deadline_n
     return -ETIMEDOUT;
 }
 
+/* Freewheeling with no node in the plan: sleep one period (or until the
+ * main thread stops the thread) instead of running empty cycles back to
+ * back on a core. A new plan is adopted at the next cycle, as at normal
+ * speed. RT-safe: one futex wait with a deadline. */
+static void freewheel_idle(struct rill_rt *rt, uint64_t period_ns)
+{
+    /* acquire: pairs with the release bump in rill_rt_stop */
+    uint32_t seen = atomic_load_explicit(&rt->idle_wake, memory_order_acquire);
+    if (atomic_load_explicit(&rt->stop, memory_order_acquire))
+        return;
+    struct timespec dl = rill_ns_to_timespec(rill_now_ns() + period_ns);
+    (void)rill_futex_wait(&rt->idle_wake, seen, &dl);
+}
+
 /* One cycle's graph work (steps 4-6). Returns the number of late nodes. */
 static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint32_t c,
                           uint64_t now, uint64_t deadline_ns)
@@ -120,6 +134,8 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         atomic_store_explicit(&a->pending, p, memory_order_relaxed);
         if (late) {
             late_count++;
+            atomic_fetch_add_explicit(&rt->shm->state->node_late[n->client], 1,
+                                      memory_order_relaxed); /* a statistic */
             uint64_t since = atomic_load_explicit(&rt->late_since[n->client], memory_order_relaxed);
             if (since == 0)
                 atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);
@@ -283,6 +299,7 @@ static void *rt_main(void *arg)
      * the cycle (doc/design.md, "Completion") */
     const int async = !freewheel && rt->info.discards_playback;
     rt->pending.cycle = 0;
+    int idle = 0; /* freewheeling, the last cycle's plan had no node */
     if (!freewheel) {
         r = rt->ops->start(rt->drv);
         if (r < 0) {
@@ -294,6 +311,8 @@ static void *rt_main(void *arg)
         struct rill_driver_wait w;
         memset(&w, 0, sizeof(w));
         if (freewheel) {
+            if (idle)
+                freewheel_idle(rt, period_ns);
             w.wake_ns = rill_now_ns();
             w.next_ns = w.wake_ns + period_ns;
         } else if ((r = rt->ops->wait(rt->drv, &w)) < 0) {
@@ -360,6 +379,9 @@ static void *rt_main(void *arg)
                 rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
             account_load(rt, t0, rill_now_ns(), period_ns);
         }
+        /* no node runs: nothing would pace the next cycle (every sink
+         * reports to the engine, so required is 0 only without nodes) */
+        idle = freewheel && plan->engine.required == 0;
         rt->frames += nframes;
         atomic_fetch_add_explicit(&st->cycles, 1, memory_order_relaxed);
         rill_rt_leave();
@@ -384,7 +406,12 @@ int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize)
     if (r)
         return -r;
     rt->realtime = 0;
-    if (rt->priority > 0) {
+    /* Freewheeling, the thread runs cycles back to back without a driver:
+     * at SCHED_FIFO it would own its core (and starve the main thread and
+     * every normal process pinned there). As jackd does, it runs as a
+     * normal thread until freewheeling stops and the thread is started
+     * again at SCHED_FIFO. */
+    if (rt->priority > 0 && !rt->freewheel) {
         struct sched_param sp = { .sched_priority = rt->priority };
         pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
         pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
@@ -413,12 +440,17 @@ int rill_rt_start(struct rill_rt *rt, char *err, size_t errsize)
     if (r)
         return -r;
     pthread_setname_np(rt->thread, "rilld-rt");
-    return rt->priority > 0 ? 1 : 0;
+    return rt->priority > 0 && !rt->freewheel ? 1 : 0;
 }
 
 /* Main thread. */
 void rill_rt_stop(struct rill_rt *rt)
 {
     atomic_store_explicit(&rt->stop, 1, memory_order_release);
+    /* release: the stop above is visible to a thread that wakes from the
+     * idle freewheel wait; a wait that starts after the bump sees a new
+     * value (or the stop) and does not sleep */
+    atomic_fetch_add_explicit(&rt->idle_wake, 1, memory_order_release);
+    rill_futex_wake(&rt->idle_wake, 1);
     pthread_join(rt->thread, NULL);
 }

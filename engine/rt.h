@@ -45,11 +45,14 @@ struct rill_rt {
     struct rill_rtlog log;
     _Atomic uint64_t late_since[RILL_MAX_CLIENTS]; /* ns a node has been late since; 0: on time */
     _Atomic int stop;                          /* main -> rt */
+    /* futex word an idle freewheeling thread sleeps on; the main thread
+     * bumps it and wakes the thread when it stops it */
+    _Atomic uint32_t idle_wake;
     /* transport state machine: main thread registers masters and slow-sync
      * clients (atomics), the realtime thread runs one step per cycle */
     struct rill_transport transport;
     _Atomic int ended;                         /* rt -> main: the thread left its loop */
-    int realtime;                              /* SCHED_FIFO obtained */
+    int realtime;                              /* SCHED_FIFO obtained (not while freewheeling) */
 
     /* realtime thread only */
     pthread_t thread;

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -180,13 +182,20 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
         close(c->ev_fd);
     }
+    if (c->pidfd >= 0) {
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
+        close(c->pidfd);
+        c->pidfd = -1;
+    }
     if (c->slot != RILL_NO_SLOT && c->slot < RILL_MAX_CLIENTS) {
         s->by_slot[c->slot] = NULL;
         rill_placement_set_tid(&s->placement, c->slot, 0);
     }
     s->conns[c->index] = NULL;
-    rill_metadata_conn_gone(c->index);
-    rill_internal_conn_gone(c);
+    if (!c->held) { /* a held conn said goodbye to these in hold_slot */
+        rill_metadata_conn_gone(c->index);
+        rill_internal_conn_gone(c);
+    }
     /* not freed yet: the epoll batch being handled may hold an event for it
      * (housekeeping can drop a client whose socket is also readable) */
     c->fd = -1;
@@ -205,10 +214,84 @@ static void free_closed(struct rill_server *s)
     }
 }
 
+/* 1 when the client has closed its end of the request socket (or the
+ * socket failed). Main thread; does not block. */
+static int peer_hung_up(const struct rill_conn *c)
+{
+    struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL));
+}
+
+/* A client removed while its process may still run keeps its slot, and
+ * its port ids, until the process has hung up its request socket or its
+ * pidfd says it is gone: a stopped client that resumes, or a callback that
+ * returns at last, writes finished/produced/QUIT into its activation
+ * record and its output buffers, which must not belong to a newcomer by
+ * then. The conn stays (it serves nothing) with its request socket shut
+ * for writing and watched for the hang-up alone. Returns 0 when held, -ESRCH when the
+ * process is gone already (then nothing is held). Main thread. */
+static int hold_slot(struct rill_server *s, struct rill_conn *c)
+{
+    int pidfd = -1;
+    if (c->pid > 0) {
+        pidfd = (int)syscall(SYS_pidfd_open, (pid_t)c->pid, 0);
+        if (pidfd < 0 && errno == ESRCH)
+            return -ESRCH;
+        /* other errors (a kernel before 5.3): the hang-up alone tells */
+    }
+    struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = &c->watch };
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+        if (pidfd >= 0)
+            close(pidfd);
+        return -errno;
+    }
+    if (pidfd >= 0) {
+        struct epoll_event pev = { .events = EPOLLIN, .data.ptr = &c->pid_watch };
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, pidfd, &pev) < 0) {
+            close(pidfd);
+            pidfd = -1;
+        }
+    }
+    c->pidfd = pidfd;
+    /* the client reads end-of-file on its request socket, as if we had
+     * closed it (a request it sends gets no answer, not a long wait), and
+     * our end still tells when it closes its own */
+    shutdown(c->fd, SHUT_WR);
+    rill_registry_client_hold(&s->shm.state->registry, c->slot);
+    if (c->ev_fd >= 0) {
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->ev_fd, NULL);
+        close(c->ev_fd);
+        c->ev_fd = -1;
+    }
+    s->by_slot[c->slot] = NULL;
+    rill_placement_set_tid(&s->placement, c->slot, 0);
+    rill_metadata_conn_gone(c->index);
+    rill_internal_conn_gone(c);
+    c->held = 1;
+    if (s->opt->verbose)
+        rill_server_log("slot %u is held until pid %d has hung up or is gone", c->slot,
+                        (int)c->pid);
+    return 0;
+}
+
+/* The process of a held conn hung up or is gone: free its slot and port
+ * ids. Main thread. */
+static void release_held(struct rill_server *s, struct rill_conn *c)
+{
+    uint32_t slot = c->slot;
+    conn_close(s, c);
+    rill_registry_client_release(&s->shm.state->registry, slot, s->plan_gen);
+    if (s->opt->verbose)
+        rill_server_log("slot %u is free again (pid %d is gone)", slot, (int)c->pid);
+}
+
 /* Main thread. */
 void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why)
 {
+    if (c->held)
+        return; /* removed already; waiting for its process to go */
     rill_server_period_client_gone(s, c);
+    int held = 0;
     if (c->slot != RILL_NO_SLOT) {
         struct rill_shm_registry *reg = &s->shm.state->registry;
         int was_node = reg->clients[c->slot].active;
@@ -224,12 +307,15 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
             struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
             rill_server_broadcast(s, &ev, c->slot);
         }
+        held = !peer_hung_up(c) && hold_slot(s, c) == 0;
     }
-    conn_close(s, c);
+    if (!held)
+        conn_close(s, c);
     if (s->opt->temporary && s->had_client && !s->stopping) {
         uint32_t left = 0;
         for (uint32_t i = 0; i < RILL_MAX_CONNS; i++)
-            if (s->conns[i] && s->conns[i]->slot != RILL_NO_SLOT && !s->conns[i]->control)
+            if (s->conns[i] && s->conns[i]->slot != RILL_NO_SLOT && !s->conns[i]->control &&
+                !s->conns[i]->held)
                 left++;
         if (left == 0) {
             rill_server_log("the last client left: stopping (-T)");
@@ -265,8 +351,10 @@ static void accept_one(struct rill_server *s)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     c->watch = (struct rill_watch){ RILL_WATCH_REQUEST, c };
     c->ev_watch = (struct rill_watch){ RILL_WATCH_EVENTS, c };
+    c->pid_watch = (struct rill_watch){ RILL_WATCH_PIDFD, c };
     c->fd = fd;
     c->ev_fd = -1;
+    c->pidfd = -1;
     c->slot = RILL_NO_SLOT;
     c->index = i;
     c->pid = cred.pid;
@@ -592,7 +680,14 @@ static void serve(struct rill_server *s)
                 struct rill_watch *w = evs[i].data.ptr;
                 if (w->conn->fd < 0)
                     continue; /* closed earlier in this batch */
-                if (w->kind == RILL_WATCH_EVENTS)
+                if (w->conn->held) {
+                    /* only its hang-up or its pidfd counts: an event
+                     * collected in this batch before it was held does not */
+                    if (w->kind == RILL_WATCH_PIDFD ||
+                        (w->kind == RILL_WATCH_REQUEST &&
+                         (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))))
+                        release_held(s, w->conn);
+                } else if (w->kind == RILL_WATCH_EVENTS)
                     event_socket_readable(s, w->conn, evs[i].events);
                 else
                     conn_readable(s, w->conn, evs[i].events);
@@ -681,7 +776,12 @@ int rill_server_run(const struct rill_options *opt)
      * change while running (jack_set_buffer_size) without moving buffers */
     uint32_t stride = RILL_MAX_PERIOD * (uint32_t)sizeof(float);
     if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0) {
-        snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
+        if (r == -ENOSYS)
+            snprintf(err, sizeof(err), "cannot create shared memory: this kernel cannot seal "
+                     "a segment against writing (F_SEAL_FUTURE_WRITE needs Linux 5.1 or later), "
+                     "and rill will not hand its clients a state they could rewrite");
+        else
+            snprintf(err, sizeof(err), "cannot create shared memory: %s", strerror(-r));
         goto out;
     }
     s->rt->shm = &s->shm;
@@ -710,7 +810,7 @@ int rill_server_run(const struct rill_options *opt)
     if (opt->realtime) {
 #if !defined(__SANITIZE_ADDRESS__)
         /* page faults on the realtime path would cost milliseconds */
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+        if (!opt->no_mlock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
             rill_server_log("warning: cannot lock memory (%s); page faults may cause xruns",
                             strerror(errno));
 #endif

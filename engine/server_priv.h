@@ -21,8 +21,9 @@
 #define RILL_NO_SLOT 0xffffffffu
 
 /* What an epoll registration points at: a connection's request socket or
- * its event socket (clients answer some events there, e.g. buffer size). */
-enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2 };
+ * its event socket (clients answer some events there, e.g. buffer size), or
+ * the pidfd of a removed client's process whose slot is held. */
+enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2, RILL_WATCH_PIDFD = 3 };
 
 struct rill_conn;
 struct rill_watch {
@@ -35,10 +36,18 @@ struct rill_conn {
     struct rill_watch ev_watch; /* epoll data of the event socket */
     int fd;            /* request socket */
     int ev_fd;         /* our end of the client's event socket, -1 before HELLO */
-    uint32_t slot;     /* client slot, RILL_NO_SLOT before HELLO */
+    uint32_t slot;     /* client slot; RILL_NO_SLOT before HELLO and for control tools */
     uint32_t index;    /* in server.conns */
-    int control;       /* a control tool: no node, no events about itself */
+    int greeted;       /* HELLO done */
+    int control;       /* a control tool: no slot, no node, no events about itself */
     pid_t pid;
+    /* Removed while its process may still run (server.c, hold_slot): the
+     * conn keeps its slot, and the slot its port ids, until the process
+     * hangs up its request socket (watched for EPOLLRDHUP only) or its
+     * pidfd says it is gone. It serves no request meanwhile. */
+    int held;
+    int pidfd;                  /* -1: none */
+    struct rill_watch pid_watch;
     uint64_t dropped_events;
     /* closed: freed after the current epoll batch, which may still hold
      * events for it (server.c, conn_close) */

@@ -9,8 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Create one sealed-size memfd of size bytes, mode 0600, and map it. */
-static int segment_create(const char *name, size_t size, int *fd_out, void **map_out)
+/* Create one sealed-size memfd of size bytes, mode 0600, and map it
+ * read-write. engine_only: after our own writable mapping, no mapping of any
+ * descriptor of it can ever be writable again (F_SEAL_FUTURE_WRITE, Linux
+ * 5.1): a client that reopens /proc/self/fd/N read-write still gets EPERM
+ * from mmap(PROT_WRITE, MAP_SHARED) and from write(). F_SEAL_SEAL comes last
+ * so that nobody can add or remove seals after us. */
+static int segment_create(const char *name, size_t size, int engine_only, int *fd_out,
+                          void **map_out)
 {
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
@@ -21,7 +27,7 @@ static int segment_create(const char *name, size_t size, int *fd_out, void **map
         goto fail_fd;
     }
     /* Clients cannot resize what they map. */
-    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
         err = -errno;
         goto fail_fd;
     }
@@ -30,10 +36,21 @@ static int segment_create(const char *name, size_t size, int *fd_out, void **map
         err = -errno;
         goto fail_fd;
     }
+    if (engine_only && fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0) {
+        /* EINVAL: a kernel older than 5.1 does not know the seal */
+        err = errno == EINVAL ? -ENOSYS : -errno;
+        goto fail_map;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0) {
+        err = -errno;
+        goto fail_map;
+    }
     *fd_out = fd;
     *map_out = map;
     return 0;
 
+fail_map:
+    munmap(map, size);
 fail_fd:
     close(fd);
     return err;
@@ -51,21 +68,23 @@ int rill_engine_shm_create(struct rill_engine_shm *s, uint32_t port_max, uint32_
     s->act_size = sizeof(struct rill_shm_activation);
     s->pool_size = (size_t)port_max * pool_stride;
 
-    err = segment_create("rill-state", s->state_size, &s->state_fd, &map);
+    /* the state (registry, plans, cycle record) is the engine's alone */
+    err = segment_create("rill-state", s->state_size, 1, &s->state_fd, &map);
     if (err < 0)
         goto fail;
     s->state = map;
-    err = segment_create("rill-activation", s->act_size, &s->act_fd, &map);
+    err = segment_create("rill-activation", s->act_size, 0, &s->act_fd, &map);
     if (err < 0)
         goto fail;
     s->act = map;
-    err = segment_create("rill-pool", s->pool_size, &s->pool_fd, &map);
+    err = segment_create("rill-pool", s->pool_size, 0, &s->pool_fd, &map);
     if (err < 0)
         goto fail;
     s->pool = map;
 
-    /* A read-only descriptor of the state for clients: they can map it,
-     * never write the registry, the plans or the cycle record. */
+    /* A read-only descriptor of the state for clients. The seal, not the
+     * access mode, is what keeps them from writing: a reopen of this
+     * descriptor read-write cannot be mapped writable. */
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", s->state_fd);
     s->state_ro_fd = open(path, O_RDONLY | O_CLOEXEC);

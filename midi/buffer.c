@@ -80,33 +80,45 @@ uint32_t rill_midi_count(const void *buf)
 }
 
 /* RT-safe. */
-int rill_midi_get(const void *buf, uint32_t index, uint32_t *time, const uint8_t **data,
-                  size_t *size)
+int rill_midi_snapshot(const void *buf, size_t limit, struct rill_midi_header *out)
 {
-    if (!buf || !aligned(buf))
+    memset(out, 0, sizeof(*out));
+    if (!buf || !aligned(buf) || limit < RILL_MIDI_HEADER_SIZE)
         return -EINVAL;
-    const struct rill_midi_header *h = buf;
-    if (h->magic == 0)
-        return -ENODATA; /* all-zero: empty */
-    struct rill_midi_header hc;
-    memcpy(&hc, h, sizeof(hc));
-    if (!header_ok(&hc, UINT32_MAX))
+    struct rill_midi_header h;
+    memcpy(&h, buf, sizeof(h)); /* one copy: another process may rewrite it */
+    if (h.magic == 0)
+        return 0; /* all-zero: empty */
+    if (!header_ok(&h, limit))
         return -EINVAL;
-    if (index >= hc.count)
+    *out = h;
+    return 0;
+}
+
+/* Event index of buf, read through a validated snapshot (count, size) of
+ * its header: the record lies below RILL_MIDI_HEADER_SIZE + count records
+ * and the data inside size, whatever the buffer's own header says now; each
+ * record field is read once. RT-safe. */
+static int get_rec(const void *buf, uint32_t count, uint32_t size, uint32_t index,
+                   uint32_t *time, const uint8_t **data, size_t *dsize)
+{
+    if (index >= count)
         return -ENODATA;
     const uint8_t *base = buf;
     const struct rill_midi_rec *rec =
         (const struct rill_midi_rec *)(const void *)(base + RILL_MIDI_HEADER_SIZE) + index;
-    uint32_t t = rec->time, sz = rec->size;
+    uint32_t t, sz, off;
+    memcpy(&t, &rec->time, sizeof(t));
+    memcpy(&sz, &rec->size, sizeof(sz));
     const uint8_t *d;
     if (sz == 0)
         return -EPROTO;
     if (sz <= RILL_MIDI_INLINE_MAX) {
         d = rec->u.inline_;
     } else {
-        uint64_t off = rec->u.offset;
-        uint64_t recs_end = RILL_MIDI_HEADER_SIZE + (uint64_t)hc.count * RILL_MIDI_REC_SIZE;
-        if (off < recs_end || off + sz > hc.size)
+        memcpy(&off, &rec->u.offset, sizeof(off));
+        uint64_t recs_end = RILL_MIDI_HEADER_SIZE + (uint64_t)count * RILL_MIDI_REC_SIZE;
+        if (off < recs_end || (uint64_t)off + sz > size)
             return -EPROTO;
         d = base + off;
     }
@@ -114,9 +126,33 @@ int rill_midi_get(const void *buf, uint32_t index, uint32_t *time, const uint8_t
         *time = t;
     if (data)
         *data = d;
-    if (size)
-        *size = sz;
+    if (dsize)
+        *dsize = sz;
     return 0;
+}
+
+/* RT-safe. */
+int rill_midi_get_snapshot(const void *buf, const struct rill_midi_header *snap, uint32_t index,
+                           uint32_t *time, const uint8_t **data, size_t *size)
+{
+    if (!buf || !aligned(buf) || !snap)
+        return -EINVAL;
+    return get_rec(buf, snap->count, snap->size, index, time, data, size);
+}
+
+/* RT-safe. */
+int rill_midi_get(const void *buf, uint32_t index, uint32_t *time, const uint8_t **data,
+                  size_t *size)
+{
+    if (!buf || !aligned(buf))
+        return -EINVAL;
+    struct rill_midi_header hc;
+    memcpy(&hc, buf, sizeof(hc));
+    if (hc.magic == 0)
+        return -ENODATA; /* all-zero: empty */
+    if (!header_ok(&hc, UINT32_MAX))
+        return -EINVAL;
+    return get_rec(buf, hc.count, hc.size, index, time, data, size);
 }
 
 /* Bytes left between the last record and the data. RT-safe. */
@@ -207,39 +243,47 @@ size_t rill_midi_max_event_size(const void *buf)
 
 /* RT-safe; see the header. */
 int rill_midi_merge(void *dst, size_t size, uint32_t nframes, const void *const *srcs,
-                    uint32_t *pos, size_t nsrcs, size_t src_size)
+                    struct rill_midi_cursor *cur, size_t nsrcs, size_t src_size)
 {
     if (rill_midi_init(dst, size, nframes) < 0)
         return -EINVAL;
-    if (nsrcs > 0 && (!srcs || !pos))
+    if (nsrcs > 0 && (!srcs || !cur))
         return -EINVAL;
     struct rill_midi_header *h = dst;
     int ret = 0;
-    uint64_t lost = 0;
+    uint64_t lost = 0, budget = 0;
 
+    /* One snapshot of each source's header, validated against src_size:
+     * from here on nothing of a source is read outside [0, its size), and
+     * its count is the one validated, whatever its writer does to the
+     * header meanwhile (another process owns it). */
     for (size_t i = 0; i < nsrcs; i++) {
-        pos[i] = 0;
-        if (!srcs[i] || srcs[i] == dst || rill_midi_check(srcs[i], src_size) < 0) {
-            pos[i] = UINT32_MAX; /* skipped */
-            ret = -EPROTO;
+        struct rill_midi_header snap;
+        cur[i] = (struct rill_midi_cursor){ 0, 0, 0 };
+        if (!srcs[i] || srcs[i] == dst || rill_midi_snapshot(srcs[i], src_size, &snap) < 0) {
+            ret = -EPROTO; /* skipped: count 0 */
             continue;
         }
-        lost += rill_midi_lost(srcs[i]);
+        cur[i].count = snap.count;
+        cur[i].size = snap.size;
+        lost += snap.lost;
+        budget += snap.count;
     }
 
     /* Each round emits the earliest pending event; a strict "<" keeps the
      * lowest source on equal times, and each source advances in its own
      * order: a stable merge. Every round advances one cursor, and a cursor
-     * stops at its source's count, so the loop is bounded. */
+     * stops at its snapshot's count, so there are at most `budget` rounds
+     * (the sum of the validated counts, each below src_size / 12). */
     uint32_t last = 0;
-    for (;;) {
+    for (uint64_t round = 0; round < budget; round++) {
         size_t best = nsrcs;
         uint32_t best_t = 0;
         for (size_t i = 0; i < nsrcs; i++) {
-            if (pos[i] == UINT32_MAX || pos[i] >= rill_midi_count(srcs[i]))
+            if (cur[i].pos >= cur[i].count)
                 continue;
             uint32_t t;
-            if (rill_midi_get(srcs[i], pos[i], &t, NULL, NULL) < 0)
+            if (get_rec(srcs[i], cur[i].count, cur[i].size, cur[i].pos, &t, NULL, NULL) < 0)
                 t = 0; /* corrupt record: taken (and dropped) at once */
             if (best == nsrcs || t < best_t) {
                 best = i;
@@ -251,7 +295,8 @@ int rill_midi_merge(void *dst, size_t size, uint32_t nframes, const void *const 
         const uint8_t *d;
         size_t sz;
         uint32_t t;
-        if (rill_midi_get(srcs[best], pos[best]++, &t, &d, &sz) < 0) {
+        struct rill_midi_cursor *bc = &cur[best];
+        if (get_rec(srcs[best], bc->count, bc->size, bc->pos++, &t, &d, &sz) < 0) {
             lost++;
             ret = -EPROTO;
             continue;

@@ -24,8 +24,10 @@
  *
  * Writers never write outside [buf, buf + size): an event that does not fit
  * is refused and counted in lost. Readers never read outside it either: a
- * buffer written by another process is checked (rill_midi_check) before it
- * is used, and each event is checked again when it is read.
+ * buffer written by another process is read through one validated copy of
+ * its header (rill_midi_snapshot, rill_midi_merge), never through its live
+ * header, which its writer may change at any time; and each event is
+ * checked again when it is read.
  *
  * Every function is RT-safe (no allocation, no lock, no syscall) and works
  * on one buffer from one thread at a time: the owner's realtime thread
@@ -81,9 +83,25 @@ uint32_t rill_midi_count(const void *buf);
 
 /* Event index of buf: its time, data and size. Returns 0, -EINVAL for an
  * invalid buffer, -ENODATA when index >= count, -EPROTO when the event's
- * record points outside the buffer (corrupt). RT-safe. */
+ * record points outside the buffer (corrupt). It trusts the size in buf's
+ * header: use it on buffers only this process writes (a client's own port
+ * buffers); a buffer another process owns goes through rill_midi_snapshot
+ * and rill_midi_get_snapshot. RT-safe. */
 int rill_midi_get(const void *buf, uint32_t index, uint32_t *time, const uint8_t **data,
                   size_t *size);
+
+/* One copy of buf's header, validated against limit (the bytes that really
+ * are readable at buf): 0 with *out the copy (all zero for an empty
+ * buffer), or -EINVAL with *out all zero. Another process may rewrite the
+ * header afterwards: reads through the copy stay inside [buf, buf +
+ * out->size), and out->size <= limit. RT-safe. */
+int rill_midi_snapshot(const void *buf, size_t limit, struct rill_midi_header *out);
+
+/* rill_midi_get through a snapshot: the event's record and data are read
+ * within the snapshot's count and size, never the live header. Same
+ * returns. RT-safe. */
+int rill_midi_get_snapshot(const void *buf, const struct rill_midi_header *snap, uint32_t index,
+                           uint32_t *time, const uint8_t **data, size_t *size);
 
 /* Reserve size bytes for an event at time; *data points at them. Returns 0;
  * -EINVAL for a buffer that is not initialised, size 0, time >= nframes or
@@ -105,16 +123,27 @@ uint32_t rill_midi_lost(const void *buf);
  * the buffer is not initialised). RT-safe. */
 size_t rill_midi_max_event_size(const void *buf);
 
-/* Merge the events of nsrcs source buffers (each at most src_size bytes,
- * checked with rill_midi_check; invalid ones are skipped and -EPROTO is
- * returned after the merge) into dst, which is initialised first (size,
- * nframes). The result is sorted by time and stable: equal times come in
- * source order, then in each source's own order. Events that do not fit, or
- * whose time is >= nframes, are counted in dst's lost, as are the sources'
- * own lost counts. pos is scratch space for nsrcs cursors. Returns 0,
- * -EINVAL for bad arguments (dst is left empty when it can be), or -EPROTO.
- * RT-safe: bounded by the total number of source events times nsrcs. */
+/* A merge's cursor in one source: the next event, and the validated
+ * snapshot of the source's header (count, size) it reads through. */
+struct rill_midi_cursor {
+    uint32_t pos;
+    uint32_t count;
+    uint32_t size;
+};
+
+/* Merge the events of nsrcs source buffers (each at most src_size bytes
+ * readable; invalid ones are skipped and -EPROTO is returned after the
+ * merge) into dst, which is initialised first (size, nframes). Each
+ * source's header is copied and validated once (rill_midi_snapshot), and
+ * every read of it is bounded by that copy, so a source whose writer
+ * rewrites its header meanwhile is never read outside its src_size bytes.
+ * The result is sorted by time and stable: equal times come in source
+ * order, then in each source's own order. Events that do not fit, or whose
+ * time is >= nframes, are counted in dst's lost, as are the sources' own
+ * lost counts. cur is scratch space for nsrcs cursors. Returns 0, -EINVAL
+ * for bad arguments (dst is left empty when it can be), or -EPROTO.
+ * RT-safe: at most (sum of the validated counts) rounds of nsrcs steps. */
 int rill_midi_merge(void *dst, size_t size, uint32_t nframes, const void *const *srcs,
-                    uint32_t *pos, size_t nsrcs, size_t src_size);
+                    struct rill_midi_cursor *cur, size_t nsrcs, size_t src_size);
 
 #endif

@@ -18,6 +18,12 @@ packages=(
     file            # checks what the built libraries are
     binutils        # nm, readelf: the exported-symbol check of libjack.so.0
     strace          # tests/integration/rt-syscalls.sh counts the realtime threads' syscalls
+    python3         # tests read JSON and analyse recordings
+    tmux            # tools-top.sh drives rillctl top in a terminal
+    graphviz        # rillctl graph --svg/--png, and tools-graph.sh reads the DOT back
+    man-db groff-base   # tools-docs.sh renders the man pages
+    systemd         # systemd-analyze verify of the user unit
+    bash-completion # tools-docs.sh runs the completion
     # tests/kernel (real kernel ALSA under qemu; the kernel itself is fetched
     # by the test with apt-get download into the build directory)
     qemu-system-x86 busybox-static cpio kmod

@@ -24,31 +24,18 @@
 #include <string.h>
 
 #include "clients/core/client.h"
+#include "config.h"
+#include "tools/json_out.h"
+#include "tools/rillctl.h"
 #include "rill/limits.h"
 #include "rill/paths.h"
 #include "rill/protocol.h"
 #include "rill/shm.h"
 
-#define EXIT_USAGE 2
-
-struct ctl {
-    const char *server; /* NULL: the core's default (JACK_DEFAULT_SERVER, "default") */
-    struct rill_client *client;
-    const struct rill_shm_state *st;
-};
-
-struct ctl_command {
-    const char *name;
-    const char *usage; /* after "rillctl [-s SERVER] " */
-    const char *help;  /* more lines for COMMAND --help */
-    int (*run)(struct ctl *ctl, int argc, char **argv);
-};
-
 static const struct ctl_command *ctl_commands(void);
 
 /* Main thread. */
-static void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void ctl_err(const char *fmt, ...)
+void rill_ctl_err(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -70,6 +57,7 @@ static void ctl_usage_all(FILE *f)
           "  -s, --server NAME  the server to talk to (default $JACK_DEFAULT_SERVER,\n"
           "                     else \"default\")\n"
           "  -h, --help         this text\n"
+          "  -V, --version      rill's version and the libjack ABI it builds\n"
           "\n"
           "commands:\n",
           f);
@@ -81,12 +69,12 @@ static void ctl_usage_all(FILE *f)
 static void ctl_usage_short(void)
 {
     fputs("usage: rillctl [-s SERVER] COMMAND [ARGS]; the commands are ports, connect, "
-          "disconnect, clients, status (rillctl --help says more)\n",
+          "disconnect, clients, status, transport, graph, top (rillctl --help says more)\n",
           stderr);
 }
 
 /* Main thread. */
-static void ctl_usage(FILE *f, const struct ctl_command *cmd, int full)
+void rill_ctl_usage(FILE *f, const struct ctl_command *cmd, int full)
 {
     fprintf(f, "usage: rillctl [-s SERVER] %s\n", cmd->usage);
     if (full && cmd->help)
@@ -94,9 +82,7 @@ static void ctl_usage(FILE *f, const struct ctl_command *cmd, int full)
 }
 
 /* Main thread: a usage error of cmd. Returns EXIT_USAGE. */
-static int ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
+int rill_ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -104,12 +90,12 @@ static int ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    ctl_usage(stderr, cmd, 0);
+    rill_ctl_usage(stderr, cmd, 0);
     return EXIT_USAGE;
 }
 
 /* Main thread: the option getopt_long just refused, as the user wrote it. */
-static const char *ctl_bad_option(char **argv)
+const char *rill_ctl_bad_option(char **argv)
 {
     static char buf[3];
     if (optopt > 0 && optopt < 128) {
@@ -127,7 +113,7 @@ static void ctl_event(void *arg, const struct rill_msg *ev)
 }
 
 /* Main thread: connect to the server. Returns 0 or 1 (message printed). */
-static int ctl_open(struct ctl *ctl)
+int rill_ctl_open(struct ctl *ctl)
 {
     struct rill_client_callbacks cb = { .arg = ctl, .event = ctl_event };
     char err[RILL_ERROR_SIZE] = "";
@@ -135,16 +121,16 @@ static int ctl_open(struct ctl *ctl)
                              sizeof err);
     if (r < 0) {
         if (err[0])
-            ctl_err("%s", err);
+            rill_ctl_err("%s", err);
         else
-            ctl_err("cannot connect to the rill server '%s': %s",
+            rill_ctl_err("cannot connect to the rill server '%s': %s",
                     rill_server_name(ctl->server), strerror(-r));
         ctl->client = NULL;
         return 1;
     }
     ctl->st = rill_client_state(ctl->client);
     if (!ctl->st) {
-        ctl_err("the server '%s' did not share its state", rill_server_name(ctl->server));
+        rill_ctl_err("the server '%s' did not share its state", rill_server_name(ctl->server));
         return 1;
     }
     return 0;
@@ -153,7 +139,7 @@ static int ctl_open(struct ctl *ctl)
 /* ---- ports */
 
 /* Main thread: 1 when name matches pattern (glob with *?[, else substring). */
-static int ctl_match(const char *pattern, const char *name)
+int rill_ctl_match(const char *pattern, const char *name)
 {
     if (!pattern || !pattern[0])
         return 1;
@@ -168,8 +154,81 @@ static const char ports_help[] =
     "  -c, --connections  list each port's connections under it (indented 3 spaces)\n"
     "  -t, --type         print each port's type under it (indented with a tab)\n"
     "  -a, --aliases      print each port's aliases under it (indented 3 spaces)\n"
+    "  -j, --json         one JSON document with everything above and more\n"
+    "                     (doc/rillctl.md gives its shape)\n"
     "  PATTERN            only ports whose name matches: a shell glob when it holds\n"
     "                     one of * ? [, else a substring\n";
+
+/* Main thread: the client slot's name into buf ("" when the slot is free). */
+static void ctl_client_name(struct ctl *ctl, uint32_t slot, char *buf, size_t size)
+{
+    struct rill_shm_client c;
+    buf[0] = '\0';
+    if (rill_registry_client(ctl->st, slot, &c) == 0)
+        snprintf(buf, size, "%.*s", (int)sizeof c.name - 1, c.name);
+}
+
+/* Main thread: rillctl ports --json (shape in doc/rillctl.md). */
+static int ctl_ports_json(struct ctl *ctl, const char *pattern, const uint32_t *ids, int n)
+{
+    static uint32_t peers[RILL_MAX_CONNECTIONS];
+    struct rill_json j;
+    rill_json_init(&j, stdout);
+    rill_json_begin_object(&j, NULL);
+    rill_json_begin_array(&j, "ports");
+    for (int i = 0; i < n; i++) {
+        struct rill_shm_port p;
+        if (rill_registry_port(ctl->st, ids[i], &p) < 0)
+            continue; /* gone since the list was taken */
+        p.name[RILL_PORT_NAME_SIZE - 1] = '\0';
+        if (!rill_ctl_match(pattern, p.name))
+            continue;
+        char client[RILL_CLIENT_NAME_SIZE];
+        ctl_client_name(ctl, p.client, client, sizeof client);
+        const char *t = rill_port_type_string(p.type);
+        rill_json_begin_object(&j, NULL);
+        rill_json_string(&j, "name", p.name);
+        rill_json_uint(&j, "id", ids[i]);
+        rill_json_string(&j, "client", client);
+        rill_json_string(&j, "type", t ? t : "unknown");
+        rill_json_string(&j, "direction", (p.flags & RILL_PORT_IS_OUTPUT) ? "output" : "input");
+        rill_json_bool(&j, "physical", (p.flags & RILL_PORT_IS_PHYSICAL) != 0);
+        rill_json_bool(&j, "terminal", (p.flags & RILL_PORT_IS_TERMINAL) != 0);
+        rill_json_uint(&j, "uuid", p.uuid);
+        rill_json_begin_array(&j, "aliases");
+        for (int a = 0; a < 2; a++) {
+            p.alias[a][RILL_PORT_NAME_SIZE - 1] = '\0';
+            if (p.alias[a][0])
+                rill_json_string(&j, NULL, p.alias[a]);
+        }
+        rill_json_end_array(&j);
+        rill_json_begin_object(&j, "latency");
+        static const char *const dir[2] = { "capture", "playback" };
+        for (int d = 0; d < 2; d++) {
+            rill_json_begin_array(&j, dir[d]);
+            rill_json_uint(&j, NULL, p.latency[d][0]);
+            rill_json_uint(&j, NULL, p.latency[d][1]);
+            rill_json_end_array(&j);
+        }
+        rill_json_end_object(&j);
+        rill_json_begin_array(&j, "connections");
+        int m = rill_registry_connections(ctl->st, ids[i], peers, RILL_MAX_CONNECTIONS);
+        if (m > (int)RILL_MAX_CONNECTIONS)
+            m = (int)RILL_MAX_CONNECTIONS;
+        for (int k = 0; k < m; k++) {
+            struct rill_shm_port q;
+            if (rill_registry_port(ctl->st, peers[k], &q) < 0)
+                continue;
+            q.name[RILL_PORT_NAME_SIZE - 1] = '\0';
+            rill_json_string(&j, NULL, q.name);
+        }
+        rill_json_end_array(&j);
+        rill_json_end_object(&j);
+    }
+    rill_json_end_array(&j);
+    rill_json_end_object(&j);
+    return rill_json_finish(&j) < 0 ? 1 : 0;
+}
 
 /* Main thread. */
 static int ctl_ports(struct ctl *ctl, int argc, char **argv)
@@ -178,45 +237,49 @@ static int ctl_ports(struct ctl *ctl, int argc, char **argv)
         { "connections", no_argument, NULL, 'c' },
         { "type", no_argument, NULL, 't' },
         { "aliases", no_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const struct ctl_command *cmd = &ctl_commands()[0];
-    int show_conns = 0, show_type = 0, show_alias = 0, o;
+    const struct ctl_command *cmd = rill_ctl_command("ports");
+    int show_conns = 0, show_type = 0, show_alias = 0, json = 0, o;
     optind = 0; /* 0: glibc re-reads the optstring, "+" included */
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "+ctah", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+ctajh", opts, NULL)) != -1) {
         switch (o) {
+        case 'j': json = 1; break;
         case 'c': show_conns = 1; break;
         case 't': show_type = 1; break;
         case 'a': show_alias = 1; break;
-        case 'h': ctl_usage(stdout, cmd, 1); return 0;
+        case 'h': rill_ctl_usage(stdout, cmd, 1); return 0;
         default:
-            return ctl_usage_error(cmd, "ports: unknown option '%s'", ctl_bad_option(argv));
+            return rill_ctl_usage_error(cmd, "ports: unknown option '%s'", rill_ctl_bad_option(argv));
         }
     }
     if (argc - optind > 1)
-        return ctl_usage_error(cmd, "ports: one PATTERN at most, got %d arguments",
+        return rill_ctl_usage_error(cmd, "ports: one PATTERN at most, got %d arguments",
                                argc - optind);
     const char *pattern = optind < argc ? argv[optind] : NULL;
-    if (ctl_open(ctl))
+    if (rill_ctl_open(ctl))
         return 1;
 
     static uint32_t ids[RILL_MAX_PORTS];
     static uint32_t peers[RILL_MAX_CONNECTIONS];
     int n = rill_registry_port_ids(ctl->st, ids, RILL_MAX_PORTS);
     if (n < 0) {
-        ctl_err("cannot read the port list: %s", strerror(-n));
+        rill_ctl_err("cannot read the port list: %s", strerror(-n));
         return 1;
     }
     if (n > (int)RILL_MAX_PORTS)
         n = (int)RILL_MAX_PORTS;
+    if (json)
+        return ctl_ports_json(ctl, pattern, ids, n);
     for (int i = 0; i < n; i++) {
         struct rill_shm_port p;
         if (rill_registry_port(ctl->st, ids[i], &p) < 0)
             continue; /* gone since the list was taken */
         p.name[RILL_PORT_NAME_SIZE - 1] = '\0';
-        if (!ctl_match(pattern, p.name))
+        if (!rill_ctl_match(pattern, p.name))
             continue;
         printf("%s\n", p.name);
         if (show_alias) {
@@ -255,7 +318,7 @@ static int ctl_find_port(struct ctl *ctl, const char *name, struct rill_shm_port
 {
     int r = rill_registry_find_port(ctl->st, name);
     if (r < 0 || rill_registry_port(ctl->st, (uint32_t)r, out) < 0) {
-        ctl_err("no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl "
+        rill_ctl_err("no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl "
                 "ports)",
                 name);
         return 1;
@@ -290,34 +353,34 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const struct ctl_command *cmd = &ctl_commands()[connect ? 1 : 2];
+    const struct ctl_command *cmd = rill_ctl_command(connect ? "connect" : "disconnect");
     const char *verb = connect ? "connect" : "disconnect";
     int o;
     optind = 0; /* 0: glibc re-reads the optstring, "+" included */
     opterr = 0;
     while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (o == 'h') {
-            ctl_usage(stdout, cmd, 1);
+            rill_ctl_usage(stdout, cmd, 1);
             return 0;
         }
-        return ctl_usage_error(cmd, "%s: unknown option '%s'", verb, ctl_bad_option(argv));
+        return rill_ctl_usage_error(cmd, "%s: unknown option '%s'", verb, rill_ctl_bad_option(argv));
     }
     if (argc - optind != 2)
-        return ctl_usage_error(cmd, "%s needs two port names, got %d", verb, argc - optind);
+        return rill_ctl_usage_error(cmd, "%s needs two port names, got %d", verb, argc - optind);
     const char *a = argv[optind], *b = argv[optind + 1];
     for (int i = 0; i < 2; i++) {
         const char *name = i ? b : a;
         size_t len = strlen(name);
         if (len >= RILL_PORT_NAME_SIZE) {
-            ctl_err("port name is %zu bytes; the limit is %u", len, RILL_PORT_NAME_SIZE - 1);
+            rill_ctl_err("port name is %zu bytes; the limit is %u", len, RILL_PORT_NAME_SIZE - 1);
             return 1;
         }
         if (len == 0)
-            return ctl_usage_error(cmd, "%s: a port name is empty (ports are named "
+            return rill_ctl_usage_error(cmd, "%s: a port name is empty (ports are named "
                                         "CLIENT:PORT)",
                                    verb);
     }
-    if (ctl_open(ctl))
+    if (rill_ctl_open(ctl))
         return 1;
 
     struct rill_shm_port pa, pb;
@@ -325,7 +388,7 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
     if (ctl_find_port(ctl, a, &pa, &ida) || ctl_find_port(ctl, b, &pb, &idb))
         return 1;
     if (ida == idb) {
-        ctl_err("'%s' and '%s' are the same port; %s an output to an input", a, b, verb);
+        rill_ctl_err("'%s' and '%s' are the same port; %s an output to an input", a, b, verb);
         return 1;
     }
     const struct rill_shm_port *src, *dst;
@@ -336,24 +399,24 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
         src = &pb;
         dst = &pa;
     } else {
-        ctl_err("'%s' and '%s' are both %s; %s one output and one input",
+        rill_ctl_err("'%s' and '%s' are both %s; %s one output and one input",
                 pa.name, pb.name, ctl_direction(&pa), verb);
         return 1;
     }
     if (pa.type != pb.type) {
         const char *ta = rill_port_type_string(pa.type), *tb = rill_port_type_string(pb.type);
-        ctl_err("'%s' has type '%s' and '%s' has type '%s'; only ports of the same type "
+        rill_ctl_err("'%s' has type '%s' and '%s' has type '%s'; only ports of the same type "
                 "can be connected",
                 pa.name, ta ? ta : "unknown", pb.name, tb ? tb : "unknown");
         return 1;
     }
     int linked = rill_registry_connected(ctl->st, ida, idb);
     if (connect && linked) {
-        ctl_err("'%s' and '%s' are already connected", src->name, dst->name);
+        rill_ctl_err("'%s' and '%s' are already connected", src->name, dst->name);
         return 1;
     }
     if (!connect && !linked) {
-        ctl_err("'%s' and '%s' are not connected", src->name, dst->name);
+        rill_ctl_err("'%s' and '%s' are not connected", src->name, dst->name);
         return 1;
     }
 
@@ -367,9 +430,9 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
     if (r < 0) {
         m.error[RILL_ERROR_SIZE - 1] = '\0';
         if (m.error[0])
-            ctl_err("%s %s -> %s refused: %s", verb, src->name, dst->name, m.error);
+            rill_ctl_err("%s %s -> %s refused: %s", verb, src->name, dst->name, m.error);
         else
-            ctl_err("%s %s -> %s failed: %s", verb, src->name, dst->name, strerror(-r));
+            rill_ctl_err("%s %s -> %s failed: %s", verb, src->name, dst->name, strerror(-r));
         return 1;
     }
     return 0;
@@ -389,25 +452,32 @@ static int ctl_disconnect(struct ctl *ctl, int argc, char **argv)
 
 /* ---- clients, status */
 
-/* Main thread: a command without arguments. Returns -1 to go on, else an exit status. */
-static int ctl_no_args(const struct ctl_command *cmd, int argc, char **argv)
+/* Main thread: a command whose only option is -j/--json (*json set when
+ * given). Returns -1 to go on, else an exit status. */
+static int ctl_no_args(const struct ctl_command *cmd, int argc, char **argv, int *json)
 {
     static const struct option opts[] = {
         { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'j' },
         { NULL, 0, NULL, 0 },
     };
     int o;
     optind = 0; /* 0: glibc re-reads the optstring, "+" included */
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    *json = 0;
+    while ((o = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
         if (o == 'h') {
-            ctl_usage(stdout, cmd, 1);
+            rill_ctl_usage(stdout, cmd, 1);
             return 0;
         }
-        return ctl_usage_error(cmd, "%s: unknown option '%s'", cmd->name, ctl_bad_option(argv));
+        if (o == 'j') {
+            *json = 1;
+            continue;
+        }
+        return rill_ctl_usage_error(cmd, "%s: unknown option '%s'", cmd->name, rill_ctl_bad_option(argv));
     }
     if (optind < argc)
-        return ctl_usage_error(cmd, "%s takes no arguments, got '%s'", cmd->name, argv[optind]);
+        return rill_ctl_usage_error(cmd, "%s takes no arguments, got '%s'", cmd->name, argv[optind]);
     return -1;
 }
 
@@ -425,15 +495,18 @@ static unsigned ctl_client_ports(struct ctl *ctl, uint32_t slot, const uint32_t 
 
 static const char clients_help[] =
     "List the clients, one per line: name, process id, active or inactive, number of\n"
-    "ports. The server's own client \"system\" is listed; control tools are not.\n";
+    "ports. The server's own client \"system\" is listed; control tools are not.\n"
+    "\n"
+    "  -j, --json  one JSON document (doc/rillctl.md gives its shape)\n";
 
 /* Main thread. */
 static int ctl_clients(struct ctl *ctl, int argc, char **argv)
 {
-    int r = ctl_no_args(&ctl_commands()[3], argc, argv);
+    int json;
+    int r = ctl_no_args(rill_ctl_command("clients"), argc, argv, &json);
     if (r >= 0)
         return r;
-    if (ctl_open(ctl))
+    if (rill_ctl_open(ctl))
         return 1;
     static uint32_t ids[RILL_MAX_PORTS];
     int n = rill_registry_port_ids(ctl->st, ids, RILL_MAX_PORTS);
@@ -441,64 +514,128 @@ static int ctl_clients(struct ctl *ctl, int argc, char **argv)
         n = 0;
     if (n > (int)RILL_MAX_PORTS)
         n = (int)RILL_MAX_PORTS;
+    struct rill_json j;
+    if (json) {
+        rill_json_init(&j, stdout);
+        rill_json_begin_object(&j, NULL);
+        rill_json_begin_array(&j, "clients");
+    }
     for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
         struct rill_shm_client c;
         if (rill_registry_client(ctl->st, slot, &c) < 0 || (c.flags & RILL_CLIENT_CONTROL))
             continue;
         c.name[RILL_CLIENT_NAME_SIZE - 1] = '\0';
         unsigned np = ctl_client_ports(ctl, slot, ids, n);
-        printf("%-24s pid %-8d %-8s %u port%s\n", c.name, (int)c.pid,
-               c.active ? "active" : "inactive", np, np == 1 ? "" : "s");
+        if (!json) {
+            printf("%-24s pid %-8d %-8s %u port%s\n", c.name, (int)c.pid,
+                   c.active ? "active" : "inactive", np, np == 1 ? "" : "s");
+            continue;
+        }
+        rill_json_begin_object(&j, NULL);
+        rill_json_string(&j, "name", c.name);
+        rill_json_int(&j, "pid", c.pid);
+        rill_json_bool(&j, "active", c.active != 0);
+        rill_json_uint(&j, "ports", np);
+        rill_json_uint(&j, "uuid", c.uuid);
+        rill_json_end_object(&j);
     }
-    return 0;
+    if (!json)
+        return 0;
+    rill_json_end_array(&j);
+    rill_json_end_object(&j);
+    return rill_json_finish(&j) < 0 ? 1 : 0;
+}
+
+/* Main thread: what status prints, read from the state segment. */
+void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->server, sizeof out->server, "%.*s", (int)sizeof out->server - 1,
+             st->server_name);
+    snprintf(out->driver, sizeof out->driver, "%.*s", (int)sizeof st->driver_name - 1,
+             st->driver_name);
+    out->pid = st->server_pid;
+    out->rate = st->rate;
+    out->period = st->period;
+    /* relaxed: independent statistics, each only needs to be a value the
+     * realtime thread wrote; no other data is read through them */
+    out->load_milli = atomic_load_explicit(&st->dsp_load_milli, memory_order_relaxed);
+    out->peak_milli = atomic_load_explicit(&st->dsp_load_peak_milli, memory_order_relaxed);
+    out->xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
+    out->cycles = atomic_load_explicit(&st->cycles, memory_order_relaxed);
+    out->rt_priority = st->rt_priority;
+    for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
+        struct rill_shm_client c;
+        if (rill_registry_client(st, slot, &c) == 0 && !(c.flags & RILL_CLIENT_CONTROL))
+            out->clients++;
+    }
 }
 
 static const char status_help[] =
-    "Print the server's name, driver, sample rate, period, DSP load (current and\n"
-    "peak), xruns, cycles run, number of clients (control tools such as rillctl not\n"
-    "counted) and realtime priority.\n";
+    "Print the server's name, rill's version and libjack ABI, driver, sample rate,\n"
+    "period, DSP load (current and peak), xruns, cycles run, number of clients\n"
+    "(control tools such as rillctl not counted) and realtime priority.\n"
+    "\n"
+    "  -j, --json  one JSON document (doc/rillctl.md gives its shape)\n";
+
+/* Main thread: the status object (shape in doc/rillctl.md) as member key
+ * of the object j is in (key NULL: a value of an array or the document). */
+void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s)
+{
+    rill_json_begin_object(j, key);
+    rill_json_string(j, "server", s->server);
+    rill_json_int(j, "pid", s->pid);
+    rill_json_string(j, "version", PACKAGE_VERSION);
+    rill_json_string(j, "libjack", RILL_LIBJACK_ABI);
+    rill_json_string(j, "jack_api", RILL_JACK_API_VERSION);
+    rill_json_string(j, "driver", s->driver);
+    rill_json_uint(j, "rate", s->rate);
+    rill_json_uint(j, "period", s->period);
+    rill_json_double(j, "period_ms", s->rate ? (double)s->period * 1000.0 / s->rate : 0.0, 3);
+    rill_json_double(j, "dsp_load", s->load_milli / 1000.0, 3);
+    rill_json_double(j, "dsp_load_peak", s->peak_milli / 1000.0, 3);
+    rill_json_uint(j, "xruns", s->xruns);
+    rill_json_uint(j, "cycles", s->cycles);
+    rill_json_uint(j, "clients", s->clients);
+    rill_json_int(j, "realtime_priority", s->rt_priority > 0 ? s->rt_priority : 0);
+    rill_json_end_object(j);
+}
 
 /* Main thread. */
 static int ctl_status(struct ctl *ctl, int argc, char **argv)
 {
-    int r = ctl_no_args(&ctl_commands()[4], argc, argv);
+    int json;
+    int r = ctl_no_args(rill_ctl_command("status"), argc, argv, &json);
     if (r >= 0)
         return r;
-    if (ctl_open(ctl))
+    if (rill_ctl_open(ctl))
         return 1;
-    const struct rill_shm_state *st = ctl->st;
-    char server[RILL_SERVER_NAME_SIZE], driver[sizeof st->driver_name];
-    snprintf(server, sizeof server, "%.*s", (int)sizeof server - 1, st->server_name);
-    snprintf(driver, sizeof driver, "%.*s", (int)sizeof driver - 1, st->driver_name);
-    /* relaxed: independent statistics, each only needs to be a value the
-     * realtime thread wrote; no other data is read through them */
-    uint32_t load = atomic_load_explicit(&st->dsp_load_milli, memory_order_relaxed);
-    uint32_t peak = atomic_load_explicit(&st->dsp_load_peak_milli, memory_order_relaxed);
-    uint64_t xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
-    uint64_t cycles = atomic_load_explicit(&st->cycles, memory_order_relaxed);
-    unsigned clients = 0;
-    for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
-        struct rill_shm_client c;
-        if (rill_registry_client(st, slot, &c) == 0 && !(c.flags & RILL_CLIENT_CONTROL))
-            clients++;
+    struct rill_ctl_status s;
+    rill_ctl_status_read(ctl->st, &s);
+    if (json) {
+        struct rill_json j;
+        rill_json_init(&j, stdout);
+        rill_ctl_status_json(&j, NULL, &s);
+        return rill_json_finish(&j) < 0 ? 1 : 0;
     }
-    printf("server:       %s\n", server);
-    printf("pid:          %d\n", (int)st->server_pid);
-    printf("driver:       %s\n", driver);
-    printf("sample rate:  %u Hz\n", st->rate);
-    if (st->rate)
-        printf("period:       %u frames (%.3f ms)\n", st->period,
-               (double)st->period * 1000.0 / (double)st->rate);
+    printf("server:       %s\n", s.server);
+    printf("version:      %s\n", rill_ctl_version());
+    printf("pid:          %d\n", (int)s.pid);
+    printf("driver:       %s\n", s.driver);
+    printf("sample rate:  %u Hz\n", s.rate);
+    if (s.rate)
+        printf("period:       %u frames (%.3f ms)\n", s.period,
+               (double)s.period * 1000.0 / (double)s.rate);
     else
-        printf("period:       %u frames\n", st->period);
-    printf("dsp load:     %u.%u %% (peak %u.%u %%)\n", load / 1000, (load % 1000) / 100,
-           peak / 1000, (peak % 1000) / 100);
-    printf("xruns:        %llu\n", (unsigned long long)xruns);
-    printf("cycles:       %llu\n", (unsigned long long)cycles);
-    printf("clients:      %u (system included)\n", clients);
-    if (st->rt_priority > 0)
-        printf("realtime:     SCHED_FIFO priority %d (clients %d)\n", (int)st->rt_priority,
-               (int)st->rt_priority - 1);
+        printf("period:       %u frames\n", s.period);
+    printf("dsp load:     %u.%u %% (peak %u.%u %%)\n", s.load_milli / 1000,
+           (s.load_milli % 1000) / 100, s.peak_milli / 1000, (s.peak_milli % 1000) / 100);
+    printf("xruns:        %llu\n", (unsigned long long)s.xruns);
+    printf("cycles:       %llu\n", (unsigned long long)s.cycles);
+    printf("clients:      %u (system included)\n", s.clients);
+    if (s.rt_priority > 0)
+        printf("realtime:     SCHED_FIFO priority %d (clients %d)\n", (int)s.rt_priority,
+               (int)s.rt_priority - 1);
     else
         printf("realtime:     not realtime\n");
     return 0;
@@ -519,7 +656,7 @@ static int ctl_transport_status(struct ctl *ctl)
 {
     struct rill_transport_shm ts;
     if (rill_transport_read(&ctl->st->transport, &ts) < 0) {
-        ctl_err("cannot read a consistent transport position; try again");
+        rill_ctl_err("cannot read a consistent transport position; try again");
         return 1;
     }
     const char *state = ts.state == RILL_TRANSPORT_ROLLING    ? "Rolling"
@@ -551,11 +688,11 @@ static int ctl_transport(struct ctl *ctl, int argc, char **argv)
     while (cmd->name && strcmp(cmd->name, "transport") != 0)
         cmd++;
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        ctl_usage(stdout, cmd, 1);
+        rill_ctl_usage(stdout, cmd, 1);
         return 0;
     }
     if (argc < 2)
-        return ctl_usage_error(cmd, "transport needs one of start, stop, locate FRAME, status");
+        return rill_ctl_usage_error(cmd, "transport needs one of start, stop, locate FRAME, status");
     const char *sub = argv[1];
     struct rill_msg m;
     memset(&m, 0, sizeof m);
@@ -568,32 +705,32 @@ static int ctl_transport(struct ctl *ctl, int argc, char **argv)
     } else if (strcmp(sub, "locate") == 0) {
         want_args = 3;
         if (argc < 3)
-            return ctl_usage_error(cmd, "transport locate needs a FRAME (0 to 4294967295)");
+            return rill_ctl_usage_error(cmd, "transport locate needs a FRAME (0 to 4294967295)");
         char *end;
         errno = 0;
         unsigned long long f = strtoull(argv[2], &end, 10);
         if (!argv[2][0] || *end || errno || argv[2][0] == '-' || f > UINT32_MAX)
-            return ctl_usage_error(cmd, "transport locate: '%s' is not a frame number (0 to "
+            return rill_ctl_usage_error(cmd, "transport locate: '%s' is not a frame number (0 to "
                                         "4294967295)",
                                    argv[2]);
         m.u.transport.value = RILL_TRANSPORT_REQUEST_POS;
         m.u.transport.pos.frame = (uint32_t)f;
     } else if (strcmp(sub, "status") != 0) {
-        return ctl_usage_error(cmd, "transport: unknown subcommand '%s' (start, stop, locate "
+        return rill_ctl_usage_error(cmd, "transport: unknown subcommand '%s' (start, stop, locate "
                                     "FRAME, status)",
                                sub);
     }
     if (argc > want_args)
-        return ctl_usage_error(cmd, "transport %s: unexpected argument '%s'", sub,
+        return rill_ctl_usage_error(cmd, "transport %s: unexpected argument '%s'", sub,
                                argv[want_args]);
-    if (ctl_open(ctl))
+    if (rill_ctl_open(ctl))
         return 1;
     if (strcmp(sub, "status") == 0)
         return ctl_transport_status(ctl);
     int r = rill_client_request(ctl->client, &m);
     if (r < 0) {
         m.error[RILL_ERROR_SIZE - 1] = '\0';
-        ctl_err("transport %s refused: %s", sub, m.error[0] ? m.error : strerror(-r));
+        rill_ctl_err("transport %s refused: %s", sub, m.error[0] ? m.error : strerror(-r));
         return 1;
     }
     return 0;
@@ -602,12 +739,15 @@ static int ctl_transport(struct ctl *ctl, int argc, char **argv)
 /* ---- table and main */
 
 static const struct ctl_command commands[] = {
-    { "ports", "ports [-c] [-t] [-a] [PATTERN]", ports_help, ctl_ports },
+    { "ports", "ports [-c] [-t] [-a] [-j] [PATTERN]", ports_help, ctl_ports },
     { "connect", "connect PORT PORT", connect_help, ctl_connect },
     { "disconnect", "disconnect PORT PORT", disconnect_help, ctl_disconnect },
-    { "clients", "clients", clients_help, ctl_clients },
-    { "status", "status", status_help, ctl_status },
+    { "clients", "clients [-j]", clients_help, ctl_clients },
+    { "status", "status [-j]", status_help, ctl_status },
     { "transport", "transport start|stop|locate FRAME|status", transport_help, ctl_transport },
+    { "graph", "graph [--dot] [--svg FILE] [--png FILE] [-o FILE]", rill_ctl_graph_help,
+      rill_ctl_graph },
+    { "top", "top [--once] [-j] [-d SECONDS]", rill_ctl_top_help, rill_ctl_top },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -618,21 +758,40 @@ static const struct ctl_command *ctl_commands(void)
 }
 
 /* Main thread. */
+const struct ctl_command *rill_ctl_command(const char *name)
+{
+    for (const struct ctl_command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* Main thread. */
+const char *rill_ctl_version(void)
+{
+    return RILL_VERSION_STRING;
+}
+
+/* Main thread. */
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "server", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     struct ctl ctl = { 0 };
     int o;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
         switch (o) {
+        case 'V':
+            printf("rillctl %s\n", rill_ctl_version());
+            return 0;
         case 's':
             if (rill_server_name_check(optarg) < 0) {
-                ctl_err("bad server name '%s': use 1 to 63 of A-Z a-z 0-9 . _ -, not starting "
+                rill_ctl_err("bad server name '%s': use 1 to 63 of A-Z a-z 0-9 . _ -, not starting "
                         "with '.'",
                         optarg);
                 return EXIT_USAGE;
@@ -644,15 +803,15 @@ int main(int argc, char **argv)
             return 0;
         default:
             if (optopt == 's')
-                ctl_err("option -s (--server) needs a server name");
+                rill_ctl_err("option -s (--server) needs a server name");
             else
-                ctl_err("unknown option '%s'", ctl_bad_option(argv));
+                rill_ctl_err("unknown option '%s'", rill_ctl_bad_option(argv));
             ctl_usage_short();
             return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
-        ctl_err("no command given");
+        rill_ctl_err("no command given");
         ctl_usage_short();
         return EXIT_USAGE;
     }
@@ -662,7 +821,7 @@ int main(int argc, char **argv)
         if (strcmp(c->name, name) == 0)
             cmd = c;
     if (!cmd) {
-        ctl_err("unknown command '%s'",
+        rill_ctl_err("unknown command '%s'",
                 name);
         ctl_usage_short();
         return EXIT_USAGE;

@@ -21,7 +21,8 @@ int rill_server_transport_request(struct rill_server *s, uint32_t slot, int cont
 {
     struct rill_transport *t = &s->rt->transport;
     struct rill_msg_transport *tr = &m->u.transport;
-    const char *name = s->shm.state->registry.clients[slot].name;
+    /* a control connection has no slot (and asks only for requests) */
+    const char *name = slot < RILL_MAX_CLIENTS ? s->shm.state->registry.clients[slot].name : "";
     int r = 0;
 
     if (control && m->type != RILL_MSG_TRANSPORT_REQUEST) {

@@ -465,7 +465,10 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
                 nfds, (unsigned)RILL_FD_COUNT);
         goto fail_fds;
     }
-    if (m.u.hello_reply.client >= RILL_MAX_CLIENTS) {
+    /* a control connection has no slot (RILL_HELLO_NO_SLOT): it never
+     * activates, so nothing indexes the activation records with it */
+    if (m.u.hello_reply.client >= RILL_MAX_CLIENTS &&
+        !((hello_flags & RILL_HELLO_CONTROL) && m.u.hello_reply.client == RILL_HELLO_NO_SLOT)) {
         e = -EPROTO;
         set_err(err, errsize, "the rill server gave slot %u, beyond the %u this client knows",
                 m.u.hello_reply.client, RILL_MAX_CLIENTS);

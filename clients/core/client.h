@@ -120,6 +120,14 @@ int rill_client_event_answer(struct rill_client *c, const struct rill_msg *m);
 /* 1 while the server connection is up. Any thread. */
 int rill_client_alive(const struct rill_client *c);
 
+/* The server started (on 1) or stopped (0) freewheeling: the realtime
+ * thread drops to SCHED_OTHER while it lasts and goes back to SCHED_FIFO at
+ * the engine's priority minus one after, as JACK clients do (a thread
+ * started meanwhile starts at SCHED_OTHER). The notification thread, or any
+ * non-realtime thread that is not inside activate/deactivate. Returns 0 or
+ * the -errno of pthread_setschedparam. */
+int rill_client_set_freewheel(struct rill_client *c, int on);
+
 /* Realtime thread id (valid while active) for jack_client_thread_id. */
 int rill_client_rt_thread(const struct rill_client *c, unsigned long *tid);
 
@@ -176,6 +184,9 @@ int rill_registry_connections(const struct rill_shm_state *st, uint32_t id, uint
 int rill_registry_connected(const struct rill_shm_state *st, uint32_t a, uint32_t b);
 /* Port ids in use, in id order: up to max into ids; returns the total. */
 int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_t max);
+/* A consistent copy of the whole registry (about a megabyte: not for
+ * realtime threads). 0, or -EAGAIN when no consistent copy could be taken. */
+int rill_registry_snapshot(const struct rill_shm_state *st, struct rill_shm_registry *out);
 
 /* Type string <-> enum rill_port_type. Returns -EINVAL for unknown. */
 int rill_port_type_from_string(const char *type);

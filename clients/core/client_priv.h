@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "clients/core/client.h"
+#include "midi/buffer.h"
 
 /* port_type[] value of a port this client does not own */
 #define RILL_PORT_TYPE_NONE 0xffu
@@ -76,6 +77,9 @@ struct rill_client {
     _Atomic int process_failed;
     /* 1 when the realtime thread got SCHED_FIFO. */
     _Atomic int is_rt;
+    /* 1 while the server freewheels: the realtime thread runs at
+     * SCHED_OTHER (rill_client_set_freewheel; relaxed, one word) */
+    _Atomic int freewheel;
 
     /* Per port id: the buffer rill_client_port_buffer returns. Entries of own
      * input ports are rewritten by the realtime thread every cycle (step 4);
@@ -90,7 +94,7 @@ struct rill_client {
     const float *mix_srcs[RILL_MAX_CONNECTIONS];
     /* Realtime thread only: a MIDI merge's sources and cursors. */
     const void *midi_srcs[RILL_MAX_CONNECTIONS];
-    uint32_t midi_pos[RILL_MAX_CONNECTIONS];
+    struct rill_midi_cursor midi_cur[RILL_MAX_CONNECTIONS];
     /* Realtime thread only: the last trigger seen, and the cycle that is
      * open between rill_client_cycle_wait and rill_client_cycle_signal. */
     struct {

@@ -57,22 +57,23 @@ static void rt_zero(struct rill_client *c, uint32_t id, size_t n)
 }
 
 /* Step 4 for a MIDI input whose nvalid sources are in c->mix_srcs: no
- * source (or one that is not a valid MIDI buffer) -> own buffer made an
- * empty MIDI buffer; one -> the source in place; several -> merged by time
- * into the own buffer (midi/buffer.h: stable, in connection order on equal
- * times, what does not fit counted as lost). Returns the buffer to use.
- * RT-safe. */
+ * source -> own buffer made an empty MIDI buffer; one or several -> copied
+ * (merged by time) into the own buffer (midi/buffer.h: stable, in
+ * connection order on equal times, what does not fit counted as lost).
+ * Never in place, not even one source: the program reads the buffer with
+ * jack_midi_event_get, which trusts the header it finds, and a source's
+ * header belongs to another process that may rewrite it at any moment; the
+ * merge reads each source through one validated copy of its header.
+ * Returns the buffer to use. RT-safe. */
 static void *rt_resolve_midi(struct rill_client *c, void *own, uint32_t nvalid, uint32_t nframes)
 {
-    if (nvalid == 1 && rill_midi_check(c->mix_srcs[0], c->pool_stride) == 0)
-        return (void *)c->mix_srcs[0];
-    if (nvalid <= 1) {
+    if (nvalid == 0) {
         (void)rill_midi_init(own, c->pool_stride, nframes);
         return own;
     }
     for (uint32_t s = 0; s < nvalid; s++)
         c->midi_srcs[s] = c->mix_srcs[s];
-    (void)rill_midi_merge(own, c->pool_stride, nframes, c->midi_srcs, c->midi_pos, nvalid,
+    (void)rill_midi_merge(own, c->pool_stride, nframes, c->midi_srcs, c->midi_cur, nvalid,
                           c->pool_stride);
     return own;
 }
@@ -377,20 +378,55 @@ int rill_client_on_rt_thread(const struct rill_client *c)
     return c && rt_current == c;
 }
 
-/* Try SCHED_FIFO at the engine's priority minus one. Realtime thread, at
- * start-up (before its first cycle). */
-static void rt_set_priority(struct rill_client *c)
+/* SCHED_FIFO at the engine's priority minus one for thread t; 0 when the
+ * engine is not realtime. Non-realtime use (start-up, notification thread). */
+static int rt_fifo_priority(const struct rill_client *c)
 {
     int prio = c->state->rt_priority;
     if (prio <= 0)
-        return;
+        return 0;
     prio = prio - 1 < 1 ? 1 : prio - 1;
     int max = sched_get_priority_max(SCHED_FIFO);
     if (max > 0 && prio > max)
         prio = max;
+    return prio;
+}
+
+/* Try SCHED_FIFO at the engine's priority minus one, unless the server
+ * freewheels. Realtime thread, at start-up (before its first cycle). */
+static void rt_set_priority(struct rill_client *c)
+{
+    int prio = rt_fifo_priority(c);
+    /* relaxed: a freewheel change that races the start-up is repeated by
+     * rill_client_set_freewheel under ctl_lock once the thread exists; the
+     * server's flag covers a client that connected while it freewheels */
+    if (prio <= 0 || atomic_load_explicit(&c->freewheel, memory_order_relaxed) ||
+        atomic_load_explicit(&((struct rill_shm_state *)c->state)->freewheeling,
+                             memory_order_relaxed))
+        return;
     struct sched_param sp = { .sched_priority = prio };
     int ok = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
     atomic_store_explicit(&c->is_rt, ok, memory_order_relaxed);
+}
+
+/* Notification thread (any non-realtime thread that is not inside
+ * rill_client_activate/deactivate). */
+int rill_client_set_freewheel(struct rill_client *c, int on)
+{
+    if (!c)
+        return -EINVAL;
+    pthread_mutex_lock(&c->ctl_lock);
+    atomic_store_explicit(&c->freewheel, on ? 1 : 0, memory_order_relaxed);
+    int r = 0;
+    /* the thread exists while active (ctl_lock keeps it from being joined) */
+    if (c->active) {
+        int prio = on ? 0 : rt_fifo_priority(c);
+        struct sched_param sp = { .sched_priority = prio };
+        r = -pthread_setschedparam(c->rt_thread, prio > 0 ? SCHED_FIFO : SCHED_OTHER, &sp);
+        atomic_store_explicit(&c->is_rt, prio > 0 && r == 0, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&c->ctl_lock);
+    return r;
 }
 
 /* The realtime thread. Signals are blocked (inherited from the creator). */

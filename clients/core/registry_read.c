@@ -279,3 +279,23 @@ const char *rill_port_type_string(uint32_t type)
 {
     return type < RILL_PORT_TYPE_COUNT ? type_names[type] : NULL;
 }
+
+/* Any thread but a realtime one (copies the whole registry, about a
+ * megabyte). A consistent copy of the registry into *out: tools that draw
+ * or tabulate the whole graph read it once instead of port by port. Returns
+ * 0, or -EAGAIN when the engine kept changing it for every attempt (the
+ * caller may retry later; no torn copy is ever returned). */
+int rill_registry_snapshot(const struct rill_shm_state *st, struct rill_shm_registry *out)
+{
+    if (!st || !out)
+        return -EINVAL;
+    for (unsigned tries = 0; tries < 1000u; tries++) {
+        uint32_t s = seq_begin(st);
+        if (s & 1)
+            continue;
+        memcpy(out, (const void *)&st->registry, sizeof *out);
+        if (seq_valid(st, s))
+            return 0;
+    }
+    return -EAGAIN;
+}

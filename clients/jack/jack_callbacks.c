@@ -271,13 +271,20 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
             (void)rill_client_event_answer(c->core, &done);
         }
         break;
-    case RILL_EV_FREEWHEEL:
+    case RILL_EV_FREEWHEEL: {
+        int on = ev->u.size_event.value ? 1 : 0;
         /* relaxed: see jack_priv.h */
-        atomic_store_explicit(&c->freewheeling, ev->u.size_event.value ? 1 : 0,
-                              memory_order_relaxed);
+        atomic_store_explicit(&c->freewheeling, on, memory_order_relaxed);
+        /* as jackd's clients: off realtime before the callback when
+         * freewheeling starts, back after it when it stops */
+        if (on)
+            (void)rill_client_set_freewheel(c->core, 1);
         if (cb.freewheel)
-            cb.freewheel(ev->u.size_event.value ? 1 : 0, cb.freewheel_arg);
+            cb.freewheel(on, cb.freewheel_arg);
+        if (!on)
+            (void)rill_client_set_freewheel(c->core, 0);
         break;
+    }
     case RILL_EV_SAMPLE_RATE:
         atomic_store_explicit(&c->sample_rate, ev->u.size_event.value, memory_order_relaxed);
         if (cb.sample_rate)

@@ -178,6 +178,11 @@ jack_client_t *jack_client_open(const char *client_name, jack_options_t options,
     c->st = rill_client_state(core);
     atomic_store_explicit(&c->buffer_size, c->st->period, memory_order_relaxed);
     atomic_store_explicit(&c->sample_rate, c->st->rate, memory_order_relaxed);
+    /* a server that freewheels already sends no event about it until it stops */
+    atomic_store_explicit(&c->freewheeling,
+                          atomic_load_explicit(&((struct rill_shm_state *)c->st)->freewheeling,
+                                               memory_order_relaxed) != 0,
+                          memory_order_relaxed);
     /* release: the notification thread sees core/st once it sees ready */
     atomic_store_explicit(&c->ready, 1, memory_order_release);
 

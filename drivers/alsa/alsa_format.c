@@ -155,7 +155,11 @@ static inline int32_t quantise(double v, uint32_t bits, enum rill_dither dither,
     double target = v;
     if (dither == RILL_DITHER_SHAPED)
         target -= (double)st->err;
-    double noisy = target + (double)(uniform(st) - uniform(st));
+    /* triangular (and shaped): the difference of two uniforms, 2 LSB peak
+     * to peak; rectangular: one uniform, 1 LSB peak to peak */
+    double noise = dither == RILL_DITHER_RECTANGULAR ? (double)uniform(st) - 0.5
+                                                     : (double)(uniform(st) - uniform(st));
+    double noisy = target + noise;
     int64_t q = round_half_up(noisy);
     if (q > (int64_t)hi) {
         q = (int64_t)hi;

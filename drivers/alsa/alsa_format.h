@@ -37,6 +37,7 @@ enum rill_dither {
     RILL_DITHER_NONE,
     RILL_DITHER_TRIANGULAR,
     RILL_DITHER_SHAPED,
+    RILL_DITHER_RECTANGULAR,
 };
 
 struct rill_dither_state {

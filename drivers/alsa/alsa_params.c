@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* full names, then the same in one letter (jackd's -z n|r|s|t), in the
+ * order of enum rill_dither: index % 4 is the dither */
 static const char *const dither_choices[] = {
-    "none", "triangular", "shaped", "n", "t", "s", NULL,
+    "none", "triangular", "shaped", "rectangular", "n", "t", "s", "r", NULL,
 };
+static const char *const midi_choices[] = { "none", "seq", "raw", NULL };
 static const char *const format_choices[] = {
     "auto", "S16_LE", "S24_3LE", "S24_LE", "S32_LE", "FLOAT_LE", NULL,
 };
@@ -56,13 +59,25 @@ const struct rill_param rill_alsa_params[ALSA_NPARAMS + 1] = {
                         .help = "extra playback latency to report, in frames" },
     [ALSA_P_DITHER] = { .name = "dither", .short_opt = 'z', .type = RILL_PARAM_ENUM,
                         .def = "none", .choices = dither_choices,
-                        .help = "dither for 16/24-bit playback (n, t, s are short forms)" },
+                        .help = "dither for 16/24-bit playback (n, t, s, r are short forms)" },
     [ALSA_P_NOMONITOR] = { .name = "no-monitor", .short_opt = 'M', .type = RILL_PARAM_BOOL,
                            .def = "0",
                            .help = "no hardware monitoring (rill never enables it)" },
     [ALSA_P_FORMAT] = { .name = "format", .short_opt = 0, .type = RILL_PARAM_ENUM,
                         .def = "auto", .choices = format_choices,
                         .help = "sample format (auto: the best the device offers)" },
+    /* jackd's, as front ends such as qjackctl send them */
+    [ALSA_P_SOFTMODE] = { .name = "softmode", .short_opt = 's', .type = RILL_PARAM_BOOL,
+                          .def = "0",
+                          .help = "jackd's soft mode; rill never stops on an xrun anyway" },
+    [ALSA_P_MONITOR] = { .name = "monitor", .short_opt = 'm', .type = RILL_PARAM_BOOL,
+                         .def = "0",
+                         .help = "jackd's hardware input monitoring: not supported, refused" },
+    [ALSA_P_DUPLEX] = { .name = "duplex", .short_opt = 'D', .type = RILL_PARAM_BOOL,
+                        .def = "0", .help = "capture and playback (the default)" },
+    [ALSA_P_MIDI] = { .name = "midi-driver", .short_opt = 'X', .type = RILL_PARAM_ENUM,
+                      .def = "none", .choices = midi_choices,
+                      .help = "jackd's ALSA MIDI driver: only none is accepted" },
     [ALSA_NPARAMS] = { .name = NULL },
 };
 
@@ -157,10 +172,22 @@ int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
     out->out_channels = v[ALSA_P_OUTCHANNELS].u;
     out->in_latency = v[ALSA_P_INLAT].u;
     out->out_latency = v[ALSA_P_OUTLAT].u;
-    if (v[ALSA_P_DITHER].u >= 6)
-        return refuse(err, errsize, "dither %u is not allowed: use none, triangular or "
-                      "shaped", v[ALSA_P_DITHER].u);
-    out->dither = (enum rill_dither)(v[ALSA_P_DITHER].u % 3);
+    if (v[ALSA_P_DITHER].u >= 8)
+        return refuse(err, errsize, "dither %u is not allowed: use none, triangular, "
+                      "shaped or rectangular", v[ALSA_P_DITHER].u);
+    out->dither = (enum rill_dither)(v[ALSA_P_DITHER].u % 4);
+    if (v[ALSA_P_MONITOR].u)
+        return refuse(err, errsize, "-m (hardware input monitoring) is not supported by "
+                      "rill: leave it out (in qjackctl: Setup, untick Monitor); route "
+                      "capture to playback in the graph instead");
+    if (v[ALSA_P_MIDI].u > 2)
+        return refuse(err, errsize, "-X %u is not allowed: use none, seq or raw",
+                      v[ALSA_P_MIDI].u);
+    if (v[ALSA_P_MIDI].u != 0)
+        return refuse(err, errsize, "-X %s: jackd's ALSA MIDI driver is not part of rill's "
+                      "ALSA driver, and rill's own ALSA MIDI bridge is not built yet; leave -X "
+                      "out (in qjackctl: Setup, MIDI Driver none)",
+                      midi_choices[v[ALSA_P_MIDI].u]);
     uint32_t f = v[ALSA_P_FORMAT].u;
     if (f >= 6)
         return refuse(err, errsize, "format %u is not allowed: use auto, S16_LE, "

@@ -37,7 +37,7 @@
 /* how early the periodic timer may fire against the exact boundary */
 #define DUMMY_MAX_EARLY_NS 1000u
 
-enum { DUMMY_RATE, DUMMY_PERIOD, DUMMY_CAPTURE, DUMMY_PLAYBACK, DUMMY_NPARAMS };
+enum { DUMMY_RATE, DUMMY_PERIOD, DUMMY_CAPTURE, DUMMY_PLAYBACK, DUMMY_WAIT, DUMMY_NPARAMS };
 
 static const struct rill_param dummy_params[DUMMY_NPARAMS + 1] = {
     [DUMMY_RATE] = { .name = "rate", .short_opt = 'r', .type = RILL_PARAM_UINT,
@@ -52,6 +52,12 @@ static const struct rill_param dummy_params[DUMMY_NPARAMS + 1] = {
     [DUMMY_PLAYBACK] = { .name = "playback", .short_opt = 'P', .type = RILL_PARAM_UINT,
                          .def = "2", .min = 0, .max = RILL_MAX_CHANNELS,
                          .help = "playback channels" },
+    /* jackd's dummy -w (qjackctl sends it when its "wait" is not 21333):
+     * rill paces cycles by rate and period, so the value must agree */
+    [DUMMY_WAIT] = { .name = "wait", .short_opt = 'w', .type = RILL_PARAM_UINT,
+                     .min = 1, .max = 10000000,
+                     .help = "jackd's cycle time in us; must equal PERIOD / RATE (rill paces "
+                             "cycles by -r and -p)" },
     [DUMMY_NPARAMS] = { .name = NULL },
 };
 
@@ -136,9 +142,26 @@ static int dummy_open(const struct rill_driver_config *cfg, struct rill_driver *
         return -EINVAL;
     }
     for (int k = 0; k < DUMMY_NPARAMS; k++) {
+        if (k == DUMMY_WAIT && !cfg->v[k].set)
+            continue;
         r = check_uint(&dummy_params[k], cfg->v[k].u, err, errsize);
         if (r < 0)
             return r;
+    }
+    if (cfg->v[DUMMY_WAIT].set) {
+        /* the period's length in us, rounded as jackd's 21333 for 1024/48000 */
+        uint64_t us = (uint64_t)cfg->v[DUMMY_PERIOD].u * 1000000u / cfg->v[DUMMY_RATE].u;
+        uint64_t w = cfg->v[DUMMY_WAIT].u;
+        if (w + 1 < us || w > us + 1) {
+            if (err && errsize)
+                snprintf(err, errsize,
+                         "-w %llu us does not match the period: %u frames at %u Hz last %llu "
+                         "us. rill's dummy driver paces cycles by -r and -p; leave -w out, "
+                         "or give -p and -r whose period lasts %llu us",
+                         (unsigned long long)w, cfg->v[DUMMY_PERIOD].u, cfg->v[DUMMY_RATE].u,
+                         (unsigned long long)us, (unsigned long long)w);
+            return -EINVAL;
+        }
     }
 
     d = calloc(1, sizeof *d);

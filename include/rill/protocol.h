@@ -97,7 +97,8 @@ enum rill_msg_type {
 };
 
 /* hello flags */
-#define RILL_HELLO_CONTROL 0x1u      /* a control tool (rillctl): no node, not listed */
+#define RILL_HELLO_CONTROL 0x1u      /* a control tool (rillctl): no slot, no node, not listed */
+#define RILL_HELLO_NO_SLOT 0xffffffffu
 #define RILL_HELLO_USE_EXACT_NAME 0x2u /* fail instead of renaming a taken name */
 
 struct rill_msg_hello {
@@ -109,7 +110,8 @@ struct rill_msg_hello {
 };
 
 struct rill_msg_hello_reply {
-    uint32_t client;                   /* our slot = node number */
+    uint32_t client;                   /* our slot = node number; RILL_HELLO_NO_SLOT
+                                        * for a control connection, which has none */
     uint32_t renamed;                  /* 1 when name differs from the one asked */
     uint64_t uuid;
     char name[RILL_CLIENT_NAME_SIZE];

@@ -47,11 +47,19 @@ struct rill_shm_client {
     uint32_t active;
     int32_t pid;
     uint32_t flags;                    /* RILL_CLIENT_* */
+    /* the client's realtime thread while it is active (a thread of pid the
+     * engine checked), else 0: for tools (rillctl top) that show where it
+     * runs. */
+    int32_t rt_tid;
+    uint32_t reserved;
     uint64_t uuid;
     char name[RILL_CLIENT_NAME_SIZE];
 };
 
 #define RILL_CLIENT_CONTROL 0x1u       /* rillctl-like: no node, not listed */
+/* on a slot that is not in use: its last owner was removed while its
+ * process may still run; the slot is not handed out until it is gone */
+#define RILL_CLIENT_HELD 0x2u
 
 struct rill_shm_port {
     uint32_t in_use;
@@ -64,11 +72,15 @@ struct rill_shm_port {
     uint32_t latency[2][2];            /* [capture, playback][min, max] frames */
     /* after an unregistration: the first plan generation without this
      * port; the slot is not registered again until the realtime thread
-     * runs it (a cycle of an older plan may still read its buffer) */
+     * runs it (a cycle of an older plan may still read its buffer).
+     * RILL_PORT_HELD: its owner was removed while its process may still
+     * write the buffer; free again when the process is gone. */
     uint64_t free_gen;
     char name[RILL_PORT_NAME_SIZE];    /* "client:port" */
     char alias[2][RILL_PORT_NAME_SIZE];
 };
+
+#define RILL_PORT_HELD UINT64_MAX
 
 struct rill_shm_conn {
     uint32_t in_use;
@@ -118,7 +130,10 @@ struct rill_shm_state {
     int32_t server_pid;
     int32_t rt_priority;               /* engine's SCHED_FIFO priority, 0: not realtime */
     uint32_t client_timeout_ms;
-    uint32_t pad0;
+    /* 1 while the server freewheels; writer the main thread (relaxed: a
+     * client starting its realtime thread meanwhile reads it to start at
+     * SCHED_OTHER, and the FREEWHEEL events correct any race) */
+    _Atomic uint32_t freewheeling;
     char server_name[RILL_SERVER_NAME_SIZE];
     char driver_name[32];
 
@@ -133,6 +148,9 @@ struct rill_shm_state {
     _Atomic uint64_t xruns;
     _Atomic uint64_t cycles;
     _Atomic uint64_t late_nodes;       /* node-cycles that missed the deadline */
+    /* the same per client slot, since the engine started (a tool counts
+     * differences, so a slot handed to a new client is not reset) */
+    _Atomic uint64_t node_late[RILL_MAX_CLIENTS];
     /* how late the driver woke at the last xrun, and the most since start
      * or since a RILL_MSG_XRUN_RESET (the main thread then stores 0; a
      * reset that races an xrun may be lost, as in JACK) */

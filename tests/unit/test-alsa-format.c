@@ -269,6 +269,21 @@ static void test_dither_shaped(void **state)
     assert_true(r < -0.3); /* noise pushed to high frequencies */
 }
 
+/* jackd's -z r: one uniform of 1 LSB peak to peak. Over a constant 0.3
+ * LSB the output is 1 with probability 0.3, else 0: mean 0.3, variance
+ * 0.3 * 0.7 = 0.21, white. */
+static void test_dither_rectangular(void **state)
+{
+    (void)state;
+    double m, v, r;
+    int lo, hi;
+    dither_stats(RILL_DITHER_RECTANGULAR, &m, &v, &r, &lo, &hi);
+    assert_true(fabs(m - 0.3) < 0.01);
+    assert_true(lo >= 0 && hi <= 1);
+    assert_true(fabs(v - 0.21) < 0.02);
+    assert_true(fabs(r) < 0.02);
+}
+
 /* Dither is per channel state, deterministic from its seed. */
 static void test_dither_deterministic(void **state)
 {
@@ -301,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_dither_none),
         cmocka_unit_test(test_dither_triangular),
         cmocka_unit_test(test_dither_shaped),
+        cmocka_unit_test(test_dither_rectangular),
         cmocka_unit_test(test_dither_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,7 +45,8 @@ static void test_table(void **state)
     assert_int_equal(alsa()->version, RILL_DRIVER_VERSION);
     const char *names[] = { "device", "capture", "playback", "rate", "period", "nperiods",
                             "inchannels", "outchannels", "shorts", "input-latency",
-                            "output-latency", "dither", "no-monitor", "format" };
+                            "output-latency", "dither", "no-monitor", "format",
+                            "softmode", "monitor", "duplex", "midi-driver" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_int_equal(rill_driver_param_index(alsa(), names[i]), (int)i);
 }
@@ -130,8 +131,19 @@ static void test_refusals(void **state)
     assert_non_null(strstr(err, "nperiods 1 is not allowed"));
     assert_int_equal(CONF(&ac, err, "-r", "fast"), -EINVAL);
     assert_non_null(strstr(err, "not a number"));
-    assert_int_equal(CONF(&ac, err, "-z", "rectangular"), -EINVAL);
-    assert_non_null(strstr(err, "none, triangular, shaped"));
+    assert_int_equal(CONF(&ac, err, "-z", "brown"), -EINVAL);
+    assert_non_null(strstr(err, "none, triangular, shaped, rectangular"));
+    /* jackd's flags as qjackctl sends them */
+    assert_int_equal(CONF(&ac, err, "-z", "r"), 0);
+    assert_int_equal(ac.dither, RILL_DITHER_RECTANGULAR);
+    assert_int_equal(CONF(&ac, err, "-zs"), 0);
+    assert_int_equal(ac.dither, RILL_DITHER_SHAPED);
+    assert_int_equal(CONF(&ac, err, "-s", "-D", "-M"), 0);
+    assert_int_equal(CONF(&ac, err, "-m"), -EINVAL);
+    assert_non_null(strstr(err, "hardware input monitoring"));
+    assert_int_equal(CONF(&ac, err, "-Xseq"), -EINVAL);
+    assert_non_null(strstr(err, "-X seq"));
+    assert_int_equal(CONF(&ac, err, "-X", "none"), 0);
     assert_int_equal(CONF(&ac, err, "--format", "U8"), -EINVAL);
     assert_non_null(strstr(err, "S16_LE"));
     assert_int_equal(CONF(&ac, err, "-S", "--format", "S32_LE"), -EINVAL);

@@ -4,12 +4,17 @@
  * untouched afterwards.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -266,7 +271,7 @@ static void test_merge_order_stable(void **state)
     fill(b.buf, (uint32_t[]){ 0, 5, 50 }, (uint8_t[]){ 20, 21, 22 }, 3);
     fill(c.buf, (uint32_t[]){ 5, 5, 127 }, (uint8_t[]){ 30, 31, 32 }, 3);
     const void *srcs[3] = { a.buf, b.buf, c.buf };
-    uint32_t pos[3];
+    struct rill_midi_cursor pos[3];
     assert_int_equal(rill_midi_merge(d.buf, SIZE, 128, srcs, pos, 3, SIZE), 0);
     expect_notes(d.buf, (uint32_t[]){ 0, 0, 5, 5, 5, 5, 5, 50, 90, 127 },
                  (uint8_t[]){ 10, 20, 11, 12, 21, 30, 31, 22, 13, 32 }, 10);
@@ -317,7 +322,7 @@ static void test_merge_overflow_lost(void **state)
     size_t dsize = RILL_MIDI_HEADER_SIZE + 4 * RILL_MIDI_REC_SIZE;
     struct gbuf d = gbuf_new(dsize);
     const void *srcs[3] = { a.buf, b.buf, tiny.buf };
-    uint32_t pos[3];
+    struct rill_midi_cursor pos[3];
     assert_int_equal(rill_midi_merge(d.buf, dsize, 64, srcs, pos, 3, SIZE), 0);
     expect_notes(d.buf, (uint32_t[]){ 1, 2, 3, 4 }, (uint8_t[]){ 1, 2, 3, 4 }, 4);
     assert_int_equal(rill_midi_lost(d.buf), 2 + 2);
@@ -364,7 +369,7 @@ static void test_merge_unsorted_source(void **state)
     struct rill_midi_rec *rec = (struct rill_midi_rec *)(void *)(a.buf + RILL_MIDI_HEADER_SIZE);
     rec[1].time = 5; /* a: 10, 5, 30 */
     const void *srcs[2] = { a.buf, b.buf };
-    uint32_t pos[2];
+    struct rill_midi_cursor pos[2];
     assert_int_equal(rill_midi_merge(d.buf, SIZE, 64, srcs, pos, 2, SIZE), 0);
     assert_int_equal(rill_midi_count(d.buf), 4);
     uint32_t prev = 0;
@@ -379,6 +384,191 @@ static void test_merge_unsorted_source(void **state)
     gbuf_check_free(&d);
 }
 
+
+/* A buffer of size bytes (a multiple of the page size) that ends right at
+ * an inaccessible page: one byte read past it is a SIGSEGV (ASan or not). */
+struct pbuf {
+    uint8_t *map;
+    uint8_t *buf;
+    size_t size, total;
+};
+
+static struct pbuf pbuf_new(size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    struct pbuf p;
+    p.size = size;
+    p.total = size + page;
+    p.map = mmap(NULL, p.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p.map != MAP_FAILED);
+    assert_int_equal(mprotect(p.map + size, page, PROT_NONE), 0);
+    p.buf = p.map;
+    return p;
+}
+
+static void pbuf_free(struct pbuf *p)
+{
+    munmap(p->map, p->total);
+}
+
+/* A full source of n small events and one large event at the end. */
+static void fill_source(void *buf, size_t size, uint32_t n)
+{
+    assert_int_equal(rill_midi_init(buf, size, 256), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t ev[3] = { 0x90, (uint8_t)(i & 0x7f), 100 };
+        assert_int_equal(rill_midi_write(buf, (uint32_t)((uint64_t)i * 255 / n), ev, 3), 0);
+    }
+}
+
+/* The header that a hostile writer puts in place after the check: a count
+ * and a size far beyond the buffer, still self-consistent. */
+static void evil_header(void *buf)
+{
+    struct rill_midi_header *h = buf;
+    h->size = UINT32_MAX;
+    h->count = 0x10000000u; /* x 12 bytes: still "inside" 4 GiB */
+    h->data_used = 0;
+}
+
+/* Reads through a snapshot stay inside the snapshot's size, whatever the
+ * buffer's own header says after it was taken. */
+static void test_snapshot_bounds_reads(void **state)
+{
+    (void)state;
+    struct pbuf p = pbuf_new(4096);
+    fill_source(p.buf, p.size, 200);
+    uint8_t sysex[64];
+    memset(sysex, 0x11, sizeof(sysex));
+    sysex[0] = 0xf0;
+    sysex[63] = 0xf7;
+    assert_int_equal(rill_midi_write(p.buf, 255, sysex, sizeof(sysex)), 0);
+
+    struct rill_midi_header snap;
+    assert_int_equal(rill_midi_snapshot(p.buf, p.size, &snap), 0);
+    assert_int_equal(snap.count, 201);
+    assert_int_equal(snap.size, 4096);
+    /* a header bigger than what is readable is refused */
+    struct rill_midi_header bad;
+    assert_int_equal(rill_midi_snapshot(p.buf, p.size - 1, &bad), -EINVAL);
+    assert_int_equal(bad.count, 0);
+
+    evil_header(p.buf); /* rewritten between check and read */
+    uint32_t t;
+    const uint8_t *d;
+    size_t sz;
+    for (uint32_t i = 0; i < snap.count; i++) {
+        assert_int_equal(rill_midi_get_snapshot(p.buf, &snap, i, &t, &d, &sz), 0);
+        assert_true(d >= p.buf && d + sz <= p.buf + p.size);
+    }
+    assert_int_equal(sz, sizeof(sysex));
+    /* beyond the snapshot's count: no data, never the evil count */
+    assert_int_equal(rill_midi_get_snapshot(p.buf, &snap, snap.count, &t, &d, &sz), -ENODATA);
+    assert_int_equal(rill_midi_get_snapshot(p.buf, &snap, 0x0fffffffu, &t, &d, &sz), -ENODATA);
+    /* a record rewritten to point outside the snapshot's size is corrupt */
+    struct rill_midi_rec *rec = (struct rill_midi_rec *)(void *)(p.buf + RILL_MIDI_HEADER_SIZE);
+    rec[200].u.offset = 4096 - 8;
+    assert_int_equal(rill_midi_get_snapshot(p.buf, &snap, 200, &t, &d, &sz), -EPROTO);
+
+    /* a merge that sees the evil header takes nothing from the source and
+     * reads nothing past it */
+    struct gbuf dst = gbuf_new(4096);
+    const void *srcs[1] = { p.buf };
+    struct rill_midi_cursor cur[1];
+    assert_int_equal(rill_midi_merge(dst.buf, dst.size, 256, srcs, cur, 1, p.size), -EPROTO);
+    assert_int_equal(rill_midi_count(dst.buf), 0);
+    gbuf_check_free(&dst);
+    pbuf_free(&p);
+}
+
+/* Another process rewrites a source's header while a merge reads it: here
+ * a thread flips it between a valid header and one with a count and size
+ * far past the buffer, which ends at an inaccessible page. Every merge must
+ * stay inside the buffer (a read past it is a SIGSEGV) and end after at
+ * most the valid number of events. */
+struct flipper {
+    uint8_t *buf;
+    struct rill_midi_header good, evil;
+    atomic_int stop;
+    atomic_ulong flips;
+};
+
+static void *flip_main(void *arg)
+{
+    struct flipper *f = arg;
+    volatile struct rill_midi_header *h = (volatile struct rill_midi_header *)(void *)f->buf;
+    while (!atomic_load_explicit(&f->stop, memory_order_relaxed)) {
+        /* valid for a moment (so that the merge's check passes), then
+         * hostile for much longer */
+        h->size = f->good.size;
+        h->count = f->good.count;
+        for (volatile int i = 0; i < 20; i++)
+            ;
+        h->count = f->evil.count;
+        h->size = f->evil.size;
+        for (volatile int i = 0; i < 400; i++)
+            ;
+        atomic_fetch_add_explicit(&f->flips, 1, memory_order_relaxed);
+    }
+    return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void test_merge_header_rewritten_meanwhile(void **state)
+{
+    (void)state;
+    struct pbuf p = pbuf_new(4096);
+    fill_source(p.buf, p.size, 300);
+    struct gbuf other = gbuf_new(1024);
+    fill_source(other.buf, other.size, 10);
+    struct flipper f = { .buf = p.buf };
+    memcpy(&f.good, p.buf, sizeof(f.good));
+    memcpy(&f.evil, p.buf, sizeof(f.evil));
+    evil_header(&f.evil);
+    atomic_init(&f.stop, 0);
+    atomic_init(&f.flips, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, flip_main, &f), 0);
+
+    enum { DSIZE = 8192 };
+    struct gbuf dst = gbuf_new(DSIZE);
+    const void *srcs[2] = { other.buf, p.buf };
+    struct rill_midi_cursor cur[2];
+    uint64_t start = mono_ns(), merges = 0, slowest = 0, took = 0;
+    /* half a second, and at least some thousands of flips seen */
+    while (mono_ns() - start < 500000000ull ||
+           ((atomic_load(&f.flips) < 5000 || took < 100) && mono_ns() - start < 5000000000ull)) {
+        uint64_t t0 = mono_ns();
+        int r = rill_midi_merge(dst.buf, DSIZE, 256, srcs, cur, 2, p.size);
+        uint64_t dt = mono_ns() - t0;
+        slowest = dt > slowest ? dt : slowest;
+        assert_true(r == 0 || r == -EPROTO);
+        /* never more events than the two valid sources hold */
+        assert_true(rill_midi_count(dst.buf) <= 310);
+        took += rill_midi_count(dst.buf) > 10; /* the flipped source passed its check */
+        merges++;
+    }
+    atomic_store(&f.stop, 1);
+    pthread_join(th, NULL);
+    print_message("%llu merges (%llu took the flipped source), %lu header flips, slowest merge "
+                  "%.3f ms\n",
+                  (unsigned long long)merges, (unsigned long long)took,
+                  (unsigned long)atomic_load(&f.flips), (double)slowest / 1e6);
+    assert_true(took > 0);
+    /* bounded: 310 events cannot take anywhere near a second (the unbounded
+     * loop ran ~10^8 rounds) */
+    assert_true(slowest < 1000000000ull);
+    gbuf_check_free(&dst);
+    gbuf_check_free(&other);
+    pbuf_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +580,8 @@ int main(void)
         cmocka_unit_test(test_merge_order_stable),
         cmocka_unit_test(test_merge_overflow_lost),
         cmocka_unit_test(test_merge_unsorted_source),
+        cmocka_unit_test(test_snapshot_bounds_reads),
+        cmocka_unit_test(test_merge_header_rewritten_meanwhile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,6 +366,59 @@ static void test_client_slots_next_fit(void **state)
                      -EUSERS);
 }
 
+
+/* A removed client whose process may still run: its slot and its ports'
+ * ids are not handed out until it is released. */
+static void test_client_hold(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t a = add_client(f, "old");
+    uint32_t p1 = add_port(f, a, "in", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_INPUT);
+    uint32_t p2 = add_port(f, a, "out", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_OUTPUT);
+    rill_registry_client_remove(&f->reg, a, &f->l);
+    rill_registry_client_hold(&f->reg, a);
+    assert_true(f->reg.clients[a].flags & RILL_CLIENT_HELD);
+    assert_false(f->reg.clients[a].in_use);
+    assert_true(f->reg.ports[p1].free_gen == RILL_PORT_HELD);
+    assert_true(f->reg.ports[p2].free_gen == RILL_PORT_HELD);
+
+    /* every other slot is taken, the held one is never offered */
+    uint32_t slot;
+    int renamed;
+    char name[32];
+    for (uint32_t i = 0; i < RILL_MAX_CLIENTS - 2; i++) {
+        snprintf(name, sizeof(name), "c%u", i);
+        assert_int_equal(rill_registry_client_add(&f->reg, name, 1, 0, 0, 0, &slot, &renamed,
+                                                  f->err, sizeof(f->err)),
+                         0);
+        assert_int_not_equal(slot, a);
+    }
+    assert_int_equal(rill_registry_client_add(&f->reg, "late", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     -EUSERS);
+    /* nor are its port ids, even when nothing else is free */
+    uint32_t owner = 1 + (a % (RILL_MAX_CLIENTS - 1)); /* some slot in use */
+    uint32_t id;
+    for (uint32_t i = 0; i < 62; i++) {
+        snprintf(name, sizeof(name), "p%u", i);
+        id = add_port(f, owner, name, RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_OUTPUT);
+        assert_true(id != p1 && id != p2);
+    }
+    assert_int_equal(rill_registry_port_add(&f->reg, 64, owner, "more", RILL_PORT_TYPE_AUDIO,
+                                            RILL_PORT_IS_OUTPUT, &id, f->err, sizeof(f->err)),
+                     -EAGAIN);
+
+    /* the process is gone: slot and ids are free again */
+    rill_registry_client_release(&f->reg, a, 0);
+    assert_false(f->reg.clients[a].flags & RILL_CLIENT_HELD);
+    assert_int_equal(rill_registry_client_add(&f->reg, "late", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     0);
+    assert_int_equal(slot, a);
+    id = add_port(f, owner, "more", RILL_PORT_TYPE_AUDIO, RILL_PORT_IS_OUTPUT);
+    assert_true(id == p1 || id == p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_remove_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_slots_next_fit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_hold, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,71 @@
+/* tools/rillctl.h — what rillctl's command files share (tools/rillctl*.c).
+ * rillctl is single-threaded apart from the client core's notification
+ * thread, which it ignores: every function here runs on the main thread.
+ */
+#ifndef RILL_TOOLS_RILLCTL_H
+#define RILL_TOOLS_RILLCTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clients/core/client.h"
+#include "rill/shm.h"
+
+#define EXIT_USAGE 2
+
+struct ctl {
+    const char *server; /* NULL: the core's default (JACK_DEFAULT_SERVER, "default") */
+    struct rill_client *client;
+    const struct rill_shm_state *st;
+};
+
+struct ctl_command {
+    const char *name;
+    const char *usage; /* after "rillctl [-s SERVER] " */
+    const char *help;  /* more lines for COMMAND --help */
+    int (*run)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* "rillctl: " + the message + newline, on stderr. */
+void rill_ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Connect to the server. Returns 0, or 1 with the message printed. */
+int rill_ctl_open(struct ctl *ctl);
+/* 1 when name matches pattern (a glob when it holds * ? [, else a substring). */
+int rill_ctl_match(const char *pattern, const char *name);
+/* The usage line of cmd (and its help when full). */
+void rill_ctl_usage(FILE *f, const struct ctl_command *cmd, int full);
+/* A usage error of cmd: the message and the usage line. Returns EXIT_USAGE. */
+int rill_ctl_usage_error(const struct ctl_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The option getopt_long just refused, as the user wrote it. */
+const char *rill_ctl_bad_option(char **argv);
+/* The command named name, or NULL. */
+const struct ctl_command *rill_ctl_command(const char *name);
+
+/* What `rillctl status` shows (top's header too). */
+struct rill_ctl_status {
+    char server[RILL_SERVER_NAME_SIZE];
+    char driver[32];
+    int32_t pid;
+    uint32_t rate, period;
+    uint32_t load_milli, peak_milli; /* DSP load, percent x 1000 */
+    uint64_t xruns, cycles;
+    uint32_t clients;                /* not counting control tools */
+    int32_t rt_priority;
+};
+void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
+struct rill_json;
+/* The status as a JSON object, member key of the current object (NULL: a
+ * value of an array, or the whole document). */
+void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s);
+
+/* rill's version and the libjack ABI it builds, as status prints them. */
+const char *rill_ctl_version(void);
+
+/* the commands in files of their own */
+int rill_ctl_graph(struct ctl *ctl, int argc, char **argv);
+extern const char rill_ctl_graph_help[];
+int rill_ctl_top(struct ctl *ctl, int argc, char **argv);
+extern const char rill_ctl_top_help[];
+
+#endif
