@@ -451,14 +451,6 @@ static void report_drops(struct br *b)
     uint64_t parse = atomic_load_explicit(&d->parse, memory_order_relaxed);
     uint64_t sx = atomic_load_explicit(&d->sysex_long, memory_order_relaxed);
     uint64_t ov = atomic_load_explicit(&d->overrun, memory_order_relaxed);
-    /* an overrun loses an unknown number of events: the kernel counts them */
-    snd_seq_client_info_t *ci;
-    if (ov && snd_seq_client_info_malloc(&ci) == 0) {
-        if (snd_seq_get_client_info(b->seq, ci) == 0 &&
-            (uint64_t)snd_seq_client_info_get_event_lost(ci) > ov)
-            ov = (uint64_t)snd_seq_client_info_get_event_lost(ci);
-        snd_seq_client_info_free(ci);
-    }
     uint64_t ir = atomic_load_explicit(&d->in_ring, memory_order_relaxed);
     uint64_t orr = atomic_load_explicit(&d->out_ring, memory_order_relaxed);
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
@@ -476,7 +468,8 @@ static void report_drops(struct br *b)
         return;
     b->drops_reported = total;
     br_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
-           "%llu lost in kernel input overruns, %llu input ring full, %llu output ring full, %llu too "
+           "%llu kernel input overruns (each lost what did not fit the kernel's FIFO: how many, "
+           "the kernel does not say), %llu input ring full, %llu output ring full, %llu too "
            "large for a rill MIDI buffer, %llu refused by the sequencer, %llu sent to an "
            "exported port before its rill side was made",
            (unsigned long long)total, (unsigned long long)parse, (unsigned long long)sx,
@@ -572,6 +565,20 @@ static void br_free(struct br *b)
     free(b->in_scratch);
     free(b->out_scratch);
     free(b);
+}
+
+/* After jack_deactivate: no callback may reach b any more (removing our
+ * ports below makes the server send registration events, which the
+ * notification thread would otherwise hand to freed memory). The client
+ * core copies a callback under its lock and calls it after unlocking, so
+ * one that was being dispatched at this moment still runs: it only writes
+ * to ctl_fd, which br_free closes last. Loader's thread. */
+static void br_forget_callbacks(struct br *b)
+{
+    jack_set_port_connect_callback(b->client, NULL, NULL);
+    jack_set_port_registration_callback(b->client, NULL, NULL);
+    jack_set_port_rename_callback(b->client, NULL, NULL);
+    jack_set_latency_callback(b->client, NULL, NULL);
 }
 
 static void br_stop_threads(struct br *b)
@@ -684,6 +691,7 @@ fail_deact:
     br_stop_threads(b);
     jack_deactivate(client);
 fail:
+    br_forget_callbacks(b); /* inactive here: allowed, and harmless when unset */
     br_free(b);
     return r < 0 ? r : -EIO;
 }
@@ -696,6 +704,7 @@ void jack_finish(void *arg)
         return;
     br_stop_threads(b);
     jack_deactivate(b->client);
+    br_forget_callbacks(b);
     report_drops(b);
     br_free(b);
 }

@@ -9,12 +9,17 @@
 #     says why; without --midi it starts and stays quiet about MIDI;
 #   - the module loaded by hand (jack_load) without a sequencer: its
 #     jack_initialize fails with a sentence, rilld runs on; a bad argument
-#     is named.
+#     is named;
+#   - rillctl status shows the bridge's drop count (the property
+#     http://rill.audio/ns/midi#dropped of client alsa_midi; here set by
+#     jack_property on a stand-in client of that name).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
 require_built "$RILLD" "$RILLCTL" "$RILL_JACK"
 require_program jack_load jackd2
+require_program jack_property jackd2
+require_program jack_midiseq jackd2
 export RILL_INTERNAL_DIR=$RILL_TOP_BUILDDIR/midi/.libs
 [ -f "$RILL_INTERNAL_DIR/alsa_midi.so" ] || fail "$RILL_INTERNAL_DIR/alsa_midi.so is not built"
 # this test is about a machine without a sequencer, whatever this one has
@@ -58,5 +63,15 @@ if [ ! -e /dev/snd/seq ]; then
 fi
 client_listed am && fail "a failed alsa_midi load left its client behind"
 expect_rc 0 rctl status
+printf '%s\n' "$OUT" | grep -q "midi dropped" && fail "rillctl status shows MIDI drops without a bridge: $OUT"
+
+# ---- rillctl status: the bridge's drop count
+spawn rjack jack_midiseq alsa_midi 24000 0 60 8000
+wait_for "client_listed alsa_midi" 10 || fail "the stand-in client alsa_midi did not come"
+expect_rc 0 rctl status
+printf '%s\n' "$OUT" | grep -q "midi dropped" && fail "rillctl status shows a drop count before there is one: $OUT"
+expect_rc 0 rjack jack_property --client -s alsa_midi "http://rill.audio/ns/midi#dropped" 7
+expect_rc 0 rctl status
+expect_out "^midi dropped: 7 " "rillctl status must show the bridge's drop count"
 rill_stop
 info "ok"
