@@ -12,9 +12,10 @@
 #include "drivers/driver.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/err.h"
 
 extern const struct rill_driver_ops rill_driver_dummy;
 extern const struct rill_driver_ops rill_driver_alsa;
@@ -61,19 +62,6 @@ int rill_driver_param_index(const struct rill_driver_ops *ops, const char *name)
         if (strcmp(ops->params[i].name, name) == 0)
             return (int)i;
     return -1;
-}
-
-/* Write a message into err when there is one. Any thread. */
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errsize == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
 }
 
 /* Append the choices of an ENUM parameter, ", "-separated, to buf (always
@@ -152,16 +140,16 @@ static int set_value(const struct rill_param *p, const char *text, struct rill_p
     case RILL_PARAM_UINT:
         r = parse_u32(text, &u);
         if (r == -EINVAL) {
-            set_err(err, errsize, "%s '%s' is not a number: use %s (decimal digits only)",
-                    p->name, text, allowed);
+            rill_errf(err, errsize, 0, "%s '%s' is not a number: use %s (decimal digits only)",
+                      p->name, text, allowed);
             return -EINVAL;
         }
         if (r == -ERANGE) {
-            set_err(err, errsize, "%s %s is too large: use %s", p->name, text, allowed);
+            rill_errf(err, errsize, 0, "%s %s is too large: use %s", p->name, text, allowed);
             return -EINVAL;
         }
         if (u < p->min || u > p->max || (p->pow2 && (u == 0 || (u & (u - 1u)) != 0))) {
-            set_err(err, errsize, "%s %u is not allowed: use %s", p->name, u, allowed);
+            rill_errf(err, errsize, 0, "%s %u is not allowed: use %s", p->name, u, allowed);
             return -EINVAL;
         }
         v->u = u;
@@ -175,7 +163,7 @@ static int set_value(const struct rill_param *p, const char *text, struct rill_p
                 return 0;
             }
         }
-        set_err(err, errsize, "%s '%s' is not allowed: use %s", p->name, text, allowed);
+        rill_errf(err, errsize, 0, "%s '%s' is not allowed: use %s", p->name, text, allowed);
         return -EINVAL;
     case RILL_PARAM_STRING:
         v->s = text;
@@ -187,11 +175,11 @@ static int set_value(const struct rill_param *p, const char *text, struct rill_p
             v->s = NULL;
             return 0;
         }
-        set_err(err, errsize, "%s '%s' is not allowed: a flag's default is 0 or 1", p->name,
-                text);
+        rill_errf(err, errsize, 0, "%s '%s' is not allowed: a flag's default is 0 or 1", p->name,
+                  text);
         return -EINVAL;
     }
-    set_err(err, errsize, "%s has an unknown parameter type %d", p->name, (int)p->type);
+    rill_errf(err, errsize, 0, "%s has an unknown parameter type %d", p->name, (int)p->type);
     return -EINVAL;
 }
 
@@ -220,16 +208,16 @@ static void err_missing(const struct rill_driver_ops *ops, const struct rill_par
     char allowed[320];
 
     describe_allowed(p, allowed, sizeof allowed);
-    set_err(err, errsize, "option '%s' (%s) of driver %s needs a value: %s", given, p->name,
-            ops->name, allowed);
+    rill_errf(err, errsize, 0, "option '%s' (%s) of driver %s needs a value: %s", given, p->name,
+              ops->name, allowed);
 }
 
 /* "unknown option '--foo' for driver dummy; see ...". Any thread. */
 static void err_unknown(const struct rill_driver_ops *ops, const char *opt, size_t len,
                         char *err, size_t errsize)
 {
-    set_err(err, errsize, "unknown option '%.*s' for driver %s; see rilld -d %s --help",
-            (int)len, opt, ops->name, ops->name);
+    rill_errf(err, errsize, 0, "unknown option '%.*s' for driver %s; see rilld -d %s --help",
+              (int)len, opt, ops->name, ops->name);
 }
 
 /* Parse one word of short options starting at argv[*i] ("-r48000", "-r",
@@ -305,8 +293,10 @@ static int parse_long(const struct rill_driver_ops *ops, size_t n, int argc, cha
     struct rill_param_value *v = &cfg->v[k];
     if (p->type == RILL_PARAM_BOOL) {
         if (eq) {
-            set_err(err, errsize, "option '--%s' of driver %s is a flag and takes no value "
-                    "(got '%s'): write just --%s", p->name, ops->name, eq + 1, p->name);
+            rill_errf(err, errsize, 0,
+                      "option '--%s' of driver %s is a flag and takes no value "
+                      "(got '%s'): write just --%s",
+                      p->name, ops->name, eq + 1, p->name);
             return -EINVAL;
         }
         v->u = 1;
@@ -343,13 +333,13 @@ int rill_driver_params_parse(const struct rill_driver_ops *ops, int argc, char *
     if (err && errsize)
         err[0] = '\0';
     if (!ops || !cfg || argc < 0 || (argc > 0 && !argv)) {
-        set_err(err, errsize, "driver parameters: missing driver, config or argv");
+        rill_errf(err, errsize, 0, "driver parameters: missing driver, config or argv");
         return -EINVAL;
     }
     size_t n = param_count(ops);
     if (n > RILL_DRIVER_MAX_PARAMS) {
-        set_err(err, errsize, "driver %s has %zu parameters; at most %u are supported",
-                ops->name, n, RILL_DRIVER_MAX_PARAMS);
+        rill_errf(err, errsize, 0, "driver %s has %zu parameters; at most %u are supported",
+                  ops->name, n, RILL_DRIVER_MAX_PARAMS);
         return -EINVAL;
     }
 
@@ -362,8 +352,8 @@ int rill_driver_params_parse(const struct rill_driver_ops *ops, int argc, char *
         if (r < 0) {
             char why[256];
             snprintf(why, sizeof why, "%s", err ? err : "");
-            set_err(err, errsize, "driver %s: the default of --%s is invalid (%s)",
-                    ops->name, p->name, why);
+            rill_errf(err, errsize, 0, "driver %s: the default of --%s is invalid (%s)", ops->name,
+                      p->name, why);
             return r;
         }
     }
@@ -373,8 +363,10 @@ int rill_driver_params_parse(const struct rill_driver_ops *ops, int argc, char *
         if (!word) /* tolerate a NULL-terminated argv shorter than argc */
             break;
         if (word[0] != '-') {
-            set_err(err, errsize, "unexpected word '%s' for driver %s: options start with "
-                    "- or --; see rilld -d %s --help", word, ops->name, ops->name);
+            rill_errf(err, errsize, 0,
+                      "unexpected word '%s' for driver %s: options start with "
+                      "- or --; see rilld -d %s --help",
+                      word, ops->name, ops->name);
             return -EINVAL;
         }
         if (word[1] == '-')

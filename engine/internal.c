@@ -14,7 +14,6 @@
 #include "engine/internal.h"
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -27,6 +26,7 @@
 
 #include "clients/core/client.h"
 #include "clients/jack/jack_priv.h"
+#include "common/err.h"
 #include "engine/server_priv.h"
 #include "rill/time.h"
 
@@ -45,8 +45,18 @@ enum internal_state { E_FREE, E_LOADING, E_RUNNING, E_UNLOADING };
 typedef int (*internal_init_fn)(jack_client_t *client, const char *load_init);
 typedef void (*internal_finish_fn)(void *arg);
 
+/* rill's libjack.so.0, loaded once with RTLD_GLOBAL and never unloaded */
+struct libjack {
+    void *dl;
+    jack_client_t *(*open)(const char *name, jack_options_t options, jack_status_t *status, ...);
+    int (*close)(jack_client_t *client);
+    int (*deactivate)(jack_client_t *client);
+    char *(*get_name)(jack_client_t *client);
+};
+
 struct internal {
     enum internal_state state;
+    const struct libjack *lj;          /* the server's, for the worker */
     uint64_t handle;
     char server[RILL_SERVER_NAME_SIZE];
     char name[RILL_CLIENT_NAME_SIZE];  /* asked, then as granted */
@@ -69,63 +79,65 @@ struct internal {
     struct rill_msg reply;
 };
 
-/* rill's libjack.so.0, loaded once with RTLD_GLOBAL and never unloaded */
-struct libjack {
-    void *dl;
-    jack_client_t *(*open)(const char *name, jack_options_t options, jack_status_t *status, ...);
-    int (*close)(jack_client_t *client);
-    int (*deactivate)(jack_client_t *client);
-    char *(*get_name)(jack_client_t *client);
+/* The server's internal clients (s->internal). */
+struct rill_internals {
+    struct internal table[INTERNAL_MAX];
+    struct libjack lj;
+    uint64_t next_handle;
+    int draining;                      /* unloading everything at stop */
+    uint64_t drain_deadline_ns;
 };
 
-static struct internal table[INTERNAL_MAX];
-static struct libjack lj;
-static uint64_t next_handle = 1;
-static int draining;
-static uint64_t drain_deadline_ns;
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t size,
-                                                          const char *fmt, ...)
+/* Main thread. */
+int rill_internal_new(struct rill_internals **out)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
+    struct rill_internals *ic = calloc(1, sizeof(*ic));
+    if (!ic)
+        return -ENOMEM;
+    ic->next_handle = 1;
+    *out = ic;
+    return 0;
+}
+
+/* Main thread. */
+void rill_internal_free(struct rill_internals *ic)
+{
+    free(ic);
 }
 
 /* Load rill's libjack.so.0 (RTLD_GLOBAL) once. Main thread. */
-static int libjack_load(char *err, size_t errsize)
+static int libjack_load(struct libjack *lj, char *err, size_t errsize)
 {
-    if (lj.dl)
+    if (lj->dl)
         return 0;
     const char *dir = getenv("RILL_JACK_LIBDIR");
     if (!dir || !dir[0])
         dir = RILL_JACK_DIR;
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof(path), "%s/libjack.so.0", dir) >= sizeof(path)) {
-        set_err(err, errsize, "the libjack directory name '%s' is too long", dir);
+        rill_errf(err, errsize, 0, "the libjack directory name '%s' is too long", dir);
         return -ENAMETOOLONG;
     }
     void *dl = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     if (!dl) {
-        set_err(err, errsize,
-                "cannot load rill's libjack.so.0 for internal clients: %s (set RILL_JACK_LIBDIR "
-                "to the directory that holds it)",
-                dlerror());
+        rill_errf(err, errsize, 0,
+                  "cannot load rill's libjack.so.0 for internal clients: %s (set RILL_JACK_LIBDIR "
+                  "to the directory that holds it)",
+                  dlerror());
         return -ENOENT;
     }
-    lj.open = (jack_client_t * (*)(const char *, jack_options_t, jack_status_t *, ...))
+    lj->open = (jack_client_t * (*)(const char *, jack_options_t, jack_status_t *, ...))
         dlsym(dl, "jack_client_open");
-    lj.close = (int (*)(jack_client_t *))dlsym(dl, "jack_client_close");
-    lj.deactivate = (int (*)(jack_client_t *))dlsym(dl, "jack_deactivate");
-    lj.get_name = (char *(*)(jack_client_t *))dlsym(dl, "jack_get_client_name");
-    if (!lj.open || !lj.close || !lj.deactivate || !lj.get_name) {
-        set_err(err, errsize, "%s is not a libjack (jack_client_open and friends are missing)",
-                path);
+    lj->close = (int (*)(jack_client_t *))dlsym(dl, "jack_client_close");
+    lj->deactivate = (int (*)(jack_client_t *))dlsym(dl, "jack_deactivate");
+    lj->get_name = (char *(*)(jack_client_t *))dlsym(dl, "jack_get_client_name");
+    if (!lj->open || !lj->close || !lj->deactivate || !lj->get_name) {
+        rill_errf(err, errsize, 0, "%s is not a libjack (jack_client_open and friends are missing)",
+                  path);
         dlclose(dl);
         return -ENOEXEC;
     }
-    lj.dl = dl;
+    lj->dl = dl;
     return 0;
 }
 
@@ -139,25 +151,26 @@ static int readable(const char *path)
 static int find_module(const char *load_name, char *path, size_t size, char *err, size_t errsize)
 {
     if (!load_name[0]) {
-        set_err(err, errsize, "the module name is empty: give a name (looked up as NAME.so) or "
-                              "an absolute path");
+        rill_errf(err, errsize, 0,
+                  "the module name is empty: give a name (looked up as NAME.so) or "
+                  "an absolute path");
         return -EINVAL;
     }
     if (strchr(load_name, '/')) {
         if (load_name[0] != '/') {
-            set_err(err, errsize,
-                    "module '%s' is a relative path: give an absolute path or a bare name "
-                    "(looked up in $RILL_INTERNAL_DIR and %s)",
-                    load_name, RILL_INTERNAL_DEFAULT_DIR);
+            rill_errf(err, errsize, 0,
+                      "module '%s' is a relative path: give an absolute path or a bare name "
+                      "(looked up in $RILL_INTERNAL_DIR and %s)",
+                      load_name, RILL_INTERNAL_DEFAULT_DIR);
             return -EINVAL;
         }
         if ((size_t)snprintf(path, size, "%s", load_name) >= size) {
-            set_err(err, errsize, "module path is too long (limit %zu bytes)", size - 1);
+            rill_errf(err, errsize, 0, "module path is too long (limit %zu bytes)", size - 1);
             return -ENAMETOOLONG;
         }
         int r = readable(path);
         if (r < 0)
-            set_err(err, errsize, "cannot read module %s: %s", path, strerror(-r));
+            rill_errf(err, errsize, 0, "cannot read module %s: %s", path, strerror(-r));
         return r;
     }
     size_t len = strlen(load_name);
@@ -173,9 +186,9 @@ static int find_module(const char *load_name, char *path, size_t size, char *err
         if (readable(path) == 0)
             return 0;
     }
-    set_err(err, errsize, "no internal client module '%s': looked for %s%s in %s%s%s", load_name,
-            load_name, suffix, env && env[0] ? env : "", env && env[0] ? ":" : "",
-            RILL_INTERNAL_DEFAULT_DIR);
+    rill_errf(err, errsize, 0, "no internal client module '%s': looked for %s%s in %s%s%s",
+              load_name, load_name, suffix, env && env[0] ? env : "", env && env[0] ? ":" : "",
+              RILL_INTERNAL_DEFAULT_DIR);
     return -ENOENT;
 }
 
@@ -198,7 +211,7 @@ static void *load_main(void *arg)
     if (!e->dl) {
         e->status = JackFailure | JackLoadFailure;
         e->result = -ENOEXEC;
-        set_err(e->error, sizeof(e->error), "cannot load %s: %s", e->path, dlerror());
+        rill_errf(e->error, sizeof(e->error), 0, "cannot load %s: %s", e->path, dlerror());
         goto done;
     }
     e->init = (internal_init_fn)dlsym(e->dl, "jack_initialize");
@@ -206,32 +219,33 @@ static void *load_main(void *arg)
     if (!e->init || !e->finish) {
         e->status = JackFailure | JackLoadFailure;
         e->result = -ENOEXEC;
-        set_err(e->error, sizeof(e->error),
-                "%s is not an internal client: it must export jack_initialize and jack_finish "
-                "(%s is missing)",
-                e->path, e->init ? "jack_finish" : "jack_initialize");
+        rill_errf(e->error, sizeof(e->error), 0,
+                  "%s is not an internal client: it must export jack_initialize and jack_finish "
+                  "(%s is missing)",
+                  e->path, e->init ? "jack_finish" : "jack_initialize");
         goto fail_dl;
     }
     jack_options_t o = JackNoStartServer | JackServerName | (e->options & JackUseExactName);
-    e->client = lj.open(e->name, o, &st, e->server);
+    e->client = e->lj->open(e->name, o, &st, e->server);
     if (!e->client) {
         e->status = (uint32_t)st | JackFailure;
         e->result = (st & JackNameNotUnique) ? -EEXIST : -EIO;
-        set_err(e->error, sizeof(e->error), "cannot open client '%s' for %s%s", e->name, e->path,
-                (st & JackNameNotUnique) ? ": the name is taken (JackUseExactName)" : "");
+        rill_errf(e->error, sizeof(e->error), 0, "cannot open client '%s' for %s%s", e->name,
+                  e->path,
+                  (st & JackNameNotUnique) ? ": the name is taken (JackUseExactName)" : "");
         goto fail_dl;
     }
     e->status = (uint32_t)st & JackNameNotUnique;
-    snprintf(e->name, sizeof(e->name), "%s", lj.get_name(e->client));
+    snprintf(e->name, sizeof(e->name), "%s", e->lj->get_name(e->client));
     int r = e->init(e->client, e->load_init);
     if (r != 0) {
         e->status = JackFailure | JackInitFailure;
         e->result = -ECANCELED;
-        set_err(e->error, sizeof(e->error),
-                "jack_initialize of %s returned %d (load_init \"%s\"): the client refused to "
-                "start",
-                e->path, r, e->load_init);
-        lj.close(e->client);
+        rill_errf(e->error, sizeof(e->error), 0,
+                  "jack_initialize of %s returned %d (load_init \"%s\"): the client refused to "
+                  "start",
+                  e->path, r, e->load_init);
+        e->lj->close(e->client);
         e->client = NULL;
         goto fail_dl;
     }
@@ -251,9 +265,9 @@ done:
 static void *unload_main(void *arg)
 {
     struct internal *e = arg;
-    lj.deactivate(e->client);
+    e->lj->deactivate(e->client);
     e->finish(process_arg(e->client));
-    lj.close(e->client);
+    e->lj->close(e->client);
     e->client = NULL;
     dlclose(e->dl);
     e->dl = NULL;
@@ -273,11 +287,11 @@ static int start_worker(struct internal *e, void *(*fn)(void *))
     return -r;
 }
 
-static struct internal *by_handle(uint64_t handle)
+static struct internal *by_handle(struct rill_internals *ic, uint64_t handle)
 {
     for (uint32_t i = 0; i < INTERNAL_MAX; i++)
-        if (table[i].state != E_FREE && table[i].handle == handle)
-            return &table[i];
+        if (ic->table[i].state != E_FREE && ic->table[i].handle == handle)
+            return &ic->table[i];
     return NULL;
 }
 
@@ -287,32 +301,33 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
                       const char *load_init, uint32_t options, uint32_t *status,
                       struct internal **out, char *err, size_t errsize)
 {
+    struct rill_internals *ic = s->internal;
     int r;
     *status = JackFailure | JackInvalidOption;
     if (!name[0] || strlen(name) >= RILL_CLIENT_NAME_SIZE) {
-        set_err(err, errsize, "an internal client needs a name of 1 to %u bytes",
-                RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0, "an internal client needs a name of 1 to %u bytes",
+                  RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     if (options & ~(uint32_t)JackUseExactName) {
-        set_err(err, errsize,
-                "unknown load options 0x%x: JackLoadName, JackLoadInit and JackUseExactName are "
-                "the ones allowed",
-                options);
+        rill_errf(err, errsize, 0,
+                  "unknown load options 0x%x: JackLoadName, JackLoadInit and JackUseExactName are "
+                  "the ones allowed",
+                  options);
         return -EINVAL;
     }
     struct internal *e = NULL;
     for (uint32_t i = 0; i < INTERNAL_MAX && !e; i++)
-        if (table[i].state == E_FREE)
-            e = &table[i];
+        if (ic->table[i].state == E_FREE)
+            e = &ic->table[i];
     if (!e) {
         *status = JackFailure;
-        set_err(err, errsize, "%u internal clients are loaded already: unload one first",
-                INTERNAL_MAX);
+        rill_errf(err, errsize, 0, "%u internal clients are loaded already: unload one first",
+                  INTERNAL_MAX);
         return -ENOSPC;
     }
     *status = JackFailure | JackLoadFailure;
-    if ((r = libjack_load(err, errsize)) < 0)
+    if ((r = libjack_load(&ic->lj, err, errsize)) < 0)
         return r;
     memset(e, 0, sizeof(*e));
     if ((r = find_module(load_name, e->path, sizeof(e->path), err, errsize)) < 0)
@@ -321,10 +336,11 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     snprintf(e->server, sizeof(e->server), "%s", s->opt->name);
     snprintf(e->load_init, sizeof(e->load_init), "%s", load_init);
     e->options = options;
-    e->handle = next_handle++;
+    e->handle = ic->next_handle++;
+    e->lj = &ic->lj;
     if ((r = start_worker(e, load_main)) < 0) {
         *status = JackFailure;
-        set_err(err, errsize, "cannot start a thread to load %s: %s", e->path, strerror(-r));
+        rill_errf(err, errsize, 0, "cannot start a thread to load %s: %s", e->path, strerror(-r));
         return r;
     }
     e->state = E_LOADING;
@@ -351,8 +367,10 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     in->handle = 0;
     if (!memchr(in->name, '\0', sizeof(in->name))) {
         in->status = JackFailure | JackInvalidOption;
-        set_err(m->error, sizeof(m->error), "internal client name is too long: the limit is %u "
-                "bytes", RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "internal client name is too long: the limit is %u "
+                  "bytes",
+                  RILL_CLIENT_NAME_SIZE - 1);
         return -ENAMETOOLONG;
     }
     const char *load_name = in->data;
@@ -361,8 +379,10 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     if (!end || load_init >= in->data + sizeof(in->data) ||
         !memchr(load_init, '\0', sizeof(in->data) - (size_t)(load_init - in->data))) {
         in->status = JackFailure | JackInvalidOption;
-        set_err(m->error, sizeof(m->error), "module name and load_init are too long: together "
-                "at most %u bytes", RILL_INTERNAL_DATA_SIZE - 2);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "module name and load_init are too long: together "
+                  "at most %u bytes",
+                  RILL_INTERNAL_DATA_SIZE - 2);
         return -ENAMETOOLONG;
     }
     struct internal *e = NULL;
@@ -376,47 +396,48 @@ static int do_load(struct rill_server *s, struct rill_conn *c, struct rill_msg *
     }
     e->waiter = c;
     e->reply = *m;
-    return RILL_INTERNAL_REPLY_LATER;
+    return RILL_REPLY_DEFERRED;
 }
 
 static int do_unload(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_msg_internal *in = &m->u.internal;
-    struct internal *e = by_handle(in->handle);
+    struct internal *e = by_handle(s->internal, in->handle);
     if (!e) {
         in->status = JackFailure | JackNoSuchClient;
-        set_err(m->error, sizeof(m->error), "there is no internal client with handle %llu",
-                (unsigned long long)in->handle);
+        rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
+                  (unsigned long long)in->handle);
         return -ENOENT;
     }
     if (e->state != E_RUNNING) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error), "internal client '%s' is being %s", e->name,
-                e->state == E_LOADING ? "loaded" : "unloaded");
+        rill_errf(m->error, sizeof(m->error), 0, "internal client '%s' is being %s", e->name,
+                  e->state == E_LOADING ? "loaded" : "unloaded");
         return -EBUSY;
     }
     if (c->slot < RILL_MAX_CLIENTS &&
         strcmp(s->shm.state->registry.clients[c->slot].name, e->name) == 0) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error),
-                "internal client '%s' cannot unload itself: its request would wait for its own "
-                "deactivation",
-                e->name);
+        rill_errf(m->error, sizeof(m->error), 0,
+                  "internal client '%s' cannot unload itself: its request would wait for its own "
+                  "deactivation",
+                  e->name);
         return -EDEADLK;
     }
     if (start_unload(e) < 0) {
         in->status = JackFailure;
-        set_err(m->error, sizeof(m->error), "cannot start a thread to unload '%s'", e->name);
+        rill_errf(m->error, sizeof(m->error), 0, "cannot start a thread to unload '%s'", e->name);
         return -EAGAIN;
     }
     e->waiter = c;
     e->reply = *m;
-    return RILL_INTERNAL_REPLY_LATER;
+    return RILL_REPLY_DEFERRED;
 }
 
 /* Main thread. */
 int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
+    struct rill_internals *ic = s->internal;
     struct rill_msg_internal *in = &m->u.internal;
     switch (m->type) {
     case RILL_MSG_XRUN_RESET:
@@ -431,23 +452,23 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
         in->handle = 0;
         if (memchr(in->name, '\0', sizeof(in->name))) {
             for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-                if (table[i].state == E_RUNNING && strcmp(table[i].name, in->name) == 0) {
-                    in->handle = table[i].handle;
+                if (ic->table[i].state == E_RUNNING && strcmp(ic->table[i].name, in->name) == 0) {
+                    in->handle = ic->table[i].handle;
                     in->status = 0;
                     return 0;
                 }
             }
         }
         in->status = JackFailure | JackNoSuchClient;
-        set_err(m->error, sizeof(m->error), "there is no internal client named '%.*s'",
-                (int)sizeof(in->name) - 1, in->name);
+        rill_errf(m->error, sizeof(m->error), 0, "there is no internal client named '%.*s'",
+                  (int)sizeof(in->name) - 1, in->name);
         return -ENOENT;
     case RILL_MSG_INTERNAL_NAME: {
-        struct internal *e = by_handle(in->handle);
+        struct internal *e = by_handle(s->internal, in->handle);
         if (!e || e->state != E_RUNNING) {
             in->status = JackFailure | JackNoSuchClient;
-            set_err(m->error, sizeof(m->error), "there is no internal client with handle %llu",
-                    (unsigned long long)in->handle);
+            rill_errf(m->error, sizeof(m->error), 0, "there is no internal client with handle %llu",
+                      (unsigned long long)in->handle);
             return -ENOENT;
         }
         snprintf(in->name, sizeof(in->name), "%s", e->name);
@@ -455,7 +476,7 @@ int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct ril
         return 0;
     }
     default:
-        set_err(m->error, sizeof(m->error), "unknown request type %u", m->type);
+        rill_errf(m->error, sizeof(m->error), 0, "unknown request type %u", m->type);
         return -EINVAL;
     }
 }
@@ -467,8 +488,8 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
     if (len == 0 || len >= sizeof(load_name)) {
-        set_err(err, errsize, "-l '%s': give NAME[:ARGS], NAME a module name or absolute path",
-                spec);
+        rill_errf(err, errsize, 0, "-l '%s': give NAME[:ARGS], NAME a module name or absolute path",
+                  spec);
         return -EINVAL;
     }
     memcpy(load_name, spec, len);
@@ -480,16 +501,18 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
     if (blen > 3 && strcmp(base + blen - 3, ".so") == 0)
         blen -= 3;
     if (blen == 0 || blen >= sizeof(name)) {
-        set_err(err, errsize, "-l '%s': the client name (the module's file name without .so) "
-                "must have 1 to %u bytes", spec, RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0,
+                  "-l '%s': the client name (the module's file name without .so) "
+                  "must have 1 to %u bytes",
+                  spec, RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     memcpy(name, base, blen);
     name[blen] = '\0';
     const char *init = colon ? colon + 1 : "";
     if (strlen(init) >= RILL_INTERNAL_DATA_SIZE) {
-        set_err(err, errsize, "-l '%s': the arguments are longer than %u bytes", spec,
-                RILL_INTERNAL_DATA_SIZE - 1);
+        rill_errf(err, errsize, 0, "-l '%s': the arguments are longer than %u bytes", spec,
+                  RILL_INTERNAL_DATA_SIZE - 1);
         return -EINVAL;
     }
     struct internal *e = NULL;
@@ -503,28 +526,26 @@ static void answer(struct internal *e)
     if (!e->waiter)
         return;
     struct rill_msg *r = &e->reply;
-    r->result = e->result;
     r->u.internal.handle = e->result == 0 ? e->handle : 0;
     r->u.internal.status = e->status;
     snprintf(r->u.internal.name, sizeof(r->u.internal.name), "%s", e->name);
     snprintf(r->error, sizeof(r->error), "%s", e->result == 0 ? "" : e->error);
-    /* a failed send means the asker is gone; its connection is dropped by
-     * the main loop when it reads EOF */
-    (void)rill_msg_send(e->waiter->fd, r, NULL, 0);
+    rill_server_answer(e->waiter, r, e->result);
     e->waiter = NULL;
 }
 
 /* Main thread. */
 void rill_internal_poll(struct rill_server *s)
 {
+    struct rill_internals *ic = s->internal;
     uint32_t left = 0;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-        struct internal *e = &table[i];
+        struct internal *e = &ic->table[i];
         if (e->state == E_FREE)
             continue;
         left++;
         if (e->state == E_RUNNING) {
-            if (draining)
+            if (ic->draining)
                 start_unload(e);
             continue;
         }
@@ -537,7 +558,7 @@ void rill_internal_poll(struct rill_server *s)
             rill_server_log("internal client '%s' loaded from %s (handle %llu)", e->name, e->path,
                             (unsigned long long)e->handle);
             answer(e);
-            if (draining)
+            if (ic->draining)
                 start_unload(e);
             continue;
         }
@@ -549,37 +570,39 @@ void rill_internal_poll(struct rill_server *s)
         e->state = E_FREE;
         left--;
     }
-    if (draining && (left == 0 || rill_now_ns() > drain_deadline_ns)) {
+    if (ic->draining && (left == 0 || rill_now_ns() > ic->drain_deadline_ns)) {
         if (left)
             rill_server_log("%u internal client(s) did not unload within %llu s", left,
                             DRAIN_NS / 1000000000ull);
-        draining = 0;
+        ic->draining = 0;
         s->stopping = 1;
     }
 }
 
 /* Main thread. */
-void rill_internal_conn_gone(const struct rill_conn *c)
+void rill_internal_conn_gone(struct rill_server *s, const struct rill_conn *c)
 {
+    struct rill_internals *ic = s->internal;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++)
-        if (table[i].waiter == c)
-            table[i].waiter = NULL;
+        if (ic->table[i].waiter == c)
+            ic->table[i].waiter = NULL;
 }
 
 /* Main thread. */
 int rill_internal_unload_all(struct rill_server *s)
 {
+    struct rill_internals *ic = s->internal;
     int busy = 0;
     for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
-        struct internal *e = &table[i];
+        struct internal *e = &ic->table[i];
         if (e->state == E_RUNNING && start_unload(e) < 0)
             continue;
         if (e->state == E_LOADING || e->state == E_UNLOADING)
             busy++;
     }
     if (busy) {
-        draining = 1;
-        drain_deadline_ns = rill_now_ns() + DRAIN_NS;
+        ic->draining = 1;
+        ic->drain_deadline_ns = rill_now_ns() + DRAIN_NS;
     }
     return busy;
 }

@@ -32,12 +32,17 @@ struct rill_server;
 struct rill_conn;
 struct rill_msg;
 
-/* rill_internal_request's value when the reply will be sent later. */
-#define RILL_INTERNAL_REPLY_LATER 1
+/* The server's internal clients (s->internal): a table of loads, the
+ * handles, rill's libjack once it is loaded. */
+struct rill_internals;
+/* 0 or -ENOMEM. */
+int rill_internal_new(struct rill_internals **out);
+/* After rill_internal_unload_all has drained (or never started one). */
+void rill_internal_free(struct rill_internals *ic);
 
 /* Handle RILL_MSG_INTERNAL_* and RILL_MSG_XRUN_RESET from conn. Returns 0 or
  * -errno (m->error and m->u.internal.status filled) for an immediate reply,
- * or RILL_INTERNAL_REPLY_LATER: do not reply now. */
+ * or RILL_REPLY_DEFERRED (engine/server_priv.h): do not reply now. */
 int rill_internal_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 
 /* rilld -l SPEC (NAME[:ARGS]): start loading module NAME as client
@@ -52,7 +57,7 @@ int rill_internal_load_spec(struct rill_server *s, const char *spec, char *err, 
 void rill_internal_poll(struct rill_server *s);
 
 /* conn is being closed: forget it as the receiver of any pending reply. */
-void rill_internal_conn_gone(const struct rill_conn *c);
+void rill_internal_conn_gone(struct rill_server *s, const struct rill_conn *c);
 
 /* Server stop: unload every internal client (their jack_finish runs).
  * Returns how many loads/unloads are under way; when > 0 the caller serves

@@ -2,6 +2,7 @@
 #include "engine/metadata.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,14 @@
 void rill_metadata_init(struct rill_metadata *md)
 {
     memset(md, 0, sizeof(*md));
+    md->max_props = RILL_METADATA_MAX_PROPERTIES;
+    md->max_bytes = RILL_METADATA_MAX_BYTES;
+}
+
+/* Bytes of p's strings in the store and in a record, \0 included. */
+static size_t prop_bytes(const struct rill_property *p)
+{
+    return (size_t)p->len[0] + p->len[1] + p->len[2] + 3;
 }
 
 static void prop_free(struct rill_property *p)
@@ -26,9 +35,9 @@ void rill_metadata_clear(struct rill_metadata *md)
     for (size_t i = 0; i < md->count; i++)
         prop_free(&md->props[i]);
     free(md->props);
-    uint64_t v = md->version;
-    memset(md, 0, sizeof(*md));
-    md->version = v + 1;
+    md->props = NULL;
+    md->count = md->cap = md->bytes = 0;
+    md->version++;
 }
 
 static long find(const struct rill_metadata *md, uint64_t subject, const char *key)
@@ -45,19 +54,32 @@ int rill_metadata_set(struct rill_metadata *md, uint64_t subject, const char *ke
 {
     if (!key || !key[0])
         return -EINVAL;
-    char *v = strdup(value ? value : "");
-    char *t = strdup(type ? type : "");
+    value = value ? value : "";
+    type = type ? type : "";
+    uint32_t len[3] = { (uint32_t)strlen(key), (uint32_t)strlen(value), (uint32_t)strlen(type) };
+    long i = find(md, subject, key);
+    size_t add = (size_t)len[0] + len[1] + len[2] + 3;
+    size_t old = i >= 0 ? prop_bytes(&md->props[i]) : 0;
+    if (i < 0 && md->count >= md->max_props)
+        return -ENOSPC;
+    if (md->bytes - old + add > md->max_bytes)
+        return -ENOSPC;
+    char *v = strdup(value);
+    char *t = strdup(type);
     if (!v || !t) {
         free(v);
         free(t);
         return -ENOMEM;
     }
-    long i = find(md, subject, key);
     if (i >= 0) {
-        free(md->props[i].value);
-        free(md->props[i].type);
-        md->props[i].value = v;
-        md->props[i].type = t;
+        struct rill_property *p = &md->props[i];
+        free(p->value);
+        free(p->type);
+        p->value = v;
+        p->type = t;
+        p->len[1] = len[1];
+        p->len[2] = len[2];
+        md->bytes = md->bytes - old + add;
         *change = RILL_PROPERTY_CHANGED;
         md->version++;
         return 0;
@@ -73,7 +95,9 @@ int rill_metadata_set(struct rill_metadata *md, uint64_t subject, const char *ke
         md->props = np;
         md->cap = cap;
     }
-    md->props[md->count++] = (struct rill_property){ subject, k, v, t };
+    md->props[md->count++] =
+        (struct rill_property){ subject, k, v, t, { len[0], len[1], len[2] } };
+    md->bytes += add;
     *change = RILL_PROPERTY_CREATED;
     md->version++;
     return 0;
@@ -96,6 +120,7 @@ const struct rill_property *rill_metadata_get(const struct rill_metadata *md, ui
 /* Remove entry i, keeping the order of the others. */
 static void remove_at(struct rill_metadata *md, size_t i)
 {
+    md->bytes -= prop_bytes(&md->props[i]);
     prop_free(&md->props[i]);
     memmove(&md->props[i], &md->props[i + 1], (md->count - i - 1) * sizeof(md->props[0]));
     md->count--;
@@ -132,24 +157,36 @@ int rill_metadata_remove_all(struct rill_metadata *md)
     return n;
 }
 
+/* A READ record: u64 subject, u32 lengths of key, value and type, then the
+ * three strings each with its \0. */
+#define RECORD_HEAD 20u
+
 static size_t record_size(const struct rill_property *p)
 {
-    return 8 + 3 * 4 + strlen(p->key) + strlen(p->value) + strlen(p->type) + 3;
+    return RECORD_HEAD + prop_bytes(p);
 }
 
-static char *put_record(char *o, const struct rill_property *p)
+/* Copy bytes from.. (at most n) of p's record into dst; returns the count. */
+static size_t record_copy(const struct rill_property *p, size_t from, char *dst, size_t n)
 {
-    uint32_t lens[3] = { (uint32_t)strlen(p->key), (uint32_t)strlen(p->value),
-                         (uint32_t)strlen(p->type) };
-    memcpy(o, &p->subject, 8);
-    memcpy(o + 8, lens, sizeof(lens));
-    o += 8 + sizeof(lens);
-    const char *s[3] = { p->key, p->value, p->type };
-    for (int k = 0; k < 3; k++) {
-        memcpy(o, s[k], lens[k] + 1);
-        o += lens[k] + 1;
+    char head[RECORD_HEAD];
+    memcpy(head, &p->subject, 8);
+    memcpy(head + 8, p->len, sizeof(p->len));
+    const char *part[4] = { head, p->key, p->value, p->type };
+    size_t size[4] = { RECORD_HEAD, (size_t)p->len[0] + 1, (size_t)p->len[1] + 1,
+                       (size_t)p->len[2] + 1 };
+    size_t done = 0;
+    for (int k = 0; k < 4 && done < n; k++) {
+        if (from >= size[k]) {
+            from -= size[k];
+            continue;
+        }
+        size_t c = size[k] - from < n - done ? size[k] - from : n - done;
+        memcpy(dst + done, part[k] + from, c);
+        done += c;
+        from = 0;
     }
-    return o;
+    return done;
 }
 
 static int selected(const struct rill_property *p, uint32_t op, uint64_t subject, const char *key)
@@ -164,25 +201,65 @@ static int selected(const struct rill_property *p, uint32_t op, uint64_t subject
     }
 }
 
-/* Main thread. */
-int rill_metadata_serialise(const struct rill_metadata *md, uint32_t op, uint64_t subject,
-                            const char *key, char **out, size_t *len)
+/* 1 when cur continues a read of this selection at offset. */
+static int cursor_fits(const struct rill_metadata *md, const struct rill_metadata_cursor *cur,
+                       uint32_t op, uint64_t subject, const char *key, size_t offset)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < md->count; i++)
-        if (selected(&md->props[i], op, subject, key))
-            total += record_size(&md->props[i]);
-    *out = NULL;
-    *len = total;
-    if (!total)
-        return 0;
-    char *buf = malloc(total);
-    if (!buf)
-        return -ENOMEM;
-    char *o = buf;
-    for (size_t i = 0; i < md->count; i++)
-        if (selected(&md->props[i], op, subject, key))
-            o = put_record(o, &md->props[i]);
-    *out = buf;
+    return cur->valid && cur->version == md->version && cur->op == op &&
+           cur->subject == subject && cur->offset == offset &&
+           (op != RILL_PROPERTY_ONE || (key && strcmp(cur->key, key) == 0));
+}
+
+/* Main thread. */
+int rill_metadata_read(const struct rill_metadata *md, struct rill_metadata_cursor *cur,
+                       uint32_t op, uint64_t subject, const char *key, size_t offset, char *dst,
+                       size_t cap, size_t *n, size_t *total)
+{
+    *n = 0;
+    if (!cursor_fits(md, cur, op, subject, key, offset)) {
+        /* a new read (or one that skipped about): one pass for the total
+         * and the position of offset */
+        memset(cur, 0, sizeof(*cur));
+        if (op == RILL_PROPERTY_ONE && key)
+            snprintf(cur->key, sizeof(cur->key), "%s", key);
+        cur->op = op;
+        cur->subject = subject;
+        cur->version = md->version;
+        cur->index = md->count;
+        size_t at = 0;
+        for (size_t i = 0; i < md->count; i++) {
+            if (!selected(&md->props[i], op, subject, key))
+                continue;
+            size_t rs = record_size(&md->props[i]);
+            if (cur->index == md->count && offset < at + rs) {
+                cur->index = i;
+                cur->within = offset - at;
+            }
+            at += rs;
+        }
+        cur->total = at;
+        cur->offset = offset;
+        if (offset > at) {
+            *total = at;
+            return -EINVAL;
+        }
+        cur->valid = 1;
+    }
+    *total = cur->total;
+    while (*n < cap && cur->index < md->count) {
+        const struct rill_property *p = &md->props[cur->index];
+        if (!selected(p, op, subject, key)) {
+            cur->index++;
+            continue;
+        }
+        size_t c = record_copy(p, cur->within, dst + *n, cap - *n);
+        *n += c;
+        cur->within += c;
+        if (cur->within == record_size(p)) {
+            cur->index++;
+            cur->within = 0;
+        }
+    }
+    cur->offset += *n;
     return 0;
 }

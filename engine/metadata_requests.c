@@ -1,38 +1,20 @@
 /* engine/metadata_requests.c — PROPERTY_SET/REMOVE/READ requests and the
  * property-change events (main thread only).
  *
- * One store per rilld process (static: there is one server per process).
- * A SET arrives in chunks; each connection has at most one property being
- * received (its index in server.conns keys it), dropped when the connection
- * closes or a new SET starts at offset 0.
+ * The store is the server's (s->metadata). A SET arrives in chunks; each
+ * connection has at most one property being received (c->metadata),
+ * dropped when the connection closes or a new SET starts at offset 0. A
+ * READ goes on from where the connection's last chunk ended (its cursor),
+ * so reading the store costs one pass, not one per chunk.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "engine/metadata.h"
 #include "engine/server_priv.h"
-
-static struct rill_metadata store;
-
-struct staging {
-    const struct rill_conn *conn;
-    char *buf;
-    uint32_t total, have;
-};
-static struct staging staging[RILL_MAX_CONNS];
-
-__attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int err,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 static void notify(struct rill_server *s, uint64_t subject, const char *key, int change)
 {
@@ -59,32 +41,42 @@ static int subject_exists(const struct rill_server *s, uint64_t uuid)
     return 0;
 }
 
-static void staging_drop(struct staging *st)
+static void staging_drop(struct rill_metadata_conn *st)
 {
     free(st->buf);
-    memset(st, 0, sizeof(*st));
+    st->buf = NULL;
+    st->total = st->have = 0;
 }
 
 /* The whole property arrived in st: check and store it. */
-static int commit(struct rill_server *s, struct rill_msg *m, struct staging *st)
+static int commit(struct rill_server *s, struct rill_msg *m, struct rill_metadata_conn *st)
 {
     const char *key = st->buf, *end = st->buf + st->total;
     const char *value = memchr(key, '\0', (size_t)(end - key));
     const char *type = value ? memchr(value + 1, '\0', (size_t)(end - value - 1)) : NULL;
     const char *last = type ? memchr(type + 1, '\0', (size_t)(end - type - 1)) : NULL;
     if (!last || last != end - 1)
-        return fail(m, -EINVAL, "a property must be sent as key\\0value\\0type\\0");
+        return rill_msg_errf(m, -EINVAL, "a property must be sent as key\\0value\\0type\\0");
     value++;
     type++;
     if (!key[0])
-        return fail(m, -EINVAL, "a property needs a non-empty key");
+        return rill_msg_errf(m, -EINVAL, "a property needs a non-empty key");
     if (strlen(key) >= RILL_PROPERTY_KEY_SIZE)
-        return fail(m, -ENAMETOOLONG, "property key '%.60s...' is too long: the limit is %u bytes",
-                    key, RILL_PROPERTY_KEY_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG,
+                             "property key '%.60s...' is too long: the limit is %u bytes", key,
+                             RILL_PROPERTY_KEY_SIZE - 1);
     int change;
-    int r = rill_metadata_set(&store, m->u.property.subject, key, value, type, &change);
+    int r = rill_metadata_set(&s->metadata, m->u.property.subject, key, value, type, &change);
+    if (r == -ENOSPC)
+        return rill_msg_errf(
+            m, r,
+            "cannot store property '%s': the metadata store is full (%zu properties, "
+            "%zu bytes; at most %zu properties and %zu bytes of keys, values and "
+            "types): remove properties first",
+            key, s->metadata.count, s->metadata.bytes, s->metadata.max_props,
+            s->metadata.max_bytes);
     if (r < 0)
-        return fail(m, r, "cannot store property '%s': %s", key, strerror(-r));
+        return rill_msg_errf(m, r, "cannot store property '%s': %s", key, strerror(-r));
     notify(s, m->u.property.subject, key, change);
     return 0;
 }
@@ -92,29 +84,29 @@ static int commit(struct rill_server *s, struct rill_msg *m, struct staging *st)
 static int do_set(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_msg_property *p = &m->u.property;
-    struct staging *st = &staging[c->index];
+    struct rill_metadata_conn *st = &c->metadata;
     if (p->offset == 0) {
         staging_drop(st);
         if (p->subject == 0)
-            return fail(m, -EINVAL, "a property needs a subject (a client or port uuid), not 0");
+            return rill_msg_errf(m, -EINVAL,
+                                 "a property needs a subject (a client or port uuid), not 0");
         if (!subject_exists(s, p->subject))
-            return fail(m, -ENOENT, "no client or port has uuid %llu",
-                        (unsigned long long)p->subject);
+            return rill_msg_errf(m, -ENOENT, "no client or port has uuid %llu",
+                                 (unsigned long long)p->subject);
         if (p->total < 3 || p->total > RILL_PROPERTY_MAX_BYTES)
-            return fail(m, -EMSGSIZE,
-                        "a property (key, value and type) must have 3 to %u bytes, not %u",
-                        RILL_PROPERTY_MAX_BYTES, p->total);
+            return rill_msg_errf(m, -EMSGSIZE,
+                                 "a property (key, value and type) must have 3 to %u bytes, not %u",
+                                 RILL_PROPERTY_MAX_BYTES, p->total);
         st->buf = malloc(p->total);
         if (!st->buf)
-            return fail(m, -ENOMEM, "no memory for a property of %u bytes", p->total);
-        st->conn = c;
+            return rill_msg_errf(m, -ENOMEM, "no memory for a property of %u bytes", p->total);
         st->total = p->total;
     }
-    if (st->conn != c || !st->buf || p->offset != st->have || p->total != st->total ||
+    if (!st->buf || p->offset != st->have || p->total != st->total ||
         p->len > RILL_PROPERTY_CHUNK || p->len > st->total - st->have) {
         staging_drop(st);
-        return fail(m, -EPROTO, "property chunk out of order (offset %u, %u bytes)", p->offset,
-                    p->len);
+        return rill_msg_errf(m, -EPROTO, "property chunk out of order (offset %u, %u bytes)",
+                             p->offset, p->len);
     }
     memcpy(st->buf + st->have, p->data, p->len);
     st->have += p->len;
@@ -127,61 +119,56 @@ static int do_set(struct rill_server *s, struct rill_conn *c, struct rill_msg *m
 
 static int do_remove(struct rill_server *s, struct rill_msg *m)
 {
+    struct rill_metadata *store = &s->metadata;
     struct rill_msg_property *p = &m->u.property;
     int n;
     switch (p->op) {
     case RILL_PROPERTY_ONE:
         if (!memchr(p->data, '\0', sizeof(p->data)))
-            return fail(m, -EINVAL, "the key is not a terminated string");
-        if (rill_metadata_remove(&store, p->subject, p->data) < 0)
-            return fail(m, -ENOENT, "subject %llu has no property '%s'",
-                        (unsigned long long)p->subject, p->data);
+            return rill_msg_errf(m, -EINVAL, "the key is not a terminated string");
+        if (rill_metadata_remove(store, p->subject, p->data) < 0)
+            return rill_msg_errf(m, -ENOENT, "subject %llu has no property '%s'",
+                                 (unsigned long long)p->subject, p->data);
         notify(s, p->subject, p->data, RILL_PROPERTY_DELETED);
         n = 1;
         break;
     case RILL_PROPERTY_SUBJECT:
-        n = rill_metadata_remove_subject(&store, p->subject);
+        n = rill_metadata_remove_subject(store, p->subject);
         if (n > 0)
             notify(s, p->subject, NULL, RILL_PROPERTY_DELETED);
         break;
     case RILL_PROPERTY_ALL:
-        n = rill_metadata_remove_all(&store);
+        n = rill_metadata_remove_all(store);
         notify(s, 0, NULL, RILL_PROPERTY_DELETED);
         break;
     default:
-        return fail(m, -EINVAL, "unknown property remove op %u (0 one, 1 subject, 2 all)", p->op);
+        return rill_msg_errf(m, -EINVAL, "unknown property remove op %u (0 one, 1 subject, 2 all)",
+                             p->op);
     }
     p->total = (uint32_t)n;
     return 0;
 }
 
-static int do_read(struct rill_msg *m)
+static int do_read(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_msg_property *p = &m->u.property;
     if (p->op > RILL_PROPERTY_ALL)
-        return fail(m, -EINVAL, "unknown property read op %u (0 one, 1 subject, 2 all)", p->op);
+        return rill_msg_errf(m, -EINVAL, "unknown property read op %u (0 one, 1 subject, 2 all)",
+                             p->op);
     if (p->op == RILL_PROPERTY_ONE && !memchr(p->data, '\0', sizeof(p->data)))
-        return fail(m, -EINVAL, "the key is not a terminated string");
-    char *buf;
-    size_t len;
-    int r = rill_metadata_serialise(&store, p->op, p->subject, p->data, &buf, &len);
-    if (r < 0)
-        return fail(m, r, "no memory to list properties");
-    uint32_t off = p->offset;
-    if (len > UINT32_MAX || off > len) {
-        free(buf);
-        return fail(m, -EINVAL, "offset %u is beyond the %zu bytes of properties", off, len);
-    }
-    uint32_t n = (uint32_t)len - off;
-    if (n > RILL_PROPERTY_CHUNK)
-        n = RILL_PROPERTY_CHUNK;
+        return rill_msg_errf(m, -EINVAL, "the key is not a terminated string");
+    char key[RILL_PROPERTY_CHUNK];
+    memcpy(key, p->data, sizeof(key));
+    size_t n, total;
     memset(p->data, 0, sizeof(p->data));
-    if (n)
-        memcpy(p->data, buf + off, n);
-    free(buf);
-    p->total = (uint32_t)len;
-    p->len = n;
-    p->version = store.version;
+    int r = rill_metadata_read(&s->metadata, &c->metadata.read, p->op, p->subject, key,
+                               p->offset, p->data, RILL_PROPERTY_CHUNK, &n, &total);
+    if (r < 0)
+        return rill_msg_errf(m, r, "offset %u is beyond the %zu bytes of properties", p->offset,
+                             total);
+    p->total = (uint32_t)total; /* below 4 GiB: RILL_METADATA_MAX_BYTES */
+    p->len = (uint32_t)n;
+    p->version = s->metadata.version;
     return 0;
 }
 
@@ -194,28 +181,19 @@ int rill_metadata_request(struct rill_server *s, struct rill_conn *c, struct ril
     case RILL_MSG_PROPERTY_REMOVE:
         return do_remove(s, m);
     default:
-        return do_read(m);
+        return do_read(s, c, m);
     }
 }
 
 /* Main thread. */
 void rill_metadata_subject_gone(struct rill_server *s, uint64_t uuid)
 {
-    if (uuid && rill_metadata_remove_subject(&store, uuid) > 0)
+    if (uuid && rill_metadata_remove_subject(&s->metadata, uuid) > 0)
         notify(s, uuid, NULL, RILL_PROPERTY_DELETED);
 }
 
 /* Main thread. */
-void rill_metadata_conn_gone(uint32_t idx)
+void rill_metadata_conn_gone(struct rill_conn *c)
 {
-    if (idx < RILL_MAX_CONNS)
-        staging_drop(&staging[idx]);
-}
-
-/* Main thread. */
-void rill_metadata_shutdown(void)
-{
-    for (uint32_t i = 0; i < RILL_MAX_CONNS; i++)
-        staging_drop(&staging[i]);
-    rill_metadata_clear(&store);
+    staging_drop(&c->metadata);
 }

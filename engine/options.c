@@ -2,10 +2,10 @@
 #include "engine/options.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "config.h"
 #include "rill/limits.h"
 #include "rill/paths.h"
@@ -13,16 +13,6 @@
 #define DEFAULT_TIMEOUT_MS 500u
 #define DEFAULT_PRIORITY 20
 #define DEFAULT_PORT_MAX 2048u
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t size, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 /* Main thread. */
 void rill_options_usage(FILE *out)
@@ -86,13 +76,13 @@ static int parse_uint(const char *opt, const char *v, unsigned long min, unsigne
 {
     char *end = NULL;
     if (!v || !*v || *v < '0' || *v > '9')
-        return fail(err, errsize, "%s needs a number from %lu to %lu, not '%s'", opt, min, max,
-                    v ? v : "");
+        return rill_errf(err, errsize, -EINVAL, "%s needs a number from %lu to %lu, not '%s'", opt,
+                         min, max, v ? v : "");
     errno = 0;
     unsigned long n = strtoul(v, &end, 10);
     if (errno || *end || n < min || n > max)
-        return fail(err, errsize, "%s %s is out of range: use a number from %lu to %lu", opt, v,
-                    min, max);
+        return rill_errf(err, errsize, -EINVAL,
+                         "%s %s is out of range: use a number from %lu to %lu", opt, v, min, max);
     *out = (uint32_t)n;
     return 0;
 }
@@ -174,14 +164,15 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
         size_t optlen = 0;
         const struct server_opt *opt = find_opt(arg, &optlen);
         if (!opt)
-            return fail(err, errsize,
-                        "unknown server option '%s' (see rilld --help; driver options come after -d DRIVER)",
-                        arg);
+            return rill_errf(err, errsize, -EINVAL,
+                             "unknown server option '%s' (see rilld --help; driver options come "
+                             "after -d DRIVER)",
+                             arg);
         const char *v = NULL;
         if (opt->has_value) {
             v = option_value(argc, argv, &i, arg, optlen);
             if (!v)
-                return fail(err, errsize, "%s needs a value (see rilld --help)", arg);
+                return rill_errf(err, errsize, -EINVAL, "%s needs a value (see rilld --help)", arg);
         }
         uint32_t n;
         int r;
@@ -191,9 +182,10 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             return 1;
         case 'n':
             if (rill_server_name_check(v) < 0)
-                return fail(err, errsize,
-                            "server name '%s' is not allowed: use 1 to 63 letters, digits, '.', '_' or '-', not starting with '.'",
-                            v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "server name '%s' is not allowed: use 1 to 63 letters, digits, "
+                                 "'.', '_' or '-', not starting with '.'",
+                                 v);
             o->name = v;
             break;
         case 't':
@@ -231,18 +223,18 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             else if (may_self && strlen(v) == 1 && strchr(" eEaA", v[0]))
                 o->self_connect = v[0];
             else if (!may_aff)
-                return fail(err, errsize,
-                            "--autoconnect '%s': use one letter: ' ' (allow), e or E (ignore "
-                            "or refuse connecting own ports to another client's), a or A "
-                            "(ignore or refuse every self-connection)",
-                            v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "--autoconnect '%s': use one letter: ' ' (allow), e or E (ignore "
+                                 "or refuse connecting own ports to another client's), a or A "
+                                 "(ignore or refuse every self-connection)",
+                                 v);
             else if (!may_self)
-                return fail(err, errsize, "--affinity '%s': use auto or off", v);
+                return rill_errf(err, errsize, -EINVAL, "--affinity '%s': use auto or off", v);
             else
-                return fail(err, errsize,
-                            "-a '%s': use auto or off (CPU affinity), or one of jackd's "
-                            "self-connect modes ' ', e, E, a, A",
-                            v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "-a '%s': use auto or off (CPU affinity), or one of jackd's "
+                                 "self-connect modes ' ', e, E, a, A",
+                                 v);
             break;
         }
         case 'm':
@@ -254,10 +246,10 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
         case 'c':
             if (strcmp(v, "h") && strcmp(v, "s") && strcmp(v, "c") && strcmp(v, "hpet") &&
                 strcmp(v, "system") && strcmp(v, "cycle"))
-                return fail(err, errsize,
-                            "--clocksource '%s': use h (hpet), s (system) or c (cycle); rill "
-                            "times cycles with CLOCK_MONOTONIC whichever is given",
-                            v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "--clocksource '%s': use h (hpet), s (system) or c (cycle); rill "
+                                 "times cycles with CLOCK_MONOTONIC whichever is given",
+                                 v);
             break;
         case 'V':
             fprintf(out, "rilld %s\n", RILL_VERSION_STRING);
@@ -267,12 +259,13 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             break;
         case 'l':
             if (!v[0] || v[0] == ':')
-                return fail(err, errsize,
-                            "--load needs NAME[:ARGS], a module name or absolute path, not '%s'",
-                            v);
+                return rill_errf(
+                    err, errsize, -EINVAL,
+                    "--load needs NAME[:ARGS], a module name or absolute path, not '%s'", v);
             if (o->nload >= RILL_OPTIONS_MAX_LOAD)
-                return fail(err, errsize, "--load: at most %u internal clients at start",
-                            RILL_OPTIONS_MAX_LOAD);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "--load: at most %u internal clients at start",
+                                 RILL_OPTIONS_MAX_LOAD);
             o->load[o->nload++] = v;
             break;
         case '\x01':
@@ -304,12 +297,14 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                     strncat(names, k ? ", " : "", sizeof(names) - strlen(names) - 1);
                     strncat(names, rill_drivers[k]->name, sizeof(names) - strlen(names) - 1);
                 }
-                return fail(err, errsize, "unknown driver '%s': the drivers are %s", v, names);
+                return rill_errf(err, errsize, -EINVAL, "unknown driver '%s': the drivers are %s",
+                                 v, names);
             }
             r = rill_driver_params_parse(o->driver, argc - i - 1, argv + i + 1, &o->driver_cfg,
                                          err, errsize, out);
             return r;
         }
     }
-    return fail(err, errsize, "no driver given: add -d DRIVER, for example: rilld -d dummy");
+    return rill_errf(err, errsize, -EINVAL,
+                     "no driver given: add -d DRIVER, for example: rilld -d dummy");
 }

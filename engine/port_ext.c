@@ -7,47 +7,38 @@
  * input port is passed on to the ports that feed it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "engine/port_ext.h"
 #include "engine/server_priv.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(struct rill_msg *m, int err,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 static int rename_port(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
                        struct rill_shm_port *p, const char *name)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     if (p->client != c->slot || p->client >= RILL_MAX_CLIENTS)
-        return fail(m, -EPERM, "port '%s' belongs to another client: only its owner may rename it",
-                    p->name);
+        return rill_msg_errf(m, -EPERM,
+                             "port '%s' belongs to another client: only its owner may rename it",
+                             p->name);
     const char *cname = reg->clients[p->client].name;
     size_t clen = strnlen(cname, sizeof(reg->clients[p->client].name) - 1);
     /* accept "client:short" with the owner's own prefix as well */
     if (strncmp(name, cname, clen) == 0 && name[clen] == ':')
         name += clen + 1;
     if (!name[0] || strchr(name, ':'))
-        return fail(m, -EINVAL, "'%s' is not a port short name: give 1 or more bytes without ':'",
-                    name);
+        return rill_msg_errf(
+            m, -EINVAL, "'%s' is not a port short name: give 1 or more bytes without ':'", name);
     char full[RILL_PORT_NAME_SIZE + RILL_CLIENT_NAME_SIZE];
     int n = snprintf(full, sizeof(full), "%s:%s", cname, name);
     if (n < 0 || (size_t)n >= RILL_PORT_NAME_SIZE)
-        return fail(m, -ENAMETOOLONG,
-                    "'%.60s...' is too long: a full port name has at most %u bytes", full,
-                    RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG,
+                             "'%.60s...' is too long: a full port name has at most %u bytes", full,
+                             RILL_PORT_NAME_SIZE - 1);
     int other = rill_registry_lookup(reg, full);
     if (other >= 0 && &reg->ports[other] != p)
-        return fail(m, -EEXIST, "a port named '%s' already exists", full);
+        return rill_msg_errf(m, -EEXIST, "a port named '%s' already exists", full);
     struct rill_msg ev = { .type = RILL_EV_PORT_RENAME };
     ev.u.port_rename.id = m->u.port_name.id;
     memcpy(ev.u.port_rename.old_name, p->name, sizeof(p->name));
@@ -66,13 +57,15 @@ static int set_alias(struct rill_server *s, struct rill_msg *m, struct rill_shm_
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
     if (!alias[0])
-        return fail(m, -EINVAL, "an alias cannot be empty");
+        return rill_msg_errf(m, -EINVAL, "an alias cannot be empty");
     if (rill_registry_lookup(reg, alias) >= 0)
-        return fail(m, -EEXIST, "'%s' already names a port (or is an alias of one)", alias);
+        return rill_msg_errf(m, -EEXIST, "'%s' already names a port (or is an alias of one)",
+                             alias);
     int k = !p->alias[0][0] ? 0 : !p->alias[1][0] ? 1 : -1;
     if (k < 0)
-        return fail(m, -ENOSPC, "port '%s' has two aliases already ('%s', '%s'); unset one first",
-                    p->name, p->alias[0], p->alias[1]);
+        return rill_msg_errf(m, -ENOSPC,
+                             "port '%s' has two aliases already ('%s', '%s'); unset one first",
+                             p->name, p->alias[0], p->alias[1]);
     rill_registry_write_begin(reg);
     snprintf(p->alias[k], sizeof(p->alias[k]), "%s", alias);
     rill_registry_write_end(reg);
@@ -91,7 +84,7 @@ static int unset_alias(struct rill_server *s, struct rill_msg *m, struct rill_sh
             return 0;
         }
     }
-    return fail(m, -ENOENT, "port '%s' has no alias '%s'", p->name, alias);
+    return rill_msg_errf(m, -ENOENT, "port '%s' has no alias '%s'", p->name, alias);
 }
 
 /* Main thread. */
@@ -100,10 +93,10 @@ int rill_port_name_request(struct rill_server *s, struct rill_conn *c, struct ri
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_port_name *pn = &m->u.port_name;
     if (pn->id >= RILL_MAX_PORTS || !reg->ports[pn->id].in_use)
-        return fail(m, -ENOENT, "there is no port with id %u", pn->id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", pn->id);
     if (!memchr(pn->name, '\0', sizeof(pn->name)))
-        return fail(m, -ENAMETOOLONG, "the name is too long: the limit is %u bytes",
-                    RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG, "the name is too long: the limit is %u bytes",
+                             RILL_PORT_NAME_SIZE - 1);
     struct rill_shm_port *p = &reg->ports[pn->id];
     switch (pn->op) {
     case RILL_PORT_NAME_RENAME:
@@ -113,8 +106,8 @@ int rill_port_name_request(struct rill_server *s, struct rill_conn *c, struct ri
     case RILL_PORT_NAME_ALIAS_UNSET:
         return unset_alias(s, m, p, pn->name);
     default:
-        return fail(m, -EINVAL, "unknown port name op %u (0 rename, 1 set alias, 2 unset alias)",
-                    pn->op);
+        return rill_msg_errf(
+            m, -EINVAL, "unknown port name op %u (0 rename, 1 set alias, 2 unset alias)", pn->op);
     }
 }
 
@@ -149,11 +142,12 @@ int rill_port_monitor_request(struct rill_server *s, struct rill_conn *c, struct
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_port_monitor *pm = &m->u.port_monitor;
     if (pm->id >= RILL_MAX_PORTS || !reg->ports[pm->id].in_use)
-        return fail(m, -ENOENT, "there is no port with id %u", pm->id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", pm->id);
     if (pm->op > RILL_MONITOR_ENSURE_ON)
-        return fail(m, -EINVAL,
-                    "unknown monitor op %u (0 request off, 1 request on, 2 ensure off, 3 ensure on)",
-                    pm->op);
+        return rill_msg_errf(
+            m, -EINVAL,
+            "unknown monitor op %u (0 request off, 1 request on, 2 ensure off, 3 ensure on)",
+            pm->op);
     monitor_apply(reg, pm->id, pm->op, 0);
     return 0;
 }

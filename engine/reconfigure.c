@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "engine/server_priv.h"
 #include "rill/time.h"
 
@@ -42,9 +43,7 @@ static void finish_period_change(struct rill_server *s)
     pc->active = 0;
     restart_rt(s);
     if (pc->requester) {
-        pc->reply.result = 0;
-        if (rill_msg_send(pc->requester->fd, &pc->reply, NULL, 0) < 0)
-            rill_server_log("cannot answer a buffer-size request");
+        rill_server_answer(pc->requester, &pc->reply, 0);
         pc->requester = NULL;
     }
     rill_server_log("running at %u frames (%.2f ms)", s->shm.state->period,
@@ -68,32 +67,30 @@ int rill_server_set_period(struct rill_server *s, struct rill_conn *c, struct ri
     char err[384] = "";
 
     if (pc->active) {
-        snprintf(m->error, sizeof(m->error), "a change of buffer size is already under way");
-        return -EBUSY;
+        return rill_msg_errf(m, -EBUSY, "a change of buffer size is already under way");
     }
     if (s->rt->freewheel) {
-        snprintf(m->error, sizeof(m->error),
-                 "cannot change the buffer size while freewheeling; stop freewheeling first");
-        return -EBUSY;
+        return rill_msg_errf(
+            m, -EBUSY, "cannot change the buffer size while freewheeling; stop freewheeling first");
     }
     if (period == st->period)
         return 0;
     if (!s->rt->ops->set_period) {
-        snprintf(m->error, sizeof(m->error), "the %s driver cannot change its period while "
-                 "running; restart rilld with -p %u", s->rt->ops->name, period);
-        return -ENOTSUP;
+        return rill_msg_errf(m, -ENOTSUP,
+                             "the %s driver cannot change its period while "
+                             "running; restart rilld with -p %u",
+                             s->rt->ops->name, period);
     }
     if ((size_t)period * sizeof(float) > st->pool_stride) {
-        snprintf(m->error, sizeof(m->error), "buffer size %u is too large: at most %u frames",
-                 period, st->pool_stride / (uint32_t)sizeof(float));
-        return -EINVAL;
+        return rill_msg_errf(m, -EINVAL, "buffer size %u is too large: at most %u frames", period,
+                             st->pool_stride / (uint32_t)sizeof(float));
     }
 
     rill_rt_stop(s->rt);
     s->rt_started = 0;
     int r = s->rt->ops->set_period(s->rt->drv, period, &s->rt->info, err, sizeof(err));
     if (r < 0) {
-        snprintf(m->error, sizeof(m->error), "%s", err[0] ? err : strerror(-r));
+        rill_msg_errf(m, 0, "%s", err[0] ? err : strerror(-r));
         restart_rt(s);
         return r;
     }
@@ -144,8 +141,7 @@ int rill_server_set_freewheel(struct rill_server *s, struct rill_msg *m)
     if (on == s->rt->freewheel)
         return 0;
     if (s->period_change.active) {
-        snprintf(m->error, sizeof(m->error), "a change of buffer size is under way; try again");
-        return -EBUSY;
+        return rill_msg_errf(m, -EBUSY, "a change of buffer size is under way; try again");
     }
     rill_rt_stop(s->rt);
     s->rt_started = 0;

@@ -2,32 +2,18 @@
 #include "engine/registry.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/err.h"
 
 #define UUID_TYPE_PORT 1ull
 #define UUID_TYPE_CLIENT 2ull
 
-static uint64_t uuid_counter;
-static uint32_t port_cursor;
-static uint32_t client_cursor = 1;
-static unsigned write_depth;
-
-__attribute__((format(printf, 3, 4))) static void errf(char *err, size_t size, const char *fmt, ...)
-{
-    if (!err || !size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-}
-
 /* Main thread. */
 void rill_registry_write_begin(struct rill_shm_registry *reg)
 {
-    if (write_depth++ == 0) {
+    if (reg->write_depth++ == 0) {
         uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
         atomic_store_explicit(&reg->seq, s + 1, memory_order_relaxed);
         /* the odd value is visible before any of the writes that follow */
@@ -38,7 +24,7 @@ void rill_registry_write_begin(struct rill_shm_registry *reg)
 /* Main thread. */
 void rill_registry_write_end(struct rill_shm_registry *reg)
 {
-    if (--write_depth == 0) {
+    if (--reg->write_depth == 0) {
         uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
         /* release: all writes are visible before the even value */
         atomic_store_explicit(&reg->seq, s + 1, memory_order_release);
@@ -49,9 +35,21 @@ void rill_registry_write_end(struct rill_shm_registry *reg)
 void rill_registry_init(struct rill_shm_registry *reg)
 {
     memset(reg, 0, sizeof(*reg));
-    write_depth = 0;
-    port_cursor = 0;
-    client_cursor = 1;
+}
+
+/* 1 when a slot (client or port id) with these fields may be handed out:
+ * not in use, and not held for a plan the realtime thread may still run
+ * (free_gen above adopted_gen: counted in *held). */
+static int free_now(const struct rill_shm_registry *reg, uint32_t in_use, uint64_t free_gen,
+                    uint32_t *held)
+{
+    if (in_use)
+        return 0;
+    if (free_gen > reg->adopted_gen) {
+        (*held)++;
+        return 0;
+    }
+    return 1;
 }
 
 static int client_name_taken(const struct rill_shm_registry *reg, const char *name)
@@ -69,12 +67,13 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
 {
     size_t len = strnlen(name, RILL_CLIENT_NAME_SIZE);
     if (len == 0 || strchr(name, ':')) {
-        errf(err, errsize, "client name '%s' is not allowed: use 1 to 63 bytes without ':'",
-             name);
+        rill_errf(err, errsize, 0, "client name '%s' is not allowed: use 1 to 63 bytes without ':'",
+                  name);
         return -EINVAL;
     }
     if (len >= RILL_CLIENT_NAME_SIZE) {
-        errf(err, errsize, "client name '%.64s...' is too long: the limit is 63 bytes", name);
+        rill_errf(err, errsize, 0, "client name '%.64s...' is too long: the limit is 63 bytes",
+                  name);
         return -ENAMETOOLONG;
     }
     uint32_t s = 0;
@@ -82,16 +81,29 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
         /* next fit, as for ports: a slot freed by a client that was cut
          * out while stopped is not handed to a newcomer at once */
         s = RILL_MAX_CLIENTS;
+        uint32_t held = 0;
+        /* a zeroed registry (cursor 0) starts at slot 1 */
+        uint32_t from = reg->client_cursor ? reg->client_cursor - 1 : 0;
         for (uint32_t k = 0; k < RILL_MAX_CLIENTS - 1; k++) {
-            uint32_t cand = 1 + (client_cursor - 1 + k) % (RILL_MAX_CLIENTS - 1);
-            if (!reg->clients[cand].in_use && !(reg->clients[cand].flags & RILL_CLIENT_HELD)) {
+            uint32_t cand = 1 + (from + k) % (RILL_MAX_CLIENTS - 1);
+            if (reg->clients[cand].flags & RILL_CLIENT_HELD)
+                continue; /* its old process may still write there */
+            /* held by free_gen: a running plan may still trigger it */
+            if (free_now(reg, reg->clients[cand].in_use, reg->clients[cand].free_gen, &held)) {
                 s = cand;
                 break;
             }
         }
+        if (s == RILL_MAX_CLIENTS && held) {
+            rill_errf(err, errsize, 0,
+                      "no room for client '%s' yet: %u client slot(s) are freed once "
+                      "the engine runs its next cycle; try again",
+                      name, held);
+            return -EAGAIN;
+        }
         if (s == RILL_MAX_CLIENTS) {
-            errf(err, errsize, "no room for client '%s': all %u client slots are taken", name,
-                 RILL_MAX_CLIENTS - 1);
+            rill_errf(err, errsize, 0, "no room for client '%s': all %u client slots are taken",
+                      name, RILL_MAX_CLIENTS - 1);
             return -EUSERS;
         }
     }
@@ -100,7 +112,7 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
     *renamed = 0;
     if (client_name_taken(reg, final)) {
         if (exact) {
-            errf(err, errsize, "a client named '%s' already exists", name);
+            rill_errf(err, errsize, 0, "a client named '%s' already exists", name);
             return -EEXIST;
         }
         int n;
@@ -111,20 +123,20 @@ int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, in
                 break;
         }
         if (n == 100) {
-            errf(err, errsize, "no unique name left for client '%s'", name);
+            rill_errf(err, errsize, 0, "no unique name left for client '%s'", name);
             return -EEXIST;
         }
         *renamed = 1;
     }
     if (!want_slot0)
-        client_cursor = 1 + s % (RILL_MAX_CLIENTS - 1);
+        reg->client_cursor = 1 + s % (RILL_MAX_CLIENTS - 1);
     rill_registry_write_begin(reg);
     struct rill_shm_client *c = &reg->clients[s];
     memset(c, 0, sizeof(*c));
     c->in_use = 1;
     c->pid = pid;
     c->flags = flags;
-    c->uuid = (UUID_TYPE_CLIENT << 32) | ++uuid_counter;
+    c->uuid = (UUID_TYPE_CLIENT << 32) | ++reg->uuid_counter;
     memcpy(c->name, final, sizeof(c->name));
     rill_registry_write_end(reg);
     *slot = s;
@@ -255,26 +267,28 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
         return -ENOENT;
     uint32_t dir = flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT);
     if (dir != RILL_PORT_IS_INPUT && dir != RILL_PORT_IS_OUTPUT) {
-        errf(err, errsize, "port '%s' must be either an input or an output", short_name);
+        rill_errf(err, errsize, 0, "port '%s' must be either an input or an output", short_name);
         return -EINVAL;
     }
     if (type >= RILL_PORT_TYPE_COUNT) {
-        errf(err, errsize, "port '%s' has an unknown type", short_name);
+        rill_errf(err, errsize, 0, "port '%s' has an unknown type", short_name);
         return -EINVAL;
     }
     if (short_name[0] == '\0') {
-        errf(err, errsize, "a port needs a name");
+        rill_errf(err, errsize, 0, "a port needs a name");
         return -EINVAL;
     }
     char full[RILL_PORT_NAME_SIZE + RILL_CLIENT_NAME_SIZE];
     int n = snprintf(full, sizeof(full), "%s:%s", reg->clients[slot].name, short_name);
     if (n < 0 || (size_t)n >= RILL_PORT_NAME_SIZE) {
-        errf(err, errsize, "port name '%.80s...' is too long: a full name (client:port) has at most 255 bytes",
-             full);
+        rill_errf(
+            err, errsize, 0,
+            "port name '%.80s...' is too long: a full name (client:port) has at most 255 bytes",
+            full);
         return -ENAMETOOLONG;
     }
     if (rill_registry_lookup(reg, full) >= 0) {
-        errf(err, errsize, "a port named '%s' already exists", full);
+        rill_errf(err, errsize, 0, "a port named '%s' already exists", full);
         return -EEXIST;
     }
     if (port_max > RILL_MAX_PORTS)
@@ -284,27 +298,26 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
      * while a running plan may still hold it (free_gen) */
     uint32_t found = UINT32_MAX, held = 0;
     for (uint32_t k = 0; k < port_max; k++) {
-        uint32_t cand = (port_cursor + k) % port_max;
-        if (reg->ports[cand].in_use)
-            continue;
-        if (reg->ports[cand].free_gen > reg->adopted_gen) {
-            held++;
-            continue;
+        uint32_t cand = (reg->port_cursor + k) % port_max;
+        if (free_now(reg, reg->ports[cand].in_use, reg->ports[cand].free_gen, &held)) {
+            found = cand;
+            break;
         }
-        found = cand;
-        break;
     }
     if (found == UINT32_MAX && held) {
-        errf(err, errsize, "no room for port '%s' yet: %u port slot(s) are freed once the engine "
-             "runs its next cycle", full, held);
+        rill_errf(err, errsize, 0,
+                  "no room for port '%s' yet: %u port slot(s) are freed once the engine "
+                  "runs its next cycle",
+                  full, held);
         return -EAGAIN;
     }
     if (found == UINT32_MAX) {
-        errf(err, errsize, "no room for port '%s': all %u port slots are in use (rilld --port-max)",
-             full, port_max);
+        rill_errf(err, errsize, 0,
+                  "no room for port '%s': all %u port slots are in use (rilld --port-max)", full,
+                  port_max);
         return -ENOSPC;
     }
-    port_cursor = (found + 1) % port_max;
+    reg->port_cursor = (found + 1) % port_max;
     rill_registry_write_begin(reg);
     struct rill_shm_port *p = &reg->ports[found];
     uint32_t gen = p->gen + 1;
@@ -314,7 +327,7 @@ int rill_registry_port_add(struct rill_shm_registry *reg, uint32_t port_max, uin
     p->client = slot;
     p->flags = flags;
     p->type = type;
-    p->uuid = (UUID_TYPE_PORT << 32) | ++uuid_counter;
+    p->uuid = (UUID_TYPE_PORT << 32) | ++reg->uuid_counter;
     memcpy(p->name, full, (size_t)n + 1);
     rill_registry_write_end(reg);
     *id = found;
@@ -329,15 +342,16 @@ static int resolve_pair(const struct rill_shm_registry *reg, const char *a, cons
     int ids[2];
     for (int k = 0; k < 2; k++) {
         if (strnlen(names[k], RILL_PORT_NAME_SIZE) >= RILL_PORT_NAME_SIZE) {
-            errf(err, errsize, "port name '%.60s...' is too long: the limit is 255 bytes",
-                 names[k]);
+            rill_errf(err, errsize, 0, "port name '%.60s...' is too long: the limit is 255 bytes",
+                      names[k]);
             return -ENAMETOOLONG;
         }
         ids[k] = rill_registry_lookup(reg, names[k]);
         if (ids[k] < 0) {
-            errf(err, errsize,
-                 "no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl ports)",
-                 names[k]);
+            rill_errf(
+                err, errsize, 0,
+                "no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl ports)",
+                names[k]);
             return -ENOENT;
         }
     }
@@ -349,13 +363,13 @@ static int resolve_pair(const struct rill_shm_registry *reg, const char *a, cons
         *src = (uint32_t)ids[1];
         *dst = (uint32_t)ids[0];
     } else {
-        errf(err, errsize, "'%s' and '%s' are both %s: connect an output to an input", a, b,
-             (pa->flags & RILL_PORT_IS_INPUT) ? "inputs" : "outputs");
+        rill_errf(err, errsize, 0, "'%s' and '%s' are both %s: connect an output to an input", a, b,
+                  (pa->flags & RILL_PORT_IS_INPUT) ? "inputs" : "outputs");
         return -EINVAL;
     }
     if (pa->type != pb->type) {
-        errf(err, errsize, "'%s' and '%s' have different types (audio and MIDI cannot be connected)",
-             a, b);
+        rill_errf(err, errsize, 0,
+                  "'%s' and '%s' have different types (audio and MIDI cannot be connected)", a, b);
         return -EPROTOTYPE;
     }
     return 0;
@@ -378,15 +392,16 @@ int rill_registry_connect(struct rill_shm_registry *reg, const char *a, const ch
     if (r < 0)
         return r;
     if (conn_find(reg, src, dst) >= 0) {
-        errf(err, errsize, "'%s' and '%s' are already connected", reg->ports[src].name,
-             reg->ports[dst].name);
+        rill_errf(err, errsize, 0, "'%s' and '%s' are already connected", reg->ports[src].name,
+                  reg->ports[dst].name);
         return -EEXIST;
     }
     uint32_t i;
     for (i = 0; i < RILL_MAX_CONNECTIONS && reg->conns[i].in_use; i++)
         ;
     if (i == RILL_MAX_CONNECTIONS) {
-        errf(err, errsize, "cannot connect '%s' to '%s': the connection table is full", a, b);
+        rill_errf(err, errsize, 0, "cannot connect '%s' to '%s': the connection table is full", a,
+                  b);
         return -ENOSPC;
     }
     rill_registry_write_begin(reg);
@@ -411,8 +426,8 @@ int rill_registry_disconnect(struct rill_shm_registry *reg, const char *a, const
         return r;
     int i = conn_find(reg, src, dst);
     if (i < 0) {
-        errf(err, errsize, "'%s' and '%s' are not connected", reg->ports[src].name,
-             reg->ports[dst].name);
+        rill_errf(err, errsize, 0, "'%s' and '%s' are not connected", reg->ports[src].name,
+                  reg->ports[dst].name);
         return -ENOENT;
     }
     conn_remove(reg, (uint32_t)i, l);

@@ -32,7 +32,8 @@ void rill_registry_write_end(struct rill_shm_registry *reg);
 /* Add a client. slot 0 is the engine's and is taken only by want_slot0.
  * A taken name is made unique as "name-01".."name-99" unless exact, which
  * gives -EEXIST. -EINVAL: empty name or one with ':'; -ENAMETOOLONG: 64 bytes
- * or more; -EUSERS: no free slot. *renamed tells whether the name changed. */
+ * or more; -EUSERS: no free slot; -EAGAIN: the only free slots have a
+ * free_gen above reg->adopted_gen. *renamed tells whether the name changed. */
 int rill_registry_client_add(struct rill_shm_registry *reg, const char *name, int32_t pid,
                              uint32_t flags, int exact, int want_slot0, uint32_t *slot,
                              int *renamed, char *err, size_t errsize);

@@ -6,7 +6,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,21 +14,12 @@
 #include <unistd.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
 #include "engine/port_ext.h"
 #include "engine/server_priv.h"
-
-__attribute__((format(printf, 3, 4))) static int reply_error(struct rill_msg *m, int err,
-                                                             const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->error, sizeof(m->error), fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 /* 1 when the fixed-size string field holds a terminator. */
 static int terminated(const char *s, size_t size)
@@ -42,7 +32,7 @@ static int terminated(const char *s, size_t size)
 static int event_socket(struct rill_msg *m, int pair[2])
 {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-        return reply_error(m, -errno, "cannot create the event socket: %s", strerror(errno));
+        return rill_msg_errf(m, -errno, "cannot create the event socket: %s", strerror(errno));
     int buf = 1 << 20;
     setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     /* the server never blocks on a client's events */
@@ -85,16 +75,15 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     struct rill_shm_state *st = s->shm.state;
     const struct rill_msg_hello *h = &m->u.hello;
     if (c->greeted)
-        return reply_error(m, -EPROTO, "HELLO was already sent on this connection");
+        return rill_msg_errf(m, -EPROTO, "HELLO was already sent on this connection");
     if (h->version != RILL_PROTOCOL_VERSION)
-        return reply_error(m, -EPROTO,
-                           "this server speaks rill protocol %u and the client %u: use the "
-                           "libjack and tools of the same rill version",
-                           RILL_PROTOCOL_VERSION, h->version);
+        return rill_msg_errf(m, -EPROTO,
+                             "this server speaks rill protocol %u and the client %u: use the "
+                             "libjack and tools of the same rill version",
+                             RILL_PROTOCOL_VERSION, h->version);
     if (!terminated(h->name, sizeof(h->name)))
-        return reply_error(m, -ENAMETOOLONG,
-                           "client name is too long: the limit is %u bytes",
-                           RILL_CLIENT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG, "client name is too long: the limit is %u bytes",
+                             RILL_CLIENT_NAME_SIZE - 1);
     char name[RILL_CLIENT_NAME_SIZE];
     memcpy(name, h->name, sizeof(name));
     uint32_t flags = (h->flags & RILL_HELLO_CONTROL) ? RILL_CLIENT_CONTROL : 0;
@@ -109,12 +98,13 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
     uint32_t slot;
     int renamed;
     char err[RILL_ERROR_SIZE];
+    st->registry.adopted_gen = rill_server_adopted_gen(s);
     r = rill_registry_client_add(&st->registry, name, c->pid, flags, exact, 0, &slot, &renamed,
                                  err, sizeof(err));
     if (r < 0) {
         close(pair[0]);
         close(pair[1]);
-        return reply_error(m, r, "%s", err);
+        return rill_msg_errf(m, r, "%s", err);
     }
     /* a fresh activation record for the slot */
     struct rill_activation *a = &s->shm.act->node[slot];
@@ -164,11 +154,27 @@ static int thread_of(pid_t pid, int32_t tid)
     return pid > 0 && tid > 0 && syscall(SYS_tgkill, pid, (pid_t)tid, 0) == 0;
 }
 
+/* The realtime thread runs the plan with (without) the node of c: what
+ * follows an activation, then the reply. Main thread. */
+static int activated(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    const struct rill_shm_client *cl = &s->shm.state->registry.clients[c->slot];
+    int active = m->type == RILL_MSG_ACTIVATE;
+    if (active)
+        rill_server_client_ports_announce(s, c->slot);
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
+    if (s->opt->verbose)
+        rill_server_log("client '%s' %s", cl->name, active ? "activated" : "deactivated");
+    return 0;
+}
+
 /* ACTIVATE (rt_tid: the client's realtime thread, 0 unknown) or DEACTIVATE.
  * Main thread. */
-static int set_active(struct rill_server *s, struct rill_conn *c, int active, int32_t rt_tid)
+static int set_active(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
 {
     struct rill_shm_registry *reg = &s->shm.state->registry;
+    int active = m->type == RILL_MSG_ACTIVATE;
+    int32_t rt_tid = active ? m->u.activate.rt_tid : 0;
     if (c->control)
         return -EINVAL;
     /* a thread id that is not one of the client's own threads is ignored:
@@ -190,16 +196,20 @@ static int set_active(struct rill_server *s, struct rill_conn *c, int active, in
          * port connections */
         rill_registry_client_disconnect(reg, c->slot, &s->listener);
     }
+    rill_server_publish(s);
     /* the reply waits until the realtime thread runs a plan with (without)
      * the node: after DEACTIVATE nobody triggers it any more */
-    rill_server_publish(s, 1);
-    if (active)
-        rill_server_client_ports_announce(s, c->slot);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
-    if (s->opt->verbose)
-        rill_server_log("client '%s' %s", reg->clients[c->slot].name,
-                        active ? "activated" : "deactivated");
-    return 0;
+    return rill_server_after_plan(s, c, m, activated);
+}
+
+static int port_add(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
+
+/* PORT_REGISTER again after a wait for the plan (rill_server_after_plan):
+ * the held slots are free now. Main thread. */
+static int port_add_held(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    s->shm.state->registry.adopted_gen = s->plan_gen;
+    return port_add(s, c, m);
 }
 
 static int do_port_register(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
@@ -207,38 +217,42 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
     struct rill_shm_state *st = s->shm.state;
     struct rill_msg_port_register *p = &m->u.port_register;
     if (c->control)
-        return reply_error(m, -EINVAL, "a control connection cannot own ports");
+        return rill_msg_errf(m, -EINVAL, "a control connection cannot own ports");
     if (!terminated(p->name, sizeof(p->name)))
-        return reply_error(m, -ENAMETOOLONG,
-                           "port name is too long: a full name (client:port) has at most %u "
-                           "bytes",
-                           RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG,
+                             "port name is too long: a full name (client:port) has at most %u "
+                             "bytes",
+                             RILL_PORT_NAME_SIZE - 1);
     if (!terminated(p->type, sizeof(p->type)))
-        return reply_error(m, -EINVAL, "port type is not a terminated string");
+        return rill_msg_errf(m, -EINVAL, "port type is not a terminated string");
     int type = rill_port_type_from_string(p->type);
     if (type < 0)
-        return reply_error(m, -EINVAL,
-                           "unknown port type '%s': rill knows '%s' and '%s'", p->type,
-                           rill_port_type_string(RILL_PORT_TYPE_AUDIO),
-                           rill_port_type_string(RILL_PORT_TYPE_MIDI));
+        return rill_msg_errf(m, -EINVAL, "unknown port type '%s': rill knows '%s' and '%s'",
+                             p->type, rill_port_type_string(RILL_PORT_TYPE_AUDIO),
+                             rill_port_type_string(RILL_PORT_TYPE_MIDI));
+    st->registry.adopted_gen = rill_server_adopted_gen(s);
+    return port_add(s, c, m);
+}
+
+/* Register the port of PORT_REGISTER m (checked) for c. Main thread. */
+static int port_add(struct rill_server *s, struct rill_conn *c, struct rill_msg *m)
+{
+    struct rill_shm_state *st = s->shm.state;
+    struct rill_msg_port_register *p = &m->u.port_register;
     uint32_t flags = p->flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT | RILL_PORT_IS_PHYSICAL |
                                  RILL_PORT_CAN_MONITOR | RILL_PORT_IS_TERMINAL);
     uint32_t id;
     char err[RILL_ERROR_SIZE];
-    st->registry.adopted_gen = atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire);
     int r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
-                                   (uint32_t)type, flags, &id, err, sizeof(err));
-    if (r == -EAGAIN) {
-        /* every free slot was unregistered moments ago: wait for the cycle
-         * that drops them (as an unregistration used to); if the engine is
-         * stuck, take them anyway, as that wait did after its time limit */
-        (void)rill_server_wait_plan(s);
-        st->registry.adopted_gen = s->plan_gen;
-        r = rill_registry_port_add(&st->registry, st->port_max, c->slot, p->name,
-                                   (uint32_t)type, flags, &id, err, sizeof(err));
-    }
+                                   (uint32_t)rill_port_type_from_string(p->type), flags, &id, err,
+                                   sizeof(err));
+    if (r == -EAGAIN && st->registry.adopted_gen < s->plan_gen)
+        /* every free slot was unregistered moments ago: try again once the
+         * plan that drops them runs; if the engine is stuck, take them
+         * anyway after that wait's time limit */
+        return rill_server_after_plan(s, c, m, port_add_held);
     if (r < 0)
-        return reply_error(m, r, "%s", err);
+        return rill_msg_errf(m, r, "%s", err);
     /* the slot may hold an earlier port's samples */
     memset(rill_engine_shm_buffer(&s->shm, id), 0, st->pool_stride);
     /* announced now if the client is active, else when it activates */
@@ -246,7 +260,7 @@ static int do_port_register(struct rill_server *s, struct rill_conn *c, struct r
     if (s->opt->verbose)
         rill_server_log("port '%s' registered", st->registry.ports[id].name);
     if (st->registry.clients[c->slot].active)
-        rill_server_publish(s, 0);
+        rill_server_publish(s);
     memset(&m->u, 0, sizeof(m->u));
     m->u.port.id = id;
     return 0;
@@ -257,18 +271,15 @@ static int do_port_unregister(struct rill_server *s, struct rill_conn *c, struct
     struct rill_shm_registry *reg = &s->shm.state->registry;
     uint32_t id = m->u.port.id;
     if (id >= RILL_MAX_PORTS || !reg->ports[id].in_use)
-        return reply_error(m, -ENOENT, "there is no port with id %u", id);
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", id);
     if (reg->ports[id].client != c->slot)
-        return reply_error(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
-    rill_registry_port_remove(reg, id, &s->listener);
-    rill_server_publish(s, 0);
+        return rill_msg_errf(m, -EPERM, "port '%s' belongs to another client", reg->ports[id].name);
     /* no wait for the realtime thread to drop the port (one period each,
      * many seconds for a client that unregisters hundreds of ports): the id
-     * is held back instead until a plan without it runs, since a cycle of
-     * an older plan may still read the buffer */
-    if (s->rt_started)
-        reg->ports[id].free_gen = s->plan_gen;
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+     * is held back instead until a plan without it runs (server.c, on_port) */
+    rill_registry_port_remove(reg, id, &s->listener);
+    rill_server_publish(s);
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -288,11 +299,11 @@ static int self_connect_check(struct rill_server *s, const struct rill_conn *c,
     int r = rill_options_self_connect(mode, reg->ports[a].client == c->slot,
                                       reg->ports[b].client == c->slot);
     if (r < 0)
-        return reply_error(m, r,
-                           "connecting '%s' and '%s' is refused: rilld runs with self-connect "
-                           "mode '%c' (-a), which forbids a client to connect its own ports%s",
-                           m->u.connect.src, m->u.connect.dst, mode,
-                           mode == 'E' ? " to another client's" : "");
+        return rill_msg_errf(m, r,
+                             "connecting '%s' and '%s' is refused: rilld runs with self-connect "
+                             "mode '%c' (-a), which forbids a client to connect its own ports%s",
+                             m->u.connect.src, m->u.connect.dst, mode,
+                             mode == 'E' ? " to another client's" : "");
     return r;
 }
 
@@ -302,8 +313,8 @@ static int do_connect(struct rill_server *s, const struct rill_conn *c, struct r
     struct rill_shm_registry *reg = &s->shm.state->registry;
     struct rill_msg_connect *cn = &m->u.connect;
     if (!terminated(cn->src, sizeof(cn->src)) || !terminated(cn->dst, sizeof(cn->dst)))
-        return reply_error(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
-                           RILL_PORT_NAME_SIZE - 1);
+        return rill_msg_errf(m, -ENAMETOOLONG, "port name is too long: the limit is %u bytes",
+                             RILL_PORT_NAME_SIZE - 1);
     if (connect) {
         int sc = self_connect_check(s, c, m);
         if (sc != 0)
@@ -314,9 +325,9 @@ static int do_connect(struct rill_server *s, const struct rill_conn *c, struct r
                     : rill_registry_disconnect(reg, cn->src, cn->dst, &s->listener, err,
                                                sizeof(err));
     if (r < 0)
-        return reply_error(m, r, "%s", err);
-    rill_server_publish(s, 0);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+        return rill_msg_errf(m, r, "%s", err);
+    rill_server_publish(s);
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -325,9 +336,9 @@ static int do_port_disconnect(struct rill_server *s, struct rill_msg *m)
     struct rill_shm_registry *reg = &s->shm.state->registry;
     uint32_t id = m->u.port.id;
     if (rill_registry_port_disconnect(reg, id, &s->listener) < 0)
-        return reply_error(m, -ENOENT, "there is no port with id %u", id);
-    rill_server_publish(s, 0);
-    rill_latency_graph_order(); /* sent after the latency callbacks */
+        return rill_msg_errf(m, -ENOENT, "there is no port with id %u", id);
+    rill_server_publish(s);
+    rill_latency_graph_order(&s->latency); /* sent after the latency callbacks */
     return 0;
 }
 
@@ -339,17 +350,23 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
     int r;
     m->error[0] = '\0';
     if (m->type != RILL_MSG_HELLO && !c->greeted) {
-        r = reply_error(m, -EPROTO, "the first message must be HELLO");
+        r = rill_msg_errf(m, -EPROTO, "the first message must be HELLO");
+    } else if (c->plan_wait.gen) {
+        /* one request of a connection at a time: the client waits for
+         * the deferred reply, so this one broke the protocol (its refusal
+         * is answered before that reply) */
+        r = rill_msg_errf(m, -EBUSY,
+                          "request %u came while this connection's last request waits for its "
+                          "reply: send one request at a time",
+                          m->type);
     } else {
         switch (m->type) {
         case RILL_MSG_HELLO:
             r = do_hello(s, c, m, fds, &nfds);
             break;
         case RILL_MSG_ACTIVATE:
-            r = set_active(s, c, 1, m->u.activate.rt_tid);
-            break;
         case RILL_MSG_DEACTIVATE:
-            r = set_active(s, c, 0, 0);
+            r = set_active(s, c, m);
             break;
         case RILL_MSG_PORT_REGISTER:
             r = do_port_register(s, c, m);
@@ -371,7 +388,11 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         case RILL_MSG_TRANSPORT_SYNC:
         case RILL_MSG_TRANSPORT_TIMEOUT:
         case RILL_MSG_TRANSPORT_REQUEST:
-            r = rill_server_transport_request(s, c->slot, c->control, m);
+            r = rill_transport_request(&s->rt->transport, s->shm.act->transport,
+                                       &s->shm.state->registry, c->slot, c->control, m);
+            if (r == 0 && m->type == RILL_MSG_TRANSPORT_TIMEBASE && s->opt->verbose)
+                rill_server_log("client '%s' is timebase master",
+                                s->shm.state->registry.clients[c->slot].name);
             break;
         case RILL_MSG_PORT_NAME:
             r = rill_port_name_request(s, c, m);
@@ -394,13 +415,9 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
         case RILL_MSG_INTERNAL_NAME:
         case RILL_MSG_XRUN_RESET:
             r = rill_internal_request(s, c, m);
-            if (r == RILL_INTERNAL_REPLY_LATER)
-                return; /* answered when its worker is done */
             break;
         case RILL_MSG_SET_BUFFER_SIZE:
             r = rill_server_set_period(s, c, m);
-            if (r == RILL_REPLY_DEFERRED)
-                return; /* answered once the clients have followed */
             break;
         case RILL_MSG_SET_FREEWHEEL:
             r = rill_server_set_freewheel(s, m);
@@ -411,10 +428,12 @@ void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill
             rill_server_drop(s, c, s->opt->verbose ? "closed" : NULL);
             return;
         default:
-            r = reply_error(m, -EINVAL, "unknown request type %u", m->type);
+            r = rill_msg_errf(m, -EINVAL, "unknown request type %u", m->type);
             break;
         }
     }
+    if (r == RILL_REPLY_DEFERRED)
+        return; /* answered later from the main loop (rill_server_answer) */
     m->result = r;
     int sr = rill_msg_send(c->fd, m, fds, nfds);
     if (nfds == RILL_FD_COUNT)

@@ -222,22 +222,10 @@ static void complete_pending(struct rill_rt *rt, uint64_t now, uint64_t period_n
     pc->cycle = 0;
 }
 
-/* dst = sum of srcs (first batch) or dst += sum of srcs. RT-safe. */
-static void add_sources(float *dst, const float *const *srcs, uint32_t n, uint32_t nframes,
-                        int first)
-{
-    if (first) {
-        rill_mix_audio(dst, srcs, n, nframes);
-        return;
-    }
-    for (uint32_t k = 0; k < n; k++)
-        for (uint32_t f = 0; f < nframes; f++)
-            dst[f] += srcs[k][f];
-}
-
 /* Resolve the playback buffers of cycle c: sources of nodes bypassed in
  * this cycle are silence; one source is read in place, several are summed
- * into the port's own buffer, 16 at a time. RT-safe. */
+ * into the port's own buffer by the clients' mixdown (common/mix.c).
+ * RT-safe. */
 static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint32_t nframes,
                          uint32_t c)
 {
@@ -253,8 +241,8 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
         if (in->src_first > RILL_MAX_CONNECTIONS ||
             in->src_count > RILL_MAX_CONNECTIONS - in->src_first)
             continue;
-        const float *srcs[16];
-        uint32_t n = 0, batches = 0, nvalid = 0;
+        const float **srcs = rt->mix_srcs;
+        uint32_t nvalid = 0;
         for (uint32_t k = 0; k < in->src_count; k++) {
             uint32_t si = in->src_first + k, owner = plan->src_node[si];
             if (plan->src[si] >= port_max)
@@ -264,18 +252,12 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
             if (owner < RILL_MAX_CLIENTS &&
                 atomic_load_explicit(&act->node[owner].bypassed, memory_order_relaxed) == c)
                 continue;
-            srcs[n++] = rill_engine_shm_buffer(rt->shm, plan->src[si]);
-            nvalid++;
-            if (n == 16) {
-                add_sources(own, srcs, n, nframes, batches++ == 0);
-                n = 0;
-            }
+            srcs[nvalid++] = rill_engine_shm_buffer(rt->shm, plan->src[si]);
         }
-        if (nvalid == 1 && batches == 0) {
+        if (nvalid == 1) {
             rt->play_bufs[ch] = srcs[0];
         } else if (nvalid > 0) {
-            if (n)
-                add_sources(own, srcs, n, nframes, batches == 0);
+            rill_mix_audio(own, srcs, nvalid, nframes);
             rt->play_bufs[ch] = own;
         }
     }

@@ -69,6 +69,7 @@ struct rill_rt {
     uint32_t play_input[RILL_MAX_CHANNELS];    /* plan input index per playback channel */
     float *cap_bufs[RILL_MAX_CHANNELS];
     const float *play_bufs[RILL_MAX_CHANNELS];
+    const float *mix_srcs[RILL_MAX_CONNECTIONS]; /* mix_playback's sources */
     uint64_t cycle;
     uint64_t frames;
     double load;

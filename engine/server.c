@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "clients/core/client.h"
+#include "common/err.h"
 #include "common/rt_hooks.h"
 #include "engine/plan_compile.h"
 #include "engine/internal.h"
@@ -83,7 +84,7 @@ static void on_client(void *arg, uint32_t slot, int registered)
     const struct rill_shm_client *cl = &s->shm.state->registry.clients[slot];
     if (!registered) {
         rill_metadata_subject_gone(s, cl->uuid);
-        rill_latency_client_gone(slot);
+        rill_latency_client_gone(&s->latency, slot);
     }
     if (cl->flags & RILL_CLIENT_CONTROL)
         return;
@@ -100,8 +101,13 @@ static void on_port(void *arg, uint32_t id, int registered)
 {
     struct rill_server *s = arg;
     rill_server_port_announce(s, id, registered);
-    if (!registered)
+    if (!registered) {
         rill_metadata_subject_gone(s, s->shm.state->registry.ports[id].uuid);
+        /* a cycle of an older plan may still read the buffer: the id is
+         * held back until the plan that the next publish makes runs */
+        if (s->rt_started)
+            s->shm.state->registry.ports[id].free_gen = s->plan_gen + 1;
+    }
     if (s->opt->verbose)
         rill_server_log("port '%s' %s", s->shm.state->registry.ports[id].name,
                         registered ? "registered" : "unregistered");
@@ -127,7 +133,7 @@ static void on_connect(void *arg, uint32_t src, uint32_t dst, int connected)
  * (cur_plan) nor the one it may adopt next (next_plan): with three slots one
  * is always free. A plan that was published and never adopted is replaced by
  * the exchange below and its slot becomes free again. */
-void rill_server_publish(struct rill_server *s, int wait)
+void rill_server_publish(struct rill_server *s)
 {
     struct rill_shm_state *st = s->shm.state;
     uint32_t cur = atomic_load_explicit(&st->cur_plan, memory_order_acquire);
@@ -146,33 +152,105 @@ void rill_server_publish(struct rill_server *s, int wait)
     /* release: the plan's contents before the slot number */
     atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
     rill_placement_apply(&s->placement, &st->plans[slot]);
-    rill_latency_schedule(); /* the graph changed: latencies follow */
-
-    if (wait)
-        rill_server_wait_plan(s);
+    rill_latency_schedule(&s->latency); /* the graph changed: latencies follow */
 }
 
 /* Main thread. */
-int rill_server_wait_plan(struct rill_server *s)
+uint64_t rill_server_adopted_gen(const struct rill_server *s)
+{
+    /* acquire: pairs with the realtime thread's release after adopting */
+    return atomic_load_explicit(&s->shm.state->cur_plan_gen, memory_order_acquire);
+}
+
+/* ---- requests that wait for a plan (rill_server_after_plan) */
+
+/* Arm (on) or stop the plan timer. Its interval while requests wait: half
+ * a period, within 0.25..5 ms (the realtime thread adopts a plan at its
+ * next cycle). Main thread. */
+static void plan_timer_arm(struct rill_server *s, int on)
+{
+    const struct rill_shm_state *st = s->shm.state;
+    uint64_t ns = 0;
+    if (on) {
+        ns = st->rate ? (uint64_t)st->period * 1000000000ull / st->rate / 2 : 0;
+        ns = ns < 250000ull ? 250000ull : ns > 5000000ull ? 5000000ull : ns;
+    }
+    struct itimerspec its = { .it_interval = rill_ns_to_timespec(ns),
+                              .it_value = rill_ns_to_timespec(ns) };
+    timerfd_settime(s->plan_fd, 0, &its, NULL);
+}
+
+/* Finish the requests whose plan runs now (or whose wait is over). Main
+ * thread: the plan timer, and housekeeping. */
+static void plan_waits_run(struct rill_server *s)
+{
+    if (!s->plan_waits)
+        return;
+    uint64_t adopted = rill_server_adopted_gen(s);
+    int running = s->rt_started && !atomic_load_explicit(&s->rt->ended, memory_order_acquire);
+    uint64_t now = rill_now_ns();
+    for (uint32_t i = 0; i < RILL_MAX_CONNS && s->plan_waits; i++) {
+        struct rill_conn *c = s->conns[i];
+        if (!c || !c->plan_wait.gen)
+            continue;
+        struct rill_plan_wait *w = &c->plan_wait;
+        if (running && adopted < w->gen && now < w->deadline_ns)
+            continue;
+        w->gen = 0;
+        s->plan_waits--;
+        int r = w->then(s, c, &w->msg);
+        if (r != RILL_REPLY_DEFERRED)
+            rill_server_answer(c, &w->msg, r);
+    }
+    if (!s->plan_waits)
+        plan_timer_arm(s, 0);
+    /* after the replies: latency callbacks follow the graph change */
+    rill_latency_run(s);
+}
+
+/* Main thread. */
+int rill_server_after_plan(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
+                           int (*then)(struct rill_server *s, struct rill_conn *c,
+                                       struct rill_msg *m))
 {
     struct rill_shm_state *st = s->shm.state;
-    if (!s->rt_started)
-        return -ESRCH;
+    if (c->plan_wait.gen)
+        return rill_msg_errf(m, -EBUSY,
+                             "this connection has a request waiting already: wait for its reply");
+    if (!s->rt_started || atomic_load_explicit(&s->rt->ended, memory_order_acquire) ||
+        rill_server_adopted_gen(s) >= s->plan_gen)
+        return then(s, c, m);
     /* bounded: a few periods, at least 200 ms */
     uint64_t period_ns = (uint64_t)st->period * 1000000000ull / st->rate;
-    uint64_t limit = rill_now_ns() + 4 * period_ns + 200000000ull;
-    while (atomic_load_explicit(&st->cur_plan_gen, memory_order_acquire) < s->plan_gen) {
-        if (atomic_load_explicit(&s->rt->ended, memory_order_acquire))
-            return -ESRCH;
-        if (rill_now_ns() > limit)
-            return -ETIMEDOUT;
-        struct timespec ts = { 0, 500000 };
-        nanosleep(&ts, NULL);
-    }
-    return 0;
+    c->plan_wait = (struct rill_plan_wait){ .gen = s->plan_gen,
+                                            .deadline_ns = rill_now_ns() + 4 * period_ns +
+                                                           200000000ull,
+                                            .then = then,
+                                            .msg = *m };
+    if (s->plan_waits++ == 0)
+        plan_timer_arm(s, 1);
+    return RILL_REPLY_DEFERRED;
+}
+
+/* Main thread. */
+void rill_server_answer(const struct rill_conn *c, struct rill_msg *m, int r)
+{
+    m->result = r;
+    (void)rill_msg_send(c->fd, m, NULL, 0);
 }
 
 /* ---- connections */
+
+/* c goes (closed or held): forget its request that waits for a plan.
+ * Main thread. */
+static void plan_wait_cancel(struct rill_server *s, struct rill_conn *c)
+{
+    if (!c->plan_wait.gen)
+        return;
+    c->plan_wait.gen = 0;
+    if (--s->plan_waits == 0)
+        plan_timer_arm(s, 0);
+}
 
 static void conn_close(struct rill_server *s, struct rill_conn *c)
 {
@@ -192,9 +270,10 @@ static void conn_close(struct rill_server *s, struct rill_conn *c)
         rill_placement_set_tid(&s->placement, c->slot, 0);
     }
     s->conns[c->index] = NULL;
+    plan_wait_cancel(s, c);
     if (!c->held) { /* a held conn said goodbye to these in hold_slot */
-        rill_metadata_conn_gone(c->index);
-        rill_internal_conn_gone(c);
+        rill_metadata_conn_gone(c);
+        rill_internal_conn_gone(s, c);
     }
     /* not freed yet: the epoll batch being handled may hold an event for it
      * (housekeeping can drop a client whose socket is also readable) */
@@ -265,8 +344,9 @@ static int hold_slot(struct rill_server *s, struct rill_conn *c)
     }
     s->by_slot[c->slot] = NULL;
     rill_placement_set_tid(&s->placement, c->slot, 0);
-    rill_metadata_conn_gone(c->index);
-    rill_internal_conn_gone(c);
+    plan_wait_cancel(s, c);
+    rill_metadata_conn_gone(c);
+    rill_internal_conn_gone(s, c);
     c->held = 1;
     if (s->opt->verbose)
         rill_server_log("slot %u is held until pid %d has hung up or is gone", c->slot,
@@ -295,13 +375,18 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
     if (c->slot != RILL_NO_SLOT) {
         struct rill_shm_registry *reg = &s->shm.state->registry;
         int was_node = reg->clients[c->slot].active;
+        uint32_t slot = c->slot;
         if (why && (s->opt->verbose || !c->control))
             rill_server_log("client '%s' (pid %d): %s", reg->clients[c->slot].name, (int)c->pid,
                             why);
         rill_registry_client_remove(reg, c->slot, &s->listener);
         /* the timebase and slow-sync registrations leave with the client */
         rill_transport_client_gone(&s->rt->transport, c->slot);
-        rill_server_publish(s, was_node);
+        rill_server_publish(s);
+        /* no wait for the realtime thread to drop the node: the slot is
+         * held back until a plan without it runs (its ports are, on_port) */
+        if (s->rt_started && was_node)
+            reg->clients[slot].free_gen = s->plan_gen;
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
         if (was_node) {
             struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
@@ -446,6 +531,7 @@ static void housekeeping(struct rill_server *s)
     struct rill_shm_state *st = s->shm.state;
     struct rill_rtlog_rec rec;
     uint64_t now = rill_now_ns();
+    plan_waits_run(s);
     rill_latency_run(s);
     rill_internal_poll(s);
     if (s->period_change.active)
@@ -636,17 +722,18 @@ static int setup_loop(struct rill_server *s)
     s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (s->signal_fd < 0 || s->epoll_fd < 0 || s->timer_fd < 0)
+    s->plan_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (s->signal_fd < 0 || s->epoll_fd < 0 || s->timer_fd < 0 || s->plan_fd < 0)
         return -errno;
     mark_busy(s, rill_now_ns());
-    int fds[] = { s->listen_fd, s->signal_fd, s->timer_fd };
-    for (size_t i = 0; i < 3; i++) {
+    int fds[] = { s->listen_fd, s->signal_fd, s->timer_fd, s->plan_fd };
+    for (size_t i = 0; i < 4; i++) {
         struct epoll_event ev = { .events = EPOLLIN };
         ev.data.u64 = (uint64_t)fds[i];
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
             return -errno;
     }
-    /* conns use data.ptr; these three use their fd number, which can never
+    /* conns use data.ptr; these four use their fd number, which can never
      * equal a heap pointer */
     return 0;
 }
@@ -676,6 +763,11 @@ static void serve(struct rill_server *s)
                 if (read(s->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
                     break;
                 housekeeping(s);
+            } else if (key == (uint64_t)s->plan_fd) {
+                uint64_t ticks;
+                if (read(s->plan_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+                    break;
+                plan_waits_run(s);
             } else {
                 struct rill_watch *w = evs[i].data.ptr;
                 if (w->conn->fd < 0)
@@ -716,12 +808,13 @@ static void teardown(struct rill_server *s)
         s->rt->ops->close(s->rt->drv);
     if (s->socket_bound)
         unlink(s->sock_path);
-    int fds[] = { s->listen_fd, s->epoll_fd, s->signal_fd, s->timer_fd };
-    for (size_t i = 0; i < 4; i++)
+    int fds[] = { s->listen_fd, s->epoll_fd, s->signal_fd, s->timer_fd, s->plan_fd };
+    for (size_t i = 0; i < 5; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     rill_engine_shm_destroy(&s->shm);
-    rill_metadata_shutdown();
+    rill_metadata_clear(&s->metadata);
+    rill_internal_free(s->internal);
     free(s->rt);
 }
 
@@ -736,9 +829,11 @@ int rill_server_run(const struct rill_options *opt)
         return 1;
     }
     s->opt = opt;
-    s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = -1;
+    s->listen_fd = s->epoll_fd = s->signal_fd = s->timer_fd = s->plan_fd = -1;
     s->shm.state_fd = s->shm.state_ro_fd = s->shm.act_fd = s->shm.pool_fd = -1;
     s->listener = (struct rill_registry_listener){ s, on_client, on_port, on_connect };
+    rill_metadata_init(&s->metadata);
+    rill_latency_init(&s->latency);
     s->exit_status = 1;
     rill_rt_hooks_init();
     if ((r = rill_placement_init(&s->placement, opt->affinity)) < 0)
@@ -746,6 +841,10 @@ int rill_server_run(const struct rill_options *opt)
                         "are not pinned",
                         strerror(-r));
 
+    if (rill_internal_new(&s->internal) < 0) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto out;
+    }
     if ((r = make_socket_dir(err, sizeof(err))) < 0)
         goto out;
     if (rill_server_socket_path(opt->name, s->sock_path, sizeof(s->sock_path)) < 0) {
@@ -795,7 +894,7 @@ int rill_server_run(const struct rill_options *opt)
     rill_registry_init(&st->registry);
     if ((r = add_system_ports(s, info, err, sizeof(err))) < 0)
         goto out;
-    rill_server_publish(s, 0);
+    rill_server_publish(s);
 
     if ((r = listen_socket(s, err, sizeof(err))) < 0) {
         if (!err[0])

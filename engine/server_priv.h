@@ -10,6 +10,9 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/internal.h"
+#include "engine/latency.h"
+#include "engine/metadata.h"
 #include "engine/options.h"
 #include "engine/placement.h"
 #include "engine/registry.h"
@@ -26,6 +29,7 @@
 enum { RILL_WATCH_REQUEST = 1, RILL_WATCH_EVENTS = 2, RILL_WATCH_PIDFD = 3 };
 
 struct rill_conn;
+struct rill_server;
 struct rill_watch {
     uint32_t kind;     /* RILL_WATCH_* */
     struct rill_conn *conn;
@@ -49,6 +53,15 @@ struct rill_conn {
     int pidfd;                  /* -1: none */
     struct rill_watch pid_watch;
     uint64_t dropped_events;
+    /* a request that waits for the realtime thread to run a plan
+     * (rill_server_after_plan): plan_gen 0 when none */
+    struct rill_plan_wait {
+        uint64_t gen;                  /* the plan generation awaited */
+        uint64_t deadline_ns;          /* finished anyway after this */
+        int (*then)(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
+        struct rill_msg msg;           /* the request, then its reply */
+    } plan_wait;
+    struct rill_metadata_conn metadata; /* metadata_requests.c */
     /* closed: freed after the current epoll batch, which may still hold
      * events for it (server.c, conn_close) */
     struct rill_conn *next_closed;
@@ -69,6 +82,8 @@ struct rill_server {
     const struct rill_options *opt;
     char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int listen_fd, epoll_fd, signal_fd, timer_fd;
+    int plan_fd;       /* timerfd: checks the plan waits while there are any */
+    uint32_t plan_waits;               /* connections with a plan_wait */
     int socket_bound;
     struct rill_engine_shm shm;
     struct rill_rt *rt;
@@ -92,13 +107,25 @@ struct rill_server {
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
+    struct rill_metadata metadata;     /* metadata_requests.c */
+    struct rill_latency latency;       /* latency.c, latency_job.c */
+    struct rill_internals *internal;   /* internal.c */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
 };
 
-/* reconfigure.c: jack_set_buffer_size and jack_set_freewheel. A request
- * handler returns RILL_REPLY_DEFERRED when the reply is sent later. */
+/* A request handler returns RILL_REPLY_DEFERRED when its reply is sent
+ * later, from the main loop (rill_server_answer): after a change of period
+ * (reconfigure.c), an internal client's load (internal.c), a plan the
+ * realtime thread must run first (rill_server_after_plan). The main thread
+ * serves every other connection meanwhile. */
 #define RILL_REPLY_DEFERRED 1
+/* Send the deferred reply m with result r to c. A failed send is ignored:
+ * the asker is gone or does not read, and its connection's end is seen by
+ * the main loop. Main thread. */
+void rill_server_answer(const struct rill_conn *c, struct rill_msg *m, int r);
+
+/* reconfigure.c: jack_set_buffer_size and jack_set_freewheel. */
 int rill_server_set_period(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 int rill_server_set_freewheel(struct rill_server *s, struct rill_msg *m);
 /* a message on a client's event socket (an answer to an event) */
@@ -110,19 +137,23 @@ void rill_server_period_client_gone(struct rill_server *s, struct rill_conn *c);
 /* requests.c: handle one message from conn; the reply is sent there. */
 void rill_server_request(struct rill_server *s, struct rill_conn *c, struct rill_msg *m);
 
-/* transport/transport_requests.c: the RILL_MSG_TRANSPORT_* requests of
- * client slot (control: a control connection); fills m->error on failure. */
-int rill_server_transport_request(struct rill_server *s, uint32_t slot, int control,
-                                  struct rill_msg *m);
-
 /* server.c helpers used by requests.c */
 /* Compile the registry into a free plan slot and hand it to the realtime
- * thread; with wait, return once the realtime thread runs it (bounded). */
-void rill_server_publish(struct rill_server *s, int wait);
-/* Return once the realtime thread runs the last published plan: 0, or
- * -ETIMEDOUT after a few periods (at least 200 ms), -ESRCH when it does not
- * run. */
-int rill_server_wait_plan(struct rill_server *s);
+ * thread, which adopts it at its next cycle. */
+void rill_server_publish(struct rill_server *s);
+/* The generation of the plan the realtime thread runs. */
+uint64_t rill_server_adopted_gen(const struct rill_server *s);
+/* Finish request m of c once the realtime thread runs the last published
+ * plan, without blocking the main loop: then(s, c, m) runs on the main
+ * thread at that point (or after a few periods, at least 200 ms, when the
+ * realtime thread does not get there; or at once when it is not running),
+ * and what it returns is the reply's result (it may fill m->u and
+ * m->error). Returns RILL_REPLY_DEFERRED, or then's result when nothing is
+ * to wait for. -EBUSY (m->error set) when c has a request waiting already
+ * (rill_server_request refuses any request of c meanwhile). */
+int rill_server_after_plan(struct rill_server *s, struct rill_conn *c, struct rill_msg *m,
+                           int (*then)(struct rill_server *s, struct rill_conn *c,
+                                       struct rill_msg *m));
 /* Remove the client of conn (its ports, connections, node) and close conn. */
 void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *why);
 /* Send an event to every client with an event socket (except skip_slot). */

@@ -41,6 +41,9 @@
 #include "rill/plan.h"
 #include "rill/transport_shm.h"
 
+struct rill_msg;
+struct rill_shm_registry;
+
 /* JACK's default slow-sync timeout: two seconds */
 #define RILL_TRANSPORT_DEFAULT_TIMEOUT_US 2000000ull
 
@@ -111,6 +114,16 @@ int rill_transport_set_timeout(struct rill_transport *t, uint64_t usecs);
 
 /* A client left: it is no longer slow-sync nor timebase master. Main thread. */
 void rill_transport_client_gone(struct rill_transport *t, uint32_t slot);
+
+/* The RILL_MSG_TRANSPORT_* requests (rill/protocol.h) of client slot
+ * (control: a control connection, which may only start, stop and locate),
+ * on t; records: every slot's request record in the activation segment
+ * (the engine's own, slot 0, carries rillctl's and inactive clients'
+ * requests); reg: for client names in the messages. Returns 0 or -errno
+ * with m->error set (transport_requests.c). Main thread. */
+int rill_transport_request(struct rill_transport *t, struct rill_transport_client *records,
+                           const struct rill_shm_registry *reg, uint32_t slot, int control,
+                           struct rill_msg *m);
 
 /* "Stopped", "Rolling", "Starting" or "unknown". Any thread. */
 const char *rill_transport_state_name(uint32_t state);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "clients/core/client_priv.h"
+#include "common/err.h"
 #include "common/rt_hooks.h"
 #include "rill/futex.h"
 #include "rill/paths.h"
@@ -38,18 +38,6 @@
 /* how often rt_stop_locked repeats its wake-up while joining */
 #define JOIN_RETRY_NS 20000000L
 
-/* Write a sentence into err (may be NULL). Any thread. */
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t size,
-                                                          const char *fmt, ...)
-{
-    if (!err || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-}
-
 /* Copy a reply's error text (NUL-terminated defensively) or strerror. */
 static void reply_err(const struct rill_msg *m, int result, char *err, size_t size)
 {
@@ -57,9 +45,9 @@ static void reply_err(const struct rill_msg *m, int result, char *err, size_t si
     memcpy(text, m->error, sizeof(text));
     text[sizeof(text) - 1] = '\0';
     if (text[0])
-        set_err(err, size, "%s", text);
+        rill_errf(err, size, 0, "%s", text);
     else
-        set_err(err, size, "the rill server refused: %s", strerror(-result));
+        rill_errf(err, size, 0, "the rill server refused: %s", strerror(-result));
 }
 
 /* rill_client_set_thread_creator's function, NULL for pthread_create.
@@ -238,17 +226,17 @@ static int connect_server(const char *server, const char *path, int *out, char *
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        set_err(err, errsize,
-                "socket path '%s' is too long for a Unix socket (at most %zu bytes); use a "
-                "shorter XDG_RUNTIME_DIR or server name",
-                path, sizeof(sa.sun_path) - 1);
+        rill_errf(err, errsize, 0,
+                  "socket path '%s' is too long for a Unix socket (at most %zu bytes); use a "
+                  "shorter XDG_RUNTIME_DIR or server name",
+                  path, sizeof(sa.sun_path) - 1);
         return -ENAMETOOLONG;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errsize, "cannot create a socket: %s", strerror(e));
+        rill_errf(err, errsize, 0, "cannot create a socket: %s", strerror(e));
         return -e;
     }
     int r;
@@ -260,13 +248,13 @@ static int connect_server(const char *server, const char *path, int *out, char *
         close(fd);
         if (e == ENOENT || e == ECONNREFUSED) {
             int dflt = strcmp(server, "default") == 0;
-            set_err(err, errsize,
-                    "no rill server named '%s' is running (no socket at %s); start one with: "
-                    "rilld%s%s -d dummy",
-                    server, path, dflt ? "" : " -n ", dflt ? "" : server);
+            rill_errf(err, errsize, 0,
+                      "no rill server named '%s' is running (no socket at %s); start one with: "
+                      "rilld%s%s -d dummy",
+                      server, path, dflt ? "" : " -n ", dflt ? "" : server);
         } else {
-            set_err(err, errsize, "cannot connect to the rill server at %s: %s", path,
-                    strerror(e));
+            rill_errf(err, errsize, 0, "cannot connect to the rill server at %s: %s", path,
+                      strerror(e));
         }
         return -e;
     }
@@ -283,14 +271,15 @@ static int map_segments(struct rill_client *c, int *fds, char *err, size_t errsi
     for (int i = 0; i < 3; i++) {
         if (fstat(fds[i], &sb[i]) < 0) {
             e = -errno;
-            set_err(err, errsize, "cannot stat a shared memory segment: %s", strerror(-e));
+            rill_errf(err, errsize, 0, "cannot stat a shared memory segment: %s", strerror(-e));
             goto out;
         }
     }
     if ((size_t)sb[0].st_size < 2 * sizeof(uint32_t)) {
         e = -EPROTO;
-        set_err(err, errsize, "the server's state segment is %lld bytes, too small to be rill's",
-                (long long)sb[0].st_size);
+        rill_errf(err, errsize, 0,
+                  "the server's state segment is %lld bytes, too small to be rill's",
+                  (long long)sb[0].st_size);
         goto out;
     }
     c->state_size = (size_t)sb[0].st_size;
@@ -298,16 +287,16 @@ static int map_segments(struct rill_client *c, int *fds, char *err, size_t errsi
     if (p == MAP_FAILED) {
         e = -errno;
         c->state_size = 0;
-        set_err(err, errsize, "cannot map the state segment: %s", strerror(-e));
+        rill_errf(err, errsize, 0, "cannot map the state segment: %s", strerror(-e));
         goto out;
     }
     c->state = p;
     if (c->state->magic != RILL_SHM_MAGIC || c->state->version != RILL_PROTOCOL_VERSION) {
         e = -EPROTO;
-        set_err(err, errsize, "server speaks protocol %u%s, this client %u",
-                (unsigned)c->state->version,
-                c->state->magic != RILL_SHM_MAGIC ? " (or is not rill)" : "",
-                (unsigned)RILL_PROTOCOL_VERSION);
+        rill_errf(err, errsize, 0, "server speaks protocol %u%s, this client %u",
+                  (unsigned)c->state->version,
+                  c->state->magic != RILL_SHM_MAGIC ? " (or is not rill)" : "",
+                  (unsigned)RILL_PROTOCOL_VERSION);
         goto out;
     }
     if (c->state_size < sizeof(struct rill_shm_state) ||
@@ -319,11 +308,11 @@ static int map_segments(struct rill_client *c, int *fds, char *err, size_t errsi
         c->state->port_max > RILL_MAX_PORTS ||
         (uint64_t)c->state->port_max * c->state->pool_stride > c->state->pool_size) {
         e = -EPROTO;
-        set_err(err, errsize,
-                "server speaks protocol %u, this client %u (shared memory layout differs: state "
-                "%llu bytes, expected %zu)",
-                (unsigned)c->state->version, (unsigned)RILL_PROTOCOL_VERSION,
-                (unsigned long long)c->state->size, sizeof(struct rill_shm_state));
+        rill_errf(err, errsize, 0,
+                  "server speaks protocol %u, this client %u (shared memory layout differs: state "
+                  "%llu bytes, expected %zu)",
+                  (unsigned)c->state->version, (unsigned)RILL_PROTOCOL_VERSION,
+                  (unsigned long long)c->state->size, sizeof(struct rill_shm_state));
         goto out;
     }
     c->act_size = sizeof(struct rill_shm_activation);
@@ -331,7 +320,7 @@ static int map_segments(struct rill_client *c, int *fds, char *err, size_t errsi
     if (p == MAP_FAILED) {
         e = -errno;
         c->act_size = 0;
-        set_err(err, errsize, "cannot map the activation segment: %s", strerror(-e));
+        rill_errf(err, errsize, 0, "cannot map the activation segment: %s", strerror(-e));
         goto out;
     }
     c->act = p;
@@ -340,7 +329,7 @@ static int map_segments(struct rill_client *c, int *fds, char *err, size_t errsi
     if (p == MAP_FAILED) {
         e = -errno;
         c->pool_size = 0;
-        set_err(err, errsize, "cannot map the port buffer pool: %s", strerror(-e));
+        rill_errf(err, errsize, 0, "cannot map the port buffer pool: %s", strerror(-e));
         goto out;
     }
     c->pool = p;
@@ -372,14 +361,14 @@ static void unmap_segments(struct rill_client *c)
 static int check_name(const char *name, char *err, size_t errsize)
 {
     if (!name || !name[0]) {
-        set_err(err, errsize, "the client name is empty; give 1 to %u bytes",
-                RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0, "the client name is empty; give 1 to %u bytes",
+                  RILL_CLIENT_NAME_SIZE - 1);
         return -EINVAL;
     }
     size_t len = strlen(name);
     if (len >= RILL_CLIENT_NAME_SIZE) {
-        set_err(err, errsize, "client name '%.20s...' is %zu bytes; at most %u are allowed", name,
-                len, RILL_CLIENT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0, "client name '%.20s...' is %zu bytes; at most %u are allowed",
+                  name, len, RILL_CLIENT_NAME_SIZE - 1);
         return -ENAMETOOLONG;
     }
     return 0;
@@ -399,7 +388,7 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
     if (err && errsize)
         err[0] = '\0';
     if (!out) {
-        set_err(err, errsize, "rill_client_open needs somewhere to store the client");
+        rill_errf(err, errsize, 0, "rill_client_open needs somewhere to store the client");
         return -EINVAL;
     }
     *out = NULL;
@@ -409,20 +398,20 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
     server = rill_server_name(server);
     e = rill_server_socket_path(server, path, sizeof(path));
     if (e == -EINVAL) {
-        set_err(err, errsize,
-                "bad server name '%s': use 1 to %u of A-Z a-z 0-9 . _ - (not starting with '.')",
-                server, RILL_SERVER_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0,
+                  "bad server name '%s': use 1 to %u of A-Z a-z 0-9 . _ - (not starting with '.')",
+                  server, RILL_SERVER_NAME_SIZE - 1);
         return e;
     }
     if (e < 0) {
-        set_err(err, errsize, "the socket path for server '%s' is too long", server);
+        rill_errf(err, errsize, 0, "the socket path for server '%s' is too long", server);
         return e;
     }
     rill_rt_hooks_init();
 
     struct rill_client *c = calloc(1, sizeof(*c));
     if (!c) {
-        set_err(err, errsize, "out of memory");
+        rill_errf(err, errsize, 0, "out of memory");
         return -ENOMEM;
     }
     c->sock = c->evsock = -1;
@@ -461,8 +450,9 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
     }
     if (nfds != RILL_FD_COUNT) {
         e = -EPROTO;
-        set_err(err, errsize, "the rill server sent %zu of the %u descriptors of a HELLO reply",
-                nfds, (unsigned)RILL_FD_COUNT);
+        rill_errf(err, errsize, 0,
+                  "the rill server sent %zu of the %u descriptors of a HELLO reply", nfds,
+                  (unsigned)RILL_FD_COUNT);
         goto fail_fds;
     }
     /* a control connection has no slot (RILL_HELLO_NO_SLOT): it never
@@ -470,8 +460,8 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
     if (m.u.hello_reply.client >= RILL_MAX_CLIENTS &&
         !((hello_flags & RILL_HELLO_CONTROL) && m.u.hello_reply.client == RILL_HELLO_NO_SLOT)) {
         e = -EPROTO;
-        set_err(err, errsize, "the rill server gave slot %u, beyond the %u this client knows",
-                m.u.hello_reply.client, RILL_MAX_CLIENTS);
+        rill_errf(err, errsize, 0, "the rill server gave slot %u, beyond the %u this client knows",
+                  m.u.hello_reply.client, RILL_MAX_CLIENTS);
         goto fail_fds;
     }
     c->slot = m.u.hello_reply.client;
@@ -491,7 +481,7 @@ int rill_client_open(const char *server, const char *name, uint32_t hello_flags,
 
     e = start_thread(&c->ev_thread, event_main, c);
     if (e < 0) {
-        set_err(err, errsize, "cannot start the notification thread: %s", strerror(-e));
+        rill_errf(err, errsize, 0, "cannot start the notification thread: %s", strerror(-e));
         goto fail_map;
     }
     c->ev_started = 1;
@@ -515,7 +505,7 @@ fail_req_lock:
     pthread_mutex_destroy(&c->req_lock);
 fail_free:
     if (e == -ENOMEM || (err && errsize && !err[0]))
-        set_err(err, errsize, "cannot open a rill client: %s", strerror(-e));
+        rill_errf(err, errsize, 0, "cannot open a rill client: %s", strerror(-e));
     free(c);
     return e;
 }
@@ -696,32 +686,32 @@ int rill_client_port_register(struct rill_client *c, const char *short_name, con
     if (err && errsize)
         err[0] = '\0';
     if (!c || !id) {
-        set_err(err, errsize, "rill_client_port_register needs a client and an id to fill");
+        rill_errf(err, errsize, 0, "rill_client_port_register needs a client and an id to fill");
         return -EINVAL;
     }
     if (!short_name || !short_name[0]) {
-        set_err(err, errsize, "the port name is empty; give a short name such as 'out_1'");
+        rill_errf(err, errsize, 0, "the port name is empty; give a short name such as 'out_1'");
         return -EINVAL;
     }
     size_t full = strlen(c->name) + 1 + strlen(short_name);
     if (full >= RILL_PORT_NAME_SIZE) {
-        set_err(err, errsize,
-                "port name '%s:%.20s...' would be %zu bytes; full names are at most %u",
-                c->name, short_name, full, RILL_PORT_NAME_SIZE - 1);
+        rill_errf(err, errsize, 0,
+                  "port name '%s:%.20s...' would be %zu bytes; full names are at most %u", c->name,
+                  short_name, full, RILL_PORT_NAME_SIZE - 1);
         return -ENAMETOOLONG;
     }
     int t = rill_port_type_from_string(type);
     if (t < 0) {
-        set_err(err, errsize, "unknown port type '%.40s'; use '%s' or '%s'", type ? type : "(null)",
-                rill_port_type_string(RILL_PORT_TYPE_AUDIO),
-                rill_port_type_string(RILL_PORT_TYPE_MIDI));
+        rill_errf(err, errsize, 0, "unknown port type '%.40s'; use '%s' or '%s'",
+                  type ? type : "(null)", rill_port_type_string(RILL_PORT_TYPE_AUDIO),
+                  rill_port_type_string(RILL_PORT_TYPE_MIDI));
         return -EINVAL;
     }
     uint32_t dir = flags & (RILL_PORT_IS_INPUT | RILL_PORT_IS_OUTPUT);
     if (dir != RILL_PORT_IS_INPUT && dir != RILL_PORT_IS_OUTPUT) {
-        set_err(err, errsize,
-                "port '%s' must be exactly one of input (0x1) or output (0x2); flags were 0x%x",
-                short_name, flags);
+        rill_errf(err, errsize, 0,
+                  "port '%s' must be exactly one of input (0x1) or output (0x2); flags were 0x%x",
+                  short_name, flags);
         return -EINVAL;
     }
 
@@ -739,8 +729,8 @@ int rill_client_port_register(struct rill_client *c, const char *short_name, con
     }
     uint32_t pid = m.u.port.id;
     if (pid >= c->port_max) {
-        set_err(err, errsize, "the rill server gave port id %u, beyond the pool's %u ports", pid,
-                c->port_max);
+        rill_errf(err, errsize, 0, "the rill server gave port id %u, beyond the pool's %u ports",
+                  pid, c->port_max);
         return -EPROTO;
     }
     atomic_store_explicit(&c->buf[pid], rill__client_own_buffer(c, pid), memory_order_relaxed);

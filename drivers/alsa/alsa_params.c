@@ -6,11 +6,11 @@
  * ask for capture / playback, from DEV or else from the -d device. Neither:
  * both directions from the -d device. Only one of them: that direction only.
  */
+#include "common/err.h"
 #include "drivers/alsa/alsa_priv.h"
 #include "rill/limits.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,34 +81,27 @@ const struct rill_param rill_alsa_params[ALSA_NPARAMS + 1] = {
     [ALSA_NPARAMS] = { .name = NULL },
 };
 
-__attribute__((format(printf, 3, 4)))
-static int refuse(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errsize) {
-        va_start(ap, fmt);
-        vsnprintf(err, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
 /* A device name: non-empty, printable, shorter than RILL_ALSA_NAME_SIZE. */
 static int check_name(const char *what, const char *name, char *err, size_t errsize)
 {
     size_t len = strlen(name);
 
     if (len == 0)
-        return refuse(err, errsize, "%s device name is empty: give hw:CARD[,DEV], a "
-                      "card id or a PCM name", what);
+        return rill_errf(err, errsize, -EINVAL,
+                         "%s device name is empty: give hw:CARD[,DEV], a "
+                         "card id or a PCM name",
+                         what);
     if (len >= RILL_ALSA_NAME_SIZE)
-        return refuse(err, errsize, "%s device name is %zu characters long: at most "
-                      "%u are allowed", what, len, RILL_ALSA_NAME_SIZE - 1);
+        return rill_errf(err, errsize, -EINVAL,
+                         "%s device name is %zu characters long: at most "
+                         "%u are allowed",
+                         what, len, RILL_ALSA_NAME_SIZE - 1);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)name[i] <= ' ' || (unsigned char)name[i] == 0x7f)
-            return refuse(err, errsize, "%s device name '%s' has a space or control "
-                          "character at position %zu: not allowed", what, name, i + 1);
+            return rill_errf(err, errsize, -EINVAL,
+                             "%s device name '%s' has a space or control "
+                             "character at position %zu: not allowed",
+                             what, name, i + 1);
     return 0;
 }
 
@@ -118,8 +111,8 @@ static int check_uint(int k, uint32_t u, char *err, size_t errsize)
     const struct rill_param *p = &rill_alsa_params[k];
 
     if (u < p->min || u > p->max || (p->pow2 && (u == 0 || (u & (u - 1u)) != 0)))
-        return refuse(err, errsize, "%s %u is not allowed: use %s from %u to %u",
-                      p->name, u, p->pow2 ? "a power of two" : "a number", p->min, p->max);
+        return rill_errf(err, errsize, -EINVAL, "%s %u is not allowed: use %s from %u to %u",
+                         p->name, u, p->pow2 ? "a power of two" : "a number", p->min, p->max);
     return 0;
 }
 
@@ -134,7 +127,7 @@ int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
     int r;
 
     if (!cfg || !out)
-        return refuse(err, errsize, "no parameters given");
+        return rill_errf(err, errsize, -EINVAL, "no parameters given");
     v = cfg->v;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < sizeof uints / sizeof uints[0]; i++) {
@@ -173,28 +166,36 @@ int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
     out->in_latency = v[ALSA_P_INLAT].u;
     out->out_latency = v[ALSA_P_OUTLAT].u;
     if (v[ALSA_P_DITHER].u >= 8)
-        return refuse(err, errsize, "dither %u is not allowed: use none, triangular, "
-                      "shaped or rectangular", v[ALSA_P_DITHER].u);
+        return rill_errf(err, errsize, -EINVAL,
+                         "dither %u is not allowed: use none, triangular, "
+                         "shaped or rectangular",
+                         v[ALSA_P_DITHER].u);
     out->dither = (enum rill_dither)(v[ALSA_P_DITHER].u % 4);
     if (v[ALSA_P_MONITOR].u)
-        return refuse(err, errsize, "-m (hardware input monitoring) is not supported by "
-                      "rill: leave it out (in qjackctl: Setup, untick Monitor); route "
-                      "capture to playback in the graph instead");
+        return rill_errf(err, errsize, -EINVAL,
+                         "-m (hardware input monitoring) is not supported by "
+                         "rill: leave it out (in qjackctl: Setup, untick Monitor); route "
+                         "capture to playback in the graph instead");
     if (v[ALSA_P_MIDI].u > 2)
-        return refuse(err, errsize, "-X %u is not allowed: use none, seq or raw",
-                      v[ALSA_P_MIDI].u);
+        return rill_errf(err, errsize, -EINVAL, "-X %u is not allowed: use none, seq or raw",
+                         v[ALSA_P_MIDI].u);
     if (v[ALSA_P_MIDI].u != 0)
-        return refuse(err, errsize, "-X %s: jackd's ALSA MIDI driver is not part of rill's "
-                      "ALSA driver, and rill's own ALSA MIDI bridge is not built yet; leave -X "
-                      "out (in qjackctl: Setup, MIDI Driver none)",
-                      midi_choices[v[ALSA_P_MIDI].u]);
+        return rill_errf(err, errsize, -EINVAL,
+                         "-X %s: jackd's ALSA MIDI driver is not part of rill's "
+                         "ALSA driver, and rill's own ALSA MIDI bridge is not built yet; leave -X "
+                         "out (in qjackctl: Setup, MIDI Driver none)",
+                         midi_choices[v[ALSA_P_MIDI].u]);
     uint32_t f = v[ALSA_P_FORMAT].u;
     if (f >= 6)
-        return refuse(err, errsize, "format %u is not allowed: use auto, S16_LE, "
-                      "S24_3LE, S24_LE, S32_LE or FLOAT_LE", f);
+        return rill_errf(err, errsize, -EINVAL,
+                         "format %u is not allowed: use auto, S16_LE, "
+                         "S24_3LE, S24_LE, S32_LE or FLOAT_LE",
+                         f);
     if (v[ALSA_P_SHORTS].u && f != 0 && f != 1)
-        return refuse(err, errsize, "-S (16-bit) and --format %s contradict each other: "
-                      "give one of them", format_choices[f]);
+        return rill_errf(err, errsize, -EINVAL,
+                         "-S (16-bit) and --format %s contradict each other: "
+                         "give one of them",
+                         format_choices[f]);
     if (v[ALSA_P_SHORTS].u) {
         out->format_forced = 1;
         out->format = RILL_SFMT_S16;

@@ -9,11 +9,11 @@
  * starts by itself (the cycle starts it, linked), stops at an xrun, wakes at
  * one period, fills what was played with silence, stamps time monotonically.
  */
+#include "common/err.h"
 #include "drivers/alsa/alsa_priv.h"
 #include "rill/limits.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +33,6 @@ static const enum rill_sfmt preference[RILL_SFMT_COUNT] = {
 const char *rill_alsa_dir_name(snd_pcm_stream_t dir)
 {
     return dir == SND_PCM_STREAM_CAPTURE ? "capture" : "playback";
-}
-
-__attribute__((format(printf, 3, 4)))
-static void say(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errsize)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
 }
 
 /* "0 Loopback, 1 Dummy" or "none". */
@@ -88,8 +76,10 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
         return 0;
     s->pcm = NULL;
     if (r == -EBUSY) {
-        say(err, errsize, "device %s (%s) is busy: another program is using it; stop "
-            "that program or choose another device", s->name, what);
+        rill_errf(err, errsize, 0,
+                  "device %s (%s) is busy: another program is using it; stop "
+                  "that program or choose another device",
+                  s->name, what);
         return r;
     }
     if (r == -ENOENT || r == -ENODEV || r == -ENXIO || r == -EINVAL) {
@@ -100,17 +90,19 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
         if (ro == 0 || ro == -EBUSY) {
             if (other)
                 snd_pcm_close(other);
-            say(err, errsize, "device %s has no %s stream (it only does %s); use -%c "
-                "to leave %s out or name another device", s->name, what,
-                rill_alsa_dir_name(odir), dir == SND_PCM_STREAM_CAPTURE ? 'P' : 'C', what);
+            rill_errf(err, errsize, 0,
+                      "device %s has no %s stream (it only does %s); use -%c "
+                      "to leave %s out or name another device",
+                      s->name, what, rill_alsa_dir_name(odir),
+                      dir == SND_PCM_STREAM_CAPTURE ? 'P' : 'C', what);
             return -ENODEV;
         }
         list_cards(cards, sizeof cards);
-        say(err, errsize, "no such device %s (%s: %s); sound cards present: %s",
-            s->name, what, snd_strerror(r), cards);
+        rill_errf(err, errsize, 0, "no such device %s (%s: %s); sound cards present: %s", s->name,
+                  what, snd_strerror(r), cards);
         return -ENODEV;
     }
-    say(err, errsize, "cannot open %s for %s: %s", s->name, what, snd_strerror(r));
+    rill_errf(err, errsize, 0, "cannot open %s for %s: %s", s->name, what, snd_strerror(r));
     return r;
 }
 
@@ -158,8 +150,8 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
 
     r = snd_pcm_hw_params_any(s->pcm, hw);
     if (r < 0) {
-        say(err, errsize, "%s (%s) gives no hardware parameters: %s", s->name, what,
-            snd_strerror(r));
+        rill_errf(err, errsize, 0, "%s (%s) gives no hardware parameters: %s", s->name, what,
+                  snd_strerror(r));
         return r;
     }
     if (snd_pcm_hw_params_set_access(s->pcm, hw, SND_PCM_ACCESS_MMAP_INTERLEAVED) == 0) {
@@ -168,8 +160,10 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
                0) {
         s->interleaved = 0;
     } else {
-        say(err, errsize, "%s (%s) refused mmap access (interleaved and "
-            "non-interleaved): rill needs mmap; use the card's hw: device", s->name, what);
+        rill_errf(err, errsize, 0,
+                  "%s (%s) refused mmap access (interleaved and "
+                  "non-interleaved): rill needs mmap; use the card's hw: device",
+                  s->name, what);
         return -EINVAL;
     }
 
@@ -194,11 +188,14 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     }
     if (!found) {
         if (cfg->format_forced)
-            say(err, errsize, "%s (%s) refused the sample format %s; it offers: %s",
-                s->name, what, rill_sfmt_name(cfg->format), list[0] ? list : "none rill uses");
+            rill_errf(err, errsize, 0, "%s (%s) refused the sample format %s; it offers: %s",
+                      s->name, what, rill_sfmt_name(cfg->format),
+                      list[0] ? list : "none rill uses");
         else
-            say(err, errsize, "%s (%s) offers none of the sample formats rill uses "
-                "(S16_LE, S24_3LE, S24_LE, S32_LE, FLOAT_LE)", s->name, what);
+            rill_errf(err, errsize, 0,
+                      "%s (%s) offers none of the sample formats rill uses "
+                      "(S16_LE, S24_3LE, S24_LE, S32_LE, FLOAT_LE)",
+                      s->name, what);
         return -EINVAL;
     }
 
@@ -208,8 +205,8 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     if (want == 0)
         want = umax > RILL_MAX_CHANNELS ? RILL_MAX_CHANNELS : umax;
     if (snd_pcm_hw_params_set_channels(s->pcm, hw, want) < 0) {
-        say(err, errsize, "%s (%s) refused %u channel(s); it offers %u to %u", s->name,
-            what, want, umin, umax);
+        rill_errf(err, errsize, 0, "%s (%s) refused %u channel(s); it offers %u to %u", s->name,
+                  what, want, umin, umax);
         return -EINVAL;
     }
     s->channels = want;
@@ -219,8 +216,8 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     if (snd_pcm_hw_params_test_rate(s->pcm, hw, cfg->rate, 0) < 0) {
         snd_pcm_hw_params_get_rate_min(hw, &umin, &dir);
         snd_pcm_hw_params_get_rate_max(hw, &umax, &dir);
-        say(err, errsize, "%s (%s) refused the rate %u Hz; it offers %u to %u Hz", s->name,
-            what, cfg->rate, umin, umax);
+        rill_errf(err, errsize, 0, "%s (%s) refused the rate %u Hz; it offers %u to %u Hz", s->name,
+                  what, cfg->rate, umin, umax);
         return -EINVAL;
     }
     snd_pcm_hw_params_set_rate(s->pcm, hw, cfg->rate, 0);
@@ -230,9 +227,10 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
         snd_pcm_hw_params_get_period_size_min(hw, &fmin, &dir);
         snd_pcm_hw_params_get_period_size_max(hw, &fmax, &dir);
         list_accepted(s->pcm, hw, 0, list, sizeof list);
-        say(err, errsize, "%s (%s) refused a period of %u frames at %u Hz; it offers "
-            "%lu to %lu frames; periods rill can use there: %s", s->name, what, cfg->period,
-            cfg->rate, fmin, fmax, list);
+        rill_errf(err, errsize, 0,
+                  "%s (%s) refused a period of %u frames at %u Hz; it offers "
+                  "%lu to %lu frames; periods rill can use there: %s",
+                  s->name, what, cfg->period, cfg->rate, fmin, fmax, list);
         return -EINVAL;
     }
     snd_pcm_hw_params_set_period_size(s->pcm, hw, cfg->period, 0);
@@ -240,16 +238,20 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
     /* period count, exactly */
     if (snd_pcm_hw_params_test_periods(s->pcm, hw, cfg->nperiods, 0) < 0) {
         list_accepted(s->pcm, hw, 1, list, sizeof list);
-        say(err, errsize, "%s (%s) refused %u periods of %u frames; period counts it "
-            "accepts there: %s", s->name, what, cfg->nperiods, cfg->period, list);
+        rill_errf(err, errsize, 0,
+                  "%s (%s) refused %u periods of %u frames; period counts it "
+                  "accepts there: %s",
+                  s->name, what, cfg->nperiods, cfg->period, list);
         return -EINVAL;
     }
     snd_pcm_hw_params_set_periods(s->pcm, hw, cfg->nperiods, 0);
     snd_pcm_uframes_t buf = (snd_pcm_uframes_t)cfg->period * cfg->nperiods;
     if (snd_pcm_hw_params_set_buffer_size(s->pcm, hw, buf) < 0) {
         snd_pcm_hw_params_get_buffer_size_max(hw, &fmax);
-        say(err, errsize, "%s (%s) refused a buffer of %u x %u = %lu frames; it offers "
-            "at most %lu", s->name, what, cfg->nperiods, cfg->period, buf, fmax);
+        rill_errf(err, errsize, 0,
+                  "%s (%s) refused a buffer of %u x %u = %lu frames; it offers "
+                  "at most %lu",
+                  s->name, what, cfg->nperiods, cfg->period, buf, fmax);
         return -EINVAL;
     }
     s->buffer_size = buf;
@@ -257,9 +259,11 @@ static int negotiate_hw(struct rill_alsa_stream *s, snd_pcm_hw_params_t *hw,
         return 0;
     r = snd_pcm_hw_params(s->pcm, hw);
     if (r < 0) {
-        say(err, errsize, "%s (%s) refused the hardware parameters (%s, %u ch, %u Hz, "
-            "%u x %u frames): %s", s->name, what, rill_sfmt_name(s->fmt), s->channels,
-            cfg->rate, cfg->nperiods, cfg->period, snd_strerror(r));
+        rill_errf(err, errsize, 0,
+                  "%s (%s) refused the hardware parameters (%s, %u ch, %u Hz, "
+                  "%u x %u frames): %s",
+                  s->name, what, rill_sfmt_name(s->fmt), s->channels, cfg->rate, cfg->nperiods,
+                  cfg->period, snd_strerror(r));
         return r;
     }
     return 0;
@@ -278,8 +282,8 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
         (r = snd_pcm_sw_params_set_stop_threshold(s->pcm, sw, s->buffer_size)) < 0 ||
         (r = snd_pcm_sw_params_set_avail_min(s->pcm, sw, cfg->period)) < 0 ||
         (r = snd_pcm_sw_params_set_tstamp_mode(s->pcm, sw, SND_PCM_TSTAMP_ENABLE)) < 0) {
-        say(err, errsize, "%s (%s) refused the software parameters: %s", s->name,
-            rill_alsa_dir_name(s->dir), snd_strerror(r));
+        rill_errf(err, errsize, 0, "%s (%s) refused the software parameters: %s", s->name,
+                  rill_alsa_dir_name(s->dir), snd_strerror(r));
         return r;
     }
     snd_pcm_sw_params_set_tstamp_type(s->pcm, sw, SND_PCM_TSTAMP_TYPE_MONOTONIC);
@@ -291,8 +295,8 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
     }
     r = snd_pcm_sw_params(s->pcm, sw);
     if (r < 0) {
-        say(err, errsize, "%s (%s) refused the software parameters: %s", s->name,
-            rill_alsa_dir_name(s->dir), snd_strerror(r));
+        rill_errf(err, errsize, 0, "%s (%s) refused the software parameters: %s", s->name,
+                  rill_alsa_dir_name(s->dir), snd_strerror(r));
         return r;
     }
     return 0;
@@ -331,7 +335,7 @@ int rill_alsa_stream_open(struct rill_alsa_stream *s, const char *dev, snd_pcm_s
         goto fail;
     if (snd_pcm_hw_params_malloc(&hw) < 0 || snd_pcm_sw_params_malloc(&sw) < 0) {
         r = -ENOMEM;
-        say(err, errsize, "out of memory");
+        rill_errf(err, errsize, 0, "out of memory");
         goto fail_close;
     }
     r = negotiate_hw(s, hw, cfg, want_channels, 1, err, errsize);
@@ -383,7 +387,7 @@ int rill_alsa_stream_reconfigure(struct rill_alsa_stream *s, const struct rill_a
     c.format = s->fmt;
     if (snd_pcm_hw_params_malloc(&hw) < 0 || snd_pcm_sw_params_malloc(&sw) < 0) {
         r = -ENOMEM;
-        say(err, errsize, "out of memory");
+        rill_errf(err, errsize, 0, "out of memory");
         goto out;
     }
     r = negotiate_hw(s, hw, &c, s->channels, apply, err, errsize);

@@ -37,6 +37,20 @@
 #include "rill/limits.h"
 #include "rill/transport_shm.h"
 
+/* The numbers, by range (a new request or event takes a free number in
+ * its area's range; numbers never change meaning within a protocol
+ * version):
+ *   requests   1..9    connection, activation, ports, connections (requests.c)
+ *             20..22   buffer size, freewheel (reconfigure.c)
+ *             24..28   internal clients, xrun delays (internal.c)
+ *             30..36   port names, monitor, latency, metadata (port_ext.c,
+ *                      latency_job.c, metadata_requests.c)
+ *             40..44   transport and timebase (transport/transport_requests.c)
+ *   events   100..107  clients, ports, connections, graph order, xrun,
+ *                      shutdown, buffer size, sample rate
+ *            120       freewheel
+ *            130..132  port rename, latency, metadata
+ * Free: 10..19, 23, 29, 37..39, 45..99, 108..119, 121..129, 133 and up. */
 enum rill_msg_type {
     RILL_MSG_HELLO = 1,
     RILL_MSG_ACTIVATE,
@@ -50,20 +64,15 @@ enum rill_msg_type {
     RILL_MSG_SET_BUFFER_SIZE = 20, /* u.size_event.value: frames; reply when running at it */
     RILL_MSG_SET_FREEWHEEL = 21,   /* u.size_event.value: 1 on, 0 off */
     RILL_MSG_BUFFER_SIZE_DONE = 22,/* u.size_event.serial: our buffer-size callback ran */
-    /* 20..39: ports (rename, aliases, latency, monitor), uuids, metadata,
-     *         internal clients, buffer size, freewheel (the JACK API)
-     * 40..59: transport and timebase (transport/) */
-    /* 24..28: internal clients, xrun delays (engine/internal.c). LOAD and
-     * UNLOAD are answered once a worker thread of rilld has run the
-     * module's jack_initialize / jack_finish (the main loop serves on). */
+    /* LOAD and UNLOAD are answered once a worker thread of rilld has run
+     * the module's jack_initialize / jack_finish (the main loop serves
+     * on). */
     RILL_MSG_INTERNAL_LOAD = 24,   /* u.internal: name, options, data; reply
                                     * handle, status, name as granted */
     RILL_MSG_INTERNAL_UNLOAD = 25, /* u.internal.handle; reply status */
     RILL_MSG_INTERNAL_HANDLE = 26, /* u.internal.name; reply handle, status */
     RILL_MSG_INTERNAL_NAME = 27,   /* u.internal.handle; reply name */
     RILL_MSG_XRUN_RESET = 28,      /* xrun_delay_max_ns = 0 (rill/shm.h) */
-    /* 30..36: port names, monitor, latency, metadata (engine/latency.c,
-     * engine/metadata.c, engine/port_ext.c) */
     RILL_MSG_PORT_NAME = 30,       /* u.port_name: rename, alias set/unset */
     RILL_MSG_PORT_MONITOR = 31,    /* u.port_monitor */
     RILL_MSG_LATENCY_SET = 32,     /* u.latency: an own port's range */
@@ -88,8 +97,6 @@ enum rill_msg_type {
     RILL_EV_BUFFER_SIZE,           /* u.size_event */
     RILL_EV_SAMPLE_RATE,           /* u.size_event */
     RILL_EV_FREEWHEEL = 120,       /* u.size_event.value: 1 on, 0 off */
-    /* 120..139: port rename, latency, metadata, freewheel events
-     * 140..159: transport events */
     RILL_EV_PORT_RENAME = 130,     /* u.port_rename */
     RILL_EV_LATENCY = 131,         /* u.latency: run the latency callback, then
                                     * answer LATENCY_CTL done with the serial */
@@ -219,6 +226,11 @@ struct rill_msg_latency {
 #define RILL_PROPERTY_CHUNK 472u
 #define RILL_PROPERTY_KEY_SIZE 256u          /* key length limit, \0 included */
 #define RILL_PROPERTY_MAX_BYTES (1u << 20)   /* one property, all three strings */
+/* The whole store: rilld refuses (-ENOSPC, saying which limit) a property
+ * that would take it past either, since it locks all its memory. Bytes
+ * count the key, value and type of every property, each with its \0. */
+#define RILL_METADATA_MAX_PROPERTIES 32768u
+#define RILL_METADATA_MAX_BYTES (16u << 20)
 enum { RILL_PROPERTY_ONE, RILL_PROPERTY_SUBJECT, RILL_PROPERTY_ALL };
 
 struct rill_msg_property {

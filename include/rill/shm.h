@@ -53,6 +53,10 @@ struct rill_shm_client {
     int32_t rt_tid;
     uint32_t reserved;
     uint64_t uuid;
+    /* after the removal of a node: the first plan generation without it;
+     * the slot is not handed out again until the realtime thread runs it
+     * (a cycle of an older plan may still trigger the slot) */
+    uint64_t free_gen;
     char name[RILL_CLIENT_NAME_SIZE];
 };
 
@@ -96,9 +100,19 @@ struct rill_shm_registry {
     _Atomic uint32_t seq;
     uint32_t pad;
     uint64_t next_serial;
-    /* the plan generation the realtime thread is known to run; a port slot
-     * whose free_gen is above it is not handed out. Writer: the main thread. */
+    /* the plan generation the realtime thread is known to run; a port or
+     * client slot whose free_gen is above it is not handed out. Writer: the
+     * main thread. */
     uint64_t adopted_gen;
+    /* the main thread's own bookkeeping of engine/registry.c, kept with
+     * the registry it serves (nothing for readers): the last uuid number
+     * handed out, where the next-fit searches for a port id and a client
+     * slot start, and the nesting of rill_registry_write_begin */
+    uint64_t uuid_counter;
+    uint32_t port_cursor;
+    uint32_t client_cursor;
+    uint32_t write_depth;
+    uint32_t pad1;
     struct rill_shm_client clients[RILL_MAX_CLIENTS];
     struct rill_shm_port ports[RILL_MAX_PORTS];
     struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];

@@ -75,6 +75,80 @@ static void property_cb(jack_uuid_t subject, const char *key, jack_property_chan
 }
 
 /* Wait up to 5 s for *flag to become non-zero. */
+/* the last message libjack reported (jack_set_error_function) */
+static char last_error[512];
+static void error_cb(const char *msg)
+{
+    snprintf(last_error, sizeof(last_error), "%s", msg);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Many properties read back whole (jack_get_properties reads the store
+ * chunk by chunk); the store's byte limit refused with its documented
+ * error (rill/protocol.h RILL_METADATA_MAX_BYTES); removal makes room. */
+static void metadata_bulk(jack_client_t *c, jack_uuid_t uuid)
+{
+    enum { MANY = 3000 };
+    char key[64], value[64];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(key, sizeof(key), "urn:rill:many:%d", i);
+        snprintf(value, sizeof(value), "value %d", i * 7);
+        if (jack_set_property(c, uuid, key, value, NULL))
+            fail("jack_set_property of many properties");
+    }
+    double t0 = now_ms();
+    jack_description_t desc;
+    int n = jack_get_properties(uuid, &desc);
+    double t_read = now_ms() - t0;
+    if (n != MANY + 1 || desc.property_cnt != (uint32_t)n)
+        fail("jack_get_properties must return every property");
+    int seen = 0;
+    for (uint32_t i = 0; i < desc.property_cnt; i++) {
+        int k;
+        if (sscanf(desc.properties[i].key, "urn:rill:many:%d", &k) != 1)
+            continue;
+        snprintf(value, sizeof(value), "value %d", k * 7);
+        if (strcmp(desc.properties[i].data, value))
+            fail("jack_get_properties gave a wrong value");
+        seen++;
+    }
+    jack_free_description(&desc, 0);
+    if (seen != MANY)
+        fail("jack_get_properties lost properties");
+    printf("ok %d properties read back whole in %.1f ms\n", n, t_read);
+
+    /* the byte limit: values of almost 1 MiB until the store is full */
+    size_t big_len = (1u << 20) - 64;
+    char *big = malloc(big_len + 1);
+    if (!big)
+        fail("malloc");
+    memset(big, 'b', big_len);
+    big[big_len] = '\0';
+    int stored = 0;
+    last_error[0] = '\0';
+    for (; stored < 64; stored++) {
+        snprintf(key, sizeof(key), "urn:rill:big:%d", stored);
+        if (jack_set_property(c, uuid, key, big, NULL))
+            break;
+    }
+    if (stored < 8 || stored >= 17 || !strstr(last_error, "metadata store is full"))
+        fail("a property past the store's 16 MiB must be refused with 'the metadata store is "
+             "full'");
+    printf("ok the store took %d properties of 1 MiB, then: %s\n", stored, last_error);
+    if (jack_remove_properties(c, uuid) != MANY + 1 + stored)
+        fail("jack_remove_properties of the bulk");
+    if (jack_set_property(c, uuid, "urn:rill:big:again", big, NULL))
+        fail("a removal must make room in the store");
+    jack_remove_property(c, uuid, "urn:rill:big:again");
+    free(big);
+}
+
 static int wait_flag(atomic_int *flag)
 {
     for (int i = 0; i < 500 && !atomic_load(flag); i++)
@@ -202,6 +276,8 @@ int main(void)
     if (jack_get_client_pid("api") != getpid())
         fail("jack_get_client_pid");
     printf("ok metadata and pid\n");
+    jack_set_error_function(error_cb);
+    metadata_bulk(c, uuid);
 
     printf("PASS\n");
     fflush(stdout);

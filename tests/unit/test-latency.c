@@ -14,6 +14,7 @@
 
 struct fixture {
     struct rill_shm_registry reg;
+    struct rill_latency lat;
     uint32_t cap, play;                /* system:capture_1, system:playback_1 */
 };
 
@@ -92,10 +93,10 @@ static void test_chain(void **state)
     connect(f, "A:out", "B:in");
     connect(f, "system:capture_1", "A:in");
     uint32_t order[8];
-    assert_int_equal(rill_latency_order(&f->reg, order, 8), 2);
+    assert_int_equal(rill_latency_order(&f->lat, &f->reg, order, 8), 2);
     assert_int_equal(order[0], a);
     assert_int_equal(order[1], b);
-    rill_latency_compute_all(&f->reg);
+    rill_latency_compute_all(&f->lat, &f->reg);
     uint32_t cap_ids[] = { ai, ao, bi, bo, f->play };
     for (size_t i = 0; i < 5; i++)
         assert_range(f, cap_ids[i], RILL_LATENCY_CAPTURE, 64, 64);
@@ -130,17 +131,17 @@ static void test_fan_in_out(void **state)
     /* the capture pass, client by client, as the server runs it, with
      * "slow" adding 100 frames the way its latency callback would */
     uint32_t order[8];
-    uint32_t n = rill_latency_order(&f->reg, order, 8);
+    uint32_t n = rill_latency_order(&f->lat, &f->reg, order, 8);
     assert_int_equal(n, 4);
     assert_int_equal(order[n - 2] == mix || order[n - 1] == mix, 1);
     for (uint32_t i = 0; i < n; i++) {
-        rill_latency_client_links(&f->reg, order[i], RILL_LATENCY_CAPTURE);
+        rill_latency_client_links(&f->lat, &f->reg, order[i], RILL_LATENCY_CAPTURE);
         if (order[i] == slow)
             add_delay(f, si, so, 100);
         else
-            rill_latency_client_default(&f->reg, order[i], RILL_LATENCY_CAPTURE);
+            rill_latency_client_default(&f->lat, &f->reg, order[i], RILL_LATENCY_CAPTURE);
     }
-    rill_latency_client_links(&f->reg, 0, RILL_LATENCY_CAPTURE);
+    rill_latency_client_links(&f->lat, &f->reg, 0, RILL_LATENCY_CAPTURE);
     assert_range(f, fo, RILL_LATENCY_CAPTURE, 64, 64);
     assert_range(f, so, RILL_LATENCY_CAPTURE, 164, 164);
     assert_range(f, mi, RILL_LATENCY_CAPTURE, 64, 164);
@@ -149,8 +150,8 @@ static void test_fan_in_out(void **state)
     assert_range(f, f->play, RILL_LATENCY_CAPTURE, 64, 164);
     /* playback: mix:out feeds playback (128) and rec (0, a dead end) */
     for (uint32_t i = n; i-- > 0;) {
-        rill_latency_client_links(&f->reg, order[i], RILL_LATENCY_PLAYBACK);
-        rill_latency_client_default(&f->reg, order[i], RILL_LATENCY_PLAYBACK);
+        rill_latency_client_links(&f->lat, &f->reg, order[i], RILL_LATENCY_PLAYBACK);
+        rill_latency_client_default(&f->lat, &f->reg, order[i], RILL_LATENCY_PLAYBACK);
     }
     assert_range(f, mo, RILL_LATENCY_PLAYBACK, 0, 128);
     assert_range(f, fi, RILL_LATENCY_PLAYBACK, 0, 128);
@@ -172,22 +173,22 @@ static void test_feedback(void **state)
     connect(f, "A:out", "system:playback_1");
     /* unmarked cycle: both clients still appear, once each */
     uint32_t order[8];
-    assert_int_equal(rill_latency_order(&f->reg, order, 8), 2);
+    assert_int_equal(rill_latency_order(&f->lat, &f->reg, order, 8), 2);
     assert_int_not_equal(order[0], order[1]);
     /* marked as the plan compiler would: A before B */
     for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++)
         if (f->reg.conns[i].in_use && f->reg.ports[f->reg.conns[i].src].client == b)
             f->reg.conns[i].feedback = 1;
-    assert_int_equal(rill_latency_order(&f->reg, order, 8), 2);
+    assert_int_equal(rill_latency_order(&f->lat, &f->reg, order, 8), 2);
     assert_int_equal(order[0], a);
     assert_int_equal(order[1], b);
     /* the feedback edge carries B's value from before the pass (0 the
      * first time), so A:in spans [0, 64]; further passes do not grow it */
-    rill_latency_compute_all(&f->reg);
+    rill_latency_compute_all(&f->lat, &f->reg);
     assert_range(f, ao, RILL_LATENCY_CAPTURE, 0, 64);
     assert_range(f, bi, RILL_LATENCY_CAPTURE, 0, 64);
     for (int i = 0; i < 3; i++)
-        rill_latency_compute_all(&f->reg);
+        rill_latency_compute_all(&f->lat, &f->reg);
     assert_range(f, ao, RILL_LATENCY_CAPTURE, 0, 64);
     assert_range(f, bi, RILL_LATENCY_CAPTURE, 0, 64);
     assert_range(f, ao, RILL_LATENCY_PLAYBACK, 0, 128);
@@ -201,10 +202,10 @@ static void test_disconnect(void **state)
     uint32_t ai = add_port(f, a, "in", RILL_PORT_IS_INPUT);
     uint32_t ao = add_port(f, a, "out", RILL_PORT_IS_OUTPUT);
     connect(f, "system:capture_1", "A:in");
-    rill_latency_compute_all(&f->reg);
+    rill_latency_compute_all(&f->lat, &f->reg);
     assert_range(f, ao, RILL_LATENCY_CAPTURE, 64, 64);
     assert_int_equal(rill_registry_disconnect(&f->reg, "system:capture_1", "A:in", NULL, NULL, 0), 0);
-    rill_latency_compute_all(&f->reg);
+    rill_latency_compute_all(&f->lat, &f->reg);
     assert_range(f, ai, RILL_LATENCY_CAPTURE, 0, 0);
     assert_range(f, ao, RILL_LATENCY_CAPTURE, 0, 0);
 }

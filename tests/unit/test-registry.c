@@ -225,6 +225,60 @@ static void test_port_held_back(void **state)
     assert_int_equal(f->reg.ports[id].free_gen, 0);
 }
 
+/* A removed node's client slot is not handed out again while a plan that
+ * may still trigger it runs: -EAGAIN when it is the only free one, and
+ * it comes back once the newer plan runs. */
+static void test_client_held_back(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t slots[RILL_MAX_CLIENTS], slot;
+    int renamed;
+    char name[16];
+    for (uint32_t i = 1; i < RILL_MAX_CLIENTS; i++) {
+        snprintf(name, sizeof(name), "c%u", i);
+        slots[i] = add_client(f, name);
+    }
+    f->reg.adopted_gen = 3;
+    rill_registry_client_remove(&f->reg, slots[5], NULL);
+    f->reg.clients[slots[5]].free_gen = 4; /* the plan without it */
+    assert_int_equal(rill_registry_client_add(&f->reg, "new", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     -EAGAIN);
+    assert_non_null(strstr(f->err, "next cycle"));
+    f->reg.adopted_gen = 4;
+    assert_int_equal(rill_registry_client_add(&f->reg, "new", 1, 0, 0, 0, &slot, &renamed,
+                                              f->err, sizeof(f->err)),
+                     0);
+    assert_int_equal(slot, slots[5]);
+    assert_int_equal(f->reg.clients[slot].free_gen, 0);
+}
+
+/* Each registry keeps its own bookkeeping (next-fit cursors, uuids,
+ * seqlock nesting): setting up a second one changes nothing in the first. */
+static void test_registries_independent(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t a = add_client(f, "a"), b = add_client(f, "b");
+    add_client(f, "c");
+    uint64_t uuid_b = f->reg.clients[b].uuid;
+    rill_registry_client_remove(&f->reg, b, NULL);
+    struct rill_shm_registry *other = calloc(1, sizeof(*other));
+    assert_non_null(other);
+    rill_registry_init(other);
+    rill_registry_write_begin(other);
+    /* next fit goes on after "c", not back to the slot "b" left */
+    uint32_t d = add_client(f, "d");
+    assert_true(d != b && d != a);
+    assert_true(f->reg.clients[d].uuid > uuid_b);
+    /* other's open write section does not nest into ours */
+    uint32_t seq = atomic_load(&f->reg.seq);
+    rill_registry_write_begin(&f->reg);
+    rill_registry_write_end(&f->reg);
+    assert_int_equal(atomic_load(&f->reg.seq), seq + 2);
+    rill_registry_write_end(other);
+    free(other);
+}
+
 static void test_connect(void **state)
 {
     struct fixture *f = *state;
@@ -426,6 +480,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_held_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_held_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registries_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_remove_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
