@@ -276,13 +276,14 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                 o->midi = RILL_MIDI_SEQ;
             else if (strcmp(v, "raw") == 0 || strcmp(v, "seq,raw") == 0 ||
                      strcmp(v, "raw,seq") == 0)
-                return fail(err, errsize,
-                            "--midi %s: the raw MIDI bridge is not built yet (doc/midi.md); "
-                            "use --midi seq, which reaches raw MIDI devices through the "
-                            "sequencer, or --midi none",
-                            v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "--midi %s: the raw MIDI bridge is not built yet (doc/midi.md); "
+                                 "use --midi seq, which reaches raw MIDI devices through the "
+                                 "sequencer, or --midi none",
+                                 v);
             else
-                return fail(err, errsize, "--midi '%s': use none, seq, raw or seq,raw", v);
+                return rill_errf(err, errsize, -EINVAL,
+                                 "--midi '%s': use none, seq, raw or seq,raw", v);
             break;
         case '\x02':
             if ((r = parse_uint("--midi-sysex", v, 2, 1048576, &n, err, errsize)) < 0)
