@@ -45,8 +45,9 @@ int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
         snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
     int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
     if (r < 0) {
-        if (!o->midi_explicit) {
-            rill_server_log("the ALSA MIDI bridge is off: %s", lerr);
+        if (!o->midi_explicit) { /* not asked for: quiet unless -v */
+            if (o->verbose)
+                rill_server_log("the ALSA MIDI bridge is off: %s", lerr);
             return 0;
         }
         snprintf(err, errsize, "--midi seq: cannot load the bridge: %s", lerr);
