@@ -19,12 +19,14 @@
 
 extern const struct rill_driver_ops rill_driver_dummy;
 extern const struct rill_driver_ops rill_driver_alsa;
+extern const struct rill_driver_ops rill_driver_net;
 
 /* Every driver compiled in, NULL-terminated. The first one is the default
  * rilld falls back to when none is named. */
 const struct rill_driver_ops *const rill_drivers[] = {
     &rill_driver_alsa,
     &rill_driver_dummy,
+    &rill_driver_net,
     NULL,
 };
 

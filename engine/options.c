@@ -49,6 +49,15 @@ void rill_options_usage(FILE *out)
             "                              the sequencer exists, else none; raw is not built yet)\n"
             "      --midi-sysex BYTES      longest sysex the bridge carries (2..1048576, default\n"
             "                              65536)\n"
+            "      --osc                   OSC control on a Unix datagram socket beside the\n"
+            "                              control socket ($XDG_RUNTIME_DIR/rill/NAME.osc, 0600)\n"
+            "      --osc-udp [ADDR:]PORT   OSC control over UDP on 127.0.0.1:PORT (0: any free\n"
+            "                              port); an ADDR outside loopback needs --osc-allow\n"
+            "      --osc-allow CIDR        a network that may send OSC requests and receive\n"
+            "                              replies, e.g. 192.168.1.0/24 (repeatable, up to %u)\n"
+            "      --osc-rate N            OSC requests a second from one source, 0: no limit\n"
+            "                              (default %u). OSC is off unless --osc or --osc-udp\n"
+            "                              is given; the URLs go to NAME.osc-url (doc/osc.md)\n"
             "  -v, --verbose               log every graph change\n"
             "  -m, --no-mlock              do not lock rilld's memory (default: locked when\n"
             "                              realtime)\n"
@@ -64,7 +73,8 @@ void rill_options_usage(FILE *out)
             "  -h, --help                  this help; rilld -d DRIVER --help lists the driver's options\n"
             "\n"
             "Drivers:\n",
-            DEFAULT_TIMEOUT_MS, DEFAULT_PRIORITY, RILL_MAX_PORTS, DEFAULT_PORT_MAX);
+            DEFAULT_TIMEOUT_MS, DEFAULT_PRIORITY, RILL_MAX_PORTS, DEFAULT_PORT_MAX,
+            RILL_OSC_MAX_ALLOW, RILL_OSC_DEFAULT_RATE);
     for (size_t i = 0; rill_drivers[i]; i++)
         fprintf(out, "  %-10s %s\n", rill_drivers[i]->name, rill_drivers[i]->description);
     fprintf(out, "\nExample: rilld -d dummy -r 48000 -p 256\n");
@@ -108,11 +118,13 @@ struct server_opt {
 static const struct server_opt server_opts[] = {
     { 'n', "name", 1 },          { 't', "timeout", 1 },           { 'R', "realtime", 0 },
     { 'r', "no-realtime", 0 },   { 'P', "realtime-priority", 1 }, { 'p', "port-max", 1 },
+    { 1, "osc", 0 },             { 2, "osc-udp", 1 },             { 3, "osc-allow", 1 },
+    { 4, "osc-rate", 1 },
     { 'v', "verbose", 0 },       { 'a', "affinity", 1 },          { 'T', "temporary", 0 },
     { 'l', "load", 1 },          { 'h', "help", 0 },              { 'd', "driver", 1 },
     { 'm', "no-mlock", 0 },      { 'a', "autoconnect", 1 },       { 'u', "unlock", 0 },
     { 'S', "sync", 0 },          { 'c', "clocksource", 1 },       { 'V', "version", 0 },
-    { '\x01', "midi", 1 },       { '\x02', "midi-sysex", 1 },
+    { 5, "midi", 1 },            { 6, "midi-sysex", 1 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -157,6 +169,7 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
     o->port_max = DEFAULT_PORT_MAX;
     o->affinity = 1;
     o->midi = RILL_MIDI_SEQ;
+    rill_osc_config_init(&o->osc);
 
     int i;
     for (i = 1; i < argc; i++) {
@@ -177,6 +190,10 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
         uint32_t n;
         int r;
         switch (opt->s) {
+        case 1: case 2: case 3: case 4: /* --osc... (osc/osc_config.c) */
+            if ((r = rill_osc_option(&o->osc, opt->l, v, err, errsize)) < 0)
+                return r;
+            break;
         case 'h':
             rill_options_usage(out);
             return 1;
@@ -268,7 +285,7 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                                  RILL_OPTIONS_MAX_LOAD);
             o->load[o->nload++] = v;
             break;
-        case '\x01':
+        case 5: /* --midi */
             o->midi_explicit = 1;
             if (strcmp(v, "none") == 0)
                 o->midi = 0;
@@ -285,7 +302,7 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                 return rill_errf(err, errsize, -EINVAL,
                                  "--midi '%s': use none, seq, raw or seq,raw", v);
             break;
-        case '\x02':
+        case 6: /* --midi-sysex */
             if ((r = parse_uint("--midi-sysex", v, 2, 1048576, &n, err, errsize)) < 0)
                 return r;
             o->midi_sysex = n;
@@ -303,6 +320,8 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             }
             r = rill_driver_params_parse(o->driver, argc - i - 1, argv + i + 1, &o->driver_cfg,
                                          err, errsize, out);
+            if (r == 0)
+                r = rill_osc_config_check(&o->osc, err, errsize);
             return r;
         }
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "drivers/driver.h"
+#include "osc/osc_config.h"
 
 #define RILL_OPTIONS_MAX_LOAD 16u
 
@@ -40,6 +41,7 @@ struct rill_options {
     unsigned midi;               /* RILL_MIDI_* bridges wanted */
     int midi_explicit;           /* --midi given: say why a bridge cannot run */
     uint32_t midi_sysex;         /* --midi-sysex BYTES, 0: the bridge's default */
+    struct rill_osc_config osc;  /* --osc, --osc-udp, --osc-allow, --osc-rate */
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;
 };

@@ -38,6 +38,7 @@
 #include "engine/latency.h"
 #include "engine/metadata.h"
 #include "engine/server_priv.h"
+#include "osc/osc.h"
 #include "rill/paths.h"
 #include "rill/time.h"
 
@@ -55,6 +56,7 @@ void rill_server_log(const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     fprintf(stderr, "rilld: %s\n", line);
+    rill_osc_log_line(line); /* the OSC `log` topic */
 }
 
 /* ---- events to clients */
@@ -71,6 +73,7 @@ static void send_event(struct rill_conn *c, const struct rill_msg *ev)
 /* Main thread. */
 void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uint32_t skip_slot)
 {
+    rill_osc_notify(s, ev); /* OSC subscribers hear what the clients hear */
     for (uint32_t i = 0; i < RILL_MAX_CONNS; i++) {
         struct rill_conn *c = s->conns[i];
         if (c && !c->control && c->slot != skip_slot)
@@ -100,6 +103,8 @@ static void on_client(void *arg, uint32_t slot, int registered)
 static void on_port(void *arg, uint32_t id, int registered)
 {
     struct rill_server *s = arg;
+    if (!registered)
+        rill_osc_port_removed(s, id); /* announced to the clients or not */
     rill_server_port_announce(s, id, registered);
     if (!registered) {
         rill_metadata_subject_gone(s, s->shm.state->registry.ports[id].uuid);
@@ -752,6 +757,8 @@ static void serve(struct rill_server *s)
                 mark_busy(s, rill_now_ns());
             if (key == (uint64_t)s->listen_fd) {
                 accept_one(s);
+            } else if (rill_osc_ready(s, key)) {
+                /* an OSC socket or its timer: handled */
             } else if (key == (uint64_t)s->signal_fd) {
                 struct signalfd_siginfo si;
                 if (read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -792,6 +799,7 @@ static void serve(struct rill_server *s)
 
 static void teardown(struct rill_server *s)
 {
+    rill_osc_stop(s); /* subscribers hear `ended` before the sockets go */
     struct rill_msg ev = { .type = RILL_EV_SHUTDOWN };
     ev.u.shutdown_event.code = 0x21; /* JackFailure | JackServerError */
     snprintf(ev.u.shutdown_event.reason, sizeof(ev.u.shutdown_event.reason),
@@ -931,6 +939,8 @@ int rill_server_run(const struct rill_options *opt)
                         s->placement.cpus[s->placement.engine_cpu], strerror(-r));
 
     if (rill_server_midi_start(s, err, sizeof(err)) < 0)
+        goto out;
+    if ((r = rill_osc_start(s, err, sizeof(err))) < 0)
         goto out;
     rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "
                     "playback, %s, socket %s",

@@ -110,6 +110,7 @@ struct rill_server {
     struct rill_metadata metadata;     /* metadata_requests.c */
     struct rill_latency latency;       /* latency.c, latency_job.c */
     struct rill_internals *internal;   /* internal.c */
+    struct rill_osc_glue *osc;         /* the OSC front door (osc/osc.h); NULL: off */
     /* 1: the clients were told of this port (port_announce.c) */
     uint8_t port_announced[RILL_MAX_PORTS];
 };

@@ -7,18 +7,22 @@ set -euo pipefail
 packages=(
     # build
     gcc make autoconf automake libtool pkg-config
-    libasound2-dev liblo-dev libjack-jackd2-dev
+    libasound2-dev liblo-dev libjack-jackd2-dev libspeexdsp-dev
     # tests
     libcmocka-dev
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
     alsa-utils      # aplay, arecord
+    sox             # the ALSA bridge tests make and analyse tones
+    ffmpeg mpv      # the ALSA bridge: other programs play and record through it
+    pulseaudio pulseaudio-utils alsa-oss   # the ALSA bridge: PulseAudio and OSS on top
     liblo-tools     # oscsend, oscdump
     procps          # pgrep, ps
     psmisc          # fuser
     file            # checks what the built libraries are
     binutils        # nm, readelf: the exported-symbol check of libjack.so.0
     strace          # tests/integration/rt-syscalls.sh counts the realtime threads' syscalls
-    python3         # tests read JSON and analyse recordings
+    iproute2        # ip netns, veth: tests/integration/net.sh (NetJACK2 between namespaces)
+    python3         # tests read JSON and analyse recordings; osc_client.py (stdlib only)
     tmux            # tools-top.sh drives rillctl top in a terminal
     graphviz        # rillctl graph --svg/--png, and tools-graph.sh reads the DOT back
     man-db groff-base   # tools-docs.sh renders the man pages
@@ -30,7 +34,9 @@ packages=(
 )
 
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
-bench_packages=(pipewire pipewire-bin pipewire-jack)
+bench_packages=(pipewire pipewire-bin pipewire-jack
+    libasound2-plugins pipewire-alsa    # the ALSA bridge against alsa-plugins' jack PCM and pipewire-alsa
+    libsamplerate0-dev libsoxr-dev)     # bench/rill-bench-resamplers
 
 if [[ $# -gt 0 ]]; then
     case $1 in

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "clients/core/client.h"
+#include "common/link_check.h"
 #include "config.h"
 #include "tools/json_out.h"
 #include "tools/rillctl.h"
@@ -311,33 +312,6 @@ static int ctl_ports(struct ctl *ctl, int argc, char **argv)
 
 /* ---- connect, disconnect */
 
-/* Main thread: find a port by full name or alias into *out and *id.
- * Returns 0 or 1 (message printed). */
-static int ctl_find_port(struct ctl *ctl, const char *name, struct rill_shm_port *out,
-                         uint32_t *id)
-{
-    int r = rill_registry_find_port(ctl->st, name);
-    if (r < 0 || rill_registry_port(ctl->st, (uint32_t)r, out) < 0) {
-        rill_ctl_err("no port named '%s' (ports are named CLIENT:PORT; list them with: rillctl "
-                "ports)",
-                name);
-        return 1;
-    }
-    out->name[RILL_PORT_NAME_SIZE - 1] = '\0';
-    *id = (uint32_t)r;
-    return 0;
-}
-
-/* Main thread: the direction of a port in words, plural ("both ..."). */
-static const char *ctl_direction(const struct rill_shm_port *p)
-{
-    if (p->flags & RILL_PORT_IS_OUTPUT)
-        return "outputs";
-    if (p->flags & RILL_PORT_IS_INPUT)
-        return "inputs";
-    return "neither inputs nor outputs";
-}
-
 static const char connect_help[] =
     "Connect an output port to an input port. The two may be given in either order;\n"
     "rillctl finds which one is the output. Both must be of the same type (audio or\n"
@@ -368,71 +342,36 @@ static int ctl_link(struct ctl *ctl, int argc, char **argv, int connect)
     if (argc - optind != 2)
         return rill_ctl_usage_error(cmd, "%s needs two port names, got %d", verb, argc - optind);
     const char *a = argv[optind], *b = argv[optind + 1];
-    for (int i = 0; i < 2; i++) {
-        const char *name = i ? b : a;
-        size_t len = strlen(name);
-        if (len >= RILL_PORT_NAME_SIZE) {
-            rill_ctl_err("port name is %zu bytes; the limit is %u", len, RILL_PORT_NAME_SIZE - 1);
-            return 1;
-        }
-        if (len == 0)
-            return rill_ctl_usage_error(cmd, "%s: a port name is empty (ports are named "
-                                        "CLIENT:PORT)",
-                                   verb);
+    struct rill_link link;
+    char err[RILL_ERROR_SIZE];
+    /* the checks and sentences are shared with the OSC front door */
+    if (rill_link_check_names(a, b, verb, &link, err, sizeof err) < 0) {
+        if (link.problem == RILL_LINK_EMPTY_NAME)
+            return rill_ctl_usage_error(cmd, "%s", err);
+        rill_ctl_err("%s", err);
+        return 1;
     }
     if (rill_ctl_open(ctl))
         return 1;
-
-    struct rill_shm_port pa, pb;
-    uint32_t ida, idb;
-    if (ctl_find_port(ctl, a, &pa, &ida) || ctl_find_port(ctl, b, &pb, &idb))
-        return 1;
-    if (ida == idb) {
-        rill_ctl_err("'%s' and '%s' are the same port; %s an output to an input", a, b, verb);
+    if (rill_link_check(ctl->st, a, b, connect, &link, err, sizeof err) < 0) {
+        rill_ctl_err("%s", err);
         return 1;
     }
-    const struct rill_shm_port *src, *dst;
-    if ((pa.flags & RILL_PORT_IS_OUTPUT) && (pb.flags & RILL_PORT_IS_INPUT)) {
-        src = &pa;
-        dst = &pb;
-    } else if ((pb.flags & RILL_PORT_IS_OUTPUT) && (pa.flags & RILL_PORT_IS_INPUT)) {
-        src = &pb;
-        dst = &pa;
-    } else {
-        rill_ctl_err("'%s' and '%s' are both %s; %s one output and one input",
-                pa.name, pb.name, ctl_direction(&pa), verb);
-        return 1;
-    }
-    if (pa.type != pb.type) {
-        const char *ta = rill_port_type_string(pa.type), *tb = rill_port_type_string(pb.type);
-        rill_ctl_err("'%s' has type '%s' and '%s' has type '%s'; only ports of the same type "
-                "can be connected",
-                pa.name, ta ? ta : "unknown", pb.name, tb ? tb : "unknown");
-        return 1;
-    }
-    int linked = rill_registry_connected(ctl->st, ida, idb);
-    if (connect && linked) {
-        rill_ctl_err("'%s' and '%s' are already connected", src->name, dst->name);
-        return 1;
-    }
-    if (!connect && !linked) {
-        rill_ctl_err("'%s' and '%s' are not connected", src->name, dst->name);
-        return 1;
-    }
+    const char *src_name = link.src_name, *dst_name = link.dst_name;
 
     struct rill_msg m;
     memset(&m, 0, sizeof m);
     m.type = connect ? RILL_MSG_CONNECT : RILL_MSG_DISCONNECT;
     /* both names are shorter than RILL_PORT_NAME_SIZE: terminated copies */
-    memcpy(m.u.connect.src, src->name, strlen(src->name) + 1);
-    memcpy(m.u.connect.dst, dst->name, strlen(dst->name) + 1);
+    memcpy(m.u.connect.src, src_name, strlen(src_name) + 1);
+    memcpy(m.u.connect.dst, dst_name, strlen(dst_name) + 1);
     int r = rill_client_request(ctl->client, &m);
     if (r < 0) {
         m.error[RILL_ERROR_SIZE - 1] = '\0';
         if (m.error[0])
-            rill_ctl_err("%s %s -> %s refused: %s", verb, src->name, dst->name, m.error);
+            rill_ctl_err("%s %s -> %s refused: %s", verb, src_name, dst_name, m.error);
         else
-            rill_ctl_err("%s %s -> %s failed: %s", verb, src->name, dst->name, strerror(-r));
+            rill_ctl_err("%s %s -> %s failed: %s", verb, src_name, dst_name, strerror(-r));
         return 1;
     }
     return 0;

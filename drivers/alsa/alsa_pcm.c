@@ -11,6 +11,7 @@
  */
 #include "common/err.h"
 #include "drivers/alsa/alsa_priv.h"
+#include "drivers/alsa/alsa_loop.h"
 #include "rill/limits.h"
 
 #include <errno.h>
@@ -71,6 +72,15 @@ static int open_pcm(struct rill_alsa_stream *s, const char *dev, snd_pcm_stream_
     else
         snprintf(s->name, sizeof s->name, "%s", dev);
     s->dir = dir;
+    char why[256];
+    if (rill_alsa_leads_to_rill(s->name, why, sizeof why)) {
+        rill_errf(err, errsize, 0,
+                  "device %s leads back to rill (%s: the rill ALSA plugin): rilld cannot play "
+                  "into its own graph; name a sound card instead (hw:0, plughw:0, or a card's "
+                  "name)",
+                  s->name, why);
+        return -ELOOP;
+    }
     r = snd_pcm_open(&s->pcm, s->name, dir, SND_PCM_NONBLOCK);
     if (r == 0)
         return 0;

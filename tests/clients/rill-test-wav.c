@@ -15,6 +15,16 @@
  *       interpolation between samples: (crossings - 1) / 2 periods over the
  *       time from the first to the last crossing). A last line "clicks=N".
  *
+ *   rill-test-wav FILE tone CHANNEL SKIP
+ *       A steady tone on CHANNEL (1-based) after the first SKIP frames:
+ *         "tone frames=N freq=HZ peak=P rms=R"
+ *       freq from the zero crossings as above, over the whole rest.
+ *
+ *   rill-test-wav FILE levels CHANNEL SKIP F1 [F2 ...]
+ *       The amplitude of each sine frequency Fk (Hz) on CHANNEL after the
+ *       first SKIP frames (a Goertzel filter over the rest, Hann window),
+ *       one line "level freq=F amp=A" each.
+ *
  * Formats: PCM 8 (unsigned), 16, 24 and 32 bit, IEEE float 32 bit, plain or
  * WAVE_FORMAT_EXTENSIBLE. Samples are scaled to [-1, 1).
  *
@@ -211,11 +221,59 @@ static unsigned long find_clicks(const struct wav *w, unsigned ch, double thr, u
     return n;
 }
 
+/* The tone of channel CH from frame SKIP on. Main thread. */
+static void report_tone(const struct wav *w, unsigned ch, uint64_t skip)
+{
+    double peak = 0, sumsq = 0, first = -1, last = -1, prev = 0;
+    unsigned long crossings = 0;
+    uint64_t n = 0;
+    for (uint64_t f = skip; f < w->frames; f++, n++) {
+        double s = wav_sample(w, f, ch);
+        if (fabs(s) > peak)
+            peak = fabs(s);
+        sumsq += s * s;
+        if (n > 0 && ((prev < 0 && s >= 0) || (prev >= 0 && s < 0)) && s != prev) {
+            double t = (double)(f - 1) + prev / (prev - s);
+            if (first < 0)
+                first = t;
+            last = t;
+            crossings++;
+        }
+        prev = s;
+    }
+    double freq = 0;
+    if (crossings >= 3 && last > first)
+        freq = (crossings - 1) / 2.0 / ((last - first) / w->rate);
+    printf("tone frames=%llu freq=%.2f peak=%.5f rms=%.5f\n", (unsigned long long)n, freq, peak,
+           n ? sqrt(sumsq / (double)n) : 0.0);
+}
+
+/* Amplitude of a sine at freq on channel ch from frame skip on (Goertzel
+ * over a Hann-windowed block; the window's gain of 0.5 is divided out).
+ * Main thread. */
+static double tone_level(const struct wav *w, unsigned ch, uint64_t skip, double freq)
+{
+    uint64_t n = w->frames > skip ? w->frames - skip : 0;
+    if (n < 2)
+        return 0;
+    double k = 2 * cos(2 * M_PI * freq / w->rate), s1 = 0, s2 = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        double win = 0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)(n - 1));
+        double s0 = wav_sample(w, skip + i, ch) * win + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    double power = s1 * s1 + s2 * s2 - k * s1 * s2;
+    return 2 * sqrt(power > 0 ? power : 0) / ((double)n * 0.5);
+}
+
 /* Main thread. */
 static void usage(void)
 {
     fprintf(stderr, "usage: rill-test-wav FILE info\n"
-                    "       rill-test-wav FILE clicks CHANNEL THRESHOLD GAP\n");
+                    "       rill-test-wav FILE clicks CHANNEL THRESHOLD GAP\n"
+                    "       rill-test-wav FILE tone CHANNEL SKIP\n"
+                    "       rill-test-wav FILE levels CHANNEL SKIP F1 [F2 ...]\n");
 }
 
 /* Main thread. */
@@ -256,6 +314,32 @@ int main(int argc, char **argv)
             goto out;
         }
         find_clicks(&w, (unsigned)(ch - 1), thr, gap);
+        rc = 0;
+    } else if (strcmp(argv[2], "tone") == 0 && argc == 5) {
+        char *e1, *e2;
+        unsigned long ch = strtoul(argv[3], &e1, 10);
+        unsigned long long skip = strtoull(argv[4], &e2, 10);
+        if (*e1 || *e2 || ch < 1 || ch > w.channels) {
+            fprintf(stderr, "rill-test-wav: bad arguments: CHANNEL is 1..%u, SKIP >= 0 frames\n",
+                    w.channels);
+            rc = 2;
+            goto out;
+        }
+        report_tone(&w, (unsigned)(ch - 1), skip);
+        rc = 0;
+    } else if (strcmp(argv[2], "levels") == 0 && argc >= 6) {
+        char *e1, *e2;
+        unsigned long ch = strtoul(argv[3], &e1, 10);
+        unsigned long long skip = strtoull(argv[4], &e2, 10);
+        if (*e1 || *e2 || ch < 1 || ch > w.channels) {
+            fprintf(stderr, "rill-test-wav: bad arguments: CHANNEL is 1..%u\n", w.channels);
+            rc = 2;
+            goto out;
+        }
+        for (int a = 5; a < argc; a++) {
+            double f = strtod(argv[a], NULL);
+            printf("level freq=%g amp=%.5f\n", f, tone_level(&w, (unsigned)(ch - 1), skip, f));
+        }
         rc = 0;
     } else {
         usage();

@@ -63,7 +63,7 @@ _rilld()
         -a) COMPREPLY=($(compgen -W "auto off e E a A" -- "$cur")); return ;;
         --affinity) COMPREPLY=($(compgen -W "auto off" -- "$cur")); return ;;
         -c | --clocksource) COMPREPLY=($(compgen -W "h s c" -- "$cur")); return ;;
-        -t | --timeout | -P | --realtime-priority | -p | --port-max | -l | --load) return ;;
+        -t | --timeout | -P | --realtime-priority | -p | --port-max | -l | --load | --osc-udp | --osc-allow | --osc-rate) return ;;
         esac
         COMPREPLY=($(compgen -W "$(_rill_help_opts "$prog") --from-config" -- "$cur"))
         return

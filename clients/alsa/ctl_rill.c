@@ -1,0 +1,219 @@
+/* clients/alsa/ctl_rill.c — the rill ALSA control plugin (ctl_ext):
+ * libasound_module_ctl_rill.so, `ctl.rill`, for amixer and alsamixer.
+ *
+ * Four mixer elements, the values of clients/alsa/volume.h: Master Playback
+ * Volume (0..100) and Switch, Capture Volume (0..100) and Switch. They scale
+ * every stream of the rill PCM plugin on the same server, in every process;
+ * the values live in rilld (metadata of the system client). The plugin is a
+ * control connection of rill's (no node in the graph, not listed).
+ *
+ * Threads: the program's; alsa-lib calls one callback at a time.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <alsa/asoundlib.h>
+#include <alsa/control_external.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clients/alsa/conf.h"
+#include "clients/alsa/volume.h"
+#include "clients/core/client.h"
+
+struct rill_actl {
+    snd_ctl_ext_t ext;
+    struct rill_client *client;
+    int efd; /* never readable: changes by others are not pushed (doc/alsa-bridge.md) */
+};
+
+static const char *const names[RILL_VOL_COUNT] = {
+    "Master Playback Volume",
+    "Master Playback Switch",
+    "Capture Volume",
+    "Capture Switch",
+};
+
+/* Program thread. */
+static int is_switch(snd_ctl_ext_key_t k)
+{
+    return k == RILL_VOL_PLAYBACK_SWITCH || k == RILL_VOL_CAPTURE_SWITCH;
+}
+
+/* Program thread. */
+static void cb_close(snd_ctl_ext_t *ext)
+{
+    struct rill_actl *c = ext->private_data;
+    rill_client_close(c->client);
+    if (c->efd >= 0)
+        close(c->efd);
+    free(c);
+}
+
+/* Program thread. */
+static int cb_elem_count(snd_ctl_ext_t *ext)
+{
+    (void)ext;
+    return RILL_VOL_COUNT;
+}
+
+/* Program thread. */
+static int cb_elem_list(snd_ctl_ext_t *ext, unsigned int offset, snd_ctl_elem_id_t *id)
+{
+    (void)ext;
+    if (offset >= RILL_VOL_COUNT)
+        return -EINVAL;
+    snd_ctl_elem_id_set_interface(id, SND_CTL_ELEM_IFACE_MIXER);
+    snd_ctl_elem_id_set_name(id, names[offset]);
+    return 0;
+}
+
+/* Program thread. */
+static snd_ctl_ext_key_t cb_find_elem(snd_ctl_ext_t *ext, const snd_ctl_elem_id_t *id)
+{
+    (void)ext;
+    const char *name = snd_ctl_elem_id_get_name(id);
+    for (unsigned int i = 0; i < RILL_VOL_COUNT; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return SND_CTL_EXT_KEY_NOT_FOUND;
+}
+
+/* Program thread. */
+static int cb_get_attribute(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, int *type,
+                            unsigned int *acc, unsigned int *count)
+{
+    (void)ext;
+    if (key >= RILL_VOL_COUNT)
+        return -EINVAL;
+    *type = is_switch(key) ? SND_CTL_ELEM_TYPE_BOOLEAN : SND_CTL_ELEM_TYPE_INTEGER;
+    *acc = SND_CTL_EXT_ACCESS_READWRITE;
+    *count = 1;
+    return 0;
+}
+
+/* Program thread. */
+static int cb_get_integer_info(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *imin,
+                               long *imax, long *istep)
+{
+    (void)ext;
+    *imin = 0;
+    *imax = is_switch(key) ? 1 : RILL_VOL_MAX;
+    *istep = 1;
+    return 0;
+}
+
+/* Program thread. */
+static int cb_read_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value)
+{
+    struct rill_actl *c = ext->private_data;
+    long v[RILL_VOL_COUNT];
+    if (key >= RILL_VOL_COUNT)
+        return -EINVAL;
+    int r = rill_volume_read(c->client, v);
+    if (r < 0)
+        return r == -EPIPE ? -ENODEV : r;
+    *value = v[key];
+    return 0;
+}
+
+/* Program thread. */
+static int cb_write_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value)
+{
+    struct rill_actl *c = ext->private_data;
+    long v[RILL_VOL_COUNT];
+    if (key >= RILL_VOL_COUNT)
+        return -EINVAL;
+    int r = rill_volume_read(c->client, v);
+    if (r < 0)
+        return r == -EPIPE ? -ENODEV : r;
+    if (v[key] == *value)
+        return 0;
+    r = rill_volume_write(c->client, (int)key, *value);
+    if (r < 0)
+        return r == -EPIPE ? -ENODEV : r;
+    return 1;
+}
+
+/* Program thread. */
+static void cb_subscribe_events(snd_ctl_ext_t *ext, int subscribe)
+{
+    (void)ext;
+    (void)subscribe;
+}
+
+/* Program thread. */
+static int cb_read_event(snd_ctl_ext_t *ext, snd_ctl_elem_id_t *id, unsigned int *event_mask)
+{
+    (void)ext;
+    (void)id;
+    (void)event_mask;
+    return -EAGAIN;
+}
+
+static const snd_ctl_ext_callback_t callbacks = {
+    .close = cb_close,
+    .elem_count = cb_elem_count,
+    .elem_list = cb_elem_list,
+    .find_elem = cb_find_elem,
+    .get_attribute = cb_get_attribute,
+    .get_integer_info = cb_get_integer_info,
+    .read_integer = cb_read_integer,
+    .write_integer = cb_write_integer,
+    .subscribe_events = cb_subscribe_events,
+    .read_event = cb_read_event,
+};
+
+#pragma GCC visibility push(default)
+SND_CTL_PLUGIN_DEFINE_FUNC(rill)
+{
+    char err[512] = "";
+    struct rill_alsa_conf cf;
+    (void)root;
+    rill_alsa_conf_init(&cf);
+    if (rill_alsa_conf_parse(conf, name ? name : "rill", &cf, err, sizeof(err)) < 0 ||
+        rill_alsa_conf_env(&cf, err, sizeof(err)) < 0) {
+        SNDERR("rill: %s", err);
+        return -EINVAL;
+    }
+    struct rill_actl *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct rill_client_callbacks cb = { 0 };
+    int r = rill_client_open(cf.server[0] ? cf.server : NULL, "rill-alsa-ctl",
+                             RILL_HELLO_CONTROL, &cb, &c->client, err, sizeof(err));
+    if (r < 0 || c->efd < 0) {
+        SNDERR("rill: %s", r < 0 ? err : "cannot create an eventfd");
+        if (c->efd >= 0)
+            close(c->efd);
+        free(c);
+        return r < 0 ? r : -ENOMEM;
+    }
+    c->ext.version = SND_CTL_EXT_VERSION;
+    c->ext.card_idx = 0;
+    snprintf(c->ext.id, sizeof(c->ext.id), "rill");
+    snprintf(c->ext.driver, sizeof(c->ext.driver), "rill");
+    snprintf(c->ext.name, sizeof(c->ext.name), "rill");
+    snprintf(c->ext.longname, sizeof(c->ext.longname), "rill graph %.60s",
+             rill_client_state(c->client)->server_name);
+    snprintf(c->ext.mixername, sizeof(c->ext.mixername), "rill");
+    c->ext.poll_fd = c->efd;
+    c->ext.callback = &callbacks;
+    c->ext.private_data = c;
+    r = snd_ctl_ext_create(&c->ext, name, mode);
+    if (r < 0) {
+        rill_client_close(c->client);
+        close(c->efd);
+        free(c);
+        return r;
+    }
+    *handlep = c->ext.handle;
+    return 0;
+}
+SND_CTL_PLUGIN_SYMBOL(rill);
+#pragma GCC visibility pop

@@ -1,0 +1,643 @@
+/* drivers/net/net_driver.c — `rilld -d net`: rill as a NetJACK2 follower.
+ *
+ * open (main thread) finds a master: it sends AVAILABLE params packets to
+ * the multicast group (or the master's unicast address) once a second from
+ * a socket bound to the port, until a SETUP arrives; the SETUP fixes rate,
+ * period and channel counts (checked, net_wire.c). The socket is then
+ * connected to the master (which talks from a port of its own).
+ *
+ * Realtime thread, per cycle:
+ *   wait   ppoll on the socket with a deadline (the only blocking call),
+ *          then recv without blocking, datagram by datagram, into the
+ *          cycle assembler (net_rx.c) until the cycle is complete, or the
+ *          burst's deadline passes (what is missing stays silent and is
+ *          counted), or a datagram of the next cycle arrives (kept for the
+ *          next wait).
+ *   read   the assembled capture audio into the engine's buffers.
+ *   write  the return cycle: a sync packet, then the audio of the ports
+ *          the master listens to (float or int16), with the master's
+ *          cycle number (sync mode).
+ *
+ * When nothing comes for RILL_NET_LOST_NS the master is gone: the socket
+ * is disconnected and wait() paces silent cycles by its deadline at the
+ * same rate and period, so that clients keep running, while it sends
+ * AVAILABLE once a second; a SETUP of the same rate, period and channels
+ * rejoins (another one is refused and counted).
+ *
+ * A housekeeping thread of the driver's own (not realtime) reports state
+ * changes and, at most once a second, the counters, on stderr: the
+ * realtime thread only stores relaxed atomics for it.
+ */
+#include "drivers/driver.h"
+#include "drivers/net/net_rx.h"
+#include "rill/limits.h"
+#include "rill/time.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NS_PER_S 1000000000ull
+#define RILL_NET_LOST_NS NS_PER_S          /* jackd2's PACKET_TIMEOUT */
+#define RILL_NET_ANNOUNCE_NS NS_PER_S      /* AVAILABLE every second */
+#define RILL_NET_MAX_DGRAMS 4096u          /* datagrams read per wait at most */
+
+enum { P_ADDR, P_PORT, P_MTU, P_CAPTURE, P_PLAYBACK, P_MIDI_IN, P_MIDI_OUT, P_NAME, P_LATENCY,
+       P_ENCODING, P_TRANSPORT, P_NPARAMS };
+
+static const char *const encodings[] = { "float", "int", NULL };
+
+static const struct rill_param net_params[P_NPARAMS + 1] = {
+    [P_ADDR] = { .name = "multicast-ip", .short_opt = 'a', .type = RILL_PARAM_STRING,
+                 .def = RILL_NET_DEFAULT_ADDRESS,
+                 .help = "multicast group, or the master's own IPv4 address" },
+    [P_PORT] = { .name = "udp-net-port", .short_opt = 'p', .type = RILL_PARAM_UINT,
+                 .def = "19000", .min = 1, .max = 65535, .help = "UDP port" },
+    [P_MTU] = { .name = "mtu", .short_opt = 'M', .type = RILL_PARAM_UINT, .def = "1500",
+                .min = RILL_NET_MIN_MTU, .max = RILL_NET_MAX_MTU, .help = "MTU to the master" },
+    [P_CAPTURE] = { .name = "input-ports", .short_opt = 'C', .type = RILL_PARAM_UINT,
+                    .def = "2", .min = 0, .max = RILL_NET_MAX_PORTS,
+                    .help = "audio channels from the master (system:capture_N)" },
+    [P_PLAYBACK] = { .name = "output-ports", .short_opt = 'P', .type = RILL_PARAM_UINT,
+                     .def = "2", .min = 0, .max = RILL_NET_MAX_PORTS,
+                     .help = "audio channels to the master (system:playback_N)" },
+    [P_MIDI_IN] = { .name = "midi-in-ports", .short_opt = 'i', .type = RILL_PARAM_UINT,
+                    .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
+                    .help = "MIDI channels from the master (not supported yet: 0)" },
+    [P_MIDI_OUT] = { .name = "midi-out-ports", .short_opt = 'o', .type = RILL_PARAM_UINT,
+                     .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
+                     .help = "MIDI channels to the master (not supported yet: 0)" },
+    [P_NAME] = { .name = "client-name", .short_opt = 'n', .type = RILL_PARAM_STRING,
+                 .help = "name of this follower on the master (default: the host name)" },
+    [P_LATENCY] = { .name = "latency", .short_opt = 'l', .type = RILL_PARAM_UINT, .def = "5",
+                    .min = 0, .max = RILL_NET_MAX_LATENCY,
+                    .help = "network latency in cycles the master allows" },
+    [P_ENCODING] = { .name = "encoding", .short_opt = 'e', .type = RILL_PARAM_ENUM,
+                     .def = "float", .choices = encodings,
+                     .help = "sample encoding: float (bit-exact) or int (16-bit)" },
+    [P_TRANSPORT] = { .name = "transport-sync", .short_opt = 't', .type = RILL_PARAM_UINT,
+                      .def = "0", .min = 0, .max = 1,
+                      .help = "sync transport with the master's (not supported: 0)" },
+    [P_NPARAMS] = { .name = NULL },
+};
+
+enum net_state { NET_ROLLING = 1, NET_LOST = 2 };
+
+struct rill_driver {
+    int fd;
+    struct sockaddr_in group;       /* where AVAILABLE goes */
+    struct rill_net_params asked;   /* our AVAILABLE */
+    struct rill_net_session s;
+    struct rill_net_rx rx;
+    float *cap;                     /* capture_audio x period */
+    float *cap_ptr[RILL_NET_MAX_PORTS];
+    uint8_t active_return[RILL_NET_MAX_PORTS];
+    uint8_t want_all[RILL_NET_MAX_PORTS];
+    uint8_t *dgram;                 /* one datagram, mtu bytes */
+    uint8_t *pending;               /* a datagram of the next cycle */
+    size_t pending_len;
+    uint8_t *tx;                    /* one datagram to send */
+    uint8_t params_buf[RILL_NET_PARAMS_SIZE];
+
+    /* realtime thread */
+    int state;
+    uint64_t period_ns;
+    uint64_t last_rx_ns;            /* last accepted datagram */
+    uint64_t next_ns;               /* paced deadline of the next cycle (lost) */
+    uint64_t last_announce_ns;
+    uint32_t cycle;                 /* the master's cycle being answered */
+    int have_cycle;
+
+    /* realtime thread writes, housekeeping thread reads (relaxed: counters
+     * and a state shown to a human) */
+    _Atomic int shared_state;
+    _Atomic uint64_t n_cycles, n_incomplete, n_silent, n_refused, n_rejoins, n_send_errors;
+
+    pthread_t logger;
+    int logger_started;
+    _Atomic int quit;
+};
+
+/* ---- sockets (main thread unless said) ---- */
+
+static int announce(struct rill_driver *d)
+{
+    /* realtime-safe: one non-blocking sendto */
+    ssize_t n = sendto(d->fd, d->params_buf, RILL_NET_PARAMS_SIZE, MSG_DONTWAIT,
+                       (const struct sockaddr *)&d->group, sizeof d->group);
+    return n == (ssize_t)RILL_NET_PARAMS_SIZE ? 0 : -errno;
+}
+
+static int send_start(struct rill_driver *d)
+{
+    struct rill_net_params p = d->asked;
+    uint8_t buf[RILL_NET_PARAMS_SIZE];
+    p.kind = RILL_NET_START_MASTER;
+    p.id = d->s.id;
+    p.rate = d->s.rate;
+    p.period = d->s.period;
+    if (rill_net_params_encode(&p, buf, sizeof buf) < 0)
+        return -EINVAL;
+    return send(d->fd, buf, sizeof buf, MSG_DONTWAIT) == (ssize_t)sizeof buf ? 0 : -errno;
+}
+
+/* Is this params datagram a SETUP for us that keeps rate, period and
+ * channels (rejoin) or any valid one (first join)? On success connects the
+ * socket to from. Any thread; one connect call. */
+static int take_setup(struct rill_driver *d, const uint8_t *buf, size_t len,
+                      const struct sockaddr_in *from, int rejoin, char *err, size_t errsize)
+{
+    struct rill_net_params p;
+    struct rill_net_session s;
+    if (rill_net_params_decode(buf, len, &p, &d->rx.stats) < 0)
+        return -EBADMSG;
+    if (p.kind != RILL_NET_SETUP || strcmp(p.name, d->asked.name) != 0)
+        return -EAGAIN; /* another follower's, or our own AVAILABLE */
+    int r = rill_net_session_init(&s, &p, &d->asked, err, errsize);
+    if (r < 0)
+        return r;
+    if (rejoin && (s.rate != d->s.rate || s.period != d->s.period)) {
+        snprintf(err, errsize, "the master came back at %u Hz, %u frames; rill runs at %u Hz, "
+                 "%u frames", s.rate, s.period, d->s.rate, d->s.period);
+        return -EINVAL;
+    }
+    if (connect(d->fd, (const struct sockaddr *)from, sizeof *from) < 0) {
+        snprintf(err, errsize, "connect to the master: %s", strerror(errno));
+        return -errno;
+    }
+    d->s = s;
+    return 0;
+}
+
+static void disconnect_socket(struct rill_driver *d)
+{
+    struct sockaddr sa = { .sa_family = AF_UNSPEC };
+    (void)connect(d->fd, &sa, sizeof sa);
+}
+
+/* ---- housekeeping thread ---- */
+
+static void *logger_main(void *arg)
+{
+    struct rill_driver *d = arg;
+    int state = NET_ROLLING;
+    uint64_t inc = 0, sil = 0, ref = 0;
+    unsigned ticks = 0;
+    while (!atomic_load_explicit(&d->quit, memory_order_relaxed)) {
+        usleep(100000);
+        int now = atomic_load_explicit(&d->shared_state, memory_order_relaxed);
+        if (now != state) {
+            if (now == NET_LOST)
+                fprintf(stderr, "net: the master is gone (nothing for 1 s); clients keep "
+                        "running on a timer, waiting for it to come back\n");
+            else
+                fprintf(stderr, "net: rejoined the master (%u Hz, %u frames)\n", d->s.rate,
+                        d->s.period);
+            state = now;
+        }
+        if (++ticks % 10u)
+            continue;
+        uint64_t i = atomic_load_explicit(&d->n_incomplete, memory_order_relaxed),
+                 s = atomic_load_explicit(&d->n_silent, memory_order_relaxed),
+                 r = atomic_load_explicit(&d->n_refused, memory_order_relaxed);
+        if ((i != inc || r != ref || s != sil) && state == NET_ROLLING)
+            fprintf(stderr, "net: last second: %llu cycles with packets missing, %llu without "
+                    "any, %llu datagrams refused\n", (unsigned long long)(i - inc),
+                    (unsigned long long)(s - sil), (unsigned long long)(r - ref));
+        inc = i;
+        sil = s;
+        ref = r;
+    }
+    return NULL;
+}
+
+/* ---- open/close (main thread) ---- */
+
+static void net_close(struct rill_driver *d)
+{
+    if (!d)
+        return;
+    if (d->logger_started) {
+        atomic_store_explicit(&d->quit, 1, memory_order_relaxed);
+        pthread_join(d->logger, NULL);
+    }
+    if (d->fd >= 0)
+        close(d->fd);
+    free(d->cap);
+    free(d->dgram);
+    free(d->pending);
+    free(d->tx);
+    free(d);
+}
+
+static int net_open(const struct rill_driver_config *cfg, struct rill_driver **out,
+                    struct rill_driver_info *info, char *err, size_t errsize)
+{
+    struct rill_driver *d = calloc(1, sizeof *d);
+    int r;
+    if (!d) {
+        snprintf(err, errsize, "out of memory");
+        return -ENOMEM;
+    }
+    d->fd = -1;
+    if (cfg->v[P_MIDI_IN].u || cfg->v[P_MIDI_OUT].u) {
+        snprintf(err, errsize, "-i %u -o %u: MIDI over NetJACK2 is not supported by rill yet "
+                 "(audio only); leave -i and -o at 0", cfg->v[P_MIDI_IN].u,
+                 cfg->v[P_MIDI_OUT].u);
+        r = -ENOTSUP;
+        goto fail;
+    }
+    if (cfg->v[P_TRANSPORT].u) {
+        snprintf(err, errsize, "-t 1: transport sync with the master is not supported by rill "
+                 "yet; leave -t at 0");
+        r = -ENOTSUP;
+        goto fail;
+    }
+    const char *addr = cfg->v[P_ADDR].s ? cfg->v[P_ADDR].s : RILL_NET_DEFAULT_ADDRESS;
+    d->group.sin_family = AF_INET;
+    d->group.sin_port = htons((uint16_t)cfg->v[P_PORT].u);
+    if (inet_pton(AF_INET, addr, &d->group.sin_addr) != 1) {
+        snprintf(err, errsize, "-a %s is not an IPv4 address (the multicast group, default %s, "
+                 "or the master's address)", addr, RILL_NET_DEFAULT_ADDRESS);
+        r = -EINVAL;
+        goto fail;
+    }
+    struct rill_net_params *a = &d->asked;
+    a->kind = RILL_NET_AVAILABLE;
+    a->version = RILL_NET_PROTOCOL;
+    char host[RILL_NET_HOST_SIZE] = "rill";
+    (void)gethostname(host, sizeof host - 1);
+    const char *name = cfg->v[P_NAME].set && cfg->v[P_NAME].s ? cfg->v[P_NAME].s : host;
+    if (strlen(name) == 0 || strlen(name) >= RILL_NET_NAME_SIZE) {
+        snprintf(err, errsize, "-n '%s': a follower name has 1 to %u characters", name,
+                 RILL_NET_NAME_SIZE - 1);
+        r = -EINVAL;
+        goto fail;
+    }
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->follower_host, sizeof a->follower_host, "%s", host);
+    a->mtu = cfg->v[P_MTU].u;
+    a->send_audio = (int32_t)cfg->v[P_CAPTURE].u;
+    a->return_audio = (int32_t)cfg->v[P_PLAYBACK].u;
+    a->encoder = cfg->v[P_ENCODING].u == 1 ? RILL_NET_ENC_INT16 : RILL_NET_ENC_FLOAT;
+    a->sync_mode = 1;
+    a->latency = cfg->v[P_LATENCY].u;
+    if (rill_net_params_encode(a, d->params_buf, sizeof d->params_buf) < 0) {
+        snprintf(err, errsize, "cannot encode the AVAILABLE packet");
+        r = -EINVAL;
+        goto fail;
+    }
+
+    d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (d->fd < 0) {
+        r = -errno;
+        snprintf(err, errsize, "socket: %s", strerror(errno));
+        goto fail;
+    }
+    int on = 1, off = 0, tos = 46 * 4; /* DSCP EF, as jackd2 */
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    (void)setsockopt(d->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof off);
+    (void)setsockopt(d->fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = d->group.sin_port,
+                               .sin_addr.s_addr = htonl(INADDR_ANY) };
+    if (bind(d->fd, (struct sockaddr *)&any, sizeof any) < 0) {
+        r = -errno;
+        snprintf(err, errsize, "bind to UDP port %u: %s", cfg->v[P_PORT].u, strerror(errno));
+        goto fail;
+    }
+    struct timeval tv = { .tv_sec = 1 };
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* a short receive queue: a backlog would only add latency */
+    int rcvbuf = 256 * 1024;
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+
+    fprintf(stderr, "net: looking for a NetJACK2 master at %s:%u as '%s'\n", addr,
+            cfg->v[P_PORT].u, a->name);
+    uint8_t buf[RILL_NET_PARAMS_SIZE + 1];
+    for (;;) {
+        if ((r = announce(d)) < 0)
+            fprintf(stderr, "net: sending AVAILABLE to %s: %s\n", addr, strerror(-r));
+        uint64_t until = rill_now_ns() + RILL_NET_ANNOUNCE_NS;
+        int joined = 0;
+        while (rill_now_ns() < until) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(d->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            if (n < 0)
+                break; /* timeout: announce again */
+            char why[256] = "";
+            r = take_setup(d, buf, (size_t)n, &from, 0, why, sizeof why);
+            if (r == 0) {
+                joined = 1;
+                break;
+            }
+            if (r != -EAGAIN && r != -EBADMSG) {
+                snprintf(err, errsize, "the master's session is not usable: %s", why);
+                goto fail;
+            }
+        }
+        if (joined)
+            break;
+    }
+
+    uint32_t period = d->s.period, nc = d->s.capture_audio;
+    d->cap = calloc((size_t)(nc ? nc : 1) * period, sizeof(float));
+    d->dgram = malloc(d->s.mtu);
+    d->pending = malloc(d->s.mtu);
+    d->tx = malloc(d->s.mtu);
+    if (!d->cap || !d->dgram || !d->pending || !d->tx) {
+        snprintf(err, errsize, "out of memory");
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (uint32_t p = 0; p < nc; p++) {
+        d->cap_ptr[p] = d->cap + (size_t)p * period;
+        d->want_all[p] = 1;
+    }
+    rill_net_rx_init(&d->rx, &d->s, 's', d->cap_ptr, nc, NULL, 0, 0, d->active_return,
+                     d->s.playback_audio);
+    d->period_ns = (uint64_t)period * NS_PER_S / d->s.rate;
+
+    memset(info, 0, sizeof *info);
+    info->rate = d->s.rate;
+    info->period = period;
+    info->nperiods = 2;
+    info->capture_channels = nc;
+    info->playback_channels = d->s.playback_audio;
+    /* jackd2 reports half the network latency each way */
+    info->capture_latency = d->s.latency * period / 2u;
+    info->playback_latency = d->s.latency * period / 2u;
+    snprintf(info->capture_alias, sizeof info->capture_alias, "net:from_master");
+    snprintf(info->playback_alias, sizeof info->playback_alias, "net:to_master");
+    fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out, %s, latency %u "
+            "cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
+            d->s.encoder == RILL_NET_ENC_INT16 ? "int16" : "float", d->s.latency, d->s.id);
+    atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
+    /* the logger takes no signal: rilld handles them on its own threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&d->logger, NULL, logger_main, d) == 0)
+        d->logger_started = 1;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    *out = d;
+    return 0;
+fail:
+    net_close(d);
+    return r;
+}
+
+/* ---- realtime thread ---- */
+
+static void publish(struct rill_driver *d)
+{
+    uint64_t ref = 0;
+    for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
+        ref += d->rx.stats.refused[i];
+    atomic_store_explicit(&d->n_refused, ref, memory_order_relaxed);
+    atomic_store_explicit(&d->n_cycles, d->rx.stats.cycles, memory_order_relaxed);
+    atomic_store_explicit(&d->n_incomplete, d->rx.stats.incomplete, memory_order_relaxed);
+}
+
+static int net_start(struct rill_driver *d)
+{
+    /* drop a backlog (bounded), then tell the master to start */
+    for (unsigned k = 0; k < RILL_NET_MAX_DGRAMS; k++)
+        if (recv(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT) < 0)
+            break;
+    d->state = NET_ROLLING;
+    d->pending_len = 0;
+    d->last_rx_ns = rill_now_ns();
+    d->next_ns = d->last_rx_ns + d->period_ns;
+    return send_start(d);
+}
+
+/* Wait for readability until deadline; 1 readable, 0 timeout. */
+static int wait_readable(int fd, uint64_t deadline)
+{
+    uint64_t now = rill_now_ns();
+    struct timespec ts = rill_ns_to_timespec(deadline > now ? deadline - now : 0);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int n = ppoll(&pfd, 1, &ts, NULL);
+    return n > 0 ? 1 : 0;
+}
+
+/* lost: paced silent cycles; listens for a master to rejoin */
+static int wait_lost(struct rill_driver *d, struct rill_driver_wait *w)
+{
+    for (unsigned k = 0; k < RILL_NET_MAX_DGRAMS; k++) {
+        uint64_t now = rill_now_ns();
+        if (now - d->last_announce_ns >= RILL_NET_ANNOUNCE_NS) {
+            (void)announce(d);
+            d->last_announce_ns = now;
+        }
+        if (now >= d->next_ns)
+            break;
+        if (!wait_readable(d->fd, d->next_ns))
+            break;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT, (struct sockaddr *)&from,
+                             &fl);
+        if (n <= 0)
+            continue;
+        char why[256];
+        if (take_setup(d, d->dgram, (size_t)n, &from, 1, why, sizeof why) == 0) {
+            /* a new session: its cycles count from 1 again */
+            d->rx.have_last = 0;
+            d->rx.have_cycle = 0;
+            d->pending_len = 0;
+            (void)send_start(d);
+            d->state = NET_ROLLING;
+            d->last_rx_ns = rill_now_ns();
+            d->have_cycle = 0;
+            atomic_fetch_add_explicit(&d->n_rejoins, 1, memory_order_relaxed);
+            atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
+            break;
+        }
+    }
+    uint64_t now = rill_now_ns();
+    w->wake_ns = d->next_ns <= now ? d->next_ns : now;
+    w->delay_ns = now > d->next_ns ? now - d->next_ns : 0;
+    w->skipped = 0;
+    if (now > d->next_ns + d->period_ns) { /* late by whole periods: skip them */
+        uint64_t lost = (now - d->next_ns) / d->period_ns;
+        w->skipped = lost > UINT32_MAX ? UINT32_MAX : (uint32_t)lost;
+        d->next_ns += lost * d->period_ns;
+    }
+    d->next_ns += d->period_ns;
+    w->next_ns = d->next_ns;
+    rill_net_rx_begin(&d->rx); /* silence */
+    atomic_fetch_add_explicit(&d->n_silent, 1, memory_order_relaxed);
+    return 0;
+}
+
+static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
+{
+    if (d->state == NET_LOST)
+        return wait_lost(d, w);
+    rill_net_rx_begin(&d->rx);
+    int complete = 0, got = 0;
+    /* the first datagram may take up to two periods; the rest of the burst
+     * must follow within half a period of it */
+    uint64_t deadline = rill_now_ns() + 2u * d->period_ns;
+    if (d->pending_len) {
+        int r = rill_net_rx_feed(&d->rx, d->pending, d->pending_len);
+        d->pending_len = 0;
+        if (r >= 0) {
+            got = 1;
+            complete = r == RILL_NET_RX_COMPLETE;
+            deadline = rill_now_ns() + d->period_ns / 2u;
+        }
+    }
+    for (unsigned k = 0; !complete && k < RILL_NET_MAX_DGRAMS; k++) {
+        ssize_t n = recv(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNREFUSED)
+                return -errno;
+            if (!wait_readable(d->fd, deadline))
+                break;
+            continue;
+        }
+        int r = rill_net_rx_feed(&d->rx, d->dgram, (size_t)n);
+        if (r == RILL_NET_RX_NEWER) {
+            memcpy(d->pending, d->dgram, (size_t)n);
+            d->pending_len = (size_t)n;
+            break;
+        }
+        if (r < 0)
+            continue;
+        if (!got) {
+            got = 1;
+            deadline = rill_now_ns() + d->period_ns / 2u;
+        }
+        complete = r == RILL_NET_RX_COMPLETE;
+    }
+    uint64_t now = rill_now_ns();
+    if (got) {
+        d->last_rx_ns = now;
+        d->cycle = d->rx.cycle;
+        d->have_cycle = 1;
+        (void)rill_net_rx_end(&d->rx, NULL, NULL);
+    } else {
+        atomic_fetch_add_explicit(&d->n_silent, 1, memory_order_relaxed);
+        d->have_cycle = 0;
+        if (now - d->last_rx_ns >= RILL_NET_LOST_NS) {
+            d->state = NET_LOST;
+            disconnect_socket(d);
+            d->next_ns = now + d->period_ns;
+            d->last_announce_ns = 0;
+            atomic_store_explicit(&d->shared_state, NET_LOST, memory_order_relaxed);
+        }
+    }
+    publish(d);
+    w->wake_ns = now;
+    w->next_ns = now + d->period_ns;
+    w->skipped = 0;
+    w->delay_ns = 0;
+    return 0;
+}
+
+static int net_read(struct rill_driver *d, float *const *bufs, uint32_t nchannels,
+                    uint32_t nframes)
+{
+    for (uint32_t c = 0; c < nchannels; c++) {
+        if (!bufs[c])
+            continue;
+        if (c < d->s.capture_audio && nframes <= d->s.period)
+            memcpy(bufs[c], d->cap_ptr[c], sizeof(float) * nframes);
+        else
+            memset(bufs[c], 0, sizeof(float) * nframes);
+    }
+    return 0;
+}
+
+static int send_packet(struct rill_driver *d, struct rill_net_header *h, size_t payload)
+{
+    h->stream = 'r';
+    h->id = d->s.id;
+    h->cycle = d->cycle;
+    h->frames = (int32_t)d->s.period;
+    h->packet_size = (uint32_t)(RILL_NET_HEADER_SIZE + payload);
+    rill_net_header_encode(h, d->tx);
+    if (send(d->fd, d->tx, RILL_NET_HEADER_SIZE + payload, MSG_DONTWAIT) < 0) {
+        atomic_fetch_add_explicit(&d->n_send_errors, 1, memory_order_relaxed);
+        return -errno;
+    }
+    return 0;
+}
+
+static int net_write(struct rill_driver *d, const float *const *bufs, uint32_t nchannels,
+                     uint32_t nframes)
+{
+    (void)nframes;
+    if (d->state != NET_ROLLING || !d->have_cycle)
+        return 0;
+    uint8_t *payload = d->tx + RILL_NET_HEADER_SIZE;
+    size_t room = d->s.mtu - RILL_NET_HEADER_SIZE;
+    uint32_t np = d->s.playback_audio < nchannels ? d->s.playback_audio : nchannels;
+    struct rill_net_header h = { .data_type = 's' };
+    uint32_t nactive = 0;
+    int n = rill_net_sync_encode(d->want_all, d->s.capture_audio, payload, room, &nactive);
+    if (n < 0)
+        return 0;
+    h.active_ports = nactive;
+    h.is_last = d->s.playback_audio == 0;
+    (void)send_packet(d, &h, (size_t)n);
+    if (d->s.playback_audio == 0)
+        return 0;
+    const float *const *src = bufs;
+    const float *zeros[RILL_NET_MAX_PORTS];
+    if (np < d->s.playback_audio) {
+        for (uint32_t p = 0; p < d->s.playback_audio; p++)
+            zeros[p] = p < np ? bufs[p] : NULL;
+        src = zeros;
+    }
+    for (uint32_t sub = 0; sub < RILL_NET_MAX_SUBPACKETS; sub++) {
+        h = (struct rill_net_header){ 0 };
+        if (d->s.encoder == RILL_NET_ENC_INT16)
+            n = rill_net_audio_int16_encode(&d->s, sub, src, d->s.playback_audio, &h, payload,
+                                            room);
+        else
+            n = rill_net_audio_float_encode(&d->s, sub, src, d->active_return,
+                                            d->s.playback_audio, &h, payload, room);
+        if (n < 0)
+            break;
+        (void)send_packet(d, &h, (size_t)n);
+        if (h.is_last)
+            break;
+    }
+    return 0;
+}
+
+static int net_stop(struct rill_driver *d)
+{
+    (void)d;
+    return 0;
+}
+
+const struct rill_driver_ops rill_driver_net = {
+    .version = RILL_DRIVER_VERSION,
+    .name = "net",
+    .description = "NetJACK2 follower (a jackd2 netmanager or jack_net_master clocks rill)",
+    .params = net_params,
+    .nparams = P_NPARAMS,
+    .open = net_open,
+    .start = net_start,
+    .wait = net_wait,
+    .read = net_read,
+    .write = net_write,
+    .stop = net_stop,
+    .close = net_close,
+    .set_period = NULL,
+};

@@ -1,0 +1,86 @@
+/* drivers/net/net_rx.h — assembling one NetJACK2 cycle from its datagrams.
+ *
+ * The receiving side of one direction (the follower receives stream 's',
+ * a master stream 'r'). The owner gives it, once, buffers it keeps using:
+ * naudio audio buffers of period frames, a MIDI stream buffer of
+ * RILL_NET_MIDI_STREAM_MAX(nmidi, period) bytes, and an array of nreturn
+ * flags for the ports the peer wants back (from the sync packet).
+ *
+ * Per cycle: rill_net_rx_begin() silences the audio buffers and forgets the
+ * last cycle's packets; then every datagram goes to rill_net_rx_feed()
+ * until it reports the cycle complete, or a packet of a later cycle, or the
+ * owner's deadline passes. Packets of the cycle may come in any order; a
+ * missing one leaves silence in its frames (and drops the cycle's MIDI).
+ * Datagrams of another session or peer, of a cycle already over, duplicates
+ * and malformed ones are refused and counted in rx->stats.
+ *
+ * Realtime thread only (after rill_net_rx_init on the main thread): no
+ * allocation, no lock, no system call.
+ */
+#ifndef RILL_NET_RX_H
+#define RILL_NET_RX_H
+
+#include "drivers/net/net_proto.h"
+
+/* MIDI sub-packets per cycle at most: the largest stream in the smallest
+ * slices. */
+#define RILL_NET_MAX_MIDI_PACKETS                                                      \
+    ((RILL_NET_MIDI_STREAM_MAX(RILL_NET_MAX_PORTS, RILL_NET_MAX_PERIOD) /                \
+      (RILL_NET_MIN_MTU - RILL_NET_HEADER_SIZE)) + 1u)
+
+enum rill_net_rx_result {
+    RILL_NET_RX_USED = 0,      /* accepted; the cycle is not complete yet */
+    RILL_NET_RX_COMPLETE = 1,  /* accepted; every packet of the cycle is in */
+    RILL_NET_RX_NEWER = 2,     /* belongs to a later cycle: not consumed; end
+                                * this cycle, begin the next, feed it again */
+};
+
+struct rill_net_rx {
+    const struct rill_net_session *s;
+    uint32_t stream;           /* 's' or 'r': what this side receives */
+    float *const *audio;
+    uint32_t naudio;
+    uint8_t *midi;
+    size_t midi_max;
+    uint32_t nmidi;
+    uint8_t *active_return;
+    uint32_t nreturn;
+
+    /* the cycle being assembled */
+    int have_cycle;            /* a packet of it fixed its number */
+    int have_last;             /* a previous cycle is known (stale check) */
+    uint32_t cycle;
+    uint32_t last_cycle;
+    int sync_seen;
+    uint32_t audio_expected;   /* 0 until the first audio packet */
+    uint32_t audio_got;
+    uint32_t midi_expected;
+    uint32_t midi_got;
+    size_t midi_len;
+    uint8_t audio_seen[RILL_NET_MAX_SUBPACKETS / 8u];
+    uint8_t midi_seen[(RILL_NET_MAX_MIDI_PACKETS + 7u) / 8u];
+
+    struct rill_net_stats stats;
+};
+
+/* Main thread: bind the buffers (see above). s must outlive rx. */
+void rill_net_rx_init(struct rill_net_rx *rx, const struct rill_net_session *s, uint32_t stream,
+                      float *const *audio, uint32_t naudio, uint8_t *midi, size_t midi_max,
+                      uint32_t nmidi, uint8_t *active_return, uint32_t nreturn);
+
+/* Start a cycle: audio buffers to silence, packets forgotten. */
+void rill_net_rx_begin(struct rill_net_rx *rx);
+
+/* One datagram. Returns enum rill_net_rx_result, or -EBADMSG (refused,
+ * counted). */
+int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len);
+
+/* Whether the cycle is complete. */
+int rill_net_rx_complete(const struct rill_net_rx *rx);
+
+/* End the cycle: counts it (complete or not) and, when its MIDI is
+ * complete, hands the events to sink. Returns the number of MIDI events or
+ * a negative value when none could be read. */
+int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx);
+
+#endif
