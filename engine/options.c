@@ -35,6 +35,9 @@ void rill_options_usage(FILE *out)
             "  -p, --port-max N            port slots, 16..%u (default %u)\n"
             "  -T, --temporary             exit when the last client leaves (as a server that\n"
             "                              libjack started on demand does)\n"
+            "  -E, --exit-on-device-loss   stop when the sound card goes away or cannot be\n"
+            "                              recovered, as jackd does (default: run on a timer\n"
+            "                              with every client until the card comes back)\n"
             "  -l, --load NAME[:ARGS]      load internal client NAME (a module in\n"
             "                              $RILL_INTERNAL_DIR or the internal-client directory,\n"
             "                              or an absolute path) with init string ARGS;\n"
@@ -125,6 +128,7 @@ static const struct server_opt server_opts[] = {
     { 'm', "no-mlock", 0 },      { 'a', "autoconnect", 1 },       { 'u', "unlock", 0 },
     { 'S', "sync", 0 },          { 'c', "clocksource", 1 },       { 'V', "version", 0 },
     { 5, "midi", 1 },            { 6, "midi-sysex", 1 },
+    { 'E', "exit-on-device-loss", 0 },
 };
 
 static const struct server_opt *find_opt(const char *arg, size_t *optlen)
@@ -273,6 +277,9 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             return 1;
         case 'T':
             o->temporary = 1;
+            break;
+        case 'E':
+            o->exit_on_loss = 1;
             break;
         case 'l':
             if (!v[0] || v[0] == ':')

@@ -28,6 +28,7 @@ struct rill_options {
     uint32_t port_max;
     int verbose;
     int temporary;               /* exit when the last client leaves */
+    int exit_on_loss;            /* -E: stop when the device is lost (jackd's way) */
     int affinity;                /* pin realtime threads (engine/placement.h) */
     int no_mlock;                /* -m: do not lock rilld's memory */
     /* jackd's self-connect mode (-a e|E|a|A, --autoconnect): what happens

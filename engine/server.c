@@ -393,6 +393,7 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
         if (s->rt_started && was_node)
             reg->clients[slot].free_gen = s->plan_gen;
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->rt->late_cycles[c->slot], 0, memory_order_relaxed);
         if (was_node) {
             struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
             rill_server_broadcast(s, &ev, c->slot);
@@ -545,8 +546,10 @@ static void housekeeping(struct rill_server *s)
         mark_busy(s, now);
         switch (rec.type) {
         case RILL_RTLOG_XRUN:
-            rill_server_log("xrun: %llu period(s) lost, woke %.3f ms late",
-                            (unsigned long long)rec.a, (double)rec.b / 1e6);
+        case RILL_RTLOG_DEVICE_LOST:
+        case RILL_RTLOG_DEVICE_BACK:
+        case RILL_RTLOG_DEVICE_START:
+            rill_device_event(s, &rec, now); /* rate-limited xrun lines, the fallback clock */
             break;
         case RILL_RTLOG_LATE:
             s->late_unlogged++;
@@ -573,13 +576,22 @@ static void housekeeping(struct rill_server *s)
         ev.u.xrun_event.xruns = xruns;
         rill_server_broadcast(s, &ev, RILL_NO_SLOT);
     }
+    rill_device_tick(s, now); /* reopen attempts: every 200 ms at the most, the idle tick will do */
+    /* a client is removed when it has been late for the timeout and in as
+     * many cycles as the timeout holds, counting only cycles the engine ran
+     * on time: a stall of the device or the machine removes nobody */
     uint64_t timeout = s->rt->client_timeout_ns;
+    uint64_t period_ns = st->rate ? (uint64_t)st->period * 1000000000ull / st->rate : 1;
+    uint64_t timeout_cycles = period_ns ? timeout / period_ns : 1;
+    if (timeout_cycles == 0)
+        timeout_cycles = 1;
     for (uint32_t slot = 1; slot < RILL_MAX_CLIENTS; slot++) {
         uint64_t since = atomic_load_explicit(&s->rt->late_since[slot], memory_order_relaxed);
         struct rill_conn *c = s->by_slot[slot];
         if (since)
             mark_busy(s, now);
-        if (!since || !c || now < since || now - since < timeout)
+        if (!since || !c || now < since || now - since < timeout ||
+            atomic_load_explicit(&s->rt->late_cycles[slot], memory_order_relaxed) < timeout_cycles)
             continue;
         char why[RILL_ERROR_SIZE];
         snprintf(why, sizeof(why),
@@ -814,6 +826,7 @@ static void teardown(struct rill_server *s)
         rill_rt_stop(s->rt);
     if (s->rt && s->rt->drv)
         s->rt->ops->close(s->rt->drv);
+    rill_device_teardown(s);
     if (s->socket_bound)
         unlink(s->sock_path);
     int fds[] = { s->listen_fd, s->epoll_fd, s->signal_fd, s->timer_fd, s->plan_fd };
@@ -878,6 +891,14 @@ int rill_server_run(const struct rill_options *opt)
         goto out;
     }
     const struct rill_driver_info *info = &s->rt->info;
+    if ((r = rill_device_setup(s, derr, sizeof(derr))) < 0) {
+        snprintf(err, sizeof(err), "cannot open the fallback clock: %s",
+                 derr[0] ? derr : strerror(-r));
+        goto out;
+    }
+    /* RILL_DLL=0: cycle times as the driver saw them (to measure the loop) */
+    const char *dll = getenv("RILL_DLL");
+    s->rt->no_dll = dll && strcmp(dll, "0") == 0;
 
     /* every port buffer can hold the largest period, so that the period can
      * change while running (jack_set_buffer_size) without moving buffers */

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/device.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
@@ -106,6 +107,7 @@ struct rill_server {
     struct rill_period_change period_change;
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
+    struct rill_device_watch device;   /* the sound card's faults (engine/device.h) */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
     struct rill_metadata metadata;     /* metadata_requests.c */
     struct rill_latency latency;       /* latency.c, latency_job.c */

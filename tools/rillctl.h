@@ -52,6 +52,10 @@ struct rill_ctl_status {
     uint64_t xruns, cycles;
     uint32_t clients;                /* not counting control tools */
     int32_t rt_priority;
+    /* the sound card (rill/shm.h, engine/device.h) */
+    uint32_t device_state;           /* RILL_DRIVER_STATE_* */
+    uint64_t device_since_s;         /* CLOCK_REALTIME s the state began */
+    uint64_t device_stalls, device_restarts, device_reopens, device_losses;
 };
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
 struct rill_json;

@@ -130,6 +130,15 @@ struct rill_shm_cycle {
     float period_usecs;
 };
 
+/* driver_state of rill_shm_state */
+enum rill_driver_state {
+    RILL_DRIVER_STATE_RUNNING = 0,   /* the device paces the cycles */
+    RILL_DRIVER_STATE_RECOVERING,    /* it stalled: fallback clock, being reopened */
+    RILL_DRIVER_STATE_LOST,          /* it is gone: fallback clock, watched for */
+    RILL_DRIVER_STATE_REFUSED,       /* it came back unable to run as before:
+                                      * fallback clock */
+};
+
 struct rill_shm_state {
     /* constant after creation; writer main thread */
     uint32_t magic;
@@ -170,6 +179,20 @@ struct rill_shm_state {
      * reset that races an xrun may be lost, as in JACK) */
     _Atomic uint64_t xrun_delay_last_ns;
     _Atomic uint64_t xrun_delay_max_ns;
+
+    /* the sound card's faults (engine/device.c). driver_state
+     * (RILL_DRIVER_STATE_*) and driver_since_s (CLOCK_REALTIME seconds when
+     * that state began), driver_reopens: writer the main thread;
+     * driver_stalls (poll timeouts recovered by a restart) and
+     * driver_restarts (stream restarts, xruns included): writer the
+     * realtime thread. All relaxed statistics, readers anyone. */
+    _Atomic uint32_t driver_state;
+    uint32_t pad1;
+    _Atomic uint64_t driver_since_s;
+    _Atomic uint64_t driver_stalls;
+    _Atomic uint64_t driver_restarts;
+    _Atomic uint64_t driver_reopens;
+    _Atomic uint64_t driver_losses;     /* times the cycle moved to the fallback clock */
 
     /* plan hand-over (engine's own mapping only writes these):
      * next_plan: main thread stores slot + 1 (release); the realtime thread
