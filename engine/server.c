@@ -974,6 +974,7 @@ int rill_server_run(const struct rill_options *opt)
 #endif
         s->rt->priority = opt->priority;
     }
+    rill_server_frame_start(s);
     char rterr[512] = "";
     r = rill_rt_start(s->rt, rterr, sizeof(rterr));
     if (r < 0) {
@@ -988,6 +989,8 @@ int rill_server_run(const struct rill_options *opt)
         rill_server_log("warning: cannot pin the realtime thread to CPU %d: %s",
                         s->placement.cpus[s->placement.engine_cpu], strerror(-r));
 
+    if (rill_server_midi_start(s, err, sizeof(err)) < 0)
+        goto out;
     if ((r = rill_osc_start(s, err, sizeof(err))) < 0)
         goto out;
     rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "

@@ -169,6 +169,13 @@ void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uin
  * ports of a client that has just been activated. */
 void rill_server_port_announce(struct rill_server *s, uint32_t id, int registered);
 void rill_server_client_ports_announce(struct rill_server *s, uint32_t slot);
+/* midi_start.c: start the ALSA MIDI bridges that --midi asks for (the
+ * sequencer bridge by default when /dev/snd/seq exists). Returns 0, or
+ * -errno with a sentence in err when a bridge asked for cannot run. */
+int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize);
+/* midi_start.c: RILL_FRAME_START=N (tests: start the frame counter near a
+ * wrap of 32 bits) sets the realtime thread's first frame time. */
+void rill_server_frame_start(struct rill_server *s);
 /* Log a line to stderr with the "rilld: " prefix. */
 __attribute__((format(printf, 1, 2))) void rill_server_log(const char *fmt, ...);
 

@@ -642,6 +642,10 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
                (int)s.rt_priority - 1);
     else
         printf("realtime:     not realtime\n");
+    char dropped[64];
+    if (rill_ctl_midi_dropped(ctl, dropped, sizeof(dropped)) == 0)
+        printf("midi dropped: %s (events the ALSA MIDI bridge dropped; its log says why)\n",
+               dropped);
     return 0;
 }
 

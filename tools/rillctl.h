@@ -66,6 +66,10 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
 /* rill's version and the libjack ABI it builds, as status prints them. */
 const char *rill_ctl_version(void);
 
+/* rillctl_midi.c: the ALSA MIDI bridge's count of dropped events into
+ * out; 0, or -1 when there is no bridge or no count. */
+int rill_ctl_midi_dropped(struct ctl *ctl, char *out, size_t size);
+
 /* the commands in files of their own */
 int rill_ctl_graph(struct ctl *ctl, int argc, char **argv);
 extern const char rill_ctl_graph_help[];

@@ -656,4 +656,9 @@ else
     res "lost started=0"
 fi
 fi
+
+# ---- 8. the ALSA MIDI bridge (guest-midi.sh)
+if want midi || [[ ",${RILL_ONLY:-}," == *",midi-"* ]]; then
+    . "$(dirname "$0")/guest-midi.sh"
+fi
 say "done"

@@ -102,7 +102,8 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,host,modules}
 cp "$BUSYBOX" "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
 : > "$R/modules.order"
-for m in virtio_pci 9pnet_virtio 9p snd-aloop snd-dummy snd-hda-codec-generic snd-hda-intel; do
+for m in virtio_pci 9pnet_virtio 9p snd-aloop snd-dummy snd-hda-codec-generic snd-hda-intel \
+    snd-hrtimer snd-seq snd-seq-dummy snd-virmidi; do
     modprobe -d "$CACHE/kernel" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
     cp "$ko" "$R/modules/"
@@ -111,6 +112,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
     snd-aloop.ko) p="index=0 id=Loopback pcm_substreams=2" ;;
     snd-dummy.ko) p="index=1 id=Dummy" ;;
     snd-hda-intel.ko) p="index=2 id=HDA" ;;
+    snd-virmidi.ko) p="index=3 midi_devs=2" ;;
     *) p="" ;;
     esac
     echo "$b $p" >> "$R/modules.order"
@@ -128,6 +130,14 @@ for f in S16_LE S24_3LE FLOAT_LE; do # the short periods run at 8000 Hz
     RILL_KERNEL_RATE=8000 "$K/rill-kernel-analyse" gen "$f" 2 1000 0.5 8 \
         "$SHARE/gen-$f-8000.raw" || exit 1
 done
+
+# the MIDI section: modules it unloads and loads again, and its inputs
+mkdir -p "$SHARE/modules"
+for m in snd-virmidi snd-seq-dummy; do
+    f=$(modprobe -d "$CACHE/kernel" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" {p = $2} END {print p}')
+    [ -n "$f" ] && cp "$f" "$SHARE/modules/"
+done
+"$S/tests/kernel/midi-files.sh" "$SHARE" || exit 1
 
 # ---- 4. boot (TCG: the /dev/kvm of these machines cannot boot a stock kernel)
 echo "kernel.sh: booting $KV under qemu (TCG), $(($(date +%s) - T0)) s so far"
@@ -158,6 +168,16 @@ echo "----- checks"
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 # within VALUE LO HI
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
+
+# the MIDI bridge (section midi; alone with RILL_KERNEL_ONLY=midi)
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midi"* ]]; then
+    . "$S/tests/kernel/midi-check.sh"
+fi
+if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(-[a-z]+)?(,midi(-[a-z]+)?)*$ ]]; then
+    echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
+    [ "$FAILS" = 0 ]
+    exit
+fi
 
 # tone FILE FORMAT CHANNELS FREQ LABEL SHORT
 # Long periods: frequency (DFT) and level over the capture, glitches at most
