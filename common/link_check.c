@@ -45,7 +45,12 @@ static int find(const struct rill_shm_state *st, const char *name, struct rill_s
                 uint32_t *id, struct rill_link *out, char *err, size_t errsize)
 {
     int r = rill_registry_find_port(st, name);
-    if (r < 0 || rill_registry_port(st, (uint32_t)r, p) < 0)
+    int rp = r < 0 ? r : rill_registry_port(st, (uint32_t)r, p);
+    if (r == -EAGAIN || rp == -EAGAIN)
+        return refuse(out, RILL_LINK_BUSY, -EAGAIN, err, errsize,
+                      "cannot look up '%s': the engine kept changing the graph; try again",
+                      name);
+    if (r < 0 || rp < 0)
         return refuse(out, RILL_LINK_NO_SUCH_PORT, -ENOENT, err, errsize,
                       "no port named '%s' (ports are named CLIENT:PORT; list them with: "
                       "rillctl ports)",
@@ -95,6 +100,11 @@ int rill_link_check(const struct rill_shm_state *st, const char *a, const char *
                       pa.name, ta ? ta : "unknown", pb.name, tb ? tb : "unknown");
     }
     int linked = rill_registry_connected(st, ida, idb);
+    if (linked < 0)
+        return refuse(out, RILL_LINK_BUSY, linked, err, errsize,
+                      "cannot read the connections of '%s': the engine kept changing the "
+                      "graph; try again",
+                      src->name);
     if (connect && linked)
         return refuse(out, RILL_LINK_ALREADY_CONNECTED, -EEXIST, err, errsize,
                       "'%s' and '%s' are already connected", src->name, dst->name);

@@ -27,6 +27,8 @@ enum rill_link_problem {
     RILL_LINK_TYPE_MISMATCH,     /* -EPROTOTYPE */
     RILL_LINK_ALREADY_CONNECTED, /* -EEXIST */
     RILL_LINK_NOT_CONNECTED,     /* -ENOTCONN */
+    RILL_LINK_BUSY,              /* -EAGAIN: the registry could not be read
+                                  * consistently (rill/seqlock.h); try again */
 };
 
 struct rill_link {

@@ -13,7 +13,19 @@
  *   wait / read / write           realtime thread, once per cycle, in that
  *                                 order; RT-safe: no allocation, no lock
  *   stop                          realtime thread, after the last cycle
+ *   reopen                        main thread, after the realtime thread has
+ *                                 handed a device it lost back (see below)
  *   close                         main thread, after the realtime thread ended
+ *
+ * A device that stalls or disappears never ends the server. wait() recovers
+ * what it can by itself (an xrun: streams restarted, the periods lost in
+ * `skipped`; a stall: `stalled`, the restarts in `restarts`); when it cannot
+ * go on (the device is gone, -ENODEV, or it stalls again right after a
+ * restart, -EIO) it returns the error. The engine then calls stop, runs its
+ * cycles on a fallback clock (a timer at the same rate and period) and hands
+ * the driver to the main thread, which calls reopen until the device is back
+ * at the same parameters; the realtime thread then calls start and waits on
+ * the device again (engine/rt.c, "the fallback clock").
  */
 #ifndef RILL_DRIVER_H
 #define RILL_DRIVER_H
@@ -21,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RILL_DRIVER_VERSION 1u
+#define RILL_DRIVER_VERSION 2u
 
 enum rill_param_type {
     RILL_PARAM_UINT,   /* unsigned integer in [min, max] */
@@ -81,6 +93,9 @@ struct rill_driver_wait {
     uint64_t next_ns;           /* expected start of the next period */
     uint32_t skipped;           /* whole periods lost since the last wait (xrun) */
     uint64_t delay_ns;          /* how late this wake-up was (xrun delay) */
+    uint32_t restarts;          /* stream restarts the driver made in this wait */
+    uint32_t stalled;           /* 1: the device delivered nothing for the poll
+                                 * timeout in this wait (a stall, recovered) */
 };
 
 struct rill_driver_ops {
@@ -96,8 +111,11 @@ struct rill_driver_ops {
                 struct rill_driver_info *info, char *err, size_t errsize);
     /* realtime thread */
     int (*start)(struct rill_driver *d);
-    /* Block until the next period. Returns 0, or -errno when the device is
-     * gone (the engine then stops). */
+    /* Block until the next period. Returns 0, or -errno when the device
+     * cannot go on: -ENODEV gone, -EIO stalled again after a restart (the
+     * engine then moves to its fallback clock and the main thread reopens
+     * the device; see above). w->restarts and w->stalled are read after
+     * a failed wait too (the engine zeroes w before each wait). */
     int (*wait)(struct rill_driver *d, struct rill_driver_wait *w);
     /* Convert the device's capture period into bufs[ch][0..nframes). */
     int (*read)(struct rill_driver *d, float *const *bufs, uint32_t nchannels, uint32_t nframes);
@@ -113,6 +131,16 @@ struct rill_driver_ops {
      * keep the old one. NULL: the driver cannot change its period. */
     int (*set_period)(struct rill_driver *d, uint32_t period, struct rill_driver_info *info,
                       char *err, size_t errsize);
+    /* main thread, while the realtime thread does not use d (it stopped d
+     * after wait or start failed and handed it over): close the device's
+     * handles (so that the kernel can free a card that went away) and open
+     * the same device again, found by what names it for good (ALSA: the
+     * card's id and the device number, not the card's number), at the same
+     * rate, period, period count, format and channels. Returns 0 (the next
+     * start runs it), -ENODEV (not there yet: call again later), or another
+     * -errno with err saying why it cannot run as before. NULL: the driver
+     * cannot reopen; the engine stays on its fallback clock. */
+    int (*reopen)(struct rill_driver *d, char *err, size_t errsize);
 };
 
 /* Every driver compiled in, NULL-terminated. */

@@ -16,6 +16,10 @@
 
 #define RILL_OPTIONS_MAX_LOAD 16u
 
+/* --midi: the ALSA MIDI bridges (doc/midi.md) */
+#define RILL_MIDI_SEQ 1u
+#define RILL_MIDI_RAW 2u
+
 struct rill_options {
     const char *name;            /* server name */
     uint32_t timeout_ms;         /* client timeout */
@@ -24,6 +28,7 @@ struct rill_options {
     uint32_t port_max;
     int verbose;
     int temporary;               /* exit when the last client leaves */
+    int exit_on_loss;            /* -E: stop when the device is lost (jackd's way) */
     int affinity;                /* pin realtime threads (engine/placement.h) */
     int no_mlock;                /* -m: do not lock rilld's memory */
     /* jackd's self-connect mode (-a e|E|a|A, --autoconnect): what happens
@@ -34,6 +39,9 @@ struct rill_options {
     char self_connect;
     const char *load[RILL_OPTIONS_MAX_LOAD]; /* -l NAME[:ARGS]: internal clients */
     unsigned nload;
+    unsigned midi;               /* RILL_MIDI_* bridges wanted */
+    int midi_explicit;           /* --midi given: say why a bridge cannot run */
+    uint32_t midi_sysex;         /* --midi-sysex BYTES, 0: the bridge's default */
     struct rill_osc_config osc;  /* --osc, --osc-udp, --osc-allow, --osc-rate */
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;

@@ -66,7 +66,7 @@ void rill_placement_set_tid(struct rill_placement *p, uint32_t slot, pid_t tid)
 /* Is v among u's successors? */
 static int is_succ(const struct rill_plan *plan, const struct rill_plan_node *u, uint32_t v)
 {
-    if (u->succ_first > RILL_PLAN_MAX_SUCC || u->succ_count > RILL_PLAN_MAX_SUCC - u->succ_first)
+    if (!rill_plan_succ_ok(u))
         return 0;
     for (uint32_t s = 0; s < u->succ_count; s++)
         if (plan->succ[u->succ_first + s] == v)
@@ -116,7 +116,7 @@ void rill_placement_compute(const struct rill_plan *plan, int ncpus, int engine,
     if (!cost_ns)
         budget_ns = 0; /* costs unknown: every branch spreads */
     int next = (engine + 1) % ncpus; /* round robin for parallel branches */
-    uint32_t n = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    uint32_t n = rill_plan_nnodes(plan);
     for (uint32_t k = 0; k < n; k++) {
         const struct rill_plan_node *v = &plan->nodes[k];
         if (v->client >= RILL_MAX_CLIENTS || v->client == RILL_ENGINE_NODE)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "engine/plan_compile.h"
+#include "engine/registry.h"
 
 #define SET_WORDS (RILL_MAX_CLIENTS / 64u)
 
@@ -125,7 +126,8 @@ static void add_edge(struct plan_work *w, uint32_t u, uint32_t v)
 }
 
 /* Steps 1-3: nodes, sorted connections, edges and feedback marks. Main thread. */
-static void build_edges(struct rill_shm_registry *reg, struct plan_work *w, uint32_t *nkeys)
+static void build_edges(const struct rill_shm_registry *reg, struct plan_work *w,
+                        uint32_t *nkeys)
 {
     for (uint32_t s = 1; s < RILL_MAX_CLIENTS; s++) {
         const struct rill_shm_client *c = &reg->clients[s];
@@ -136,7 +138,6 @@ static void build_edges(struct rill_shm_registry *reg, struct plan_work *w, uint
     for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++) {
         if (!reg->conns[i].in_use)
             continue;
-        reg->conns[i].feedback = 0;
         w->keys[n].serial = reg->conns[i].serial;
         w->keys[n].slot = i;
         n++;
@@ -145,7 +146,7 @@ static void build_edges(struct rill_shm_registry *reg, struct plan_work *w, uint
     *nkeys = n;
 
     for (uint32_t k = 0; k < n; k++) {
-        struct rill_shm_conn *c = &reg->conns[w->keys[k].slot];
+        const struct rill_shm_conn *c = &reg->conns[w->keys[k].slot];
         uint32_t u = port_owner(reg, w, c->src, RILL_PORT_IS_OUTPUT);
         uint32_t v = port_owner(reg, w, c->dst, RILL_PORT_IS_INPUT);
         if (u == RILL_PLAN_NONE || v == RILL_PLAN_NONE) {
@@ -156,7 +157,6 @@ static void build_edges(struct rill_shm_registry *reg, struct plan_work *w, uint
                 w->feeds_engine[u] = 1;
         } else if (u == v || test_bit(w->reach[v], u)) {
             w->role[k] = CONN_FEEDBACK;
-            c->feedback = 1;
         } else {
             w->role[k] = CONN_EDGE;
             add_edge(w, u, v);
@@ -314,7 +314,8 @@ static int fill_plan(const struct rill_shm_registry *reg, struct plan_work *w,
 }
 
 /* See engine/plan_compile.h. Main thread. */
-int rill_plan_compile(struct rill_shm_registry *reg, struct rill_plan *out, uint64_t gen)
+int rill_plan_compile(const struct rill_shm_registry *reg, struct rill_plan *out, uint64_t gen,
+                      uint8_t *feedback)
 {
     int r;
     struct plan_work *w = NULL;
@@ -341,9 +342,31 @@ int rill_plan_compile(struct rill_shm_registry *reg, struct rill_plan *out, uint
         goto free_work;
     out->nnodes = (uint32_t)r;
     r = fill_plan(reg, w, out, nkeys);
+    if (r == 0 && feedback) {
+        memset(feedback, 0, RILL_MAX_CONNECTIONS);
+        for (uint32_t k = 0; k < nkeys; k++)
+            feedback[w->keys[k].slot] = w->role[k] == CONN_FEEDBACK;
+    }
 
 free_work:
     free(w);
 out:
     return r;
+}
+
+/* See engine/plan_compile.h. Main thread. */
+uint32_t rill_plan_store_feedback(struct rill_shm_registry *reg, const uint8_t *feedback)
+{
+    uint32_t changed = 0;
+    for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++)
+        changed += reg->conns[i].in_use && reg->conns[i].feedback != feedback[i];
+    if (!changed)
+        return 0;
+    /* one short section: a compare and a store per connection */
+    rill_registry_write_begin(reg);
+    for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++)
+        if (reg->conns[i].in_use && reg->conns[i].feedback != feedback[i])
+            reg->conns[i].feedback = feedback[i];
+    rill_registry_write_end(reg);
+    return changed;
 }

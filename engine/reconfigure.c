@@ -16,6 +16,7 @@
 
 #include "clients/core/client.h"
 #include "common/err.h"
+#include "drivers/dummy/dummy.h"
 #include "engine/server_priv.h"
 #include "rill/time.h"
 
@@ -96,6 +97,11 @@ int rill_server_set_period(struct rill_server *s, struct rill_conn *c, struct ri
         rill_msg_errf(m, 0, "%s", err[0] ? err : strerror(-r));
         restart_rt(s);
         return r;
+    }
+    if (s->rt->fb) {
+        /* the fallback clock follows (a dummy takes every period rilld does) */
+        struct rill_driver_info fbinfo = s->rt->info;
+        rill_driver_dummy.set_period(s->rt->fb, period, &fbinfo, err, sizeof(err));
     }
     /* the realtime thread is stopped: plain writes; clients read them
      * after the event below */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "rill/seqlock.h"
 
 #define UUID_TYPE_PORT 1ull
 #define UUID_TYPE_CLIENT 2ull
@@ -13,22 +14,15 @@
 /* Main thread. */
 void rill_registry_write_begin(struct rill_shm_registry *reg)
 {
-    if (reg->write_depth++ == 0) {
-        uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
-        atomic_store_explicit(&reg->seq, s + 1, memory_order_relaxed);
-        /* the odd value is visible before any of the writes that follow */
-        atomic_thread_fence(memory_order_release);
-    }
+    if (reg->write_depth++ == 0)
+        rill_seqlock_write_begin(&reg->seq);
 }
 
 /* Main thread. */
 void rill_registry_write_end(struct rill_shm_registry *reg)
 {
-    if (--reg->write_depth == 0) {
-        uint32_t s = atomic_load_explicit(&reg->seq, memory_order_relaxed);
-        /* release: all writes are visible before the even value */
-        atomic_store_explicit(&reg->seq, s + 1, memory_order_release);
-    }
+    if (--reg->write_depth == 0)
+        rill_seqlock_write_end(&reg->seq);
 }
 
 /* Main thread. */

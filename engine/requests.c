@@ -107,11 +107,7 @@ static int do_hello(struct rill_server *s, struct rill_conn *c, struct rill_msg 
         return rill_msg_errf(m, r, "%s", err);
     }
     /* a fresh activation record for the slot */
-    struct rill_activation *a = &s->shm.act->node[slot];
-    atomic_store_explicit(&a->trigger, 0, memory_order_relaxed);
-    atomic_store_explicit(&a->finished, 0, memory_order_relaxed);
-    atomic_store_explicit(&a->pending, 0, memory_order_relaxed);
-    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    rill_activation_reset(&s->shm.act->node[slot]);
     atomic_store_explicit(&s->rt->late_since[slot], 0, memory_order_relaxed);
     rill_transport_client_gone(&s->rt->transport, slot);
     atomic_store_explicit(&s->shm.act->transport[slot].sync_ready, 0, memory_order_relaxed);

@@ -11,21 +11,19 @@
 
 #include "common/mix.h"
 #include "common/rt_hooks.h"
+#include "drivers/dummy/dummy.h"
+#include "engine/plan_handover.h"
 #include "rill/futex.h"
+#include "rill/seqlock.h"
 #include "rill/time.h"
 
 #define RILL_FREEWHEEL_DEADLINE_NS 2000000000ull
 
-/* Low 32 bits of a cycle as used in trigger/pending words; 0 and
- * RILL_TRIGGER_QUIT are never used. RT-safe. */
+/* Low 32 bits of a cycle as used in the activation words (rill/shm.h,
+ * "32-bit cycle words"). RT-safe. */
 static uint32_t cycle32(uint64_t c)
 {
     return (uint32_t)c;
-}
-
-static int valid_cycle32(uint32_t c)
-{
-    return c != 0 && c != RILL_TRIGGER_QUIT;
 }
 
 /* Map each playback channel to its entry in the plan's engine inputs.
@@ -34,9 +32,11 @@ static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
 {
     for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
         rt->play_input[ch] = RILL_PLAN_NONE;
+        if (!rill_plan_inputs_ok(&plan->engine))
+            continue;
         for (uint32_t k = 0; k < plan->engine.in_count; k++) {
             uint32_t i = plan->engine.in_first + k;
-            if (i < RILL_MAX_PORTS && plan->inputs[i].port == rt->playback_ports[ch]) {
+            if (plan->inputs[i].port == rt->playback_ports[ch]) {
                 rt->play_input[ch] = i;
                 break;
             }
@@ -50,9 +50,7 @@ static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t fr
                           float period_usecs)
 {
     struct rill_shm_cycle *c = &st->cycle;
-    uint32_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
-    atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    rill_seqlock_write_begin(&c->seq);
     c->plan_slot = slot;
     c->cycle = cycle;
     c->frames = frames;
@@ -60,8 +58,7 @@ static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t fr
     c->next_usecs = w->next_ns / 1000u;
     c->nframes = nframes;
     c->period_usecs = period_usecs;
-    /* release: a reader that sees the even value sees the fields */
-    atomic_store_explicit(&c->seq, s + 2, memory_order_release);
+    rill_seqlock_write_end(&c->seq);
 }
 
 /* Release node s for cycle c on behalf of someone; trigger it at zero. */
@@ -84,12 +81,7 @@ static int wait_sinks(struct rill_activation *a, uint32_t c, uint64_t deadline_n
         uint32_t t = atomic_load_explicit(&a->trigger, memory_order_acquire);
         if (t == c)
             return 0;
-        atomic_store_explicit(&a->sleeping, 1, memory_order_seq_cst);
-        t = atomic_load_explicit(&a->trigger, memory_order_seq_cst);
-        int r = 0;
-        if (t != c)
-            r = rill_futex_wait(&a->trigger, t, &dl);
-        atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+        int r = rill_activation_sleep(a, t, NULL, &dl);
         if (r == -ETIMEDOUT || rill_now_ns() >= deadline_ns)
             return atomic_load_explicit(&a->trigger, memory_order_acquire) == c ? 0 : -ETIMEDOUT;
     }
@@ -110,12 +102,14 @@ static void freewheel_idle(struct rill_rt *rt, uint64_t period_ns)
     (void)rill_futex_wait(&rt->idle_wake, seen, &dl);
 }
 
-/* One cycle's graph work (steps 4-6). Returns the number of late nodes. */
+/* One cycle's graph work (steps 4-6). Returns the number of late nodes.
+ * ontime: the engine itself began this cycle on time (no xrun, no stall, no
+ * change of clock); only such cycles count against a late node. */
 static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint32_t c,
-                          uint64_t now, uint64_t deadline_ns)
+                          uint64_t now, uint64_t deadline_ns, int ontime)
 {
     struct rill_shm_activation *act = rt->shm->act;
-    uint32_t nnodes = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    uint32_t nnodes = rill_plan_nnodes(plan);
     uint32_t late_count = 0;
 
     /* reset pending; a node still busy with an earlier cycle gets a pending
@@ -124,23 +118,23 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
         const struct rill_plan_node *n = &plan->nodes[k];
         if (n->client >= RILL_MAX_CLIENTS || n->client == RILL_ENGINE_NODE)
             continue;
-        struct rill_activation *a = &act->node[n->client];
-        uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
-        uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
-        int late = valid_cycle32(trig) && trig != fin;
-        uint64_t p = late ? ((uint64_t)(c ^ 0x80000000u) << 32)
-                          : (((uint64_t)c << 32) | n->required);
-        /* relaxed is enough: the triggers below (seq_cst) publish it */
-        atomic_store_explicit(&a->pending, p, memory_order_relaxed);
-        if (late) {
+        if (rill_activation_arm(&act->node[n->client], c, n->required)) {
             late_count++;
             atomic_fetch_add_explicit(&rt->shm->state->node_late[n->client], 1,
                                       memory_order_relaxed); /* a statistic */
             uint64_t since = atomic_load_explicit(&rt->late_since[n->client], memory_order_relaxed);
             if (since == 0)
                 atomic_store_explicit(&rt->late_since[n->client], now, memory_order_relaxed);
+            /* relaxed: this thread is the only writer; the main thread
+             * compares the count with the timeout */
+            if (ontime)
+                atomic_store_explicit(&rt->late_cycles[n->client],
+                                      atomic_load_explicit(&rt->late_cycles[n->client],
+                                                           memory_order_relaxed) + 1,
+                                      memory_order_relaxed);
         } else {
             atomic_store_explicit(&rt->late_since[n->client], 0, memory_order_relaxed);
+            atomic_store_explicit(&rt->late_cycles[n->client], 0, memory_order_relaxed);
         }
     }
     atomic_store_explicit(&act->node[RILL_ENGINE_NODE].pending,
@@ -157,12 +151,9 @@ static uint32_t run_graph(struct rill_rt *rt, const struct rill_plan *plan, uint
             /* relaxed: published to the successors by the acq_rel release
              * below (and by the trigger of whoever completes them) */
             atomic_store_explicit(&a->bypassed, c, memory_order_relaxed);
-            for (uint32_t s = 0; s < n->succ_count; s++) {
-                uint32_t si = n->succ_first + s;
-                if (si >= RILL_PLAN_MAX_SUCC)
-                    break;
-                release_node(act, plan->succ[si], c, now);
-            }
+            if (rill_plan_succ_ok(n))
+                for (uint32_t s = 0; s < n->succ_count; s++)
+                    release_node(act, plan->succ[n->succ_first + s], c, now);
         } else if (n->required == 0) {
             rill_activation_trigger(a, c, now);
         }
@@ -238,8 +229,7 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
         if (i == RILL_PLAN_NONE || i >= RILL_MAX_PORTS)
             continue;
         const struct rill_plan_input *in = &plan->inputs[i];
-        if (in->src_first > RILL_MAX_CONNECTIONS ||
-            in->src_count > RILL_MAX_CONNECTIONS - in->src_first)
+        if (!rill_plan_srcs_ok(in))
             continue;
         const float **srcs = rt->mix_srcs;
         uint32_t nvalid = 0;
@@ -263,6 +253,90 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
     }
 }
 
+/* ---- the fallback clock (engine/rt.h) */
+
+/* The driver failed with err (< 0): stop it, hand it to the main thread and
+ * pace the cycles with the fallback clock from where the device's next
+ * period would have begun. Returns 0, or err when there is no fallback
+ * clock (the thread then ends). RT-safe. */
+static int device_lost(struct rill_rt *rt, int err, uint64_t period_ns)
+{
+    if (!rt->fb)
+        return err;
+    uint64_t now = rill_now_ns();
+    uint64_t first = rt->last_next_ns ? rt->last_next_ns : now + period_ns;
+    if (!rt->on_fb)
+        rt->ops->stop(rt->drv);
+    int r = rill_dummy_start_at(rt->fb, first);
+    if (r < 0)
+        return err;
+    rt->on_fb = 1;
+    rill_dll_reset(&rt->dll);
+    /* release: the main thread owns the driver from here, after our last
+     * use of it (stop) */
+    atomic_store_explicit(&rt->dev, RILL_RT_DEV_LOST, memory_order_release);
+    rill_rtlog_push(&rt->log, RILL_RTLOG_DEVICE_LOST, (uint64_t)-err, 0, now);
+    return 0;
+}
+
+/* On the fallback clock: take the device back when the main thread has
+ * reopened it. Returns 1 when the cycles run on the device from now on.
+ * RT-safe: start is the driver's own (ioctls, no allocation). */
+static int device_take_back(struct rill_rt *rt)
+{
+    /* acquire: pairs with the main thread's release after its reopen */
+    if (atomic_load_explicit(&rt->dev, memory_order_acquire) != RILL_RT_DEV_READY)
+        return 0;
+    int r = rt->ops->start(rt->drv);
+    if (r < 0) {
+        rt->ops->stop(rt->drv);
+        /* release: back to the main thread, which reopens it again */
+        atomic_store_explicit(&rt->dev, RILL_RT_DEV_LOST, memory_order_release);
+        rill_rtlog_push(&rt->log, RILL_RTLOG_DEVICE_START, (uint64_t)-r, 0, rill_now_ns());
+        return 0;
+    }
+    rill_driver_dummy.stop(rt->fb);
+    rt->on_fb = 0;
+    rill_dll_reset(&rt->dll);
+    /* relaxed: only this thread acts on RUN */
+    atomic_store_explicit(&rt->dev, RILL_RT_DEV_RUN, memory_order_relaxed);
+    rill_rtlog_push(&rt->log, RILL_RTLOG_DEVICE_BACK, 0, 0, rill_now_ns());
+    return 1;
+}
+
+/* Start the clock the cycles run on: the device when this thread holds it
+ * (its failure moves to the fallback clock), else the fallback clock.
+ * Returns 0 or -errno (no clock at all). RT-safe. */
+static int clock_start(struct rill_rt *rt, uint64_t period_ns)
+{
+    /* acquire: see device_take_back */
+    uint32_t dev = atomic_load_explicit(&rt->dev, memory_order_acquire);
+    rt->on_fb = 0;
+    rt->last_next_ns = 0; /* a period from before a restart means nothing now */
+    if (dev == RILL_RT_DEV_RUN) {
+        int r = rt->ops->start(rt->drv);
+        if (r >= 0)
+            return 0;
+        return device_lost(rt, r, period_ns);
+    }
+    if (!rt->fb)
+        return -ENODEV;
+    rt->on_fb = 1;
+    if (dev == RILL_RT_DEV_READY && device_take_back(rt))
+        return 0;
+    return rill_dummy_start_at(rt->fb, rill_now_ns() + period_ns);
+}
+
+/* Count what the driver recovered by itself in a wait. RT-safe. */
+static void account_driver(struct rill_shm_state *st, const struct rill_driver_wait *w)
+{
+    /* relaxed: statistics for rillctl status */
+    if (w->stalled)
+        atomic_fetch_add_explicit(&st->driver_stalls, 1, memory_order_relaxed);
+    if (w->restarts)
+        atomic_fetch_add_explicit(&st->driver_restarts, w->restarts, memory_order_relaxed);
+}
+
 static void *rt_main(void *arg)
 {
     struct rill_rt *rt = arg;
@@ -281,9 +355,10 @@ static void *rt_main(void *arg)
      * the cycle (doc/design.md, "Completion") */
     const int async = !freewheel && rt->info.discards_playback;
     rt->pending.cycle = 0;
+    rill_dll_init(&rt->dll, period_ns);
     int idle = 0; /* freewheeling, the last cycle's plan had no node */
     if (!freewheel) {
-        r = rt->ops->start(rt->drv);
+        r = clock_start(rt, period_ns);
         if (r < 0) {
             rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
             goto out;
@@ -291,16 +366,47 @@ static void *rt_main(void *arg)
     }
     while (!atomic_load_explicit(&rt->stop, memory_order_acquire)) {
         struct rill_driver_wait w;
+        int switched = 0;
         memset(&w, 0, sizeof(w));
         if (freewheel) {
             if (idle)
                 freewheel_idle(rt, period_ns);
             w.wake_ns = rill_now_ns();
             w.next_ns = w.wake_ns + period_ns;
-        } else if ((r = rt->ops->wait(rt->drv, &w)) < 0) {
-            rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0, rill_now_ns());
-            break;
+        } else {
+            if (rt->on_fb)
+                switched = device_take_back(rt);
+            r = rt->on_fb ? rill_driver_dummy.wait(rt->fb, &w) : rt->ops->wait(rt->drv, &w);
+            account_driver(st, &w); /* a failed wait may have stalled and restarted too */
+            if (r < 0) {
+                /* the device is gone or stalled: the fallback clock paces
+                 * the next cycle; an error of that clock itself ends us */
+                if (rt->on_fb || (r = device_lost(rt, r, period_ns)) < 0) {
+                    rill_rtlog_push(&rt->log, RILL_RTLOG_DRIVER_ERROR, (uint64_t)-r, 0,
+                                    rill_now_ns());
+                    break;
+                }
+                continue;
+            }
         }
+        /* the graph's deadline is the raw next period: the smoothed one
+         * below may lie a little before it */
+        uint64_t raw_next = w.next_ns;
+        rt->last_next_ns = w.next_ns;
+        const int ontime = !w.skipped && !switched;
+        if (!ontime || rt->no_dll)
+            rill_dll_reset(&rt->dll);
+        if (!freewheel && !rt->no_dll) {
+            rill_dll_update(&rt->dll, w.wake_ns, &w.wake_ns, &w.next_ns);
+        } else if (!freewheel) {
+            /* as the driver saw them, yet never going back (a driver may
+             * date a late wake-up back by the frames it found) */
+            if (w.wake_ns <= rt->last_wake_ns)
+                w.wake_ns = rt->last_wake_ns + 1000;
+            if (w.next_ns <= w.wake_ns)
+                w.next_ns = w.wake_ns + period_ns;
+        }
+        rt->last_wake_ns = w.wake_ns;
         uint64_t t0 = rill_now_ns();
         rill_rt_enter();
         complete_pending(rt, t0, period_ns, 0);
@@ -315,22 +421,21 @@ static void *rt_main(void *arg)
         }
         do {
             rt->cycle++;
-        } while (!valid_cycle32(cycle32(rt->cycle)));
+        } while (!rill_cycle32_valid(cycle32(rt->cycle)));
         uint32_t c = cycle32(rt->cycle);
 
-        /* acq_rel: we see the whole plan the main thread wrote before it
-         * stored next_plan */
-        uint32_t next = atomic_exchange_explicit(&st->next_plan, 0, memory_order_acq_rel);
-        if (next != 0 && next <= RILL_PLAN_SLOTS) {
-            rt->plan_slot = next - 1;
+        /* one atomic step (engine/plan_handover.c): from here on the main
+         * thread sees the adopted slot as ours and never writes it */
+        if (rill_plan_handover_adopt(&st->plan_handover, &rt->plan_slot)) {
             map_playback(rt, &st->plans[rt->plan_slot]);
             rt->plan_gen = st->plans[rt->plan_slot].gen;
-            atomic_store_explicit(&st->cur_plan, rt->plan_slot, memory_order_release);
+            /* release: wait_plan's reader (acquire) sees the plan adopted */
             atomic_store_explicit(&st->cur_plan_gen, rt->plan_gen, memory_order_release);
         }
         const struct rill_plan *plan = &st->plans[rt->plan_slot];
 
-        if (freewheel) {
+        if (freewheel || rt->on_fb) {
+            /* no device: the system capture ports carry silence */
             for (uint32_t ch = 0; ch < rt->info.capture_channels; ch++)
                 memset(rt->cap_bufs[ch], 0, (size_t)nframes * sizeof(float));
         } else {
@@ -347,17 +452,20 @@ static void *rt_main(void *arg)
         /* freewheeling, the graph may take as long as it needs, within
          * bounds: a stuck client is still bypassed and removed */
         uint64_t deadline = freewheel ? t0 + RILL_FREEWHEEL_DEADLINE_NS
-                                      : (w.next_ns ? w.next_ns : t0 + period_ns);
+                                      : (raw_next ? raw_next : t0 + period_ns);
         if (async && plan->engine.required) {
             /* completion at the next cycle's start: the last sink releases
              * the engine node without a wake-up, nobody sleeps on it */
-            uint32_t late = run_graph(rt, plan, c, t0, 0);
+            uint32_t late = run_graph(rt, plan, c, t0, 0, ontime);
             rt->pending = (struct rill_rt_pending){ .cycle = rt->cycle, .t0 = t0,
                                                     .deadline_ns = deadline, .late = late };
         } else {
-            account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline));
+            account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline, ontime));
             mix_playback(rt, plan, nframes, c);
-            if (!freewheel)
+            if (!freewheel && rt->on_fb)
+                rill_driver_dummy.write(rt->fb, rt->play_bufs, rt->info.playback_channels,
+                                        nframes);
+            else if (!freewheel)
                 rt->ops->write(rt->drv, rt->play_bufs, rt->info.playback_channels, nframes);
             account_load(rt, t0, rill_now_ns(), period_ns);
         }
@@ -371,7 +479,9 @@ static void *rt_main(void *arg)
     /* a restart (period, freewheel) or the end: the last graph is over
      * before anyone changes the buffers under it */
     complete_pending(rt, rill_now_ns(), period_ns, 1);
-    if (!freewheel)
+    if (!freewheel && rt->on_fb)
+        rill_driver_dummy.stop(rt->fb);
+    else if (!freewheel)
         rt->ops->stop(rt->drv);
 out:
     atomic_store_explicit(&rt->ended, 1, memory_order_release);

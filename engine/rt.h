@@ -2,7 +2,8 @@
  *
  * One cycle (see doc/design.md):
  *   1. driver wait; skipped periods are an xrun
- *   2. adopt the plan that the main thread published (atomic exchange)
+ *   2. adopt the plan that the main thread published, if any (one
+ *      compare-and-swap of the hand-over word, engine/plan_handover.h)
  *   3. capture into the system:capture_N buffers
  *   4. publish the cycle record; reset every node's pending count
  *   5. nodes still busy with an earlier cycle are bypassed: their outputs are
@@ -16,6 +17,15 @@
  * reads there whether the last sink released node 0 and when.
  * Everything in the thread is RT-safe: no allocation, lock, stdio or blocking
  * call other than the driver wait and futexes.
+ *
+ * The fallback clock: when the driver's wait or start fails (the device is
+ * gone or stalled beyond a restart), the thread stops the driver, hands it
+ * to the main thread (dev = RILL_RT_DEV_LOST, release) and paces the cycles
+ * with `fb`, a dummy driver at the same rate and period whose first period
+ * begins where the device's next one would have: frame time goes on by one
+ * period per cycle, the system ports carry silence. The main thread reopens
+ * the device (engine/device.c) and hands it back (RILL_RT_DEV_READY,
+ * release); at its next cycle the thread starts it and waits on it again.
  */
 #ifndef RILL_RT_H
 #define RILL_RT_H
@@ -25,6 +35,7 @@
 #include <stdint.h>
 
 #include "drivers/driver.h"
+#include "engine/dll.h"
 #include "engine/rtlog.h"
 #include "engine/shm.h"
 #include "transport/transport.h"
@@ -40,10 +51,21 @@ struct rill_rt {
     uint64_t client_timeout_ns;
     int priority;                              /* wanted SCHED_FIFO priority, 0: none */
     int freewheel;                             /* run without the driver, as fast as the graph */
+    /* the fallback clock (a dummy driver, drivers/dummy/dummy.h); NULL:
+     * none, a driver error ends the thread (rilld -E) */
+    struct rill_driver *fb;
+    int no_dll;                                /* cycle times as the driver saw them */
 
     /* realtime thread -> main thread */
     struct rill_rtlog log;
     _Atomic uint64_t late_since[RILL_MAX_CLIENTS]; /* ns a node has been late since; 0: on time */
+    /* cycles a node has been late in, counting only cycles the engine itself
+     * ran on time (no xrun, no stall, no change of clock): a stall of the
+     * device or of the machine is nobody's fault; 0 when on time */
+    _Atomic uint32_t late_cycles[RILL_MAX_CLIENTS];
+    /* who holds drv (RILL_RT_DEV_*): the realtime thread while RUN; the
+     * main thread while LOST; READY hands it back */
+    _Atomic uint32_t dev;
     _Atomic int stop;                          /* main -> rt */
     /* futex word an idle freewheeling thread sleeps on; the main thread
      * bumps it and wakes the thread when it stops it */
@@ -66,6 +88,10 @@ struct rill_rt {
     } pending;
     uint32_t plan_slot;
     uint64_t plan_gen;
+    int on_fb;                                 /* the fallback clock paces the cycles */
+    uint64_t last_next_ns;                     /* expected start of the next period */
+    uint64_t last_wake_ns;                     /* start of the last period, as published */
+    struct rill_dll dll;                       /* smooths the cycle times */
     uint32_t play_input[RILL_MAX_CHANNELS];    /* plan input index per playback channel */
     float *cap_bufs[RILL_MAX_CHANNELS];
     const float *play_bufs[RILL_MAX_CHANNELS];
@@ -75,6 +101,8 @@ struct rill_rt {
     double load;
     double peak;
 };
+
+enum { RILL_RT_DEV_RUN = 0, RILL_RT_DEV_LOST = 1, RILL_RT_DEV_READY = 2 };
 
 /* Start the thread (SCHED_FIFO at rt->priority when permitted; otherwise a
  * normal thread and a warning in err, return 1). Returns 0, 1, or -errno.

@@ -14,6 +14,9 @@ enum rill_rtlog_type {
     RILL_RTLOG_XRUN = 1,       /* a: periods skipped, b: delay ns */
     RILL_RTLOG_LATE,           /* a: cycle, b: nodes that missed the deadline */
     RILL_RTLOG_DRIVER_ERROR,   /* a: -errno from the driver */
+    RILL_RTLOG_DEVICE_LOST,    /* a: -errno from the driver; on the fallback clock now */
+    RILL_RTLOG_DEVICE_BACK,    /* the reopened device runs the cycle again */
+    RILL_RTLOG_DEVICE_START,   /* a: -errno: the reopened device did not start */
 };
 
 struct rill_rtlog_rec {

@@ -34,6 +34,7 @@
 #include "common/err.h"
 #include "common/rt_hooks.h"
 #include "engine/plan_compile.h"
+#include "engine/plan_handover.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
@@ -132,30 +133,57 @@ static void on_connect(void *arg, uint32_t src, uint32_t dst, int connected)
                         s->shm.state->registry.ports[dst].name);
 }
 
+/* ---- test hook */
+
+/* RILL_TEST_FIRST_CYCLE=N (decimal, below 2^63): the realtime thread's
+ * first cycle is N + 1 instead of 1, so that a test can run across the wrap
+ * of the 32-bit cycle words (rill/shm.h) in seconds instead of days. Unset:
+ * *cycle stays 0. Returns 0 or -EINVAL with a sentence in err. Main thread,
+ * at start. */
+static int first_cycle(uint64_t *cycle, char *err, size_t errsize)
+{
+    const char *v = getenv("RILL_TEST_FIRST_CYCLE");
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n >= (1ull << 63)) {
+        snprintf(err, errsize,
+                 "RILL_TEST_FIRST_CYCLE '%s' is not a cycle number: use a decimal integer "
+                 "from 0 to 9223372036854775807, or unset it",
+                 v);
+        return -EINVAL;
+    }
+    *cycle = n;
+    rill_server_log("test hook: the first cycle is %llu (RILL_TEST_FIRST_CYCLE)", n + 1);
+    return 0;
+}
+
 /* ---- plan hand-over */
 
-/* Main thread. The slot we write is neither the one the realtime thread runs
- * (cur_plan) nor the one it may adopt next (next_plan): with three slots one
- * is always free. A plan that was published and never adopted is replaced by
- * the exchange below and its slot becomes free again. */
+/* Main thread. The slot we write is one the realtime thread neither runs
+ * nor may adopt (engine/plan_handover.h); publishing it replaces a plan
+ * that was published and never adopted. */
 void rill_server_publish(struct rill_server *s)
 {
     struct rill_shm_state *st = s->shm.state;
-    uint32_t cur = atomic_load_explicit(&st->cur_plan, memory_order_acquire);
-    uint32_t pend = atomic_load_explicit(&st->next_plan, memory_order_acquire);
-    uint32_t slot = 0;
-    while (slot == cur || (pend && slot == pend - 1))
-        slot++;
+    uint32_t slot = rill_plan_handover_reserve(&st->plan_handover);
 
-    rill_registry_write_begin(&st->registry);
-    int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen);
-    rill_registry_write_end(&st->registry);
+    /* outside the registry seqlock: readers never wait for a compile; only
+     * the feedback marks are written back, in a short section */
+    int r = rill_plan_compile(&st->registry, &st->plans[slot], ++s->plan_gen, s->plan_feedback);
+    if (r == 0)
+        rill_plan_store_feedback(&st->registry, s->plan_feedback);
     if (r < 0) {
         rill_server_log("cannot compile the graph: %s", strerror(-r));
         return;
     }
-    /* release: the plan's contents before the slot number */
-    atomic_store_explicit(&st->next_plan, slot + 1, memory_order_release);
+    r = rill_plan_handover_publish(&st->plan_handover, slot);
+    if (r < 0) {
+        rill_server_log("cannot hand the plan over: %s", strerror(-r));
+        return;
+    }
     rill_placement_apply(&s->placement, &st->plans[slot]);
     rill_latency_schedule(&s->latency); /* the graph changed: latencies follow */
 }
@@ -393,6 +421,7 @@ void rill_server_drop(struct rill_server *s, struct rill_conn *c, const char *wh
         if (s->rt_started && was_node)
             reg->clients[slot].free_gen = s->plan_gen;
         atomic_store_explicit(&s->rt->late_since[c->slot], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->rt->late_cycles[c->slot], 0, memory_order_relaxed);
         if (was_node) {
             struct rill_msg ev = { .type = RILL_EV_GRAPH_ORDER };
             rill_server_broadcast(s, &ev, c->slot);
@@ -570,8 +599,10 @@ static void housekeeping(struct rill_server *s)
         mark_busy(s, now);
         switch (rec.type) {
         case RILL_RTLOG_XRUN:
-            rill_server_log("xrun: %llu period(s) lost, woke %.3f ms late",
-                            (unsigned long long)rec.a, (double)rec.b / 1e6);
+        case RILL_RTLOG_DEVICE_LOST:
+        case RILL_RTLOG_DEVICE_BACK:
+        case RILL_RTLOG_DEVICE_START:
+            rill_device_event(s, &rec, now); /* rate-limited xrun lines, the fallback clock */
             break;
         case RILL_RTLOG_LATE:
             s->late_unlogged++;
@@ -598,13 +629,22 @@ static void housekeeping(struct rill_server *s)
         ev.u.xrun_event.xruns = xruns;
         rill_server_broadcast(s, &ev, RILL_NO_SLOT);
     }
+    rill_device_tick(s, now); /* reopen attempts: every 200 ms at the most, the idle tick will do */
+    /* a client is removed when it has been late for the timeout and in as
+     * many cycles as the timeout holds, counting only cycles the engine ran
+     * on time: a stall of the device or the machine removes nobody */
     uint64_t timeout = s->rt->client_timeout_ns;
+    uint64_t period_ns = st->rate ? (uint64_t)st->period * 1000000000ull / st->rate : 1;
+    uint64_t timeout_cycles = period_ns ? timeout / period_ns : 1;
+    if (timeout_cycles == 0)
+        timeout_cycles = 1;
     for (uint32_t slot = 1; slot < RILL_MAX_CLIENTS; slot++) {
         uint64_t since = atomic_load_explicit(&s->rt->late_since[slot], memory_order_relaxed);
         struct rill_conn *c = s->by_slot[slot];
         if (since)
             mark_busy(s, now);
-        if (!since || !c || now < since || now - since < timeout)
+        if (!since || !c || now < since || now - since < timeout ||
+            atomic_load_explicit(&s->rt->late_cycles[slot], memory_order_relaxed) < timeout_cycles)
             continue;
         char why[RILL_ERROR_SIZE];
         snprintf(why, sizeof(why),
@@ -839,6 +879,7 @@ static void teardown(struct rill_server *s)
         rill_rt_stop(s->rt);
     if (s->rt && s->rt->drv)
         s->rt->ops->close(s->rt->drv);
+    rill_device_teardown(s);
     if (s->socket_bound)
         unlink(s->sock_path);
     int fds[] = { s->listen_fd, s->epoll_fd, s->signal_fd, s->timer_fd, s->plan_fd };
@@ -893,6 +934,8 @@ int rill_server_run(const struct rill_options *opt)
         goto out;
     }
     s->rt->ops = opt->driver;
+    if ((r = first_cycle(&s->rt->cycle, err, sizeof(err))) < 0)
+        goto out;
     rill_transport_init(&s->rt->transport);
     char derr[384] = "";
     r = opt->driver->open(&opt->driver_cfg, &s->rt->drv, &s->rt->info, derr, sizeof(derr));
@@ -903,6 +946,14 @@ int rill_server_run(const struct rill_options *opt)
         goto out;
     }
     const struct rill_driver_info *info = &s->rt->info;
+    if ((r = rill_device_setup(s, derr, sizeof(derr))) < 0) {
+        snprintf(err, sizeof(err), "cannot open the fallback clock: %s",
+                 derr[0] ? derr : strerror(-r));
+        goto out;
+    }
+    /* RILL_DLL=0: cycle times as the driver saw them (to measure the loop) */
+    const char *dll = getenv("RILL_DLL");
+    s->rt->no_dll = dll && strcmp(dll, "0") == 0;
 
     /* every port buffer can hold the largest period, so that the period can
      * change while running (jack_set_buffer_size) without moving buffers */
@@ -948,6 +999,7 @@ int rill_server_run(const struct rill_options *opt)
 #endif
         s->rt->priority = opt->priority;
     }
+    rill_server_frame_start(s);
     char rterr[512] = "";
     r = rill_rt_start(s->rt, rterr, sizeof(rterr));
     if (r < 0) {
@@ -962,6 +1014,8 @@ int rill_server_run(const struct rill_options *opt)
         rill_server_log("warning: cannot pin the realtime thread to CPU %d: %s",
                         s->placement.cpus[s->placement.engine_cpu], strerror(-r));
 
+    if (rill_server_midi_start(s, err, sizeof(err)) < 0)
+        goto out;
     if ((r = rill_osc_start(s, err, sizeof(err))) < 0)
         goto out;
     rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "

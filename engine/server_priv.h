@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "engine/device.h"
 #include "engine/internal.h"
 #include "engine/latency.h"
 #include "engine/metadata.h"
@@ -95,6 +96,9 @@ struct rill_server {
     struct rill_conn *conns[RILL_MAX_CONNS];
     struct rill_conn *by_slot[RILL_MAX_CLIENTS];
     uint64_t plan_gen;
+    /* scratch of rill_server_publish: the feedback marks of a compile, by
+     * connection slot (engine/plan_compile.h) */
+    uint8_t plan_feedback[RILL_MAX_CONNECTIONS];
     uint64_t xruns_reported;
     /* housekeeping tick: HOUSEKEEPING_NS while anything happens (a request,
      * a realtime event, a late client) and for a second after, then
@@ -110,6 +114,7 @@ struct rill_server {
     struct rill_period_change period_change;
     uint32_t period_serial;
     struct rill_placement placement;   /* CPUs of the realtime threads */
+    struct rill_device_watch device;   /* the sound card's faults (engine/device.h) */
     struct rill_conn *closed;          /* conn_close()d, freed after the batch */
     struct rill_metadata metadata;     /* metadata_requests.c */
     struct rill_latency latency;       /* latency.c, latency_job.c */
@@ -176,9 +181,8 @@ void rill_server_client_ports_announce(struct rill_server *s, uint32_t slot);
  * rill_server_run builds before it listens (driver opened, shared memory,
  * system ports, first plan published). The harness adds connections on its
  * own sockets and says when one is readable; requests are handled as in
- * rilld, and a wait for the realtime thread returns at once (-ESRCH). One
- * at a time per process (the metadata, latency and internal-client state
- * is static). Main thread (the caller's). */
+ * rilld, and a request that would wait for the realtime thread is
+ * answered at once. Main thread (the caller's). */
 int rill__server_new_offline(const struct rill_options *opt, struct rill_server **out);
 void rill__server_free_offline(struct rill_server *s);
 /* A connection on fd (one end of a SOCK_SEQPACKET pair) from process pid,
@@ -190,6 +194,13 @@ struct rill_conn *rill__server_conn_add(struct rill_server *s, int fd, pid_t pid
  * NULL). */
 void rill__server_conn_ready(struct rill_server *s, struct rill_conn *c, uint32_t kind);
 
+/* midi_start.c: start the ALSA MIDI bridges that --midi asks for (the
+ * sequencer bridge by default when /dev/snd/seq exists). Returns 0, or
+ * -errno with a sentence in err when a bridge asked for cannot run. */
+int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize);
+/* midi_start.c: RILL_FRAME_START=N (tests: start the frame counter near a
+ * wrap of 32 bits) sets the realtime thread's first frame time. */
+void rill_server_frame_start(struct rill_server *s);
 /* Log a line to stderr with the "rilld: " prefix. */
 __attribute__((format(printf, 1, 2))) void rill_server_log(const char *fmt, ...);
 

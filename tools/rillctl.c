@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clients/core/client.h"
 #include "common/link_check.h"
@@ -503,6 +504,12 @@ void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_statu
     out->xruns = atomic_load_explicit(&st->xruns, memory_order_relaxed);
     out->cycles = atomic_load_explicit(&st->cycles, memory_order_relaxed);
     out->rt_priority = st->rt_priority;
+    out->device_state = atomic_load_explicit(&st->driver_state, memory_order_relaxed);
+    out->device_since_s = atomic_load_explicit(&st->driver_since_s, memory_order_relaxed);
+    out->device_stalls = atomic_load_explicit(&st->driver_stalls, memory_order_relaxed);
+    out->device_restarts = atomic_load_explicit(&st->driver_restarts, memory_order_relaxed);
+    out->device_reopens = atomic_load_explicit(&st->driver_reopens, memory_order_relaxed);
+    out->device_losses = atomic_load_explicit(&st->driver_losses, memory_order_relaxed);
     for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
         struct rill_shm_client c;
         if (rill_registry_client(st, slot, &c) == 0 && !(c.flags & RILL_CLIENT_CONTROL))
@@ -511,11 +518,57 @@ void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_statu
 }
 
 static const char status_help[] =
-    "Print the server's name, rill's version and libjack ABI, driver, sample rate,\n"
+    "Print the server's name, rill's version and libjack ABI, driver, the state of\n"
+    "the device (running; recovering, lost or refused since a time: the cycle then\n"
+    "runs on a timer) and its stalls, restarts, reopenings and losses, sample rate,\n"
     "period, DSP load (current and peak), xruns, cycles run, number of clients\n"
     "(control tools such as rillctl not counted) and realtime priority.\n"
     "\n"
     "  -j, --json  one JSON document (doc/rillctl.md gives its shape)\n";
+
+static const char *const device_states[] = {
+    [RILL_DRIVER_STATE_RUNNING] = "running",
+    [RILL_DRIVER_STATE_RECOVERING] = "recovering",
+    [RILL_DRIVER_STATE_LOST] = "lost",
+    [RILL_DRIVER_STATE_REFUSED] = "refused",
+};
+
+/* The state's word ("running", "lost", ...). Main thread. */
+static const char *device_state_name(uint32_t state)
+{
+    return state < sizeof(device_states) / sizeof(device_states[0]) ? device_states[state]
+                                                                      : "unknown";
+}
+
+/* "running", or "lost (gone; watched for) since 12:03:04 (5 s); cycles on
+ * the fallback clock", and the fault counts. Main thread. */
+static void print_device(const struct rill_ctl_status *s)
+{
+    static const char *const what[] = {
+        [RILL_DRIVER_STATE_RUNNING] = "running",
+        [RILL_DRIVER_STATE_RECOVERING] = "recovering (it stalled; being reopened)",
+        [RILL_DRIVER_STATE_LOST] = "lost (gone; watched for)",
+        [RILL_DRIVER_STATE_REFUSED] = "refused (back, but unable to run as before)",
+    };
+    if (s->device_state >= sizeof(what) / sizeof(what[0])) {
+        printf("device:       state %u\n", s->device_state);
+    } else if (s->device_state == RILL_DRIVER_STATE_RUNNING) {
+        printf("device:       %s\n", what[s->device_state]);
+    } else {
+        char when[32] = "?";
+        time_t t = (time_t)s->device_since_s;
+        struct tm tm;
+        if (s->device_since_s && localtime_r(&t, &tm))
+            strftime(when, sizeof when, "%H:%M:%S", &tm);
+        long ago = s->device_since_s ? (long)(time(NULL) - t) : -1;
+        printf("device:       %s since %s (%ld s); cycles on the fallback clock\n",
+               what[s->device_state], when, ago);
+    }
+    printf("stalls:       %llu\n", (unsigned long long)s->device_stalls);
+    printf("restarts:     %llu\n", (unsigned long long)s->device_restarts);
+    printf("reopenings:   %llu\n", (unsigned long long)s->device_reopens);
+    printf("losses:       %llu\n", (unsigned long long)s->device_losses);
+}
 
 /* Main thread: the status object (shape in doc/rillctl.md) as member key
  * of the object j is in (key NULL: a value of an array or the document). */
@@ -528,6 +581,17 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
     rill_json_string(j, "libjack", RILL_LIBJACK_ABI);
     rill_json_string(j, "jack_api", RILL_JACK_API_VERSION);
     rill_json_string(j, "driver", s->driver);
+    rill_json_begin_object(j, "device");
+    rill_json_string(j, "state", device_state_name(s->device_state));
+    if (s->device_state != RILL_DRIVER_STATE_RUNNING && s->device_since_s)
+        rill_json_uint(j, "since", s->device_since_s);
+    else
+        rill_json_null(j, "since");
+    rill_json_uint(j, "stalls", s->device_stalls);
+    rill_json_uint(j, "restarts", s->device_restarts);
+    rill_json_uint(j, "reopenings", s->device_reopens);
+    rill_json_uint(j, "losses", s->device_losses);
+    rill_json_end_object(j);
     rill_json_uint(j, "rate", s->rate);
     rill_json_uint(j, "period", s->period);
     rill_json_double(j, "period_ms", s->rate ? (double)s->period * 1000.0 / s->rate : 0.0, 3);
@@ -561,6 +625,7 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     printf("version:      %s\n", rill_ctl_version());
     printf("pid:          %d\n", (int)s.pid);
     printf("driver:       %s\n", s.driver);
+    print_device(&s);
     printf("sample rate:  %u Hz\n", s.rate);
     if (s.rate)
         printf("period:       %u frames (%.3f ms)\n", s.period,
@@ -577,6 +642,10 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
                (int)s.rt_priority - 1);
     else
         printf("realtime:     not realtime\n");
+    char dropped[64];
+    if (rill_ctl_midi_dropped(ctl, dropped, sizeof(dropped)) == 0)
+        printf("midi dropped: %s (events the ALSA MIDI bridge dropped; its log says why)\n",
+               dropped);
     return 0;
 }
 

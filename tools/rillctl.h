@@ -52,6 +52,10 @@ struct rill_ctl_status {
     uint64_t xruns, cycles;
     uint32_t clients;                /* not counting control tools */
     int32_t rt_priority;
+    /* the sound card (rill/shm.h, engine/device.h) */
+    uint32_t device_state;           /* RILL_DRIVER_STATE_* */
+    uint64_t device_since_s;         /* CLOCK_REALTIME s the state began */
+    uint64_t device_stalls, device_restarts, device_reopens, device_losses;
 };
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
 struct rill_json;
@@ -61,6 +65,10 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
 
 /* rill's version and the libjack ABI it builds, as status prints them. */
 const char *rill_ctl_version(void);
+
+/* rillctl_midi.c: the ALSA MIDI bridge's count of dropped events into
+ * out; 0, or -1 when there is no bridge or no count. */
+int rill_ctl_midi_dropped(struct ctl *ctl, char *out, size_t size);
 
 /* the commands in files of their own */
 int rill_ctl_graph(struct ctl *ctl, int argc, char **argv);

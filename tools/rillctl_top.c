@@ -151,11 +151,10 @@ static void top_refresh_rows(struct top *t)
      * rewritten while we read it (then the order is off for one frame) */
     struct rill_shm_cycle cy;
     memset(&cy, 0, sizeof cy);
-    rill_cycle_read(&st->cycle, &cy);
-    if (cy.plan_slot >= RILL_PLAN_SLOTS)
+    if (rill_cycle_read(&st->cycle, &cy) < 0 || cy.plan_slot >= RILL_PLAN_SLOTS)
         return;
     const struct rill_plan *plan = &st->plans[cy.plan_slot];
-    uint32_t nn = plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    uint32_t nn = rill_plan_nnodes(plan);
     uint32_t branch_of[RILL_MAX_CLIENTS] = { 0 }; /* by plan index */
     uint32_t nbranch = 0;
     for (uint32_t k = 0; k < nn; k++) {
@@ -165,7 +164,7 @@ static void top_refresh_rows(struct top *t)
         if (!branch_of[k])
             branch_of[k] = ++nbranch;
         /* a node with one successor that has one predecessor: same branch */
-        if (n->succ_count != 1 || n->succ_first >= RILL_PLAN_MAX_SUCC)
+        if (n->succ_count != 1 || !rill_plan_succ_ok(n))
             continue;
         uint32_t next = plan->succ[n->succ_first];
         if (next >= RILL_MAX_CLIENTS)
@@ -190,7 +189,8 @@ static void top_sample(struct top *t)
         return;
     struct rill_shm_cycle cy;
     memset(&cy, 0, sizeof cy);
-    rill_cycle_read(&st->cycle, &cy);
+    /* no consistent record: cy stays zero and no node matches its cycle */
+    (void)rill_cycle_read(&st->cycle, &cy);
     for (uint32_t slot = 1; slot < RILL_MAX_CLIENTS; slot++) {
         struct top_row *r = &t->rows[slot];
         if (!r->used || !r->active)

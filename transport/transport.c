@@ -49,7 +49,7 @@ static uint32_t plan_nodes(const struct rill_plan *plan)
 {
     if (!plan)
         return 0;
-    return plan->nnodes < RILL_MAX_CLIENTS ? plan->nnodes : RILL_MAX_CLIENTS;
+    return rill_plan_nnodes(plan);
 }
 
 /* Slow-sync clients among the plan's nodes; *unready gets how many of them
@@ -93,15 +93,12 @@ static void scan_cmd(struct rill_transport *t, struct rill_transport_client *rec
 static void scan_req(struct rill_transport *t, struct rill_transport_client *rec, uint32_t s,
                      struct rill_transport_pos *req, uint64_t *stamp, int *found)
 {
-    /* acquire: the fields are at least as new as s1 */
-    uint32_t s1 = atomic_load_explicit(&rec->req_seq, memory_order_acquire);
-    if ((s1 & 1) || s1 == t->seen_req[s])
+    uint32_t s1;
+    if (!rill_seqlock_read_begin(&rec->req_seq, &s1) || s1 == t->seen_req[s])
         return;
     struct rill_transport_pos p = rec->req;
     uint64_t st = rec->req_stamp_ns;
-    /* acquire fence: the copies complete before seq is re-read */
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&rec->req_seq, memory_order_relaxed) != s1)
+    if (!rill_seqlock_read_end(&rec->req_seq, s1))
         return;
     t->seen_req[s] = s1;
     if (!*found || st >= *stamp) {
@@ -118,15 +115,14 @@ static void take_master_output(struct rill_transport *t, uint32_t master,
 {
     if (!master || !mo || t->last_cycle == 0)
         return;
-    /* acquire: pairs with the master's release of an even seq */
-    uint32_t s1 = atomic_load_explicit(&mo->seq, memory_order_acquire);
-    if (s1 & 1)
+    /* one attempt: an output being written now is late for this cycle */
+    uint32_t s1;
+    if (!rill_seqlock_read_begin(&mo->seq, &s1))
         return;
     uint32_t slot = mo->slot;
     uint64_t cycle = mo->cycle;
     struct rill_transport_pos p = mo->pos;
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&mo->seq, memory_order_relaxed) != s1)
+    if (!rill_seqlock_read_end(&mo->seq, s1))
         return;
     if (slot + 1 != master || cycle != t->last_cycle || p.frame != t->frame)
         return;
@@ -139,10 +135,7 @@ static void take_master_output(struct rill_transport *t, uint32_t master,
 static void publish(struct rill_transport *t, const struct rill_transport_cycle_in *in,
                     uint32_t master, uint32_t master_gen, struct rill_transport_shm *out)
 {
-    uint32_t s = atomic_load_explicit(&out->seq, memory_order_relaxed);
-    atomic_store_explicit(&out->seq, s + 1, memory_order_relaxed);
-    /* release fence: the odd seq is visible before any field changes */
-    atomic_thread_fence(memory_order_release);
+    rill_seqlock_write_begin(&out->seq);
     out->state = t->state;
     out->cycle = in->cycle;
     struct rill_transport_pos *p = &out->pos;
@@ -166,8 +159,7 @@ static void publish(struct rill_transport *t, const struct rill_transport_cycle_
     out->master_gen = master_gen;
     out->sync_timeout_ms =
         (uint32_t)(atomic_load_explicit(&t->timeout_us, memory_order_relaxed) / 1000u);
-    /* release: a reader that sees s + 2 sees every field */
-    atomic_store_explicit(&out->seq, s + 2, memory_order_release);
+    rill_seqlock_write_end(&out->seq);
 }
 
 /* Realtime thread; RT-safe. */

@@ -514,9 +514,11 @@ static void *watchdog_main(void *arg)
         if (!dead && atomic_load_explicit(&s->running, memory_order_acquire)) {
             struct rill_shm_cycle cy;
             memset(&cy, 0, sizeof(cy));
-            rill_cycle_read(&rill_client_state(s->client)->cycle, &cy);
-            uint64_t now = rill_now_ns();
-            dead = cy.usecs * 1000u + (uint64_t)RILL_ALSA_STALL_MS * 1000000u < now;
+            /* no consistent record (rill/seqlock.h): judge at the next look */
+            if (rill_cycle_read(&rill_client_state(s->client)->cycle, &cy) == 0) {
+                uint64_t now = rill_now_ns();
+                dead = cy.usecs * 1000u + (uint64_t)RILL_ALSA_STALL_MS * 1000000u < now;
+            }
         }
         if (dead) {
             atomic_store_explicit(&s->dead, 1, memory_order_release);

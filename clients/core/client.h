@@ -108,8 +108,10 @@ int rill_client_port_unregister(struct rill_client *c, uint32_t id);
 
 /* The cycle record for JACK's time functions: on the client's realtime
  * thread while its cycle is open, that cycle's (stable during process);
- * elsewhere the engine's current one. RT-safe. */
-void rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out);
+ * elsewhere the engine's current one. Returns 0, or -EAGAIN when no
+ * consistent copy could be read (rill_cycle_read; *out is then not to be
+ * used). RT-safe. */
+int rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out);
 
 /* Answer an event (e.g. RILL_MSG_BUFFER_SIZE_DONE) on the event socket.
  * The notification thread, typically from inside callbacks.event; it never
@@ -164,25 +166,30 @@ typedef int (*rill_thread_creator_fn)(pthread_t *thread, const pthread_attr_t *a
 void rill_client_set_thread_creator(rill_thread_creator_fn fn);
 
 /* ---- lock-free reads of the registry (clients/core/registry_read.c).
- * Each takes a consistent copy under the registry seqlock. Any thread;
- * none allocates. */
+ * Each takes a consistent copy under the registry seqlock, with a bounded
+ * number of attempts (rill/seqlock.h). Every one of them returns -EAGAIN
+ * when it got no consistent copy (the engine kept writing the registry);
+ * it never returns a torn copy. Any thread; RT-safe: none allocates, makes
+ * a syscall or spins more than RILL_SEQLOCK_READ_TRIES times. */
 
-/* Copy port id. Returns 0, or -ENOENT when the slot is not in use. */
+/* Copy port id. Returns 0, -ENOENT when the slot is not in use, -EAGAIN. */
 int rill_registry_port(const struct rill_shm_state *st, uint32_t id, struct rill_shm_port *out);
-/* Find a port by full name or alias. Returns its id or -ENOENT. */
+/* Find a port by full name or alias. Returns its id, -ENOENT or -EAGAIN. */
 int rill_registry_find_port(const struct rill_shm_state *st, const char *name);
-/* Copy client slot. Returns 0 or -ENOENT. */
+/* Copy client slot. Returns 0, -ENOENT or -EAGAIN. */
 int rill_registry_client(const struct rill_shm_state *st, uint32_t slot,
                          struct rill_shm_client *out);
-/* Find a client by name. Returns its slot or -ENOENT. */
+/* Find a client by name. Returns its slot, -ENOENT or -EAGAIN. */
 int rill_registry_find_client(const struct rill_shm_state *st, const char *name);
 /* Ports connected to port id, in connection order: up to max ids into
- * peers; returns how many there are in all (may exceed max). */
+ * peers; returns how many there are in all (may exceed max), or -EAGAIN. */
 int rill_registry_connections(const struct rill_shm_state *st, uint32_t id, uint32_t *peers,
                               size_t max);
-/* 1 when ports a and b are connected (either direction), else 0. */
+/* 1 when ports a and b are connected (either direction), 0 when not,
+ * -EAGAIN. */
 int rill_registry_connected(const struct rill_shm_state *st, uint32_t a, uint32_t b);
-/* Port ids in use, in id order: up to max into ids; returns the total. */
+/* Port ids in use, in id order: up to max into ids; returns the total, or
+ * -EAGAIN. */
 int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_t max);
 /* A consistent copy of the whole registry (about a megabyte: not for
  * realtime threads). 0, or -EAGAIN when no consistent copy could be taken. */

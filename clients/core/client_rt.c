@@ -25,10 +25,8 @@
 
 /* Step 1: sleep until act->trigger differs from last, or a quit is asked
  * (then returns last; the caller checks rt_quit). RT-safe: blocks only in
- * futex wait. The seq_cst store of sleeping followed by the seq_cst load of
- * trigger pairs with the waker's seq_cst store of trigger followed by its
- * seq_cst load of sleeping: at least one of the two sees the other, so a
- * wake-up is never lost (and futex wait rechecks the value in the kernel). */
+ * futex wait (rill_activation_sleep, beside rill_activation_trigger in
+ * rill/shm.h, pairs the two sides). */
 static uint32_t rt_wait(struct rill_client *c, struct rill_activation *act, uint32_t last)
 {
     for (;;) {
@@ -40,11 +38,7 @@ static uint32_t rt_wait(struct rill_client *c, struct rill_activation *act, uint
         /* a quitter wakes us even when its QUIT was no change of value */
         if (atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
             return last;
-        atomic_store_explicit(&act->sleeping, 1, memory_order_seq_cst);
-        t = atomic_load_explicit(&act->trigger, memory_order_seq_cst);
-        if (t == last && !atomic_load_explicit(&c->rt_quit, memory_order_seq_cst))
-            (void)rill_futex_wait(&act->trigger, last, NULL);
-        atomic_store_explicit(&act->sleeping, 0, memory_order_relaxed);
+        (void)rill_activation_sleep(act, last, &c->rt_quit, NULL);
     }
 }
 
@@ -84,7 +78,7 @@ static void *rt_resolve_midi(struct rill_client *c, void *own, uint32_t nvalid, 
 static void rt_prepare_midi_outputs(struct rill_client *c, const struct rill_plan *plan,
                                     const struct rill_plan_node *node, uint32_t nframes)
 {
-    if (node->out_first > RILL_MAX_PORTS || node->out_count > RILL_MAX_PORTS - node->out_first)
+    if (!rill_plan_outputs_ok(node))
         return;
     for (uint32_t k = 0; k < node->out_count; k++) {
         uint32_t id = plan->outputs[node->out_first + k];
@@ -104,7 +98,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
                               const struct rill_plan_node *node, uint32_t nframes,
                               uint32_t trigger)
 {
-    if (node->in_first > RILL_MAX_PORTS || node->in_count > RILL_MAX_PORTS - node->in_first)
+    if (!rill_plan_inputs_ok(node))
         return;
     size_t audio_bytes = (size_t)nframes * sizeof(float);
     for (uint32_t k = 0; k < node->in_count; k++) {
@@ -117,9 +111,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
         uint8_t type = atomic_load_explicit(&c->port_type[id], memory_order_acquire);
         if (type == RILL_PORT_TYPE_NONE)
             continue; /* not ours (stale plan) or registration not finished */
-        uint32_t first = in->src_first, count = in->src_count;
-        if (first > RILL_MAX_CONNECTIONS || count > RILL_MAX_CONNECTIONS - first)
-            count = 0;
+        uint32_t first = in->src_first, count = rill_plan_srcs_ok(in) ? in->src_count : 0;
         /* keep only valid sources: an output port id other than our own,
          * of a node the engine did not bypass in this cycle (it may still
          * be writing an earlier cycle's output: that is silence to us) */
@@ -142,7 +134,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
              * after us (the feedback closes a path from us to it). */
             if (owner < RILL_MAX_CLIENTS && plan->src_feedback[first + s] &&
                 atomic_load_explicit(&c->act->node[owner].produced, memory_order_acquire) !=
-                    trigger - 1u)
+                    rill_cycle32_prev(trigger))
                 continue;
             c->mix_srcs[nvalid++] = (const float *)rill__client_own_buffer(c, src);
         }
@@ -165,7 +157,7 @@ static void rt_resolve_inputs(struct rill_client *c, const struct rill_plan *pla
 static void rt_zero_outputs(struct rill_client *c, const struct rill_plan *plan,
                             const struct rill_plan_node *node, uint32_t nframes)
 {
-    if (node->out_first > RILL_MAX_PORTS || node->out_count > RILL_MAX_PORTS - node->out_first)
+    if (!rill_plan_outputs_ok(node))
         return;
     for (uint32_t k = 0; k < node->out_count; k++) {
         uint32_t id = plan->outputs[node->out_first + k];
@@ -191,8 +183,7 @@ static void rt_release(struct rill_client *c, const struct rill_plan *plan,
      * our whole cycle */
     atomic_store_explicit(&self->produced, trigger, memory_order_release);
     atomic_store_explicit(&self->finished, trigger, memory_order_release);
-    if (node->succ_first > RILL_PLAN_MAX_SUCC ||
-        node->succ_count > RILL_PLAN_MAX_SUCC - node->succ_first)
+    if (!rill_plan_succ_ok(node))
         return;
     for (uint32_t k = 0; k < node->succ_count; k++) {
         uint32_t s = plan->succ[node->succ_first + k];
@@ -232,8 +223,7 @@ static uint32_t rt_cycle_begin(struct rill_client *c, uint32_t trigger)
      * after the engine gave up on us and moved on) */
     struct rill_shm_cycle cy;
     memset(&cy, 0, sizeof(cy));
-    rill_cycle_read(&st->cycle, &cy);
-    if ((uint32_t)cy.cycle != trigger) {
+    if (rill_cycle_read(&st->cycle, &cy) < 0 || (uint32_t)cy.cycle != trigger) {
         rt_skip(self, trigger);
         return 0;
     }
@@ -242,13 +232,11 @@ static uint32_t rt_cycle_begin(struct rill_client *c, uint32_t trigger)
     /* 3. our node in the cycle's plan */
     const struct rill_plan *plan =
         cy.plan_slot < RILL_PLAN_SLOTS ? &st->plans[cy.plan_slot] : NULL;
-    uint32_t k = plan ? plan->node_index[c->slot] : RILL_PLAN_NONE;
-    if (!plan || k >= RILL_MAX_CLIENTS || k >= plan->nnodes ||
-        plan->nodes[k].client != c->slot) {
+    const struct rill_plan_node *node = plan ? rill_plan_node_of(plan, c->slot) : NULL;
+    if (!node) {
         rt_skip(self, trigger);
         return 0;
     }
-    const struct rill_plan_node *node = &plan->nodes[k];
 
     /* a period that does not fit the pool's stride is a corrupt record:
      * skip our work but never stall the graph */
@@ -518,11 +506,11 @@ int rill_client_rt_thread(const struct rill_client *c, unsigned long *tid)
  * record of that cycle, so that jack_last_frame_time and friends stay the
  * same for the whole process call even when the engine has moved on (a late
  * cycle); anywhere else, the engine's current record. */
-void rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out)
+int rill_client_cycle(struct rill_client *c, struct rill_shm_cycle *out)
 {
     if (c->rt.open && pthread_equal(pthread_self(), c->rt_thread)) {
         *out = c->rt.cy;
-        return;
+        return 0;
     }
-    rill_cycle_read(&c->state->cycle, out);
+    return rill_cycle_read(&c->state->cycle, out);
 }

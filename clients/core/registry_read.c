@@ -1,11 +1,14 @@
 /* clients/core/registry_read.c — lock-free reads of the shared registry.
  *
- * The registry (rill/shm.h) is written by the engine's main thread under a
- * seqlock: seq is odd while a change is in progress and even after it
- * (release). A reader loads seq (acquire), skips odd values, reads, issues an
- * acquire fence and reloads seq; when it moved, the read is retried. After
- * READ_TRIES attempts the last (possibly torn) copy is returned rather than
- * spinning forever: callers only use it for display and lookups.
+ * The registry (rill/shm.h) is written by the engine's main thread under its
+ * seqlock (rill/seqlock.h), in short sections (a plan is compiled outside
+ * them). Every reader here makes at most RILL_SEQLOCK_READ_TRIES attempts,
+ * pausing the CPU between them, so a reader on a realtime thread (e.g.
+ * jack_port_connected() in a process callback) is bounded to some tens of
+ * microseconds. A reader that gets no consistent copy returns -EAGAIN and
+ * never a torn copy: with a preempted writer on the same CPU, spinning
+ * longer would not help. -EAGAIN is negative, so callers that treat a
+ * negative result as "not found" stay correct.
  *
  * Every read of shared text is bounded by the field's size, so a torn read
  * never runs off the end of a name.
@@ -18,30 +21,12 @@
 #include <string.h>
 
 #include "clients/core/client.h"
-
-#define READ_TRIES 1000000u
+#include "rill/seqlock.h"
 
 static const char *const type_names[RILL_PORT_TYPE_COUNT] = {
     [RILL_PORT_TYPE_AUDIO] = "32 bit float mono audio",
     [RILL_PORT_TYPE_MIDI] = "8 bit raw midi",
 };
-
-/* seqlock begin: returns the even seq to compare with, or 1 (odd) when a
- * writer is active. Any thread. The cast drops const: an atomic load does not
- * write, and the state may be mapped read-only. */
-static inline uint32_t seq_begin(const struct rill_shm_state *st)
-{
-    return atomic_load_explicit((_Atomic uint32_t *)&st->registry.seq, memory_order_acquire);
-}
-
-/* seqlock end: 1 when nothing changed since seq_begin returned s. The acquire
- * fence keeps the data reads above from moving below the reload. */
-static inline int seq_valid(const struct rill_shm_state *st, uint32_t s)
-{
-    atomic_thread_fence(memory_order_acquire);
-    uint32_t s2 = atomic_load_explicit((_Atomic uint32_t *)&st->registry.seq, memory_order_relaxed);
-    return s == s2;
-}
 
 /* Bounded equality of a shared name with a caller's string. */
 static int name_equal(const char *shared, size_t size, const char *name, size_t len)
@@ -57,13 +42,18 @@ int rill_registry_port(const struct rill_shm_state *st, uint32_t id, struct rill
     if (!st || !out || id >= RILL_MAX_PORTS)
         return -EINVAL;
     const struct rill_shm_port *p = &st->registry.ports[id];
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         memcpy(out, p, sizeof(*out));
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
+    }
+    if (!ok) {
+        memset(out, 0, sizeof(*out));
+        return -EAGAIN;
     }
     out->name[sizeof(out->name) - 1] = '\0';
     out->alias[0][sizeof(out->alias[0]) - 1] = '\0';
@@ -80,9 +70,11 @@ int rill_registry_find_port(const struct rill_shm_state *st, const char *name)
     if (len == 0 || len >= RILL_PORT_NAME_SIZE)
         return -ENOENT;
     int found = -ENOENT;
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         found = -ENOENT;
         for (uint32_t id = 0; id < RILL_MAX_PORTS; id++) {
@@ -96,9 +88,10 @@ int rill_registry_find_port(const struct rill_shm_state *st, const char *name)
                 break;
             }
         }
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
     }
+    if (!ok)
+        return -EAGAIN;
     return found;
 }
 
@@ -109,13 +102,18 @@ int rill_registry_client(const struct rill_shm_state *st, uint32_t slot,
     if (!st || !out || slot >= RILL_MAX_CLIENTS)
         return -EINVAL;
     const struct rill_shm_client *cl = &st->registry.clients[slot];
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         memcpy(out, cl, sizeof(*out));
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
+    }
+    if (!ok) {
+        memset(out, 0, sizeof(*out));
+        return -EAGAIN;
     }
     out->name[sizeof(out->name) - 1] = '\0';
     return out->in_use ? 0 : -ENOENT;
@@ -130,9 +128,11 @@ int rill_registry_find_client(const struct rill_shm_state *st, const char *name)
     if (len == 0 || len >= RILL_CLIENT_NAME_SIZE)
         return -ENOENT;
     int found = -ENOENT;
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         found = -ENOENT;
         for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
@@ -142,9 +142,10 @@ int rill_registry_find_client(const struct rill_shm_state *st, const char *name)
                 break;
             }
         }
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
     }
+    if (!ok)
+        return -EAGAIN;
     return found;
 }
 
@@ -203,14 +204,17 @@ int rill_registry_connections(const struct rill_shm_state *st, uint32_t id, uint
     if (!st || (max && !peers) || id >= RILL_MAX_PORTS)
         return -EINVAL;
     int total = 0;
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         total = connections_once(&st->registry, id, peers, max);
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
     }
+    if (!ok)
+        return -EAGAIN;
     return total;
 }
 
@@ -220,9 +224,11 @@ int rill_registry_connected(const struct rill_shm_state *st, uint32_t a, uint32_
     if (!st || a >= RILL_MAX_PORTS || b >= RILL_MAX_PORTS)
         return 0;
     int found = 0;
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         found = 0;
         for (uint32_t i = 0; i < RILL_MAX_CONNECTIONS; i++) {
@@ -232,9 +238,10 @@ int rill_registry_connected(const struct rill_shm_state *st, uint32_t a, uint32_
                 break;
             }
         }
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
     }
+    if (!ok)
+        return -EAGAIN;
     return found;
 }
 
@@ -244,9 +251,11 @@ int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_
     if (!st || (max && !ids))
         return -EINVAL;
     int total = 0;
-    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
-        uint32_t s = seq_begin(st);
-        if ((s & 1) && tries + 1 < READ_TRIES)
+    const _Atomic uint32_t *seq = &st->registry.seq;
+    int ok = 0;
+    for (unsigned tries = 0; !ok && tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(seq, &s))
             continue;
         size_t n = 0;
         for (uint32_t id = 0; id < RILL_MAX_PORTS; id++) {
@@ -257,9 +266,10 @@ int rill_registry_port_ids(const struct rill_shm_state *st, uint32_t *ids, size_
             n++;
         }
         total = (int)n;
-        if (seq_valid(st, s))
-            break;
+        ok = rill_seqlock_read_end(seq, s);
     }
+    if (!ok)
+        return -EAGAIN;
     return total;
 }
 
@@ -289,13 +299,6 @@ int rill_registry_snapshot(const struct rill_shm_state *st, struct rill_shm_regi
 {
     if (!st || !out)
         return -EINVAL;
-    for (unsigned tries = 0; tries < 1000u; tries++) {
-        uint32_t s = seq_begin(st);
-        if (s & 1)
-            continue;
-        memcpy(out, (const void *)&st->registry, sizeof *out);
-        if (seq_valid(st, s))
-            return 0;
-    }
-    return -EAGAIN;
+    return rill_seqlock_read_copy(&st->registry.seq, out, (const void *)&st->registry,
+                                  sizeof *out);
 }

@@ -307,6 +307,15 @@ void rill_jack_event(void *arg, const struct rill_msg *ev)
             rill_jack_error("client '%s': %s", rill_client_name(c->core), reason);
         break;
     }
+    case RILL_EV_DRIVER_STATE: {
+        /* the sound card stalled, went or came back: the server keeps
+         * running on its fallback clock; one line through jack_info */
+        char reason[RILL_ERROR_SIZE];
+        memcpy(reason, ev->u.shutdown_event.reason, sizeof(reason));
+        reason[sizeof(reason) - 1] = '\0';
+        rill_jack_info("%s", reason);
+        break;
+    }
     case RILL_EV_LATENCY:
         rill_jack_latency_event(c, &cb, ev);
         break;

@@ -12,8 +12,9 @@
 /* Consistent copy of the cycle record. RT-safe. */
 static void rill_jack_cycle(const jack_client_t *client, struct rill_shm_cycle *cy)
 {
-    *cy = (struct rill_shm_cycle){ 0 };
-    rill_client_cycle(((jack_client_t *)client)->core, cy);
+    /* a record that cannot be read consistently reads as all zero */
+    if (rill_client_cycle(((jack_client_t *)client)->core, cy) < 0)
+        *cy = (struct rill_shm_cycle){ 0 };
 }
 
 static uint32_t rill_jack_rate(const jack_client_t *client)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "clients/jack/jack_priv.h"
+#include "rill/seqlock.h"
 #include "rill/time.h"
 
 /* ---- conversions (RT-safe) */
@@ -228,16 +229,12 @@ int jack_transport_locate(jack_client_t *client, jack_nframes_t frame)
 static void store_callbacks(struct rill_jack_transport *t, JackSyncCallback sync, void *sarg,
                             JackTimebaseCallback tb, void *targ)
 {
-    uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-    atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-    /* release fence: odd seq before the field writes */
-    atomic_thread_fence(memory_order_release);
+    rill_seqlock_write_begin(&t->seq);
     t->sync = sync;
     t->sync_arg = sarg;
     t->timebase = tb;
     t->timebase_arg = targ;
-    /* release: a reader that sees s + 2 sees the fields */
-    atomic_store_explicit(&t->seq, s + 2, memory_order_release);
+    rill_seqlock_write_end(&t->seq);
 }
 
 static int simple_request(jack_client_t *client, uint32_t type, uint32_t value, uint64_t usecs,
@@ -345,16 +342,15 @@ int jack_release_timebase(jack_client_t *client)
 static int load_callbacks(struct rill_jack_transport *t, JackSyncCallback *sync, void **sarg,
                           JackTimebaseCallback *tb, void **targ)
 {
-    for (unsigned tries = 0; tries < 64; tries++) {
-        uint32_t s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
-        if (s1 & 1)
+    for (unsigned tries = 0; tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s1;
+        if (!rill_seqlock_read_begin(&t->seq, &s1))
             continue;
         *sync = t->sync;
         *sarg = t->sync_arg;
         *tb = t->timebase;
         *targ = t->timebase_arg;
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&t->seq, memory_order_relaxed) == s1)
+        if (rill_seqlock_read_end(&t->seq, s1))
             return 0;
     }
     return -EAGAIN;
@@ -394,18 +390,13 @@ void rill_jack_transport_pre(void *arg, uint32_t nframes)
 static void write_master_out(struct rill_transport_master_out *mo, uint32_t slot, uint64_t cycle,
                              const struct rill_transport_pos *p)
 {
-    uint32_t s = atomic_load_explicit(&mo->seq, memory_order_relaxed);
     /* odd with a CAS: a former master running late never interleaves */
-    if ((s & 1) || !atomic_compare_exchange_strong_explicit(&mo->seq, &s, s + 1,
-                                                           memory_order_acquire,
-                                                           memory_order_relaxed))
+    if (!rill_seqlock_try_write_begin(&mo->seq))
         return;
-    atomic_thread_fence(memory_order_release);
     mo->slot = slot;
     mo->cycle = cycle;
     mo->pos = *p;
-    /* release: the engine that sees s + 2 sees the fields */
-    atomic_store_explicit(&mo->seq, s + 2, memory_order_release);
+    rill_seqlock_write_end(&mo->seq);
 }
 
 /* After process: the timebase master computes the next cycle's extended

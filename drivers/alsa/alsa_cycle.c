@@ -13,9 +13,14 @@
  * Xrun: a stream in XRUN state (found by poll, avail or a transfer) is
  * dropped, prepared, refilled with silence and restarted within the same
  * wait; the time since the xrun (from the status time stamps) is reported
- * as delay_ns, and the periods it covers as skipped (at least 1). A device
- * that is gone (-ENODEV, DISCONNECTED) or that stops delivering periods makes
- * wait return an error: the engine then stops with a message.
+ * as delay_ns, and the periods it covers as skipped (at least 1).
+ *
+ * Stall: a poll that sees no period for the poll timeout (four buffers, at
+ * least 250 ms) is a stall: the streams are restarted at once and the wait
+ * goes on (`stalled`, the time lost in delay_ns). A device that is gone
+ * (-ENODEV, DISCONNECTED) makes wait return -ENODEV; one that stalls again
+ * right after its restart, -EIO. Neither ends the engine: it moves to its
+ * fallback clock and the main thread reopens the device (drivers/driver.h).
  */
 #include "drivers/alsa/alsa_priv.h"
 #include "rill/time.h"
@@ -23,11 +28,12 @@
 #include <errno.h>
 #include <string.h>
 
-/* Loop bounds: polls in one wait, restarts in one wait, silent poll
- * timeouts before the device is declared dead. */
+/* Loop bounds: polls in one wait, restarts in one wait, poll timeouts in a
+ * row (with a restart between them) before the device is handed back to
+ * the engine to be reopened. */
 #define ALSA_MAX_POLLS 64
 #define ALSA_MAX_RESTARTS 4
-#define ALSA_MAX_TIMEOUTS 3
+#define ALSA_MAX_TIMEOUTS 2
 
 static const snd_pcm_format_t fmt_alsa[RILL_SFMT_COUNT] = {
     [RILL_SFMT_S16] = SND_PCM_FORMAT_S16_LE,
@@ -170,14 +176,15 @@ static struct pollfd *poll_set(struct rill_driver *d, int cap_ready, int play_re
     return d->pfds;
 }
 
-/* RT-safe: poll is the driver wait. An xrun never stops the engine: when
+/* RT-safe: poll is the driver wait. An xrun is recovered here: when
  * restarts keep failing, the wait returns with the periods lost and the next
- * one tries again. Only a device that is gone or that delivers nothing for
- * ALSA_MAX_TIMEOUTS poll timeouts in a row ends it. */
+ * one tries again. A stall (a poll timeout) is recovered by a restart; a
+ * device that is gone, or that stalls again right after that restart,
+ * returns -ENODEV or -EIO for the engine's fallback clock and a reopen. */
 int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
 {
     uint64_t delay = 0;
-    int restarts = 0, timeouts = 0, r;
+    int restarts = 0, timeouts = 0, stalled = 0, r;
     snd_pcm_sframes_t ca = 0, pa = 0;
     const uint32_t period = d ? d->cfg.period : 0;
 
@@ -224,10 +231,17 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
             return -errno;
         }
         if (r == 0) {
-            /* not a single period in several buffers' time */
+            /* not a single period in several buffers' time: a stall */
             d->stats.poll_timeouts++;
-            if (++timeouts >= ALSA_MAX_TIMEOUTS)
-                return -ETIMEDOUT;
+            if (++timeouts >= ALSA_MAX_TIMEOUTS) {
+                /* a restart did not help: reopen (what was tried is
+                 * reported all the same) */
+                w->stalled = 1;
+                w->restarts = (uint32_t)restarts;
+                return -EIO;
+            }
+            d->stats.stalls++;
+            stalled = 1;
             restarts++;
             delay += (uint64_t)d->poll_timeout_ms * 1000000ull;
             if ((r = recover(d, &delay)) == -ENODEV)
@@ -255,6 +269,8 @@ int rill_alsa_wait(struct rill_driver *d, struct rill_driver_wait *w)
     w->next_ns = w->wake_ns + d->period_ns;
     w->skipped = 0;
     w->delay_ns = 0;
+    w->restarts = (uint32_t)restarts;
+    w->stalled = (uint32_t)stalled;
     if (restarts) {
         uint64_t lost = delay / d->period_ns + 1;
         w->skipped = lost > UINT32_MAX ? UINT32_MAX : (uint32_t)lost;

@@ -57,10 +57,11 @@ static int add_pfds(struct rill_driver *d, struct rill_alsa_stream *s, char *err
 static void set_timing(struct rill_driver *d, struct rill_driver_info *info)
 {
     d->period_ns = (uint64_t)d->cfg.period * 1000000000ull / d->cfg.rate;
-    /* a poll that sees no period in four buffers' time (and 0.5 s) means a
-     * stuck device */
+    /* a poll that sees no period in four buffers' time (and 250 ms) means a
+     * stalled device: restarted once, then handed to the engine's fallback
+     * clock and reopened (alsa_cycle.c) */
     uint64_t buf_ms = (uint64_t)d->cfg.period * d->cfg.nperiods * 1000u / d->cfg.rate;
-    d->poll_timeout_ms = (int)(4 * buf_ms < 500 ? 500 : 4 * buf_ms);
+    d->poll_timeout_ms = (int)(4 * buf_ms < 250 ? 250 : 4 * buf_ms);
     info->period = d->cfg.period;
     info->capture_latency = d->cfg.period + d->cfg.in_latency;
     info->playback_latency = d->cfg.period * (d->cfg.nperiods - 1) + d->cfg.out_latency;
@@ -135,6 +136,78 @@ refused:
     len = strlen(err);
     if (len < errsize)
         snprintf(err + len, errsize - len, "; still running at %u frames", d->cfg.period);
+    return r;
+}
+
+/* Open one direction again by the name that finds it for good, with the
+ * format and channels it had. Main thread. */
+static int reopen_stream(struct rill_driver *d, struct rill_alsa_stream *s, char *err,
+                         size_t errsize)
+{
+    struct rill_alsa_stream old = *s;
+    struct rill_alsa_config c = d->cfg;
+    const char *name = old.reopen_name[0] ? old.reopen_name : old.name;
+
+    /* the card is not there (yet): say nothing, the caller tries later */
+    if (old.card_id[0] && snd_card_get_index(old.card_id) < 0) {
+        snprintf(err, errsize, "card %s is not there", old.card_id);
+        return -ENODEV;
+    }
+    c.format_forced = 1;
+    c.format = old.fmt;
+    int r = rill_alsa_stream_open(s, name, old.dir, &c, old.channels, err, errsize);
+    if (r < 0) {
+        *s = old;
+        s->pcm = NULL;
+        return r;
+    }
+    return 0;
+}
+
+/* Main thread, while the realtime thread does not use d: close both
+ * streams, open them again by card id and device, at the same parameters,
+ * and link them. Returns 0, -ENODEV (not there yet) or another -errno with
+ * err saying what the device refused. */
+static int alsa_reopen(struct rill_driver *d, char *err, size_t errsize)
+{
+    char dummy_err[8];
+    int want_cap, want_play, r;
+
+    if (!err || !errsize) {
+        err = dummy_err;
+        errsize = sizeof dummy_err;
+    }
+    err[0] = '\0';
+    if (!d)
+        return -EINVAL;
+    want_cap = d->cap.pcm != NULL || d->cap.name[0];
+    want_play = d->play.pcm != NULL || d->play.name[0];
+    if (d->linked && d->cap.pcm)
+        snd_pcm_unlink(d->cap.pcm);
+    d->linked = 0;
+    rill_alsa_stream_close(&d->cap);
+    rill_alsa_stream_close(&d->play);
+    d->npfds = 0;
+    d->running = 0;
+    d->xrun_pending = 0;
+    if (want_cap && (r = reopen_stream(d, &d->cap, err, errsize)) < 0)
+        return r;
+    if (want_play && (r = reopen_stream(d, &d->play, err, errsize)) < 0)
+        goto fail;
+    if (d->cap.pcm && d->play.pcm && snd_pcm_link(d->cap.pcm, d->play.pcm) == 0)
+        d->linked = 1;
+    if ((r = add_pfds(d, &d->cap, err, errsize)) < 0 ||
+        (r = add_pfds(d, &d->play, err, errsize)) < 0)
+        goto fail;
+    return 0;
+
+fail:
+    if (d->linked && d->cap.pcm)
+        snd_pcm_unlink(d->cap.pcm);
+    d->linked = 0;
+    rill_alsa_stream_close(&d->cap);
+    rill_alsa_stream_close(&d->play);
+    d->npfds = 0;
     return r;
 }
 
@@ -238,4 +311,5 @@ const struct rill_driver_ops rill_driver_alsa = {
     .stop = rill_alsa_stop,
     .close = alsa_close,
     .set_period = alsa_set_period,
+    .reopen = alsa_reopen,
 };

@@ -312,21 +312,50 @@ static int negotiate_sw(struct rill_alsa_stream *s, snd_pcm_sw_params_t *sw,
     return 0;
 }
 
-/* The card's name for port aliases. */
+/* The card's name for port aliases, and the name that finds the device
+ * again after it went away: "hw:ID,DEV[,SUB]" with the card's id (its number
+ * may change when it comes back). Main thread. */
 static void card_name(struct rill_alsa_stream *s)
 {
     snd_pcm_info_t *info = NULL;
-    char *name = NULL;
+    snd_ctl_t *ctl = NULL;
+    snd_ctl_card_info_t *cinfo = NULL;
+    char *name = NULL, hw[32];
 
     s->card[0] = '\0';
+    s->card_id[0] = '\0';
+    s->reopen_name[0] = '\0';
     if (snd_pcm_info_malloc(&info) < 0)
         return;
-    if (snd_pcm_info(s->pcm, info) == 0) {
-        int card = snd_pcm_info_get_card(info);
-        if (card >= 0 && snd_card_get_name(card, &name) == 0 && name)
-            snprintf(s->card, sizeof s->card, "%s", name);
-        free(name);
+    if (snd_pcm_info(s->pcm, info) < 0)
+        goto out;
+    int card = snd_pcm_info_get_card(info);
+    if (card < 0)
+        goto out;
+    if (snd_card_get_name(card, &name) == 0 && name)
+        snprintf(s->card, sizeof s->card, "%s", name);
+    free(name);
+    if (snd_pcm_type(s->pcm) != SND_PCM_TYPE_HW)
+        goto out;
+    snprintf(hw, sizeof hw, "hw:%d", card);
+    if (snd_ctl_open(&ctl, hw, 0) < 0)
+        goto out;
+    if (snd_ctl_card_info_malloc(&cinfo) == 0 && snd_ctl_card_info(ctl, cinfo) == 0) {
+        snprintf(s->card_id, sizeof s->card_id, "%s", snd_ctl_card_info_get_id(cinfo));
+        /* the subdevice only when it was asked for ("hw:X,D,S"): otherwise
+         * any free one will do again */
+        const char *c1 = strchr(s->name, ',');
+        if (c1 && strchr(c1 + 1, ','))
+            snprintf(s->reopen_name, sizeof s->reopen_name, "hw:%s,%u,%u", s->card_id,
+                     snd_pcm_info_get_device(info), snd_pcm_info_get_subdevice(info));
+        else
+            snprintf(s->reopen_name, sizeof s->reopen_name, "hw:%s,%u", s->card_id,
+                     snd_pcm_info_get_device(info));
     }
+    if (cinfo)
+        snd_ctl_card_info_free(cinfo);
+    snd_ctl_close(ctl);
+out:
     snd_pcm_info_free(info);
 }
 

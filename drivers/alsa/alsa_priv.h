@@ -67,6 +67,11 @@ struct rill_alsa_stream {
     snd_pcm_stream_t dir;
     char name[RILL_ALSA_NAME_SIZE];   /* as opened */
     char card[64];                    /* card name for port aliases ("" unknown) */
+    /* what names the device for good, for reopen: "hw:ID,DEV" (",SUB" when
+     * one was asked for) from the card's id (not its number, which a replug
+     * may change); "" when the PCM is not a hw device (reopen uses name) */
+    char card_id[32];
+    char reopen_name[RILL_ALSA_NAME_SIZE];
     enum rill_sfmt fmt;
     int interleaved;
     uint32_t channels;
@@ -104,6 +109,7 @@ struct rill_alsa_stats {
     uint64_t restarts;        /* recoveries (drop, prepare, fill, start) */
     uint64_t restart_errors;  /* recoveries that failed */
     uint64_t spins;           /* waits that gave up after ALSA_MAX_POLLS wake-ups */
+    uint64_t stalls;          /* poll timeouts recovered by a restart */
 };
 
 struct rill_driver {

@@ -20,7 +20,7 @@
  *
  * Capture is silence; playback is discarded.
  */
-#include "drivers/driver.h"
+#include "drivers/dummy/dummy.h"
 #include "rill/limits.h"
 #include "rill/time.h"
 
@@ -202,17 +202,26 @@ fail:
 }
 
 /* Realtime thread, RT-safe. */
-static int dummy_start(struct rill_driver *d)
+int rill_dummy_start_at(struct rill_driver *d, uint64_t first_ns)
 {
     if (!d)
         return -EINVAL;
-    d->t0_ns = rill_now_ns();
+    uint64_t p = frames_to_ns(d->period, d->rate);
+    d->t0_ns = first_ns > p ? first_ns - p : 0;
     d->next_frame = d->period;
     int r = arm(d);
     if (r < 0)
         return r;
     d->running = 1;
     return 0;
+}
+
+/* Realtime thread, RT-safe. */
+static int dummy_start(struct rill_driver *d)
+{
+    if (!d)
+        return -EINVAL;
+    return rill_dummy_start_at(d, rill_now_ns() + frames_to_ns(d->period, d->rate));
 }
 
 /* Realtime thread, RT-safe: the timerfd read is the driver wait. */
@@ -330,6 +339,24 @@ static int dummy_set_period(struct rill_driver *d, uint32_t period, struct rill_
     info->capture_latency = period;
     info->playback_latency = period;
     return 0;
+}
+
+/* Main thread. */
+int rill_dummy_open_clock(uint32_t rate, uint32_t period, uint32_t capture, uint32_t playback,
+                          struct rill_driver **out, char *err, size_t errsize)
+{
+    struct rill_driver_config cfg;
+    struct rill_driver_info info;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.v[DUMMY_RATE].u = rate;
+    cfg.v[DUMMY_PERIOD].u = period;
+    cfg.v[DUMMY_CAPTURE].u = capture;
+    cfg.v[DUMMY_PLAYBACK].u = playback;
+    /* only these four: every other parameter keeps its "not given" meaning */
+    cfg.v[DUMMY_RATE].set = cfg.v[DUMMY_PERIOD].set = 1;
+    cfg.v[DUMMY_CAPTURE].set = cfg.v[DUMMY_PLAYBACK].set = 1;
+    return dummy_open(&cfg, out, &info, err, errsize);
 }
 
 const struct rill_driver_ops rill_driver_dummy = {

@@ -49,8 +49,9 @@
  *   events   100..107  clients, ports, connections, graph order, xrun,
  *                      shutdown, buffer size, sample rate
  *            120       freewheel
+ *            124       the sound card's state (engine/device.c)
  *            130..132  port rename, latency, metadata
- * Free: 10..19, 23, 29, 37..39, 45..99, 108..119, 121..129, 133 and up. */
+ * Free: 10..19, 23, 29, 37..39, 45..99, 108..119, 121..123, 125..129, 133 and up. */
 enum rill_msg_type {
     RILL_MSG_HELLO = 1,
     RILL_MSG_ACTIVATE,
@@ -97,6 +98,9 @@ enum rill_msg_type {
     RILL_EV_BUFFER_SIZE,           /* u.size_event */
     RILL_EV_SAMPLE_RATE,           /* u.size_event */
     RILL_EV_FREEWHEEL = 120,       /* u.size_event.value: 1 on, 0 off */
+    RILL_EV_DRIVER_STATE = 124,    /* u.shutdown_event: code = RILL_DRIVER_STATE_*
+                                    * (rill/shm.h), reason = a sentence; the
+                                    * server goes on (not a shutdown) */
     RILL_EV_PORT_RENAME = 130,     /* u.port_rename */
     RILL_EV_LATENCY = 131,         /* u.latency: run the latency callback, then
                                     * answer LATENCY_CTL done with the serial */

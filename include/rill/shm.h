@@ -21,6 +21,7 @@
 #include "rill/futex.h"
 #include "rill/limits.h"
 #include "rill/plan.h"
+#include "rill/seqlock.h"
 #include "rill/transport_shm.h"
 
 #define RILL_SHM_MAGIC 0x4c4c4952u /* "RILL" */
@@ -95,8 +96,10 @@ struct rill_shm_conn {
 };
 
 struct rill_shm_registry {
-    /* Seqlock: the main thread makes it odd before a change and even after
-     * (release); a reader copies what it needs and retries when seq moved. */
+    /* rill/seqlock.h: the main thread makes it odd before a change and even
+     * after; a reader copies what it needs and retries a bounded number of
+     * times when seq moved. Write sections are short: a plan is compiled
+     * outside of them. */
     _Atomic uint32_t seq;
     uint32_t pad;
     uint64_t next_serial;
@@ -118,7 +121,8 @@ struct rill_shm_registry {
     struct rill_shm_conn conns[RILL_MAX_CONNECTIONS];
 };
 
-/* ---- cycle record: writer the engine's realtime thread, under seq */
+/* ---- cycle record: writer the engine's realtime thread, under seq
+ * (rill/seqlock.h) */
 struct rill_shm_cycle {
     _Atomic uint32_t seq;
     uint32_t plan_slot;                /* the plan of this cycle */
@@ -128,6 +132,15 @@ struct rill_shm_cycle {
     uint64_t next_usecs;               /* expected start of the next cycle, µs */
     uint32_t nframes;                  /* period of this cycle */
     float period_usecs;
+};
+
+/* driver_state of rill_shm_state */
+enum rill_driver_state {
+    RILL_DRIVER_STATE_RUNNING = 0,   /* the device paces the cycles */
+    RILL_DRIVER_STATE_RECOVERING,    /* it stalled: fallback clock, being reopened */
+    RILL_DRIVER_STATE_LOST,          /* it is gone: fallback clock, watched for */
+    RILL_DRIVER_STATE_REFUSED,       /* it came back unable to run as before:
+                                      * fallback clock */
 };
 
 struct rill_shm_state {
@@ -171,12 +184,29 @@ struct rill_shm_state {
     _Atomic uint64_t xrun_delay_last_ns;
     _Atomic uint64_t xrun_delay_max_ns;
 
-    /* plan hand-over (engine's own mapping only writes these):
-     * next_plan: main thread stores slot + 1 (release); the realtime thread
-     *            exchanges it with 0 at a cycle boundary (acq_rel).
-     * cur_plan:  the realtime thread stores the slot it runs (release). */
-    _Atomic uint32_t next_plan;
-    _Atomic uint32_t cur_plan;
+    /* the sound card's faults (engine/device.c). driver_state
+     * (RILL_DRIVER_STATE_*) and driver_since_s (CLOCK_REALTIME seconds when
+     * that state began), driver_reopens: writer the main thread;
+     * driver_stalls (poll timeouts recovered by a restart) and
+     * driver_restarts (stream restarts, xruns included): writer the
+     * realtime thread. All relaxed statistics, readers anyone. */
+    _Atomic uint32_t driver_state;
+    uint32_t pad1;
+    _Atomic uint64_t driver_since_s;
+    _Atomic uint64_t driver_stalls;
+    _Atomic uint64_t driver_restarts;
+    _Atomic uint64_t driver_reopens;
+    _Atomic uint64_t driver_losses;     /* times the cycle moved to the fallback clock */
+
+    /* plan hand-over (engine/plan_handover.h; only the engine's own mapping
+     * writes it): which plan slot the realtime thread runs (cur), which one
+     * the main thread published for it (next) and the one before cur, in
+     * one word, so that each side changes it by one compare-and-swap and
+     * reads it as one snapshot.
+     * cur_plan_gen: the realtime thread stores the generation of the plan
+     * it adopted (release); the main thread reads it (acquire). */
+    _Atomic uint32_t plan_handover;
+    uint32_t plan_handover_pad;
     _Atomic uint64_t cur_plan_gen;
 
     struct rill_shm_registry registry;
@@ -228,6 +258,54 @@ struct rill_shm_activation {
 
 _Static_assert(sizeof(struct rill_activation) == 64, "one cache line per node");
 
+/* ---- 32-bit cycle words
+ *
+ * trigger, finished, bypassed, produced and the high half of pending hold
+ * the low 32 bits of a cycle. 0 ("never") and RILL_TRIGGER_QUIT are never
+ * a cycle: the engine skips them, so the cycle after 0xfffffffe is 1. The
+ * words wrap every 2^32 - 2 cycles (16.6 days at 16 frames and 48 kHz), so
+ * they are only compared for equality with the current cycle or its
+ * predecessor (rill_cycle32_prev), and a word that could match again after a
+ * wrap is cleared when it stops being current (bypassed: at every cycle the
+ * node is not bypassed; the whole record at a slot's hello). */
+
+/* 1 when c can be a cycle word. Any thread. */
+static inline int rill_cycle32_valid(uint32_t c)
+{
+    return c != 0 && c != RILL_TRIGGER_QUIT;
+}
+
+/* The cycle word before c (wrap-safe: the one before 1 is 0xfffffffe). Any
+ * thread. */
+static inline uint32_t rill_cycle32_prev(uint32_t c)
+{
+    uint32_t p = c - 1u;
+    if (p == 0)
+        p = RILL_TRIGGER_QUIT - 1u;
+    else if (p == RILL_TRIGGER_QUIT)
+        p--;
+    return p;
+}
+
+/* A fresh record for a slot's new owner: nothing of an earlier client's
+ * cycles survives (a stale bypassed or produced would match again one wrap
+ * later, a stale trigger != finished would read as a late node). Main thread,
+ * at hello, while no plan holds the slot's node. */
+static inline void rill_activation_reset(struct rill_activation *a)
+{
+    /* relaxed: no plan holds the node yet; the plan that adds it is
+     * published (release) after this */
+    atomic_store_explicit(&a->trigger, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->pending, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->signal_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->awake_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->finish_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->produced, 0, memory_order_relaxed);
+}
+
 /* Decrement node's pending count for cycle c. Returns 1 when this call
  * brought it to zero (the caller must then trigger the node), 0 otherwise
  * (not zero yet, or the record belongs to another cycle). RT-safe; the loop
@@ -249,6 +327,31 @@ static inline int rill_activation_release(struct rill_activation *a, uint32_t c)
     return 0;
 }
 
+/* The engine, at the start of cycle c, before it triggers anyone: arm node
+ * a's record for the cycle. A node still busy with an earlier cycle
+ * (trigger != finished) is late: its pending word gets another cycle, so
+ * nobody can trigger it in this one, and 1 is returned (the engine then
+ * bypasses it). Otherwise pending = (c << 32) | required, and a bypass of
+ * an earlier cycle is forgotten (it would match again when the cycle words
+ * wrap); returns 0. Realtime thread of the engine; RT-safe. relaxed stores:
+ * the engine's triggers (seq_cst) and releases (acq_rel) that follow
+ * publish them. */
+static inline int rill_activation_arm(struct rill_activation *a, uint32_t c, uint32_t required)
+{
+    /* acquire: the node's outputs of the cycle it finished are complete */
+    uint32_t trig = atomic_load_explicit(&a->trigger, memory_order_acquire);
+    uint32_t fin = atomic_load_explicit(&a->finished, memory_order_acquire);
+    if (rill_cycle32_valid(trig) && trig != fin) {
+        atomic_store_explicit(&a->pending, (uint64_t)(c ^ 0x80000000u) << 32,
+                              memory_order_relaxed);
+        return 1;
+    }
+    atomic_store_explicit(&a->pending, ((uint64_t)c << 32) | required, memory_order_relaxed);
+    if (atomic_load_explicit(&a->bypassed, memory_order_relaxed) != 0)
+        atomic_store_explicit(&a->bypassed, 0, memory_order_relaxed);
+    return 0;
+}
+
 /* Release node a to run cycle c and wake it if it sleeps. The seq_cst store
  * of trigger and load of sleeping pair with the sleeper's seq_cst store of
  * sleeping and load of trigger: either we see it asleep and wake it, or it
@@ -262,13 +365,37 @@ static inline void rill_activation_trigger(struct rill_activation *a, uint32_t c
         rill_futex_wake(&a->trigger, 1);
 }
 
-/* Read a consistent copy of the cycle record. Any thread; RT-safe (a retry
- * happens only while the engine writes the record, a few stores long). */
-static inline void rill_cycle_read(const struct rill_shm_cycle *src, struct rill_shm_cycle *dst)
+/* The sleeping side of rill_activation_trigger: one sleep on a->trigger
+ * while it still holds seen. The seq_cst store of sleeping followed by the
+ * seq_cst load of trigger pairs with the waker's seq_cst store of trigger
+ * followed by its seq_cst load of sleeping: at least one of the two sees
+ * the other, so a wake-up is never lost (and futex wait rechecks the value
+ * in the kernel). quit (may be NULL): a flag that also ends the wait; it is
+ * checked after sleeping is set, so a quitter that stores it and then
+ * wakes the word is never missed. abs_deadline: CLOCK_MONOTONIC, or NULL.
+ * Returns 0 (woken, changed, or quit; the caller re-reads trigger),
+ * -ETIMEDOUT, -EINTR. RT-safe: futex wait only. */
+static inline int rill_activation_sleep(struct rill_activation *a, uint32_t seen,
+                                        _Atomic int *quit, const struct timespec *abs_deadline)
 {
-    for (unsigned tries = 0; tries < 1000000; tries++) {
-        uint32_t s1 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_acquire);
-        if (s1 & 1)
+    int r = 0;
+    atomic_store_explicit(&a->sleeping, 1, memory_order_seq_cst);
+    uint32_t t = atomic_load_explicit(&a->trigger, memory_order_seq_cst);
+    if (t == seen && !(quit && atomic_load_explicit(quit, memory_order_seq_cst)))
+        r = rill_futex_wait(&a->trigger, seen, abs_deadline);
+    /* relaxed: a waker that still sees 1 only makes one futex wake too many */
+    atomic_store_explicit(&a->sleeping, 0, memory_order_relaxed);
+    return r;
+}
+
+/* Read a consistent copy of the cycle record. Returns 0, or -EAGAIN when
+ * the engine kept writing it for RILL_SEQLOCK_READ_TRIES attempts (dst is
+ * then not to be used). Any thread; RT-safe. */
+static inline int rill_cycle_read(const struct rill_shm_cycle *src, struct rill_shm_cycle *dst)
+{
+    for (unsigned tries = 0; tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(&src->seq, &s))
             continue;
         dst->plan_slot = src->plan_slot;
         dst->cycle = src->cycle;
@@ -277,11 +404,10 @@ static inline void rill_cycle_read(const struct rill_shm_cycle *src, struct rill
         dst->next_usecs = src->next_usecs;
         dst->nframes = src->nframes;
         dst->period_usecs = src->period_usecs;
-        atomic_thread_fence(memory_order_acquire);
-        uint32_t s2 = atomic_load_explicit(&((struct rill_shm_cycle *)src)->seq, memory_order_relaxed);
-        if (s1 == s2)
-            return;
+        if (rill_seqlock_read_end(&src->seq, s))
+            return 0;
     }
+    return -EAGAIN;
 }
 
 #endif

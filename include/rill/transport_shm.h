@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rill/seqlock.h"
+
 /* States: the values of jack_transport_state_t. */
 enum rill_transport_state {
     RILL_TRANSPORT_STOPPED = 0,
@@ -134,23 +136,20 @@ struct rill_transport_master_out {
 } __attribute__((aligned(64)));
 
 /* Read a consistent copy of the published transport. Returns 0, or -EAGAIN
- * when the engine kept writing (bounded: never happens in practice; the
- * writer holds the seqlock for a few hundred stores). Any thread; RT-safe. */
+ * when the engine kept writing for RILL_SEQLOCK_READ_TRIES attempts (the
+ * writer holds the seqlock for a few hundred stores; dst is then not to be
+ * used). Any thread; RT-safe. */
 static inline int rill_transport_read(const struct rill_transport_shm *src,
                                       struct rill_transport_shm *dst)
 {
-    _Atomic uint32_t *seq = (_Atomic uint32_t *)&src->seq;
-    for (unsigned tries = 0; tries < 100000; tries++) {
-        /* acquire: the fields read below are at least as new as s1 */
-        uint32_t s1 = atomic_load_explicit(seq, memory_order_acquire);
-        if (s1 & 1)
+    for (unsigned tries = 0; tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        uint32_t s;
+        if (!rill_seqlock_read_begin(&src->seq, &s))
             continue;
         memcpy((char *)dst + sizeof(dst->seq), (const char *)src + sizeof(src->seq),
                sizeof(*src) - sizeof(src->seq));
-        /* acquire fence: the copies above complete before seq is re-read */
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(seq, memory_order_relaxed) == s1) {
-            atomic_store_explicit(&dst->seq, s1, memory_order_relaxed);
+        if (rill_seqlock_read_end(&src->seq, s)) {
+            atomic_store_explicit(&dst->seq, s, memory_order_relaxed);
             return 0;
         }
     }
@@ -168,26 +167,21 @@ static inline void rill_transport_request_cmd(struct rill_transport_client *rec,
 
 /* Ask for a new position (frame and the extended fields valid in pos).
  * Returns 0, or -EBUSY when another thread of the same client kept the
- * record (bounded retries). Any thread of the record's client; RT-safe. */
+ * record for RILL_SEQLOCK_READ_TRIES attempts. Any thread of the record's
+ * client; RT-safe. */
 static inline int rill_transport_request_pos(struct rill_transport_client *rec,
                                              const struct rill_transport_pos *pos,
                                              uint64_t now_ns)
 {
-    for (unsigned tries = 0; tries < 1000; tries++) {
-        uint32_t s = atomic_load_explicit(&rec->req_seq, memory_order_relaxed);
-        if (s & 1)
+    for (unsigned tries = 0; tries < RILL_SEQLOCK_READ_TRIES; tries++) {
+        if (!rill_seqlock_try_write_begin(&rec->req_seq)) {
+            rill_cpu_relax();
             continue;
-        /* acquire: nothing of the previous writer's is reordered into ours */
-        if (!atomic_compare_exchange_weak_explicit(&rec->req_seq, &s, s + 1,
-                                                   memory_order_acquire, memory_order_relaxed))
-            continue;
-        /* release fence: the odd seq is visible before the field writes */
-        atomic_thread_fence(memory_order_release);
+        }
         rec->req_stamp_ns = now_ns;
         rec->req = *pos;
         rec->req.valid &= RILL_POS_ALL;
-        /* release: a reader that sees s + 2 sees the fields */
-        atomic_store_explicit(&rec->req_seq, s + 2, memory_order_release);
+        rill_seqlock_write_end(&rec->req_seq);
         return 0;
     }
     return -EBUSY;

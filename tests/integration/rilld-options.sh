@@ -10,7 +10,7 @@ require_built "$RILLD" "$RILLCTL" "$RILL_JACK" "$RILL_CHAIN"
 
 # ---- help
 expect_rc 0 "$RILLD" --help
-for o in --name --timeout --realtime-priority --port-max -d; do
+for o in --name --timeout --realtime-priority --port-max --exit-on-device-loss -d; do
     expect_out "$o" "rilld --help does not mention $o"
 done
 expect_rc 0 "$RILLD" -d dummy --help

@@ -16,7 +16,11 @@
 #   - snd-dummy in full duplex; refusals of impossible parameters;
 #   - the period changed while running (jack_bufsize), and refused;
 #   - one direction: -P / -C on the loopback, and qemu's output-only HDA card;
-#   - the driver alone at short periods (rill-kernel-probe) next to aplay.
+#   - the driver alone at short periods (rill-kernel-probe) next to aplay;
+#   - the card's faults (issue 17): unbound and bound again (lost), stalled
+#     with rilld (stall), its clock stopped (clockstop), short periods with
+#     every channel for 10 s each (periods); the cycle times' jitter with and
+#     without the delay-locked loop (jitter).
 # RILL_KERNEL_ONLY=probe,period,... runs only those sections of guest.sh.
 # Glitches (places where the tone breaks) are reported as a figure: under TCG
 # the guest is slow and short periods glitch.
@@ -98,7 +102,8 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,host,modules}
 cp "$BUSYBOX" "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
 : > "$R/modules.order"
-for m in virtio_pci 9pnet_virtio 9p snd-aloop snd-dummy snd-hda-codec-generic snd-hda-intel; do
+for m in virtio_pci 9pnet_virtio 9p snd-aloop snd-dummy snd-hda-codec-generic snd-hda-intel \
+    snd-hrtimer snd-seq snd-seq-dummy snd-virmidi; do
     modprobe -d "$CACHE/kernel" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
     cp "$ko" "$R/modules/"
@@ -107,6 +112,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
     snd-aloop.ko) p="index=0 id=Loopback pcm_substreams=2" ;;
     snd-dummy.ko) p="index=1 id=Dummy" ;;
     snd-hda-intel.ko) p="index=2 id=HDA" ;;
+    snd-virmidi.ko) p="index=3 midi_devs=2" ;;
     *) p="" ;;
     esac
     echo "$b $p" >> "$R/modules.order"
@@ -125,13 +131,21 @@ for f in S16_LE S24_3LE FLOAT_LE; do # the short periods run at 8000 Hz
         "$SHARE/gen-$f-8000.raw" || exit 1
 done
 
+# the MIDI section: modules it unloads and loads again, and its inputs
+mkdir -p "$SHARE/modules"
+for m in snd-virmidi snd-seq-dummy; do
+    f=$(modprobe -d "$CACHE/kernel" -S "$KV" --show-depends "$m" | awk '$1 == "insmod" {p = $2} END {print p}')
+    [ -n "$f" ] && cp "$f" "$SHARE/modules/"
+done
+"$S/tests/kernel/midi-files.sh" "$SHARE" || exit 1
+
 # ---- 4. boot (TCG: the /dev/kvm of these machines cannot boot a stock kernel)
 echo "kernel.sh: booting $KV under qemu (TCG), $(($(date +%s) - T0)) s so far"
 # an HDA controller with an output-only codec: a real card with no capture
 # stream (qemu's "none" audio backend consumes what it plays at the rate)
 ONLY=
 [ -n "${RILL_KERNEL_ONLY:-}" ] && ONLY="rill_only=$RILL_KERNEL_ONLY"
-timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -net none \
+timeout 1800 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -net none \
     -audiodev none,id=rillsnd -device intel-hda -device hda-output,audiodev=rillsnd \
     -kernel "$VMLINUZ" -initrd "$K/initrd.gz" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1 rill_share=$SHARE rill_src=$S rill_build=$B $ONLY" \
@@ -154,6 +168,16 @@ echo "----- checks"
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 # within VALUE LO HI
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
+
+# the MIDI bridge (section midi; alone with RILL_KERNEL_ONLY=midi)
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midi"* ]]; then
+    . "$S/tests/kernel/midi-check.sh"
+fi
+if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(-[a-z]+)?(,midi(-[a-z]+)?)*$ ]]; then
+    echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
+    [ "$FAILS" = 0 ]
+    exit
+fi
 
 # tone FILE FORMAT CHANNELS FREQ LABEL SHORT
 # Long periods: frequency (DFT) and level over the capture, glitches at most
@@ -424,6 +448,134 @@ else
     else
         bad "HDA with -P: ${line:-nothing}; $(tail -1 "$SHARE/hda.rilld.log" 2> /dev/null)"
     fi
+fi
+
+# ---- faults of the device (issue 17) and the cycle times (fault 9 of 18)
+only() { [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",$1,"* ]]; }
+# jitter: the spread of jack_get_cycle_times' starts around the period, and
+# of jack_frame_time's jumps, without the loop (RILL_DLL=0) and with it
+if only jitter; then
+for p in 1024; do
+    l0=$(grep "^jitter p=$p dll=0 " "$RES")
+    l1=$(grep "^jitter p=$p dll=1 " "$RES")
+    s0=$(field step_p50_us "$l0")
+    s1=$(field step_p50_us "$l1")
+    fig="median |cycle start step - period| ${s0:-?} -> ${s1:-?} us (90th percentile $(field step_p90_us "$l0") -> $(field step_p90_us "$l1"), sd $(field step_sd_us "$l0") -> $(field step_sd_us "$l1"), max $(field step_max_us "$l0") -> $(field step_max_us "$l1")); jack_frame_time jumps, median $(field ft_p50_frames "$l0") -> $(field ft_p50_frames "$l1") frames (90th percentile $(field ft_p90_frames "$l0") -> $(field ft_p90_frames "$l1"), max $(field ft_max_frames "$l0") -> $(field ft_max_frames "$l1")); $(field cycles_measured "$l0") / $(field cycles_measured "$l1") cycles, $(field xruns "$l0") / $(field xruns "$l1") xruns"
+    if [ -z "$s0" ] || [ -z "$s1" ] || [ "$(field bad "$l0")$(field bad "$l1")" != 00 ] ||
+        [ "$(field timebad "$l0")$(field timebad "$l1")" != 00 ]; then
+        bad "jitter $p x 3: ${l0:-nothing} / ${l1:-nothing}"
+    elif awk -v a="$s0" -v b="$s1" 'BEGIN { exit !(b < a) }'; then
+        ok "jitter $p x 3 on hw:Loopback,0,0, without -> with the loop: $fig"
+    else
+        bad "jitter $p x 3: the loop does not smooth the cycle times: $fig"
+    fi
+done
+fi
+
+# stall: rilld and a client stopped together for 0.8 s three times
+if only stall; then
+line=$(grep "^stall " "$RES")
+x0=$(field xruns_before "$line")
+x1=$(field xruns_after "$line")
+lostp=$(grep -o "[0-9]* period(s) lost" "$SHARE/stall.rilld.log" 2> /dev/null | awk '{s += $1} END {print s + 0}')
+if [ "$(field rilld_alive "$line")" = 1 ] && [ "$(field tone_alive "$line")" = 1 ] &&
+    [ "$(field watch_alive "$line")" = 1 ] && grep -q "^tone " "$SHARE/stall.clients" &&
+    grep -q "^wstall " "$SHARE/stall.clients" && [ -n "$x0" ] && [ -n "$x1" ] &&
+    [ "$x1" -ge $((x0 + 3)) ] && [ "$lostp" -ge 30 ] && [ "$(field bad "$line")" = 0 ] &&
+    [ "$(field timebad "$line")" = 0 ] &&
+    [ "$(field cycles_after "$line")" -gt "$(field cycles_before "$line")" ]; then
+    ok "stall: rilld and every client kept (timeout 500 ms), $((x1 - x0)) xruns, $lostp periods lost counted in the log, $(field restarts "$line") restarts; frame time by whole periods ($(field skips "$line") jumps, none by the stall itself otherwise)"
+else
+    bad "stall: ${line:-nothing}; $lostp periods lost logged; clients: $(tr '\n' ' ' < "$SHARE/stall.clients" 2> /dev/null); rilld: $(tail -3 "$SHARE/stall.rilld.log" 2> /dev/null | tr '\n' ' ')"
+fi
+check_tone "$SHARE/stall.arec.raw" S16_LE 2 440 "stall: the tone after the stalls" 0
+fi
+
+# clockstop: the loopback's clock (snd-dummy's PCM timer) stopped and
+# started again
+if only clockstop; then
+line=$(grep "^clockstop " "$RES")
+c0=$(field c0 "$line") c1=$(field c1 "$line") c2=$(field c2 "$line")
+if [ "$(field started "$line")" != 1 ]; then
+    bad "clockstop: ${line:-nothing}"
+else
+    if [ "$(field rilld_alive_stopped "$line")" = 1 ] && [ -n "$c0" ] && [ -n "$c1" ] &&
+        [ "$c1" -ge $((c0 + 20)) ] && within "$(field stalls "$line")" 1 100000 &&
+        within "$(field losses "$line")" 1 100000 && grep -q "^tone " "$SHARE/clockstop.clients" &&
+        grep -q "stalled and a restart did not help" "$SHARE/clockstop.rilld.log"; then
+        ok "clockstop: the device's clock stopped for 4 s: rilld and the clients ran on ($c0 -> $c1 cycles), $(field stalls "$line") stall(s), $(field losses "$line") move(s) to the fallback clock, $(field reopenings "$line") reopening(s), state $(field state_stopped "$line")"
+    else
+        bad "clockstop: while stopped: $line; rilld: $(tail -4 "$SHARE/clockstop.rilld.log" | tr '\n' ' ')"
+    fi
+    if [ "$(field state_back "$line")" = running ] && [ "$(field rilld_alive "$line")" = 1 ] &&
+        [ "$(field tone_alive "$line")" = 1 ] && [ "$(field watch_alive "$line")" = 1 ] &&
+        [ -n "$c2" ] && [ "$c2" -gt "$c1" ] && [ "$(field bad "$line")" = 0 ] &&
+        [ "$(field timebad "$line")" = 0 ]; then
+        ok "clockstop: the clock started again: the device runs the cycle again, the same clients ($c0 -> $c2 cycles, frame time by whole periods)"
+    else
+        bad "clockstop: after the clock came back: $line; rilld: $(tail -4 "$SHARE/clockstop.rilld.log" | tr '\n' ' ')"
+    fi
+    check_flow "$SHARE/clockstop.arec.raw" S16_LE 2 440 48000 "clockstop: the tone once the clock runs again"
+fi
+fi
+
+# periods: 64/128/256 x 2/3, every channel in duplex for 10 s: never a stop
+if only periods; then
+for pn in 64x2 64x3 128x2 128x3 256x2 256x3; do
+    line=$(grep "^periods $pn " "$RES")
+    fig="$(field channels "$line") channels, $(field cycles "$line") client cycles, $(field engine_xruns "$line") xruns, $(field stalls "$line") stalls, $(field restarts "$line") restarts, $(field losses "$line") moves to the fallback clock, $(field reopenings "$line") reopenings"
+    if [ "$(field started "$line")" = 1 ] && [ "$(field client_rc "$line")" = 0 ] &&
+        [ "$(field rilld_alive "$line")" = 1 ] && within "$(field cycles "$line")" 1 1000000000 &&
+        within "$(field channels "$line")" 2 256; then
+        ok "periods $pn (48 kHz, hw:Loopback,0,0): ran 10 s without a stop: $fig"
+        grep -q "xrun\|stalled\|is back" "$SHARE/per-$pn.rilld.log" &&
+            echo "  per-$pn: $(grep -c 'xrun' "$SHARE/per-$pn.rilld.log") xrun line(s) in rilld's log"
+    else
+        bad "periods $pn: ${line:-nothing}; rilld: $(tail -2 "$SHARE/per-$pn.rilld.log" 2> /dev/null | tr '\n' ' ')"
+    fi
+done
+fi
+
+# lost: snd-aloop unbound and bound again under a running rilld
+if only lost; then
+line=$(grep "^lost " "$RES")
+c0=$(field c0 "$line") c1=$(field c1 "$line") c2=$(field c2 "$line") c3=$(field c3 "$line")
+if [ "$(field started "$line")" != 1 ]; then
+    bad "lost: ${line:-nothing}"
+else
+    if [ "$(field rilld_alive_away "$line")" = 1 ] && [ "$(field away "$line")" = lost ] &&
+        [ -n "$c1" ] && [ -n "$c2" ] && [ "$c2" -ge $((c1 + 20)) ] &&
+        grep -q "^tone " "$SHARE/lost.clients-away" && grep -q "^losses: *1" "$SHARE/lost.status-away" &&
+        grep -q "device is gone" "$SHARE/lost.rilld.log"; then
+        ok "lost: unbound in $(field lost_s "$line") s: rilld runs on, the clients' cycles go on ($c1 -> $c2 in 2 s), status: $(sed -n 's/^device: *//p' "$SHARE/lost.status-away")"
+    else
+        bad "lost: while away: ${line}; status: $(tr '\n' ' ' < "$SHARE/lost.status-away" 2> /dev/null); rilld: $(tail -3 "$SHARE/lost.rilld.log" | tr '\n' ' ')"
+    fi
+    [ "$(field unbind_blocked "$line")" = 0 ] || bad "lost: the unbind did not finish: rilld still holds the card"
+    if [ "$(field back "$line")" = running ] && within "$(field back_after_bind_s "$line")" 0 2 &&
+        [ "$(field rilld_alive "$line")" = 1 ] && [ "$(field tone_alive "$line")" = 1 ] &&
+        [ "$(field watch_alive "$line")" = 1 ] && [ -n "$c3" ] && [ "$c3" -gt "$c2" ] &&
+        [ "$(field bad "$line")" = 0 ] && [ "$(field timebad "$line")" = 0 ] &&
+        grep -q "^tone " "$SHARE/lost.clients-back" && grep -q "^wlost " "$SHARE/lost.clients-back" &&
+        grep -q "^reopenings: *[1-9]" "$SHARE/lost.status-back"; then
+        ok "lost: bound again, the device runs the cycle again $(field back_after_bind_s "$line") s after the bind (the clients' notice, timed to 0.2 s), the same clients (cycles $c0 -> $c3, frame time by one period a cycle across both switches, $(field skips "$line") xrun jump(s)): $(grep -m1 'is back' "$SHARE/lost.rilld.log")"
+    else
+        bad "lost: after the bind: ${line}; status: $(tr '\n' ' ' < "$SHARE/lost.status-back" 2> /dev/null); clients: $(tr '\n' ' ' < "$SHARE/lost.clients-back" 2> /dev/null)"
+    fi
+    line2=$(grep "^lost2 " "$RES")
+    if [ "$(field refused "$line2")" = refused ] && [ "$(field back "$line2")" = running ] &&
+        [ "$(field rilld_alive "$line2")" = 1 ] && [ "$(field tone_alive "$line2")" = 1 ] &&
+        [ "$(field unbind_blocked "$line2")" = 0 ] &&
+        grep -q "is back but cannot run as before: .*refused the rate 48000 Hz" "$SHARE/lost.rilld.log"; then
+        ok "lost: the card back but taken at 44100 Hz: $(grep -m1 'cannot run as before' "$SHARE/lost.rilld.log" | cut -c1-160)...; on the device again once it was free"
+    else
+        bad "lost: back at another rate: ${line2:-nothing}; rilld: $(tail -3 "$SHARE/lost.rilld.log" | tr '\n' ' ')"
+    fi
+    # the recording began right after the bind: its third second must be
+    # the tone (the card back and playing within 2 s)
+    tail -c $((48000 * 4)) "$SHARE/lost.arec.raw" > "$SHARE/lost.arec3.raw"
+    check_flow "$SHARE/lost.arec3.raw" S16_LE 2 440 48000 "lost: the tone on hw:Loopback,1,0 from 2 s after the bind"
+fi
 fi
 
 echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"

@@ -9,7 +9,7 @@
  * line of figures:
  *
  *   probe cycles=N expected=E xruns=X lost=L gap_max_ms=G late=K
- *         avail1=A1 avail2=A2 avail3=A3 fifo=0|1
+ *         avail1=A1 avail2=A2 avail3=A3 fifo=0|1 reopens=R
  *
  *   cycles     waits that returned a period
  *   expected   SECONDS x rate / period: the cycles a perfect run would give
@@ -19,6 +19,9 @@
  *   availK     waits that found K periods of capture ready (3: three or more)
  *              (playback room when there is no capture): more than one
  *              means the wake-up came late or the device moves in bursts
+ *   reopens    waits that failed (the device stalled beyond a restart) after
+ *              which the probe reopened the device and went on, as rilld
+ *              does (without its fallback clock: no cycles meanwhile)
  *
  * kernel.sh compares these with aplay/arecord at the same period to tell a
  * driver fault from a guest that is too slow. Main thread only (the cycle
@@ -44,7 +47,7 @@ struct probe {
     struct rill_driver *d;
     struct rill_driver_info info;
     uint64_t seconds;
-    uint64_t cycles, xruns, lost, late, gap_max, avail[3];
+    uint64_t cycles, xruns, lost, late, gap_max, avail[3], reopens;
     int err;
 };
 
@@ -70,8 +73,19 @@ static void *cycle(void *arg)
     while (rill_now_ns() < t_end) {
         struct rill_driver_wait w;
         memset(&w, 0, sizeof w);
-        if ((p->err = p->ops->wait(d, &w)) < 0)
-            break;
+        if ((p->err = p->ops->wait(d, &w)) < 0) {
+            /* as rilld: stop, reopen (not realtime work, but the probe has
+             * no other thread to hand it to), start again */
+            char err[256];
+            p->ops->stop(d);
+            if (p->err == -ENODEV || p->ops->reopen(d, err, sizeof err) < 0 ||
+                (p->err = p->ops->start(d)) < 0)
+                break;
+            p->err = 0;
+            p->reopens++;
+            last = 0;
+            continue;
+        }
         uint64_t now = rill_now_ns();
         snd_pcm_sframes_t av = d->cap.pcm ? snd_pcm_avail_update(d->cap.pcm)
                                           : snd_pcm_avail_update(d->play.pcm);
@@ -150,12 +164,13 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("probe cycles=%llu expected=%llu xruns=%llu lost=%llu gap_max_ms=%.2f late=%llu "
-           "avail1=%llu avail2=%llu avail3=%llu fifo=%d\n",
+           "avail1=%llu avail2=%llu avail3=%llu fifo=%d reopens=%llu\n",
            (unsigned long long)p.cycles,
            (unsigned long long)(p.seconds * p.info.rate / p.info.period),
            (unsigned long long)p.xruns, (unsigned long long)p.lost, (double)p.gap_max / 1e6,
            (unsigned long long)p.late, (unsigned long long)p.avail[0],
-           (unsigned long long)p.avail[1], (unsigned long long)p.avail[2], fifo);
+           (unsigned long long)p.avail[1], (unsigned long long)p.avail[2], fifo,
+           (unsigned long long)p.reopens);
     printf("driver polls=%llu poll_timeouts=%llu avail_xruns=%llu transfer_xruns=%llu "
            "restarts=%llu restart_errors=%llu spins=%llu\n",
            (unsigned long long)st.polls, (unsigned long long)st.poll_timeouts,

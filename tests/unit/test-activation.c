@@ -380,7 +380,7 @@ static void run_protocol(struct rill_shm_registry *reg, const char *what)
     rig->act = activation_new();
     rig->plan = malloc(sizeof *rig->plan);
     assert_non_null(rig->plan);
-    assert_int_equal(rill_plan_compile(reg, rig->plan, 1), 0);
+    assert_int_equal(rill_plan_compile(reg, rig->plan, 1, NULL), 0);
     const struct rill_plan *p = rig->plan;
     assert_true(p->nnodes > 0 && p->nnodes < MAX_SLOT);
 
@@ -478,10 +478,114 @@ static void test_threads_feedback_cycle(void **state)
     free(reg);
 }
 
+/* ---- 32-bit cycle words across the wrap, a slot's fresh record ---- */
+
+static void test_cycle32_wrap(void **state)
+{
+    (void)state;
+    assert_false(rill_cycle32_valid(0));
+    assert_false(rill_cycle32_valid(RILL_TRIGGER_QUIT));
+    assert_true(rill_cycle32_valid(1));
+    assert_true(rill_cycle32_valid(0xfffffffeu));
+    /* the cycle before 1 is the last valid word, never 0 or QUIT */
+    assert_int_equal(rill_cycle32_prev(1), 0xfffffffeu);
+    assert_int_equal(rill_cycle32_prev(2), 1);
+    assert_int_equal(rill_cycle32_prev(0xfffffffeu), 0xfffffffdu);
+    /* prev is the inverse of the engine's step (skip invalid words) */
+    for (uint64_t c = 0xfffffff0ull; c < 0x100000010ull; c++) {
+        uint32_t w = (uint32_t)c;
+        if (!rill_cycle32_valid(w))
+            continue;
+        uint64_t n = c + 1;
+        while (!rill_cycle32_valid((uint32_t)n))
+            n++;
+        assert_int_equal(rill_cycle32_prev((uint32_t)n), w);
+    }
+}
+
+static void test_activation_reset_clears_all(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[5];
+    memset(a, 0xa5, sizeof *a);
+    rill_activation_reset(a);
+    assert_int_equal(atomic_load(&a->trigger), 0);
+    assert_int_equal(atomic_load(&a->finished), 0);
+    assert_int_equal(atomic_load(&a->pending), 0);
+    assert_int_equal(atomic_load(&a->signal_ns), 0);
+    assert_int_equal(atomic_load(&a->awake_ns), 0);
+    assert_int_equal(atomic_load(&a->finish_ns), 0);
+    assert_int_equal(atomic_load(&a->sleeping), 0);
+    /* these two would match a cycle again one wrap later */
+    assert_int_equal(atomic_load(&a->bypassed), 0);
+    assert_int_equal(atomic_load(&a->produced), 0);
+    free(act);
+}
+
+/* arming a node for cycle c: an on-time node gets (c << 32) | required and
+ * loses a bypass from 2^32 - 2 cycles ago, which would otherwise read as a
+ * bypass in cycle c; a late node gets a pending word of another cycle and
+ * keeps its bypass (the engine sets it to c next) */
+static void test_arm_forgets_old_bypass(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[4];
+    const uint32_t c = 5;
+    /* bypassed in the cycle with the same low 32 bits, one wrap ago; then
+     * it ran normally (trigger == finished) */
+    atomic_store(&a->bypassed, c);
+    atomic_store(&a->trigger, rill_cycle32_prev(c));
+    atomic_store(&a->finished, rill_cycle32_prev(c));
+    assert_int_equal(rill_activation_arm(a, c, 2), 0);
+    assert_int_equal(atomic_load(&a->pending), pending_word(c, 2));
+    assert_int_not_equal(atomic_load(&a->bypassed), c);
+    /* late: still busy with the previous cycle */
+    atomic_store(&a->trigger, c);
+    atomic_store(&a->bypassed, 3);
+    assert_int_equal(rill_activation_arm(a, c + 1, 2), 1);
+    assert_int_not_equal((uint32_t)(atomic_load(&a->pending) >> 32), c + 1);
+    assert_int_equal(rill_activation_release(a, c + 1), 0);
+    assert_int_equal(atomic_load(&a->bypassed), 3);
+    /* never triggered: not late */
+    atomic_store(&a->trigger, 0);
+    assert_int_equal(rill_activation_arm(a, c + 2, 0), 0);
+    free(act);
+}
+
+/* the sleeping side: returns at once when the word moved or quit is set,
+ * times out at the deadline otherwise, and leaves sleeping at 0 */
+static void test_activation_sleep(void **state)
+{
+    (void)state;
+    struct rill_shm_activation *act = activation_new();
+    struct rill_activation *a = &act->node[2];
+    _Atomic int quit = 0;
+    atomic_store(&a->trigger, 7);
+    assert_int_equal(rill_activation_sleep(a, 6, &quit, NULL), 0);
+    atomic_store(&quit, 1);
+    assert_int_equal(rill_activation_sleep(a, 7, &quit, NULL), 0);
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_nsec += 20000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    assert_int_equal(rill_activation_sleep(a, 7, NULL, &dl), -ETIMEDOUT);
+    assert_int_equal(atomic_load(&a->sleeping), 0);
+    free(act);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pending_reset_layout),
+        cmocka_unit_test(test_cycle32_wrap),
+        cmocka_unit_test(test_activation_reset_clears_all),
+        cmocka_unit_test(test_activation_sleep),
+        cmocka_unit_test(test_arm_forgets_old_bypass),
         cmocka_unit_test(test_release_once_at_zero),
         cmocka_unit_test(test_stale_cycle_never_decrements),
         cmocka_unit_test(test_concurrent_release_one_winner),

@@ -343,9 +343,14 @@ static void check_invariants(const struct rill_shm_registry *reg, const struct r
 static struct rill_plan *compile(struct rill_shm_registry *reg, uint64_t gen)
 {
     struct rill_plan *p = plan_new();
-    int r = rill_plan_compile(reg, p, gen);
+    static uint8_t feedback[RILL_MAX_CONNECTIONS];
+    uint32_t seq = atomic_load(&reg->seq);
+    int r = rill_plan_compile(reg, p, gen, feedback);
     if (r != 0)
         fail_msg("rill_plan_compile returned %d", r);
+    /* the compile only reads the registry: its seqlock did not move */
+    assert_int_equal(atomic_load(&reg->seq), seq);
+    rill_plan_store_feedback(reg, feedback);
     assert_int_equal(p->gen, gen);
     check_invariants(reg, p);
     return p;
@@ -668,8 +673,8 @@ static void test_bad_registry_entries(void **state)
     (void)c2, (void)c3, (void)c4;
     assert_int_equal(pnode(p, 2)->required, 0);
     expect_sources(p, b.in, NULL, 0, 0);
-    assert_int_equal(rill_plan_compile(NULL, p, 1), -EINVAL);
-    assert_int_equal(rill_plan_compile(reg, NULL, 1), -EINVAL);
+    assert_int_equal(rill_plan_compile(NULL, p, 1, NULL), -EINVAL);
+    assert_int_equal(rill_plan_compile(reg, NULL, 1, NULL), -EINVAL);
     free(p);
     free(reg);
 }
@@ -841,7 +846,7 @@ static void test_full_size_timing(void **state)
     double worst = 0;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now_ms();
-        assert_int_equal(rill_plan_compile(reg, p, (uint64_t)rep), 0);
+        assert_int_equal(rill_plan_compile(reg, p, (uint64_t)rep, NULL), 0);
         double dt = now_ms() - t0;
         worst = dt > worst ? dt : worst;
     }
@@ -866,7 +871,7 @@ static void test_full_size_timing(void **state)
     }
     p = plan_new();
     double t0 = now_ms();
-    assert_int_equal(rill_plan_compile(dag, p, 1), 0);
+    assert_int_equal(rill_plan_compile(dag, p, 1, NULL), 0);
     double dt = now_ms() - t0;
     print_message("full-size DAG compile (511 nodes, 8192 connections): %.2f ms\n", dt);
     assert_true(dt < 2000.0);
@@ -878,9 +883,54 @@ static void test_full_size_timing(void **state)
     free(reg);
 }
 
+/* the one range check of plan readers: no overflow, edges included */
+static void test_range_checks(void **state)
+{
+    (void)state;
+    assert_true(rill_plan_range_ok(0, 0, 0));
+    assert_true(rill_plan_range_ok(0, 10, 10));
+    assert_true(rill_plan_range_ok(10, 0, 10));
+    assert_false(rill_plan_range_ok(11, 0, 10));
+    assert_false(rill_plan_range_ok(5, 6, 10));
+    /* first + count wraps around 2^32: still refused */
+    assert_false(rill_plan_range_ok(0xfffffff0u, 0x20u, RILL_MAX_PORTS));
+    assert_false(rill_plan_range_ok(1, 0xffffffffu, RILL_MAX_PORTS));
+
+    struct rill_plan *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    for (uint32_t s = 0; s < RILL_MAX_CLIENTS; s++)
+        p->node_index[s] = RILL_PLAN_NONE;
+    p->nnodes = 2;
+    p->nodes[1].client = 7;
+    p->node_index[7] = 1;
+    assert_ptr_equal(rill_plan_node_of(p, 7), &p->nodes[1]);
+    assert_null(rill_plan_node_of(p, 8));
+    assert_null(rill_plan_node_of(p, RILL_MAX_CLIENTS));
+    p->node_index[8] = 1; /* points at another client's node */
+    assert_null(rill_plan_node_of(p, 8));
+    p->node_index[9] = 5; /* beyond nnodes */
+    assert_null(rill_plan_node_of(p, 9));
+    p->nnodes = 0xffffffffu; /* a garbage count is clamped */
+    assert_int_equal(rill_plan_nnodes(p), RILL_MAX_CLIENTS);
+    p->nodes[1].succ_first = RILL_PLAN_MAX_SUCC;
+    p->nodes[1].succ_count = 1;
+    assert_false(rill_plan_succ_ok(&p->nodes[1]));
+    p->nodes[1].in_first = 1;
+    p->nodes[1].in_count = RILL_MAX_PORTS;
+    assert_false(rill_plan_inputs_ok(&p->nodes[1]));
+    p->nodes[1].out_first = 0;
+    p->nodes[1].out_count = RILL_MAX_PORTS;
+    assert_true(rill_plan_outputs_ok(&p->nodes[1]));
+    p->inputs[0].src_first = RILL_MAX_CONNECTIONS - 1;
+    p->inputs[0].src_count = 2;
+    assert_false(rill_plan_srcs_ok(&p->inputs[0]));
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_range_checks),
         cmocka_unit_test(test_chain_order),
         cmocka_unit_test(test_parallel_chains),
         cmocka_unit_test(test_diamond),

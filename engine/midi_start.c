@@ -1,0 +1,74 @@
+/* engine/midi_start.c — rilld --midi: the ALSA MIDI bridges are internal
+ * clients (the sequencer bridge: module alsa_midi, midi/seq_bridge.c;
+ * doc/midi.md says why), loaded here once the server is ready; and the
+ * test hook that starts the frame counter elsewhere than 0.
+ *
+ * Thread: main thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+#include "engine/server_priv.h"
+
+/* Main thread. */
+int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
+{
+    const struct rill_options *o = s->opt;
+    if (!(o->midi & RILL_MIDI_SEQ))
+        return 0;
+    const char *dev = getenv("RILL_SEQ_DEVICE"); /* tests: another device node */
+    if (!dev || !dev[0])
+        dev = "/dev/snd/seq";
+    if (access(dev, R_OK | W_OK) < 0) {
+        int e = errno;
+        if (!o->midi_explicit) {
+            if (o->verbose)
+                rill_server_log("no ALSA sequencer (%s: %s): the MIDI bridge is off", dev,
+                                strerror(e));
+            return 0;
+        }
+        snprintf(err, errsize,
+                 "--midi seq: the ALSA sequencer cannot be used: %s: %s (%s); load the snd-seq "
+                 "module, or start rilld with --midi none",
+                 dev, strerror(e),
+                 e == ENOENT ? "the kernel has no sequencer" : "no permission to open it");
+        return -e;
+    }
+    char spec[128], lerr[512] = "";
+    /* rilld -v: the bridge logs every port it adds, removes, subscribes */
+    snprintf(spec, sizeof(spec), "alsa_midi:verbose=%d", o->verbose ? 1 : 0);
+    if (o->midi_sysex)
+        snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
+    int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
+    if (r < 0) {
+        if (!o->midi_explicit) { /* not asked for: quiet unless -v */
+            if (o->verbose)
+                rill_server_log("the ALSA MIDI bridge is off: %s", lerr);
+            return 0;
+        }
+        snprintf(err, errsize, "--midi seq: cannot load the bridge: %s", lerr);
+        return r;
+    }
+    return 0;
+}
+
+/* Main thread, before the realtime thread starts. */
+void rill_server_frame_start(struct rill_server *s)
+{
+    const char *v = getenv("RILL_FRAME_START");
+    if (!v || !v[0])
+        return;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 0);
+    if (errno || *end) {
+        rill_server_log("RILL_FRAME_START='%s' is not a number: ignored", v);
+        return;
+    }
+    s->rt->frames = n;
+    rill_server_log("frame counter starts at %llu (RILL_FRAME_START)", n);
+}

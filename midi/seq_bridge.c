@@ -1,0 +1,710 @@
+/* midi/seq_bridge.c — the ALSA sequencer bridge as an internal client of
+ * rilld (module alsa_midi.so): its life cycle, threads and the process
+ * callback. seq_bridge.h lists the threads; doc/midi.md has the design.
+ *
+ * load_init: comma- or space-separated key=value pairs, all optional:
+ *   sysex=BYTES   the longest sysex carried, f0 and f7 included
+ *                 (2 .. 1048576, default 65536)
+ *   verbose=0|1   log every port added, removed and (un)subscribed
+ */
+#include <errno.h>
+#include <jack/jack.h>
+#include <jack/metadata.h>
+#include <jack/thread.h>
+#include <jack/uuid.h>
+#include <jack/midiport.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "midi/seq_bridge.h"
+#include "rill/futex.h"
+
+#define BR_EXPORT __attribute__((visibility("default")))
+#define RILL_NS_MIDI "http://rill.audio/ns/midi#"
+#define CLOCK_SAMPLE_NS 100000000ull /* the clock model is fed every 100 ms */
+#define MAX_RECS_PER_CYCLE 65536u
+
+BR_EXPORT int jack_initialize(jack_client_t *client, const char *load_init);
+BR_EXPORT void jack_finish(void *arg);
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Non-realtime threads. */
+void br_log(const char *fmt, ...)
+{
+    char line[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "alsa_midi: %s\n", line);
+}
+
+/* Any thread (a write to an eventfd never blocks: the counter cannot
+ * reach its limit from our few wake-ups). */
+void br_ctl_wake(struct br *b)
+{
+    uint64_t one = 1;
+    ssize_t r = write(b->ctl_fd, &one, sizeof(one));
+    (void)r;
+}
+
+static void drop(_Atomic uint64_t *c, uint64_t n)
+{
+    /* relaxed: a statistic */
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* ---- the process callback (the client's realtime thread) --------------- */
+
+/* in_ring -> the rill output ports. An event arrived at time t (monotonic)
+ * is played at t + one period: offset (t - cycle start) * rate + nframes in
+ * this cycle when that falls into it. RT-safe: no allocation, lock or
+ * syscall; bounded by MAX_RECS_PER_CYCLE. */
+static void process_in(struct br *b, jack_nframes_t n, double start_us, double us_per_frame)
+{
+    struct br_rec h;
+    for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
+        jack_port_t *p = atomic_load_explicit(&b->ports[i].rt_port, memory_order_acquire);
+        b->bufs[i] = NULL;
+        if (p && b->ports[i].capture) {
+            b->bufs[i] = jack_port_get_buffer(p, n);
+            if (b->bufs[i])
+                jack_midi_clear_buffer(b->bufs[i]);
+            b->last_time[i] = 0;
+        }
+    }
+    for (uint32_t k = 0; k < MAX_RECS_PER_CYCLE; k++) {
+        if (jack_ringbuffer_peek(b->in_ring, (char *)&h, sizeof(h)) < sizeof(h))
+            break;
+        double off = ((double)h.ns / 1000.0 - start_us) / us_per_frame + (double)n;
+        if (off >= (double)n)
+            break; /* a later cycle's */
+        uint32_t t = off < 0 ? 0 : (uint32_t)off;
+        void *buf = h.slot < BR_MAX_PORTS ? b->bufs[h.slot] : NULL;
+        if (buf && atomic_load_explicit(&b->ports[h.slot].rt_gen, memory_order_relaxed) ==
+                       h.gen) {
+            if (t < b->last_time[h.slot])
+                t = b->last_time[h.slot];
+            if (t >= n)
+                t = n - 1;
+            jack_midi_data_t *d = jack_midi_event_reserve(buf, t, h.len);
+            if (!d) {
+                if (jack_midi_get_event_count(buf) > 0)
+                    break; /* full: the rest in the next cycle, in order */
+                drop(&b->drops.too_big, 1); /* larger than an empty buffer */
+            } else {
+                jack_ringbuffer_read_advance(b->in_ring, sizeof(h));
+                jack_ringbuffer_read(b->in_ring, (char *)d, h.len);
+                b->last_time[h.slot] = t;
+                continue;
+            }
+        }
+        /* the port went away (or the event cannot fit): skip the record */
+        jack_ringbuffer_read_advance(b->in_ring, sizeof(h) + h.len);
+    }
+}
+
+/* The rill input ports -> out_ring: each event to be played one period
+ * after its frame. RT-safe. */
+static void process_out(struct br *b, jack_nframes_t n, double start_us, double us_per_frame)
+{
+    int pushed = 0;
+    for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
+        struct br_port *bp = &b->ports[i];
+        jack_port_t *p = atomic_load_explicit(&bp->rt_port, memory_order_acquire);
+        if (!p || bp->capture)
+            continue;
+        void *buf = jack_port_get_buffer(p, n);
+        if (!buf)
+            continue;
+        uint32_t gen = atomic_load_explicit(&bp->rt_gen, memory_order_relaxed);
+        uint32_t count = jack_midi_get_event_count(buf);
+        for (uint32_t e = 0; e < count; e++) {
+            jack_midi_event_t ev;
+            if (jack_midi_event_get(&ev, buf, e) != 0 || ev.size == 0)
+                continue;
+            if (ev.size > b->sysex_max) { /* the limit holds both ways */
+                drop(&b->drops.sysex_long, 1);
+                drop(&b->drops.parse, 1);
+                continue;
+            }
+            struct br_rec h = { .slot = i, .gen = gen, .len = (uint32_t)ev.size };
+            double t_us = start_us + ((double)ev.time + (double)n) * us_per_frame;
+            h.ns = (uint64_t)(t_us * 1000.0);
+            if (jack_ringbuffer_write_space(b->out_ring) < sizeof(h) + ev.size) {
+                drop(&b->drops.out_ring, 1);
+                continue;
+            }
+            jack_ringbuffer_write(b->out_ring, (const char *)&h, sizeof(h));
+            jack_ringbuffer_write(b->out_ring, (const char *)ev.buffer, ev.size);
+            pushed = 1;
+        }
+    }
+    if (pushed) {
+        /* release: the ring's contents before the new word value */
+        atomic_fetch_add_explicit(&b->out_wake, 1, memory_order_release);
+        rill_futex_wake(&b->out_wake, 1);
+    }
+}
+
+/* The client's realtime thread. RT-safe. */
+static int br_process(jack_nframes_t n, void *arg)
+{
+    struct br *b = arg;
+    jack_nframes_t cf;
+    jack_time_t cu, nu;
+    float pu;
+    double start_us, us_per_frame;
+    if (jack_get_cycle_times(b->client, &cf, &cu, &nu, &pu) == 0 && nu > cu) {
+        start_us = (double)cu;
+        us_per_frame = (double)(nu - cu) / (double)n;
+    } else {
+        start_us = (double)jack_get_time();
+        us_per_frame = 1e6 / (double)jack_get_sample_rate(b->client);
+    }
+    process_in(b, n, start_us, us_per_frame);
+    process_out(b, n, start_us, us_per_frame);
+    /* release: what this cycle read of the ports happens before control
+     * sees the new count (quiesce) */
+    atomic_fetch_add_explicit(&b->cycles, 1, memory_order_release);
+    return 0;
+}
+
+/* Latency callback (JACK's notification thread): one period each way. */
+static void br_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+    struct br *b = arg;
+    jack_nframes_t n = jack_get_buffer_size(b->client);
+    jack_latency_range_t r = { n, n };
+    for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
+        jack_port_t *p = atomic_load_explicit(&b->ports[i].rt_port, memory_order_acquire);
+        if (!p)
+            continue;
+        if (mode == JackCaptureLatency && b->ports[i].capture)
+            jack_port_set_latency_range(p, JackCaptureLatency, &r);
+        if (mode == JackPlaybackLatency && !b->ports[i].capture)
+            jack_port_set_latency_range(p, JackPlaybackLatency, &r);
+    }
+}
+
+/* A connection changed somewhere: control re-checks the subscriptions.
+ * JACK's notification thread. */
+static void br_connect(jack_port_id_t a, jack_port_id_t z, int yn, void *arg)
+{
+    (void)a;
+    (void)z;
+    (void)yn;
+    br_ctl_wake(arg);
+}
+
+/* A port came or went, or was renamed: control updates the exported
+ * ports. JACK's notification thread. */
+static void br_registration(jack_port_id_t id, int yn, void *arg)
+{
+    (void)id;
+    (void)yn;
+    br_ctl_wake(arg);
+}
+
+static void br_rename(jack_port_id_t id, const char *old, const char *now, void *arg)
+{
+    (void)id;
+    (void)old;
+    (void)now;
+    br_ctl_wake(arg);
+}
+
+/* ---- the input thread -------------------------------------------------- */
+
+struct emit_ctx {
+    struct br *b;
+    uint32_t slot, gen;
+};
+
+/* A whole message from a port's parser -> in_ring, as one write (the
+ * consumer never sees half a record). Input thread. */
+static void in_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
+{
+    struct emit_ctx *x = arg;
+    struct br *b = x->b;
+    struct br_rec h = { .slot = x->slot, .gen = x->gen, .len = (uint32_t)len, .ns = time };
+    if (jack_ringbuffer_write_space(b->in_ring) < sizeof(h) + len) {
+        drop(&b->drops.in_ring, 1);
+        return;
+    }
+    memcpy(b->in_scratch, &h, sizeof(h));
+    memcpy(b->in_scratch + sizeof(h), data, len);
+    jack_ringbuffer_write(b->in_ring, (const char *)b->in_scratch, sizeof(h) + len);
+}
+
+/* One event from the sequencer. Input thread. */
+static void in_event(struct br *b, snd_seq_event_t *ev)
+{
+    if (ev->source.client == SND_SEQ_CLIENT_SYSTEM) {
+        switch (ev->type) {
+        case SND_SEQ_EVENT_CLIENT_START:
+        case SND_SEQ_EVENT_CLIENT_EXIT:
+        case SND_SEQ_EVENT_CLIENT_CHANGE:
+        case SND_SEQ_EVENT_PORT_START:
+        case SND_SEQ_EVENT_PORT_EXIT:
+        case SND_SEQ_EVENT_PORT_CHANGE:
+            br_ctl_wake(b);
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    uint16_t s1;
+    if (ev->dest.client == b->own && ev->dest.port != b->io_port) {
+        /* sent to one of our exported ports */
+        s1 = atomic_load_explicit(&b->export_slot[ev->dest.port], memory_order_acquire);
+        if (s1 == 0 || s1 > BR_MAX_PORTS) {
+            drop(&b->drops.no_port, 1);
+            return;
+        }
+    } else {
+        s1 = atomic_load_explicit(&b->slot_of[(ev->source.client << 8 | ev->source.port) &
+                                              0xffff],
+                                  memory_order_acquire);
+        if (s1 == 0 || s1 > BR_MAX_PORTS)
+            return; /* not a port we bridge (any more) */
+    }
+    struct br_port *p = &b->ports[s1 - 1];
+    uint32_t gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed);
+    if (p->parser_gen != gen) {
+        rill_midi_parser_init(&p->parser, p->sysex, b->sysex_max);
+        p->parser_gen = gen;
+    }
+    /* the kernel's stamp on our queue, mapped to monotonic time */
+    uint64_t t = now_ns();
+    struct rill_midi_line l;
+    if ((ev->flags & SND_SEQ_TIME_STAMP_MASK) == SND_SEQ_TIME_STAMP_REAL &&
+        rill_midi_clock_read(&b->clock_pub, &l) == 0) {
+        uint64_t q = (uint64_t)ev->time.time.tv_sec * 1000000000ull + ev->time.time.tv_nsec;
+        uint64_t m = rill_midi_line_to_mono(&l, q);
+        if (m <= t) /* never in the future */
+            t = m;
+    }
+    struct rill_midi_drops before = p->parser.drops;
+    struct emit_ctx x = { b, s1 - 1u, gen };
+    if (ev->type == SND_SEQ_EVENT_SYSEX) {
+        rill_midi_parser_feed(&p->parser, ev->data.ext.ptr, ev->data.ext.len, t, in_emit, &x);
+    } else {
+        unsigned char bytes[16];
+        long n = snd_midi_event_decode(b->dec, bytes, sizeof(bytes), ev);
+        if (n > 0)
+            rill_midi_parser_feed(&p->parser, bytes, (size_t)n, t, in_emit, &x);
+    }
+    uint64_t d = rill_midi_drops_total(&p->parser.drops) - rill_midi_drops_total(&before);
+    if (d) {
+        drop(&b->drops.parse, d);
+        drop(&b->drops.sysex_long, p->parser.drops.sysex_long - before.sysex_long);
+    }
+}
+
+/* SCHED_FIFO (jack_client_create_thread). Waits in poll with a timeout so
+ * that it sees stop. */
+static void *in_main(void *arg)
+{
+    struct br *b = arg;
+    struct pollfd pfd[4];
+    int npfd = snd_seq_poll_descriptors(b->seq, pfd, 4, POLLIN);
+    while (!atomic_load_explicit(&b->stop, memory_order_acquire)) {
+        int r = poll(pfd, (nfds_t)npfd, 100);
+        if (r <= 0)
+            continue;
+        do {
+            snd_seq_event_t *ev = NULL;
+            r = snd_seq_event_input(b->seq, &ev);
+            if (r == -ENOSPC) {
+                drop(&b->drops.overrun, 1);
+                continue;
+            }
+            if (r == -EAGAIN)
+                break;
+            if (r < 0 || !ev) {
+                /* relaxed: statistics, logged by control */
+                atomic_fetch_add_explicit(&b->drops.read_err, 1, memory_order_relaxed);
+                atomic_store_explicit(&b->drops.last_read_err, r, memory_order_relaxed);
+                break;
+            }
+            in_event(b, ev);
+        } while (snd_seq_event_input_pending(b->seq, 0) > 0);
+    }
+    return NULL;
+}
+
+/* ---- the output thread ------------------------------------------------- */
+
+/* Feed the clock model: queue time read between two monotonic stamps; a
+ * read that took long is not used. Output thread. */
+static void clock_sample(struct br *b)
+{
+    snd_seq_queue_status_t *st;
+    if (snd_seq_queue_status_malloc(&st) < 0)
+        return;
+    uint64_t t1 = now_ns();
+    int r = snd_seq_get_queue_status(b->seq, b->queue, st);
+    uint64_t t2 = now_ns();
+    if (r >= 0 && t2 - t1 < 200000) {
+        const snd_seq_real_time_t *rt = snd_seq_queue_status_get_real_time(st);
+        uint64_t q = (uint64_t)rt->tv_sec * 1000000000ull + rt->tv_nsec;
+        rill_midi_clock_sample(&b->clock, q, t1 + (t2 - t1) / 2);
+        rill_midi_clock_publish(&b->clock_pub, &b->clock);
+    }
+    snd_seq_queue_status_free(st);
+}
+
+/* Send one message of port slot, played at monotonic time ns. Sysex goes
+ * whole as one event. Output thread. */
+static void out_send(struct br *b, const struct br_rec *h, const uint8_t *data)
+{
+    struct br_port *p = &b->ports[h->slot];
+    if (atomic_load_explicit(&p->rt_gen, memory_order_relaxed) != h->gen ||
+        !atomic_load_explicit(&p->rt_port, memory_order_acquire))
+        return; /* the port went away */
+    uint32_t addr = atomic_load_explicit(&p->rt_addr, memory_order_relaxed);
+    snd_seq_event_t ev;
+    snd_seq_ev_clear(&ev);
+    if (data[0] == 0xf0) {
+        snd_seq_ev_set_sysex(&ev, h->len, (void *)data);
+    } else {
+        snd_midi_event_reset_encode(b->enc);
+        long used = snd_midi_event_encode(b->enc, data, h->len, &ev);
+        if (used <= 0 || ev.type == SND_SEQ_EVENT_NONE) {
+            drop(&b->drops.send, 1);
+            return;
+        }
+    }
+    if (addr & BR_ADDR_EXPORT) {
+        /* an exported rill output: to the subscribers of its ALSA port */
+        snd_seq_ev_set_source(&ev, (int)(addr & 0xff));
+        snd_seq_ev_set_subs(&ev);
+    } else {
+        snd_seq_ev_set_source(&ev, b->io_port);
+        snd_seq_ev_set_dest(&ev, (int)(addr >> 8), (int)(addr & 0xff));
+    }
+    struct rill_midi_line l;
+    if (rill_midi_clock_read(&b->clock_pub, &l) == 0) {
+        uint64_t q = rill_midi_line_to_queue(&l, h->ns);
+        snd_seq_real_time_t rt = { (unsigned int)(q / 1000000000ull),
+                                   (unsigned int)(q % 1000000000ull) };
+        snd_seq_ev_schedule_real(&ev, b->queue, 0, &rt);
+    } else {
+        snd_seq_ev_set_direct(&ev);
+    }
+    int r = snd_seq_event_output_direct(b->seq, &ev);
+    if (r < 0)
+        drop(&b->drops.send, 1);
+}
+
+/* SCHED_FIFO (jack_client_create_thread). */
+static void *out_main(void *arg)
+{
+    struct br *b = arg;
+    uint64_t next_sample = 0;
+    struct br_rec h;
+    while (!atomic_load_explicit(&b->stop, memory_order_acquire)) {
+        /* acquire: pairs with the process callback's release increment */
+        uint32_t w = atomic_load_explicit(&b->out_wake, memory_order_acquire);
+        while (jack_ringbuffer_peek(b->out_ring, (char *)&h, sizeof(h)) == sizeof(h) &&
+               jack_ringbuffer_read_space(b->out_ring) >= sizeof(h) + h.len) {
+            /* a header whose data is not written yet waits for the next turn */
+            jack_ringbuffer_read_advance(b->out_ring, sizeof(h));
+            jack_ringbuffer_read(b->out_ring, (char *)b->out_scratch, h.len);
+            if (h.slot < BR_MAX_PORTS && h.len > 0)
+                out_send(b, &h, b->out_scratch);
+        }
+        uint64_t t = now_ns();
+        if (t >= next_sample) {
+            clock_sample(b);
+            next_sample = t + CLOCK_SAMPLE_NS;
+        }
+        struct timespec dl = { (time_t)(next_sample / 1000000000ull),
+                               (long)(next_sample % 1000000000ull) };
+        if (jack_ringbuffer_read_space(b->out_ring) == 0)
+            rill_futex_wait(&b->out_wake, w, &dl);
+    }
+    return NULL;
+}
+
+/* ---- the control thread ------------------------------------------------ */
+
+/* Log and publish the drop counts when they changed. Control thread. */
+static void report_drops(struct br *b)
+{
+    struct br_drops *d = &b->drops;
+    uint64_t parse = atomic_load_explicit(&d->parse, memory_order_relaxed);
+    uint64_t sx = atomic_load_explicit(&d->sysex_long, memory_order_relaxed);
+    uint64_t ov = atomic_load_explicit(&d->overrun, memory_order_relaxed);
+    uint64_t ir = atomic_load_explicit(&d->in_ring, memory_order_relaxed);
+    uint64_t orr = atomic_load_explicit(&d->out_ring, memory_order_relaxed);
+    uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
+    uint64_t snd = atomic_load_explicit(&d->send, memory_order_relaxed);
+    uint64_t np = atomic_load_explicit(&d->no_port, memory_order_relaxed);
+    uint64_t rerr = atomic_load_explicit(&d->read_err, memory_order_relaxed);
+    if (rerr != b->read_err_reported) {
+        b->read_err_reported = rerr;
+        br_log("reading from the sequencer failed %llu times (last: %s)",
+               (unsigned long long)rerr,
+               snd_strerror(atomic_load_explicit(&d->last_read_err, memory_order_relaxed)));
+    }
+    uint64_t total = parse + ov + ir + orr + big + snd + np;
+    if (total == b->drops_reported)
+        return;
+    b->drops_reported = total;
+    br_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
+           "%llu kernel input overruns (each lost what did not fit the kernel's FIFO: how many, "
+           "the kernel does not say), %llu input ring full, %llu output ring full, %llu too "
+           "large for a rill MIDI buffer, %llu refused by the sequencer, %llu sent to an "
+           "exported port before its rill side was made",
+           (unsigned long long)total, (unsigned long long)parse, (unsigned long long)sx,
+           b->sysex_max, (unsigned long long)ov, (unsigned long long)ir,
+           (unsigned long long)orr, (unsigned long long)big, (unsigned long long)snd,
+           (unsigned long long)np);
+    char v[32];
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
+    jack_uuid_t u;
+    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
+    if (uuid && jack_uuid_parse(uuid, &u) == 0)
+        jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
+    jack_free(uuid);
+}
+
+static void *ctl_main(void *arg)
+{
+    struct br *b = arg;
+    struct pollfd pfd = { .fd = b->ctl_fd, .events = POLLIN };
+    br_ports_sync(b);
+    while (!atomic_load_explicit(&b->stop, memory_order_acquire)) {
+        int r = poll(&pfd, 1, 1000);
+        if (atomic_load_explicit(&b->stop, memory_order_acquire))
+            break;
+        if (r > 0) {
+            uint64_t v;
+            ssize_t n = read(b->ctl_fd, &v, sizeof(v));
+            (void)n;
+        }
+        /* also once a second without a wake-up: the kernel announces
+         * ports coming, going and changing, but not a client's new name */
+        br_ports_sync(b);
+        report_drops(b);
+    }
+    return NULL;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static int parse_args(struct br *b, const char *load_init)
+{
+    char buf[512];
+    if (strlen(load_init) >= sizeof(buf)) {
+        br_log("the arguments are too long (at most %zu bytes)", sizeof(buf) - 1);
+        return -EINVAL;
+    }
+    strcpy(buf, load_init);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
+        char *eq = strchr(kv, '=');
+        char *end = NULL;
+        if (eq && strncmp(kv, "sysex", (size_t)(eq - kv)) == 0 && eq - kv == 5) {
+            errno = 0;
+            unsigned long v = strtoul(eq + 1, &end, 10);
+            if (errno || end == eq + 1 || *end || v < 2 || v > BR_SYSEX_MAX) {
+                br_log("sysex=%s is not allowed: use a number of bytes from 2 to %u", eq + 1,
+                       BR_SYSEX_MAX);
+                return -EINVAL;
+            }
+            b->sysex_max = (uint32_t)v;
+        } else if (eq && eq - kv == 7 && strncmp(kv, "verbose", 7) == 0 &&
+                   (strcmp(eq + 1, "0") == 0 || strcmp(eq + 1, "1") == 0)) {
+            b->verbose = eq[1] == '1';
+        } else if (strcmp(kv, "mode=seq") == 0) {
+            /* the only mode of this module */
+        } else {
+            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES and verbose=0|1", kv);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static void br_free(struct br *b)
+{
+    if (!b)
+        return;
+    br_ports_clear(b);
+    if (b->seq)
+        br_exports_clear(b);
+    if (b->seq)
+        snd_seq_close(b->seq);
+    if (b->dec)
+        snd_midi_event_free(b->dec);
+    if (b->enc)
+        snd_midi_event_free(b->enc);
+    if (b->in_ring)
+        jack_ringbuffer_free(b->in_ring);
+    if (b->out_ring)
+        jack_ringbuffer_free(b->out_ring);
+    if (b->ctl_fd >= 0)
+        close(b->ctl_fd);
+    free(b->in_scratch);
+    free(b->out_scratch);
+    free(b);
+}
+
+/* After jack_deactivate: no callback may reach b any more (removing our
+ * ports below makes the server send registration events, which the
+ * notification thread would otherwise hand to freed memory). The client
+ * core copies a callback under its lock and calls it after unlocking, so
+ * one that was being dispatched at this moment still runs: it only writes
+ * to ctl_fd, which br_free closes last. Loader's thread. */
+static void br_forget_callbacks(struct br *b)
+{
+    jack_set_port_connect_callback(b->client, NULL, NULL);
+    jack_set_port_registration_callback(b->client, NULL, NULL);
+    jack_set_port_rename_callback(b->client, NULL, NULL);
+    jack_set_latency_callback(b->client, NULL, NULL);
+}
+
+static void br_stop_threads(struct br *b)
+{
+    atomic_store_explicit(&b->stop, 1, memory_order_release);
+    atomic_fetch_add_explicit(&b->out_wake, 1, memory_order_release);
+    rill_futex_wake(&b->out_wake, 1);
+    br_ctl_wake(b);
+    if (b->ctl_started)
+        pthread_join(b->ctl_thread, NULL);
+    if (b->in_started)
+        pthread_join(b->in_thread, NULL);
+    if (b->out_started)
+        pthread_join(b->out_thread, NULL);
+    b->ctl_started = b->in_started = b->out_started = 0;
+}
+
+/* The loader's worker thread. */
+int jack_initialize(jack_client_t *client, const char *load_init)
+{
+    struct br *b = calloc(1, sizeof(*b));
+    int r;
+    if (!b)
+        return -ENOMEM;
+    b->client = client;
+    b->ctl_fd = -1;
+    b->sysex_max = BR_SYSEX_DEFAULT;
+    b->queue = -1;
+    if ((r = parse_args(b, load_init ? load_init : "")) < 0)
+        goto fail;
+    r = snd_seq_open(&b->seq, "hw", SND_SEQ_OPEN_DUPLEX, 0);
+    if (r < 0) {
+        br_log("cannot open the ALSA sequencer: %s (is the snd-seq module loaded? "
+               "/dev/snd/seq must exist)",
+               snd_strerror(r));
+        b->seq = NULL;
+        goto fail;
+    }
+    snd_seq_set_client_name(b->seq, "rill");
+    /* room for long sysex both ways (the kernel's largest pools) */
+    snd_seq_set_client_pool_output(b->seq, 2000);
+    snd_seq_set_client_pool_input(b->seq, 2000);
+    b->own = snd_seq_client_id(b->seq);
+    b->io_port = snd_seq_create_simple_port(
+        b->seq, "rill bridge",
+        SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_NO_EXPORT,
+        SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_APPLICATION);
+    if ((r = b->io_port) < 0) {
+        br_log("cannot create the bridge's sequencer port: %s", snd_strerror(r));
+        goto fail;
+    }
+    if ((r = b->queue = snd_seq_alloc_named_queue(b->seq, "rill")) < 0) {
+        br_log("cannot allocate a sequencer queue: %s", snd_strerror(r));
+        goto fail;
+    }
+    snd_seq_start_queue(b->seq, b->queue, NULL);
+    snd_seq_drain_output(b->seq);
+    if ((r = snd_seq_connect_from(b->seq, b->io_port, SND_SEQ_CLIENT_SYSTEM,
+                                  SND_SEQ_PORT_SYSTEM_ANNOUNCE)) < 0) {
+        br_log("cannot follow the sequencer's announcements: %s", snd_strerror(r));
+        goto fail;
+    }
+    if ((r = snd_midi_event_new(16, &b->dec)) < 0 || (r = snd_midi_event_new(16, &b->enc)) < 0)
+        goto fail;
+    snd_midi_event_no_status(b->dec, 1); /* every message with its status byte */
+    snd_midi_event_no_status(b->enc, 1);
+    b->in_ring = jack_ringbuffer_create(BR_RING_BYTES);
+    b->out_ring = jack_ringbuffer_create(BR_RING_BYTES);
+    b->in_scratch = malloc(b->sysex_max + sizeof(struct br_rec));
+    b->out_scratch = malloc(BR_RING_BYTES);
+    if (!b->in_ring || !b->out_ring || !b->in_scratch || !b->out_scratch) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    jack_ringbuffer_mlock(b->in_ring);
+    jack_ringbuffer_mlock(b->out_ring);
+    if ((b->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    jack_set_process_callback(client, br_process, b);
+    jack_set_latency_callback(client, br_latency, b);
+    jack_set_port_connect_callback(client, br_connect, b);
+    jack_set_port_registration_callback(client, br_registration, b);
+    jack_set_port_rename_callback(client, br_rename, b);
+    snprintf(b->own_prefix, sizeof(b->own_prefix), "%s:", jack_get_client_name(client));
+    clock_sample(b);
+    if ((r = jack_activate(client)) != 0) {
+        br_log("cannot activate the client");
+        r = -EIO;
+        goto fail;
+    }
+    int prio = jack_client_real_time_priority(client);
+    int rt = jack_is_realtime(client);
+    if ((r = jack_client_create_thread(client, &b->in_thread, prio, rt, in_main, b)) != 0)
+        goto fail_deact;
+    b->in_started = 1;
+    if ((r = jack_client_create_thread(client, &b->out_thread, prio, rt, out_main, b)) != 0)
+        goto fail_deact;
+    b->out_started = 1;
+    if ((r = pthread_create(&b->ctl_thread, NULL, ctl_main, b)) != 0) {
+        r = -r;
+        goto fail_deact;
+    }
+    b->ctl_started = 1;
+    br_log("bridging the ALSA sequencer (client %d 'rill'), sysex up to %u bytes", b->own,
+           b->sysex_max);
+    return 0;
+fail_deact:
+    br_stop_threads(b);
+    jack_deactivate(client);
+fail:
+    br_forget_callbacks(b); /* inactive here: allowed, and harmless when unset */
+    br_free(b);
+    return r < 0 ? r : -EIO;
+}
+
+/* The loader's worker thread; arg: the process callback's argument. */
+void jack_finish(void *arg)
+{
+    struct br *b = arg;
+    if (!b)
+        return;
+    br_stop_threads(b);
+    jack_deactivate(b->client);
+    br_forget_callbacks(b);
+    report_drops(b);
+    br_free(b);
+}
