@@ -170,10 +170,31 @@ static void ctl_client_name(struct ctl *ctl, uint32_t slot, char *buf, size_t si
         snprintf(buf, size, "%.*s", (int)sizeof c.name - 1, c.name);
 }
 
+/* Main thread: call emit with the full name of each port connected to port
+ * id, in connection order. */
+static void ctl_each_connection(struct ctl *ctl, uint32_t id,
+                                void (*emit)(void *arg, const char *name), void *arg)
+{
+    static uint32_t peers[RILL_MAX_CONNECTIONS];
+    int m = rill_registry_connections(ctl->st, id, peers, RILL_MAX_CONNECTIONS);
+    if (m > (int)RILL_MAX_CONNECTIONS)
+        m = (int)RILL_MAX_CONNECTIONS;
+    for (int k = 0; k < m; k++) {
+        struct rill_shm_port q;
+        if (rill_registry_port(ctl->st, peers[k], &q) < 0)
+            continue;
+        q.name[RILL_PORT_NAME_SIZE - 1] = '\0';
+        emit(arg, q.name);
+    }
+}
+
+/* Main thread: emitters for ctl_each_connection. */
+static void emit_json(void *arg, const char *name) { rill_json_string(arg, NULL, name); }
+static void emit_text(void *arg, const char *name) { printf("   %s\n", name); }
+
 /* Main thread: rillctl ports --json (shape in doc/rillctl.md). */
 static int ctl_ports_json(struct ctl *ctl, const char *pattern, const uint32_t *ids, int n)
 {
-    static uint32_t peers[RILL_MAX_CONNECTIONS];
     struct rill_json j;
     rill_json_init(&j, stdout);
     rill_json_begin_object(&j, NULL);
@@ -214,16 +235,7 @@ static int ctl_ports_json(struct ctl *ctl, const char *pattern, const uint32_t *
         }
         rill_json_end_object(&j);
         rill_json_begin_array(&j, "connections");
-        int m = rill_registry_connections(ctl->st, ids[i], peers, RILL_MAX_CONNECTIONS);
-        if (m > (int)RILL_MAX_CONNECTIONS)
-            m = (int)RILL_MAX_CONNECTIONS;
-        for (int k = 0; k < m; k++) {
-            struct rill_shm_port q;
-            if (rill_registry_port(ctl->st, peers[k], &q) < 0)
-                continue;
-            q.name[RILL_PORT_NAME_SIZE - 1] = '\0';
-            rill_json_string(&j, NULL, q.name);
-        }
+        ctl_each_connection(ctl, ids[i], emit_json, &j);
         rill_json_end_array(&j);
         rill_json_end_object(&j);
     }
@@ -266,7 +278,6 @@ static int ctl_ports(struct ctl *ctl, int argc, char **argv)
         return 1;
 
     static uint32_t ids[RILL_MAX_PORTS];
-    static uint32_t peers[RILL_MAX_CONNECTIONS];
     int n = rill_registry_port_ids(ctl->st, ids, RILL_MAX_PORTS);
     if (n < 0) {
         rill_ctl_err("cannot read the port list: %s", strerror(-n));
@@ -291,18 +302,8 @@ static int ctl_ports(struct ctl *ctl, int argc, char **argv)
                     printf("   %s\n", p.alias[a]);
             }
         }
-        if (show_conns) {
-            int m = rill_registry_connections(ctl->st, ids[i], peers, RILL_MAX_CONNECTIONS);
-            if (m > (int)RILL_MAX_CONNECTIONS)
-                m = (int)RILL_MAX_CONNECTIONS;
-            for (int k = 0; k < m; k++) {
-                struct rill_shm_port q;
-                if (rill_registry_port(ctl->st, peers[k], &q) < 0)
-                    continue;
-                q.name[RILL_PORT_NAME_SIZE - 1] = '\0';
-                printf("   %s\n", q.name);
-            }
-        }
+        if (show_conns)
+            ctl_each_connection(ctl, ids[i], emit_text, NULL);
         if (show_type) {
             const char *t = rill_port_type_string(p.type);
             printf("\t%s\n", t ? t : "(unknown type)");

@@ -182,8 +182,9 @@ int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
     if (v[ALSA_P_MIDI].u != 0)
         return rill_errf(err, errsize, -EINVAL,
                          "-X %s: jackd's ALSA MIDI driver is not part of rill's "
-                         "ALSA driver, and rill's own ALSA MIDI bridge is not built yet; leave -X "
-                         "out (in qjackctl: Setup, MIDI Driver none)",
+                         "ALSA driver; rill bridges the ALSA sequencer itself (on by default, "
+                         "rilld --midi seq|none): leave -X out (in qjackctl: Setup, MIDI "
+                         "Driver none)",
                          midi_choices[v[ALSA_P_MIDI].u]);
     uint32_t f = v[ALSA_P_FORMAT].u;
     if (f >= 6)

@@ -17,6 +17,7 @@
  *
  * No allocation, no lock, no system call: realtime-safe, any thread.
  */
+#include "drivers/net/net_bytes.h"
 #include "drivers/net/net_proto.h"
 
 #include <errno.h>
@@ -28,38 +29,6 @@ static int refuse(struct rill_net_stats *st, enum rill_net_refusal r)
     if (st)
         st->refused[r]++;
     return -EBADMSG;
-}
-
-static uint32_t get32be(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32be(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static float getf32le(const uint8_t *p)
-{
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static void putf32le(uint8_t *p, float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    p[0] = (uint8_t)u;
-    p[1] = (uint8_t)(u >> 8);
-    p[2] = (uint8_t)(u >> 16);
-    p[3] = (uint8_t)(u >> 24);
 }
 
 /* ---- sync ---- */
@@ -74,7 +43,7 @@ int rill_net_sync_decode(const struct rill_net_header *h, const uint8_t *payload
     if (nports)
         memset(active, 0, nports);
     for (uint32_t i = 0; i < h->active_ports; i++) {
-        uint32_t port = get32be(payload + 4u * i);
+        uint32_t port = rill_net_get32be(payload + 4u * i);
         if (port >= nports || active[port]) {
             if (nports)
                 memset(active, 0, nports);
@@ -94,7 +63,7 @@ int rill_net_sync_encode(const uint8_t *active, uint32_t nports, uint8_t *payloa
             continue;
         if ((size_t)(n + 1) * 4u > size)
             return -ENOSPC;
-        put32be(payload + 4u * n, p);
+        rill_net_put32be(payload + 4u * n, p);
         n++;
     }
     *nactive = n;
@@ -138,16 +107,16 @@ int rill_net_audio_float_decode(const struct rill_net_session *s, const struct r
         return refuse(st, RILL_NET_R_SIZE);
     /* every port index first: a refused packet writes nothing */
     for (uint32_t i = 0; i < active; i++)
-        if (get32be(payload + i * stride) >= nports)
+        if (rill_net_get32be(payload + i * stride) >= nports)
             return refuse(st, RILL_NET_R_PORT);
     uint32_t first = h->sub_cycle * frames;
     for (uint32_t i = 0; i < active; i++) {
         const uint8_t *rec = payload + i * stride;
-        float *out = bufs[get32be(rec)];
+        float *out = bufs[rill_net_get32be(rec)];
         if (!out)
             continue;
         for (uint32_t f = 0; f < frames; f++)
-            out[first + f] = getf32le(rec + 4u + 4u * f);
+            out[first + f] = rill_net_getf32le(rec + 4u + 4u * f);
     }
     return 0;
 }
@@ -173,9 +142,9 @@ int rill_net_audio_float_encode(const struct rill_net_session *s, uint32_t sub,
         if (!active[p])
             continue;
         uint8_t *rec = payload + i++ * stride;
-        put32be(rec, p);
+        rill_net_put32be(rec, p);
         for (uint32_t f = 0; f < frames; f++)
-            putf32le(rec + 4u + 4u * f, bufs[p] ? bufs[p][first + f] : 0.0f);
+            rill_net_putf32le(rec + 4u + 4u * f, bufs[p] ? bufs[p][first + f] : 0.0f);
     }
     h->data_type = 'a';
     h->num_packets = npackets;

@@ -21,36 +21,11 @@
  *
  * No allocation, no lock: realtime-safe, any thread.
  */
+#include "drivers/net/net_bytes.h"
 #include "drivers/net/net_proto.h"
 
 #include <errno.h>
 #include <string.h>
-
-static uint32_t get32be(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32be(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32le(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 #define SLOT RILL_NET_MIDI_EVENT_SIZE
 #define HDR RILL_NET_MIDI_PORT_HEADER
@@ -65,8 +40,8 @@ int rill_net_midi_decode(const uint8_t *stream, size_t len, uint32_t nports, uin
         if (left < HDR + SLOT)
             goto bad;
         const uint8_t *rec = stream + pos;
-        uint32_t magic = get32be(rec), bufsize = get32be(rec + 4), write_pos = get32be(rec + 12),
-                 count = get32be(rec + 16);
+        uint32_t magic = rill_net_get32be(rec), bufsize = rill_net_get32be(rec + 4), write_pos = rill_net_get32be(rec + 12),
+                 count = rill_net_get32be(rec + 16);
         if (magic != RILL_NET_MIDI_MAGIC)
             goto bad;
         /* the count bounds the slots that must be present; 64-bit sums */
@@ -80,7 +55,7 @@ int rill_net_midi_decode(const uint8_t *stream, size_t len, uint32_t nports, uin
         uint32_t prev = 0;
         for (uint32_t e = 0; e < count; e++) {
             const uint8_t *ev = rec + HDR + (size_t)e * SLOT;
-            uint32_t time = get32le(ev), size = get32le(ev + 4);
+            uint32_t time = rill_net_get32le(ev), size = rill_net_get32le(ev + 4);
             const uint8_t *bytes;
             if (size == 0 || time >= period || time < prev) {
                 if (st)
@@ -90,7 +65,7 @@ int rill_net_midi_decode(const uint8_t *stream, size_t len, uint32_t nports, uin
             if (size <= RILL_NET_MIDI_INLINE_MAX) {
                 bytes = ev + 8;
             } else {
-                uint32_t off = get32le(ev + 8);
+                uint32_t off = rill_net_get32le(ev + 8);
                 if (off < data_base || (uint64_t)off + size > bufsize) {
                     if (st)
                         st->refused[RILL_NET_R_MIDI]++;
@@ -126,12 +101,12 @@ static void writer_close(struct rill_net_midi_writer *w)
     if (!w->open)
         return;
     uint8_t *rec = w->buf + w->port_start;
-    put32be(rec, RILL_NET_MIDI_MAGIC);
-    put32be(rec + 4, RILL_NET_MIDI_BUFFER_SIZE);
-    put32be(rec + 8, w->period);
-    put32be(rec + 12, 0); /* write_pos: all events inline */
-    put32be(rec + 16, w->count);
-    put32be(rec + 20, 0);
+    rill_net_put32be(rec, RILL_NET_MIDI_MAGIC);
+    rill_net_put32be(rec + 4, RILL_NET_MIDI_BUFFER_SIZE);
+    rill_net_put32be(rec + 8, w->period);
+    rill_net_put32be(rec + 12, 0); /* write_pos: all events inline */
+    rill_net_put32be(rec + 16, w->count);
+    rill_net_put32be(rec + 20, 0);
     /* the padding slot */
     memset(rec + HDR + (size_t)w->count * SLOT, 0, SLOT);
     w->pos = w->port_start + HDR + ((size_t)w->count + 1u) * SLOT;
@@ -161,12 +136,12 @@ int rill_net_midi_writer_event(struct rill_net_midi_writer *w, uint32_t time,
         return -ENOSPC;
     if (w->count > 0) {
         const uint8_t *prev = w->buf + w->port_start + HDR + ((size_t)w->count - 1u) * SLOT;
-        if (time < get32le(prev))
+        if (time < rill_net_get32le(prev))
             return -EINVAL;
     }
     uint8_t *ev = w->buf + w->port_start + HDR + (size_t)w->count * SLOT;
-    put32le(ev, time);
-    put32le(ev + 4, size);
+    rill_net_put32le(ev, time);
+    rill_net_put32le(ev + 4, size);
     memset(ev + 8, 0, 4);
     memcpy(ev + 8, data, size);
     w->count++;

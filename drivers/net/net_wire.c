@@ -19,6 +19,7 @@
  *
  * All integers big-endian. Any thread (no state); see net_proto.h.
  */
+#include "drivers/net/net_bytes.h"
 #include "drivers/net/net_proto.h"
 
 #include <errno.h>
@@ -51,19 +52,6 @@ static const char *const refusal_names[RILL_NET_R_COUNT] = {
 const char *rill_net_refusal_name(enum rill_net_refusal r)
 {
     return (unsigned)r < RILL_NET_R_COUNT ? refusal_names[r] : "unknown";
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
 }
 
 static int refuse(struct rill_net_stats *st, enum rill_net_refusal r)
@@ -113,8 +101,8 @@ int rill_net_params_encode(const struct rill_net_params *p, uint8_t *buf, size_t
         return -ENOSPC;
     memset(buf, 0, RILL_NET_PARAMS_SIZE);
     memcpy(buf, PARAMS_MAGIC, sizeof PARAMS_MAGIC - 1);
-    put32(buf + P_VERSION, p->version);
-    put32(buf + P_KIND, p->kind);
+    rill_net_put32be(buf + P_VERSION, p->version);
+    rill_net_put32be(buf + P_KIND, p->kind);
     if (put_string(buf + P_NAME, RILL_NET_NAME_SIZE, p->name) < 0 ||
         put_string(buf + P_MASTER, RILL_NET_HOST_SIZE, p->master_host) < 0 ||
         put_string(buf + P_FOLLOWER, RILL_NET_HOST_SIZE, p->follower_host) < 0)
@@ -126,7 +114,7 @@ int rill_net_params_encode(const struct rill_net_params *p, uint8_t *buf, size_t
         p->rate, p->period, p->encoder, p->kbps, p->sync_mode, p->latency,
     };
     for (size_t i = 0; i < 13; i++)
-        put32(buf + P_INTS + 4 * i, v[i]);
+        rill_net_put32be(buf + P_INTS + 4 * i, v[i]);
     return (int)RILL_NET_PARAMS_SIZE;
 }
 
@@ -140,8 +128,8 @@ int rill_net_params_decode(const uint8_t *buf, size_t len, struct rill_net_param
     if (len != RILL_NET_PARAMS_SIZE)
         return refuse(st, RILL_NET_R_SIZE);
     memset(p, 0, sizeof *p);
-    p->version = get32(buf + P_VERSION);
-    p->kind = get32(buf + P_KIND);
+    p->version = rill_net_get32be(buf + P_VERSION);
+    p->kind = rill_net_get32be(buf + P_KIND);
     if (p->kind > RILL_NET_KILL_MASTER)
         return refuse(st, RILL_NET_R_FIELD);
     if (get_string(buf + P_NAME, RILL_NET_NAME_SIZE, p->name) < 0 ||
@@ -150,7 +138,7 @@ int rill_net_params_decode(const uint8_t *buf, size_t len, struct rill_net_param
         return refuse(st, RILL_NET_R_FIELD);
     uint32_t v[13];
     for (size_t i = 0; i < 13; i++)
-        v[i] = get32(buf + P_INTS + 4 * i);
+        v[i] = rill_net_get32be(buf + P_INTS + 4 * i);
     p->mtu = v[0];
     p->id = v[1];
     p->transport_sync = v[2];
@@ -279,7 +267,7 @@ void rill_net_header_encode(const struct rill_net_header *h, uint8_t *buf)
         h->active_ports, h->cycle, h->sub_cycle, (uint32_t)h->frames, h->is_last,
     };
     for (size_t i = 0; i < 10; i++)
-        put32(buf + MAGIC_SIZE + 4 * i, v[i]);
+        rill_net_put32be(buf + MAGIC_SIZE + 4 * i, v[i]);
 }
 
 int rill_net_header_decode(const uint8_t *buf, size_t len, uint32_t mtu,
@@ -293,7 +281,7 @@ int rill_net_header_decode(const uint8_t *buf, size_t len, uint32_t mtu,
         return refuse(st, RILL_NET_R_SIZE);
     uint32_t v[10];
     for (size_t i = 0; i < 10; i++)
-        v[i] = get32(buf + MAGIC_SIZE + 4 * i);
+        v[i] = rill_net_get32be(buf + MAGIC_SIZE + 4 * i);
     h->data_type = v[0];
     h->stream = v[1];
     h->id = v[2];
