@@ -886,7 +886,8 @@ static void teardown(struct rill_server *s)
     for (size_t i = 0; i < 5; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    rill_engine_shm_destroy(&s->shm);
+    if (!s->shm_lent)
+        rill_engine_shm_destroy(&s->shm);
     rill_metadata_clear(&s->metadata);
     rill_internal_free(s->internal);
     free(s->rt);
@@ -1054,7 +1055,8 @@ out:
 /* ---- a server without socket, loop or realtime thread (server_priv.h) */
 
 /* Main thread. Keep in step with rill_server_run's set-up. */
-int rill__server_new_offline(const struct rill_options *opt, struct rill_server **out)
+int rill__server_new_offline(const struct rill_options *opt, struct rill_engine_shm *shm,
+                             struct rill_server **out)
 {
     char err[512] = "";
     int r;
@@ -1089,8 +1091,14 @@ int rill__server_new_offline(const struct rill_options *opt, struct rill_server 
         goto fail;
     }
     uint32_t stride = RILL_MAX_PERIOD * (uint32_t)sizeof(float);
-    if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0)
+    if (shm) {
+        /* as new: zeroed, so the same input does the same thing */
+        rill_engine_shm_reset(shm);
+        s->shm = *shm;
+        s->shm_lent = 1;
+    } else if ((r = rill_engine_shm_create(&s->shm, opt->port_max, stride)) < 0) {
         goto fail;
+    }
     s->rt->shm = &s->shm;
     s->rt->client_timeout_ns = (uint64_t)opt->timeout_ms * 1000000ull;
     struct rill_shm_state *st = s->shm.state;

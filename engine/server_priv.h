@@ -125,6 +125,8 @@ struct rill_server {
     /* 1: made by rill__server_new_offline: no realtime thread is ever
      * started (a change of period or freewheel leaves it stopped) */
     int offline;
+    /* 1: shm is the caller's (rill__server_new_offline), not destroyed */
+    int shm_lent;
 };
 
 /* A request handler returns RILL_REPLY_DEFERRED when its reply is sent
@@ -182,8 +184,13 @@ void rill_server_client_ports_announce(struct rill_server *s, uint32_t slot);
  * system ports, first plan published). The harness adds connections on its
  * own sockets and says when one is readable; requests are handled as in
  * rilld, and a request that would wait for the realtime thread is
- * answered at once. Main thread (the caller's). */
-int rill__server_new_offline(const struct rill_options *opt, struct rill_server **out);
+ * answered at once. shm: NULL, or segments the caller made once with
+ * rill_engine_shm_create for opt->port_max ports (a harness that builds a
+ * server per input saves their page faults): they are zeroed as new and
+ * stay the caller's after rill__server_free_offline. Main thread (the
+ * caller's). */
+int rill__server_new_offline(const struct rill_options *opt, struct rill_engine_shm *shm,
+                             struct rill_server **out);
 void rill__server_free_offline(struct rill_server *s);
 /* A connection on fd (one end of a SOCK_SEQPACKET pair) from process pid,
  * as an accepted one; NULL when there is no room (fd stays the caller's). */

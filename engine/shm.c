@@ -56,6 +56,20 @@ fail_fd:
     return err;
 }
 
+/* The state's header, as a new state has it. */
+static void write_header(struct rill_engine_shm *s, uint32_t port_max, uint32_t pool_stride)
+{
+    struct rill_shm_state *st = s->state;
+    st->magic = RILL_SHM_MAGIC;
+    st->version = RILL_PROTOCOL_VERSION;
+    st->size = s->state_size;
+    st->activation_size = s->act_size;
+    st->pool_size = s->pool_size;
+    st->pool_stride = pool_stride;
+    st->port_max = port_max;
+    st->server_pid = (int32_t)getpid();
+}
+
 /* Main thread. */
 int rill_engine_shm_create(struct rill_engine_shm *s, uint32_t port_max, uint32_t pool_stride)
 {
@@ -93,20 +107,22 @@ int rill_engine_shm_create(struct rill_engine_shm *s, uint32_t port_max, uint32_
         goto fail;
     }
 
-    struct rill_shm_state *st = s->state;
-    st->magic = RILL_SHM_MAGIC;
-    st->version = RILL_PROTOCOL_VERSION;
-    st->size = s->state_size;
-    st->activation_size = s->act_size;
-    st->pool_size = s->pool_size;
-    st->pool_stride = pool_stride;
-    st->port_max = port_max;
-    st->server_pid = (int32_t)getpid();
+    write_header(s, port_max, pool_stride);
     return 0;
 
 fail:
     rill_engine_shm_destroy(s);
     return err;
+}
+
+/* Main thread, with no client and no realtime thread using the segments. */
+void rill_engine_shm_reset(struct rill_engine_shm *s)
+{
+    uint32_t port_max = s->state->port_max, pool_stride = s->state->pool_stride;
+    memset(s->state, 0, s->state_size);
+    memset(s->act, 0, s->act_size);
+    memset(s->pool, 0, s->pool_size);
+    write_header(s, port_max, pool_stride);
 }
 
 /* Main thread. */

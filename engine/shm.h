@@ -26,6 +26,12 @@ struct rill_engine_shm {
  * port, port_max ports. Returns 0 or -errno. Main thread. */
 int rill_engine_shm_create(struct rill_engine_shm *s, uint32_t port_max, uint32_t pool_stride);
 
+/* Zero the three segments and write the state's header again: what
+ * rill_engine_shm_create gives, on segments already made (the fuzz harness
+ * of the requests reuses them, tests/fuzz/fuzz-control.c). Main thread,
+ * while no client and no realtime thread uses them. */
+void rill_engine_shm_reset(struct rill_engine_shm *s);
+
 /* Unmap and close. Safe on a partly created or zeroed struct. Main thread. */
 void rill_engine_shm_destroy(struct rill_engine_shm *s);
 

@@ -94,7 +94,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[256];
     if (!opt.driver ||
         rill_driver_params_parse(opt.driver, 0, NULL, &opt.driver_cfg, err, sizeof(err), NULL) ||
-        rill__server_new_offline(&opt, &srv) < 0)
+        rill__server_new_offline(&opt, NULL, &srv) < 0)
         abort();
     /* the program's client and ports, as rilld would have registered them
      * before its replies: slot 1, "fz:in" (audio) and "fz:out" (MIDI) */

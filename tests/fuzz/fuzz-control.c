@@ -39,6 +39,9 @@
 
 static struct rill_options opt;
 static int memfd = -1;
+/* the server's shared memory, made once: each input's server zeroes it
+ * (rill_engine_shm_reset) instead of faulting in 4 MB of new pages */
+static struct rill_engine_shm shm;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -55,7 +58,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         rill_driver_params_parse(opt.driver, 0, NULL, &opt.driver_cfg, err, sizeof(err), NULL))
         abort();
     memfd = memfd_create("rill-fuzz", MFD_CLOEXEC);
-    if (memfd < 0)
+    if (memfd < 0 ||
+        rill_engine_shm_create(&shm, opt.port_max, RILL_MAX_PERIOD * (uint32_t)sizeof(float)) < 0)
         abort();
     return 0;
 }
@@ -160,7 +164,7 @@ static struct rill_conn *conn_of(struct rill_server *s, const struct client *cl)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct rill_server *s;
-    if (rill__server_new_offline(&opt, &s) < 0)
+    if (rill__server_new_offline(&opt, &shm, &s) < 0)
         return 0;
     struct client cl[NCONN];
     for (int i = 0; i < NCONN; i++)
