@@ -74,9 +74,16 @@ void rill_osc_log(struct rill_osc *o, const char *line);
 /* Leases, periodic events, retries of sends that could not go out. */
 void rill_osc_tick(struct rill_osc *o);
 
+/* A datagram the front door dropped unread because another user sent it
+ * (the Unix socket's credentials check, osc_server.c): counted as received
+ * and ignored (the status reply's osc_received, osc_ignored) and as
+ * foreign. */
+void rill_osc_count_foreign(struct rill_osc *o);
+
 /* Counters (status reply, tests). */
 struct rill_osc_stats {
     uint64_t received, ignored, refused, rate_limited, replies_dropped, events_dropped;
+    uint64_t foreign;
     unsigned subscribers;
 };
 void rill_osc_get_stats(const struct rill_osc *o, struct rill_osc_stats *st);

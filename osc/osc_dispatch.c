@@ -707,6 +707,14 @@ out:
 }
 
 /* Main thread. */
+void rill_osc_count_foreign(struct rill_osc *o)
+{
+    o->stats.received++;
+    o->stats.ignored++;
+    o->stats.foreign++;
+}
+
+/* Main thread. */
 void rill_osc_flush(struct rill_osc *o)
 {
     osc_flush_all(o);

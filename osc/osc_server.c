@@ -40,6 +40,7 @@ struct rill_osc_glue {
     char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char url_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
     int unix_bound, url_written;
+    uint64_t foreign;             /* Unix datagrams refused: another uid */
     pthread_t main;
 };
 
@@ -203,6 +204,15 @@ static int open_unix(struct rill_osc_glue *g, char *err, size_t errsize)
     }
     g->unix_bound = 1;
     chmod(g->unix_path, 0600);
+    /* the sender's credentials with every datagram: only our own uid is
+     * served, as on the control socket (drain) */
+    int one = 1;
+    if (setsockopt(g->unix_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+        e = errno;
+        snprintf(err, errsize, "OSC: cannot ask for the senders' credentials on %s: %s",
+                 g->unix_path, strerror(e));
+        return -e;
+    }
     int buf = 1 << 20;
     setsockopt(g->unix_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     setsockopt(g->unix_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -298,6 +308,34 @@ int rill_osc_start(struct rill_server *s, char *err, size_t errsize)
     return 0;
 }
 
+/* The uid that sent the datagram of mh (SCM_CREDENTIALS, which SO_PASSCRED
+ * makes the kernel attach to each), or -1 when it carries none. */
+static long sender_uid(struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+            cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+            return (long)cred.uid;
+        }
+    }
+    return -1;
+}
+
+/* A datagram on the Unix socket from another user (the directory and the
+ * socket were opened up by hand): dropped unread and counted; the log says
+ * so for the first and then for every 1000th. */
+static void refuse_foreign(struct rill_osc_glue *g, long uid)
+{
+    g->foreign++;
+    rill_osc_count_foreign(g->core);
+    if (g->foreign == 1 || g->foreign % 1000 == 0)
+        rill_server_log("OSC: refused a datagram from uid %ld on %s: only uid %d may use this "
+                        "server (%llu refused so far)",
+                        uid, g->unix_path, (int)geteuid(), (unsigned long long)g->foreign);
+}
+
 static void drain(struct rill_osc_glue *g, int fd, int sock)
 {
     /* aligned for liblo's reads; one byte more than a datagram may have, so
@@ -305,13 +343,30 @@ static void drain(struct rill_osc_glue *g, int fd, int sock)
     static uint8_t buf[RILL_OSC_MAX_DATAGRAM + 8] __attribute__((aligned(8)));
     for (int i = 0; i < 256; i++) { /* bounded: the loop serves others too */
         struct sockaddr_storage from;
-        socklen_t fromlen = sizeof(from);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
-                             (struct sockaddr *)&from, &fromlen);
+        union {
+            char buf[CMSG_SPACE(sizeof(struct ucred))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+                             .msg_iov = &iov, .msg_iovlen = 1 };
+        if (sock == RILL_OSC_SOCK_UNIX) {
+            mh.msg_control = ctl.buf;
+            mh.msg_controllen = sizeof(ctl.buf);
+        }
+        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
         if (n < 0)
             break;
+        if (sock == RILL_OSC_SOCK_UNIX) {
+            long uid = sender_uid(&mh);
+            if (uid != (long)geteuid()) {
+                refuse_foreign(g, uid);
+                continue;
+            }
+        }
         size_t got = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf);
-        rill_osc_input(g->core, sock, (struct sockaddr *)&from, fromlen, buf, got, (size_t)n);
+        rill_osc_input(g->core, sock, (struct sockaddr *)&from, mh.msg_namelen, buf, got,
+                       (size_t)n);
     }
     rill_osc_flush(g->core); /* the batch's replies, packed into bundles */
 }

@@ -13,10 +13,10 @@
 #      its own user on;
 #   4. finds no state of the server anywhere else (/dev/shm holds nothing
 #      of rill's: the segments are memfds, passed over the socket only).
-#   0. cannot send to the OSC socket (--osc) either.
-# (With the sockets opened up by hand, rilld checks the peer's uid on the
-# control socket; its OSC socket takes datagrams from anyone who can reach
-# it: see doc/fuzzing.md.)
+#   0. cannot send to the OSC socket (--osc) either; with it opened up by
+#      hand, rilld drops nobody's datagrams unread (SO_PASSCRED: the uid of
+#      each datagram), counts them (/rill/status's osc_ignored) and logs it,
+#      while the same datagram from its own user is served.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +27,43 @@ require_built "$RILLD" "$RILLCTL"
 require_program python3 python3
 NOBODY_UID=$(id -u nobody)
 NOBODY_GID=$(id -g nobody)
+
+# osc_unix SOCKET PATH [STRING...]: send one OSC message with string
+# arguments to rilld's Unix OSC socket from an unbound socket (no answer)
+OSC_PY='
+import socket, sys
+def s(x):
+    b = x.encode() + b"\0"
+    return b + b"\0" * (-len(b) % 4)
+path, args = sys.argv[2], sys.argv[3:]
+msg = s(path) + s("," + "s" * len(args)) + b"".join(s(a) for a in args)
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+try:
+    sock.sendto(msg, sys.argv[1])
+except OSError as e:
+    print("cannot send to", sys.argv[1] + ":", e.strerror)
+    sys.exit(1)
+print("sent", path)'
+osc_unix() { python3 -c "$OSC_PY" "$@"; }
+
+# osc_status SOCKET: "received ignored" from /rill/status over the Unix
+# socket (the answer comes back to a bound socket of our own)
+osc_status() {
+    python3 - "$1" "$RILL_TMP/osc-status.sock" <<'PY'
+import socket, struct, sys
+def s(x):
+    b = x.encode() + b"\0"
+    return b + b"\0" * (-len(b) % 4)
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(sys.argv[2])
+sock.settimeout(10)
+sock.sendto(s("/rill/status") + s(","), sys.argv[1])
+data = sock.recv(8192)
+# the last two arguments are int64s: osc_received, osc_ignored
+received, ignored = struct.unpack(">qq", data[-16:])
+print(received, ignored)
+PY
+}
 
 # as_nobody CMD...: run CMD as nobody; output in $OUT, status in $RC
 as_nobody() {
@@ -91,8 +128,34 @@ printf '%s\n' "$OUT" | grep -q "this rill server belongs to uid $(id -u) and onl
 info "nobody, socket opened: $OUT"
 grep -q "refused a connection from uid $NOBODY_UID" "$RILLD_LOG" ||
     fail "rilld did not log the refused connection: $(tail -5 "$RILLD_LOG")"
+
+# ... and the OSC socket opened up too: rilld reads the sender's uid of each
+# datagram and drops nobody's unread. Three connect requests as nobody
+# change nothing; the same request from rilld's own user is served.
+chmod 777 "$sock.osc"
+for i in 1 2 3; do
+    as_nobody python3 -c "$OSC_PY" "$sock.osc" /rill/connect system:capture_1 system:playback_1
+    [ "$RC" = 0 ] || fail "nobody could not send to the opened OSC socket: $OUT"
+done
+info "nobody, OSC socket opened: 3 x $OUT"
+wait_for "grep -q 'OSC: refused a datagram from uid $NOBODY_UID' '$RILLD_LOG'" 10 ||
+    fail "rilld did not log nobody's OSC datagram as refused: $(tail -5 "$RILLD_LOG")"
+grep "OSC: refused a datagram" "$RILLD_LOG" | head -1 | sed "s/^/$RILL_TEST_NAME: /"
+counts=$(osc_status "$sock.osc") || fail "no /rill/status answer over the OSC socket"
+read -r received ignored <<<"$counts"
+[ "$ignored" = 3 ] || fail "rilld's osc_ignored is $ignored after nobody's 3 datagrams (received $received)"
+expect_rc 0 rctl ports -c system:capture_1
+if printf '%s\n' "$OUT" | grep -q "system:playback_1"; then
+    fail "nobody's OSC /rill/connect was served: $OUT"
+fi
+# the control case: the same datagram from rilld's user connects
+osc_unix "$sock.osc" /rill/connect system:capture_1 system:playback_1 >/dev/null ||
+    fail "cannot send to the OSC socket as rilld's user"
+wait_for "rctl ports -c system:capture_1 2>/dev/null | grep -q system:playback_1" 10 ||
+    fail "the OSC /rill/connect of rilld's own user was not served: $(rctl ports -c 2>&1)"
+info "rilld's own user, OSC: connected; nobody's 3 datagrams counted as ignored ($ignored of $received)"
 chmod 700 "$RILL_TMP" "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/rill"
-chmod 600 "$sock"
+chmod 600 "$sock" "$sock.osc"
 expect_rc 0 rctl status
 rill_alive || fail "rilld died"
 
