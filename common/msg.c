@@ -35,16 +35,17 @@ static void close_all_fds(struct msghdr *mh)
 }
 
 /* Any non-realtime thread. */
-int rill_msg_send(int sock, const struct rill_msg *m, const int *fds, size_t nfds)
+ssize_t rill_msg_send_bytes(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+                            int flags)
 {
-    if (!m || nfds > MSG_MAX_FDS || (nfds && !fds))
+    if (nfds > MSG_MAX_FDS || (nfds && !fds))
         return -EINVAL;
     union {
         char buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
         struct cmsghdr align;
     } ctl;
     memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
     if (nfds) {
         mh.msg_control = ctl.buf;
@@ -57,10 +58,21 @@ int rill_msg_send(int sock, const struct rill_msg *m, const int *fds, size_t nfd
     }
     ssize_t n;
     do {
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    return n;
+}
+
+/* Any non-realtime thread. */
+int rill_msg_send(int sock, const struct rill_msg *m, const int *fds, size_t nfds)
+{
+    if (!m)
+        return -EINVAL;
+    ssize_t n = rill_msg_send_bytes(sock, m, sizeof(*m), fds, nfds, 0);
+    if (n < 0)
+        return (int)n;
     if ((size_t)n != sizeof(*m))
         return -EPROTO; /* cannot happen on SOCK_SEQPACKET: all or nothing */
     return 0;

@@ -84,26 +84,11 @@ static int connect_server(void)
     return fd;
 }
 
+/* Send len bytes of buf on fd with nfds (up to 3) copies of /dev/null. */
 static void send_with_fds(int fd, const void *buf, size_t len, unsigned nfds)
 {
     int fds[3] = { devnull, devnull, devnull };
-    union {
-        char b[CMSG_SPACE(sizeof(fds))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (nfds) {
-        mh.msg_control = ctl.b;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-    }
-    (void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)rill_msg_send_bytes(fd, buf, len, fds, nfds < 3 ? nfds : 3, MSG_DONTWAIT);
 }
 
 /* Read what comes back on fd for up to ms; *ev gets a HELLO reply's event

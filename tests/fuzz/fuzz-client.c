@@ -129,24 +129,8 @@ struct fake {
 
 static void send_msg(int fd, const struct rill_msg *m, const int *fds, size_t nfds)
 {
-    /* never block: a program that stops reading loses messages */
-    union {
-        char buf[CMSG_SPACE(8 * sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (nfds) {
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-    }
-    (void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    /* never blocks: a program that stops reading loses messages */
+    (void)rill_msg_send_bytes(fd, m, sizeof(*m), fds, nfds, MSG_DONTWAIT);
 }
 
 /* Overwrite the start of m's payload with up to a u16's worth of input. */

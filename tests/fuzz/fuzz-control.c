@@ -74,23 +74,7 @@ struct client {
 static void send_raw(int fd, const void *buf, size_t len, unsigned nfds)
 {
     int fds[3] = { memfd, memfd, memfd };
-    union {
-        char buf[CMSG_SPACE(sizeof(fds))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (nfds) {
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-    }
-    (void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)rill_msg_send_bytes(fd, buf, len, fds, nfds < 3 ? nfds : 3, MSG_DONTWAIT);
 }
 
 /* Read every message waiting on fd; replies (not events) are checked and
