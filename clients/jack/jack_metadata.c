@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clients/jack/jack_priv.h"
+#include "clients/jack/jack_records.h"
 
 /* Declared by <jack/session.h> (jack_client_get_uuid) or without a
  * prototype by <jack/uuid.h>; exported like the rest of the API. */
@@ -218,76 +219,6 @@ static int fetch(uint32_t op, jack_uuid_t subject, const char *key, char **out, 
     return -1;
 }
 
-/* One record of a READ reply. */
-struct record {
-    uint64_t subject;
-    const char *key, *value, *type;
-};
-
-/* Parse the record at *pos; 1 and advance, 0 at the end, -1 when broken. */
-static int next_record(const char *buf, size_t len, size_t *pos, struct record *r)
-{
-    if (*pos >= len)
-        return 0;
-    uint32_t lens[3];
-    if (len - *pos < 20)
-        return -1;
-    memcpy(&r->subject, buf + *pos, 8);
-    memcpy(lens, buf + *pos + 8, sizeof(lens));
-    size_t p = *pos + 20;
-    const char **s[3] = { &r->key, &r->value, &r->type };
-    for (int k = 0; k < 3; k++) {
-        if (lens[k] >= len - p || buf[p + lens[k]] != '\0')
-            return -1;
-        *s[k] = buf + p;
-        p += lens[k] + 1;
-    }
-    *pos = p;
-    return 1;
-}
-
-/* Append record r to desc (malloc'd copies). 0 or -1. */
-static int desc_add(jack_description_t *desc, const struct record *r)
-{
-    if (desc->property_cnt == desc->property_size) {
-        uint32_t cap = desc->property_size ? desc->property_size * 2 : 4;
-        jack_property_t *np = realloc(desc->properties, cap * sizeof(*np));
-        if (!np)
-            return -1;
-        desc->properties = np;
-        desc->property_size = cap;
-    }
-    jack_property_t *p = &desc->properties[desc->property_cnt];
-    p->key = strdup(r->key);
-    p->data = strdup(r->value);
-    p->type = r->type[0] ? strdup(r->type) : NULL;
-    if (!p->key || !p->data || (r->type[0] && !p->type)) {
-        free((char *)p->key);
-        free((char *)p->data);
-        free((char *)p->type);
-        return -1;
-    }
-    desc->property_cnt++;
-    return 0;
-}
-
-/* Any thread. */
-void jack_free_description(jack_description_t *desc, int free_description_itself)
-{
-    if (!desc)
-        return;
-    for (uint32_t i = 0; i < desc->property_cnt; i++) {
-        free((char *)desc->properties[i].key);
-        free((char *)desc->properties[i].data);
-        free((char *)desc->properties[i].type);
-    }
-    free(desc->properties);
-    desc->properties = NULL;
-    desc->property_cnt = desc->property_size = 0;
-    if (free_description_itself)
-        free(desc);
-}
-
 /* Any non-realtime thread. 0 with *value (and *type, NULL when none)
  * malloc'd, or -1 when subject has no such key. */
 int jack_get_property(jack_uuid_t subject, const char *key, char **value, char **type)
@@ -299,8 +230,8 @@ int jack_get_property(jack_uuid_t subject, const char *key, char **value, char *
     pthread_mutex_lock(&md_lock);
     int r = fetch(RILL_PROPERTY_ONE, subject, key, &buf, &len, __func__);
     pthread_mutex_unlock(&md_lock);
-    struct record rec;
-    if (r < 0 || !buf || next_record(buf, len, &pos, &rec) != 1) {
+    struct rill_jack_record rec;
+    if (r < 0 || !buf || rill_jack_record_next(buf, len, &pos, &rec) != 1) {
         free(buf);
         return -1;
     }
@@ -319,24 +250,15 @@ int jack_get_properties(jack_uuid_t subject, jack_description_t *desc)
     memset(desc, 0, sizeof(*desc));
     desc->subject = subject;
     char *buf;
-    size_t len, pos = 0;
+    size_t len;
     pthread_mutex_lock(&md_lock);
     int r = fetch(RILL_PROPERTY_SUBJECT, subject, NULL, &buf, &len, __func__);
     pthread_mutex_unlock(&md_lock);
     if (r < 0)
         return -1;
-    struct record rec;
-    while ((r = next_record(buf, len, &pos, &rec)) == 1)
-        if (desc_add(desc, &rec) < 0) {
-            r = -1;
-            break;
-        }
+    r = rill_jack_records_to_desc(buf, len, desc);
     free(buf);
-    if (r < 0) {
-        jack_free_description(desc, 0);
-        return -1;
-    }
-    return (int)desc->property_cnt;
+    return r;
 }
 
 /* Any non-realtime thread. Number of subjects with properties (*descs: a
@@ -347,46 +269,15 @@ int jack_get_all_properties(jack_description_t **descs)
         return -1;
     *descs = NULL;
     char *buf;
-    size_t len, pos = 0;
+    size_t len;
     pthread_mutex_lock(&md_lock);
     int r = fetch(RILL_PROPERTY_ALL, 0, NULL, &buf, &len, __func__);
     pthread_mutex_unlock(&md_lock);
     if (r < 0)
         return -1;
-    jack_description_t *out = NULL;
-    uint32_t n = 0, cap = 0;
-    struct record rec;
-    while ((r = next_record(buf, len, &pos, &rec)) == 1) {
-        uint32_t i;
-        for (i = 0; i < n && out[i].subject != rec.subject; i++)
-            ;
-        if (i == n) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                jack_description_t *nd = realloc(out, cap * sizeof(*nd));
-                if (!nd) {
-                    r = -1;
-                    break;
-                }
-                out = nd;
-            }
-            memset(&out[n], 0, sizeof(out[n]));
-            out[n++].subject = rec.subject;
-        }
-        if (desc_add(&out[i], &rec) < 0) {
-            r = -1;
-            break;
-        }
-    }
+    r = rill_jack_records_to_descs(buf, len, descs);
     free(buf);
-    if (r < 0) {
-        for (uint32_t i = 0; i < n; i++)
-            jack_free_description(&out[i], 0);
-        free(out);
-        return -1;
-    }
-    *descs = out;
-    return (int)n;
+    return r;
 }
 
 /* Only while inactive. Any non-realtime thread. */
