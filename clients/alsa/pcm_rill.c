@@ -481,16 +481,33 @@ static void apply_volume(struct rill_astream *s)
     atomic_store_explicit(&s->gain_bits, g.u, memory_order_relaxed);
 }
 
-/* The notification thread: the server went away, or the volume changed. */
+/* The notification thread: the server went away, started or stopped
+ * freewheeling, or the volume changed. */
 static void on_event(void *arg, const struct rill_msg *ev)
 {
     struct rill_astream *s = arg;
     if (ev->type == RILL_EV_SHUTDOWN) {
         atomic_store_explicit(&s->dead, 1, memory_order_release);
         rill_astream_level_sync(s);
+    } else if (!atomic_load_explicit(&s->events_ready, memory_order_acquire)) {
+        /* the open reads the volume itself once it may; the realtime thread
+         * starts at the server's current freewheel state */
+    } else if (ev->type == RILL_EV_FREEWHEEL) {
+        /* as the engine's other clients: the realtime thread drops to
+         * SCHED_OTHER while the engine runs cycles back to back, and goes
+         * back to SCHED_FIFO after (a failure leaves it where it is) */
+        (void)rill_client_set_freewheel(s->client, ev->u.size_event.value ? 1 : 0);
     } else if (rill_volume_event_matches(s->client, ev)) {
         apply_volume(s);
     }
+}
+
+/* The realtime thread, once before its first cycle: a name that ps, top
+ * and the tests (rt-syscalls.sh) can find it by. */
+static void on_rt_init(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), RILL_ALSA_RT_THREAD_NAME);
 }
 
 /* The watchdog: a running stream whose server runs no cycle for
@@ -615,6 +632,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
     struct rill_client_callbacks cb = {
         .arg = s,
         .event = on_event,
+        .rt_init = on_rt_init,
         .process = rill_astream_rt_process,
     };
     r = rill_client_open(s->conf.server[0] ? s->conf.server : NULL, cname, 0, &cb, &s->client,
@@ -630,6 +648,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
         r = -ELOOP;
         goto fail;
     }
+    atomic_store_explicit(&s->events_ready, 1, memory_order_release);
     apply_volume(s);
     s->rt_gain = 0.0f; /* the first cycle fades in from silence */
 
