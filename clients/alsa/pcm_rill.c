@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clients/alsa/chmap.h"
 #include "clients/alsa/convert.h"
 #include "clients/alsa/delay.h"
 #include "clients/alsa/stream.h"
@@ -184,6 +185,7 @@ static int cb_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
     s->app_rate = io->rate;
     s->eng_rate = rill_client_state(s->client)->rate;
     s->buffer_size = (uint32_t)io->buffer_size;
+    rill_achmap_route_identity(s->channels, s->route);
     r = rill_aring_alloc(&s->ring, s->buffer_size, s->channels);
     if (r < 0)
         goto fail;
@@ -399,6 +401,49 @@ static int cb_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned in
     return 0;
 }
 
+/* Program thread: snd_pcm_query_chmaps. */
+static snd_pcm_chmap_query_t **cb_query_chmaps(snd_pcm_ioplug_t *io)
+{
+    (void)io;
+    return rill_achmap_query();
+}
+
+/* Program thread: snd_pcm_get_chmap; NULL before hw_params (the channel
+ * count is not known) or for a count without a map. */
+static snd_pcm_chmap_t *cb_get_chmap(snd_pcm_ioplug_t *io)
+{
+    struct rill_astream *s = io->private_data;
+    if (!atomic_load_explicit(&s->configured, memory_order_acquire))
+        return NULL;
+    return rill_achmap_current(s->channels, s->route);
+}
+
+/* Program thread: snd_pcm_set_chmap; after hw_params. The new route is
+ * stored while the realtime side is outside its cycle. */
+static int cb_set_chmap(snd_pcm_ioplug_t *io, const snd_pcm_chmap_t *map)
+{
+    struct rill_astream *s = io->private_data;
+    char err[256];
+    uint8_t route[RILL_ALSA_MAX_CHANNELS];
+    if (!atomic_load_explicit(&s->configured, memory_order_acquire)) {
+        SNDERR("rill: a channel map is set after the hardware parameters (the channel count)");
+        return -EBADFD;
+    }
+    int r = rill_achmap_route(s->channels, map, route, err, sizeof(err));
+    if (r < 0) {
+        SNDERR("rill: cannot set the channel map: %s", err);
+        return r;
+    }
+    if (memcmp(route, s->route, s->channels) == 0)
+        return 0;
+    atomic_store_explicit(&s->configured, 0, memory_order_seq_cst);
+    rill_astream_quiesce(s);
+    memcpy(s->route, route, s->channels);
+    atomic_store_explicit(&s->configured, 1, memory_order_seq_cst);
+    rill_astream_level_sync(s);
+    return 0;
+}
+
 /* Program thread: snd_pcm_dump. */
 static void cb_dump(snd_pcm_ioplug_t *io, snd_output_t *out)
 {
@@ -461,6 +506,9 @@ static const snd_pcm_ioplug_callback_t callbacks = {
     .poll_revents = cb_poll_revents,
     .dump = cb_dump,
     .delay = cb_delay,
+    .query_chmaps = cb_query_chmaps,
+    .get_chmap = cb_get_chmap,
+    .set_chmap = cb_set_chmap,
 };
 
 /* Read the ctl plugin's values and set the stream's gain (the realtime

@@ -60,6 +60,9 @@ struct rill_astream {
     uint32_t zeros_frames;
     uint32_t nports;
     uint32_t port[RILL_ALSA_MAX_CHANNELS];
+    /* program channel c <-> port route[c] (chmap.h; identity unless the
+     * program set a channel map) */
+    uint8_t route[RILL_ALSA_MAX_CHANNELS];
 
     /* ---- program thread only */
     uint64_t app_pos;                  /* the program's pointer, frames since prepare */

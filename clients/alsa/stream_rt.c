@@ -290,8 +290,10 @@ int rill_astream_rt_process(void *arg, uint32_t nframes)
         nframes > RILL_MAX_PERIOD)
         goto out;
     uint32_t ch = s->channels;
-    for (uint32_t c = 0; c < ch; c++)
-        bufs[c] = c < s->nports ? rill_client_port_buffer(s->client, s->port[c]) : NULL;
+    for (uint32_t c = 0; c < ch; c++) {
+        uint32_t k = s->route[c]; /* the channel map's port of program channel c */
+        bufs[c] = k < s->nports ? rill_client_port_buffer(s->client, s->port[k]) : NULL;
+    }
     int running = atomic_load_explicit(&s->running, memory_order_seq_cst);
     int active = running && !atomic_load_explicit(&s->paused, memory_order_acquire) &&
                  !atomic_load_explicit(&s->dead, memory_order_acquire) &&
