@@ -606,6 +606,7 @@ static void cmd_forever(void)
 
 /* ---- stress: threads open and close */
 static atomic_int stress_fail;
+static atomic_int stress_opens;
 static double stress_end;
 static void *stress_main(void *arg)
 {
@@ -629,6 +630,7 @@ static void *stress_main(void *arg)
                 atomic_fetch_add(&stress_fail, 1);
         }
         snd_pcm_close(p);
+        atomic_fetch_add(&stress_opens, 1);
     }
     return NULL;
 }
@@ -645,7 +647,8 @@ static void cmd_stress(int threads, int seconds)
         pthread_join(t[i], NULL);
     if (atomic_load(&stress_fail))
         FAIL("stress: %d open/setup/write failures", atomic_load(&stress_fail));
-    printf("ok stress: %d threads for %d s\n", threads, seconds);
+    printf("ok stress: %d threads for %d s, %d opens and closes\n", threads, seconds,
+           atomic_load(&stress_opens));
 }
 
 /* ---- chmap */
