@@ -32,10 +32,14 @@
 #include "rill/limits.h"
 #include "rill/time.h"
 
-/* the largest buffer in bytes: ioplug's constraints are in bytes; this is
- * 2 s of 44.1 kHz stereo S16 (shorter for larger frames, see
- * doc/alsa-bridge.md); `latency` lowers it */
+/* the largest buffer in bytes: ioplug's constraints are in bytes (it has
+ * no hook that could follow the rate a program picks), so the issue's 2 s
+ * is a byte count: 2 s of 44.1 kHz stereo S16, shorter for larger frames,
+ * longer for smaller ones (hw_params says so then; doc/alsa-bridge.md);
+ * `latency` lowers it */
 #define BUFFER_BYTES_MAX (2u * 44100u * 4u)
+/* the longest buffer meant, in seconds */
+#define BUFFER_SECONDS_MAX 2u
 #define PERIOD_BYTES_MIN 64u
 
 /* Print the server-gone sentence once. */
@@ -214,6 +218,15 @@ static int cb_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         goto fail;
     atomic_store_explicit(&s->configured, 1, memory_order_seq_cst);
     rill_astream_level_sync(s);
+    if ((uint64_t)io->buffer_size > (uint64_t)BUFFER_SECONDS_MAX * io->rate)
+        SNDERR("rill: this stream's buffer of %lu frames holds %.1f s at %u Hz, more than the "
+               "%u s rill means to allow: alsa-lib's ioplug lets a plugin cap a buffer only in "
+               "bytes (%u, %u s of 44.1 kHz stereo S16), and small frames fit more; the stream "
+               "works, with up to %.1f s of latency when the program keeps its buffer full "
+               "(ask for less, e.g. aplay --buffer-time=2000000)",
+               (unsigned long)io->buffer_size, (double)io->buffer_size / io->rate, io->rate,
+               BUFFER_SECONDS_MAX, BUFFER_BYTES_MAX, BUFFER_SECONDS_MAX,
+               (double)io->buffer_size / io->rate);
     return 0;
 fail:
     free_buffers(s);
