@@ -13,7 +13,10 @@
 #      and nowhere else;
 #   3. aplay --chmap=FC,FL,FR,LFE,RL,RR of a 6-channel file whose channels
 #      carry 300, 500, ... 1300 Hz: aplay reads rill's map and reorders, so
-#      the FC port carries 300 Hz, FL 500, FR 700, LFE 900, RL 1100, RR 1300.
+#      the FC port carries 300 Hz, FL 500, FR 700, LFE 900, RL 1100, RR 1300;
+#   4. arecord --chmap=FR,FL from two players (capture_1 from a 500 Hz one,
+#      capture_2 from a 700 Hz one): the file's first channel (FR) holds
+#      700 Hz, its second (FL) 500 Hz.
 # Before the plugin had channel maps, speaker-test refused to start ("Unable
 # to set channel map") and aplay played its channels in file order.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -23,7 +26,10 @@ HARNESS=$RILL_TOP_BUILDDIR/tests/clients/rill-test-alsa
 require_built "$HARNESS"
 require_program speaker-test alsa-utils
 require_program aplay alsa-utils
+require_program arecord alsa-utils
 require_program sox sox
+WAVTOOL=$RILL_TOP_BUILDDIR/tests/clients/rill-test-wav
+require_built "$WAVTOOL"
 
 rill_start "$RILL_SERVER" -d dummy -r 48000 -p 256
 
@@ -68,4 +74,23 @@ done
 grep -q "unable to get channel map" "$RILL_TMP/aplay.log" && fail "aplay: $(cat "$RILL_TMP/aplay.log")"
 info "aplay --chmap=FC,FL,FR,LFE,RL,RR: FL 500, FR 700, RL 1100, RR 1300, FC 300, LFE 900 Hz"
 kill -TERM "$AP"
+
+# ---- 4. arecord --chmap reorders a capture by the map rill reports
+for f in 500 700; do
+    tone "$RILL_TMP/t$f.wav" 48000 1 30 "$f" -b 16 -e signed-integer
+    RILL_ALSA_NAME=src$f RILL_ALSA_TARGET=none spawn alsa_run aplay -q -D rill "$RILL_TMP/t$f.wav"
+    wait_for "port_exists src$f:playback_1" 10 || fail "no port src$f:playback_1"
+done
+RILL_ALSA_NAME=rec RILL_ALSA_TARGET=src500:playback_1,src700:playback_1 timeout -k 2 20 \
+    alsa_run arecord -q -D rill -f FLOAT_LE -r 48000 -c 2 --chmap=FR,FL -d 2 "$RILL_TMP/rec.wav" ||
+    fail "arecord --chmap=FR,FL failed"
+for c in "1 700" "2 500"; do
+    set -- $c
+    out=$("$WAVTOOL" "$RILL_TMP/rec.wav" tone "$1" 24000)
+    f=$(printf '%s\n' "$out" | sed -n 's/.*freq=\([0-9.]*\).*/\1/p')
+    pk=$(printf '%s\n' "$out" | sed -n 's/.*peak=\([0-9.]*\).*/\1/p')
+    near "$f" "$2" 1 && near "$pk" 0.5 0.01 ||
+        fail "arecord --chmap=FR,FL: channel $1 holds $f Hz at $pk, want $2 Hz at 0.5"
+done
+info "arecord --chmap=FR,FL: FR (capture_2) 700 Hz first, FL (capture_1) 500 Hz second"
 info "ok"
