@@ -5,7 +5,8 @@
 #   fuzz.sh SRCDIR SECONDS "ONLY" tests/fuzz/fuzz-NAME...
 #
 # Each harness NAME starts from its seeds and saved crashers
-# (SRCDIR/tests/fuzz/NAME/seeds, .../crashers) plus the corpus it grew in
+# (SRCDIR/tests/fuzz/NAME/seeds, .../grown when there is one, .../crashers)
+# plus the corpus it grew in
 # earlier runs (tests/fuzz/NAME/corpus in the build directory), runs for
 # SECONDS seconds (ONLY: a space-separated list of NAMEs, empty for all) and
 # writes any input that crashes, leaks, hangs or runs out of memory into
@@ -51,7 +52,8 @@ for prog in "$@"; do
     LSAN_OPTIONS=suppressions=$srcdir/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS} \
     "./$prog" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
         -print_final_stats=1 -artifact_prefix="$dir/crashers/" \
-        "$corpus" "$dir/seeds" "$dir/crashers" > "$log" 2>&1
+        "$corpus" "$dir/seeds" $([[ -d $dir/grown ]] && echo "$dir/grown") "$dir/crashers" \
+        > "$log" 2>&1
     rc=$?
     after=$(ls "$dir/crashers" | wc -l)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

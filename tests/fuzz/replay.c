@@ -1,7 +1,8 @@
 /* tests/fuzz/replay.c — the main() of every fuzz harness when rill is built
  * without --enable-fuzzing (doc/fuzzing.md).
  *
- *   fuzz-NAME              replay every file of tests/fuzz/NAME/seeds and crashers
+ *   fuzz-NAME              replay every file of tests/fuzz/NAME/seeds, grown and
+ *                          crashers (grown: a corpus a campaign grew, optional)
  *   fuzz-NAME PATH...      replay these files (a directory: its files)
  *
  * Each input is copied into a buffer of exactly its size (so that ASan sees
@@ -191,8 +192,9 @@ int main(int argc, char **argv)
         snprintf(dir, sizeof(dir), "%s/tests/fuzz/%s", top, name);
     else
         snprintf(dir, sizeof(dir), "%s/%s", RILL_FUZZ_SRCDIR, name);
-    char seeds[4200], crashers[4200];
+    char seeds[4200], grown[4200], crashers[4200];
     snprintf(seeds, sizeof(seeds), "%s/seeds", dir);
+    snprintf(grown, sizeof(grown), "%s/grown", dir);
     snprintf(crashers, sizeof(crashers), "%s/crashers", dir);
     int ns = replay_path(seeds, 0);
     if (ns < 0)
@@ -201,9 +203,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "replay: %s has no seed: every harness needs at least one\n", seeds);
         return 1;
     }
+    int ng = replay_path(grown, 1);
+    if (ng < 0)
+        return 1;
     int nc = replay_path(crashers, 1);
     if (nc < 0)
         return 1;
-    printf("replay: fuzz-%s ran %d seed(s) and %d saved crasher(s) from %s\n", name, ns, nc, dir);
+    printf("replay: fuzz-%s ran %d seed(s), %d grown input(s) and %d saved crasher(s) from %s\n",
+           name, ns, ng, nc, dir);
     return 0;
 }
