@@ -576,6 +576,13 @@ static void print_device(const struct rill_ctl_status *s)
 void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s)
 {
     rill_json_begin_object(j, key);
+    rill_ctl_status_fields(j, s);
+    rill_json_end_object(j);
+}
+
+/* Main thread: the status object's members (without its braces). */
+void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s)
+{
     rill_json_string(j, "server", s->server);
     rill_json_int(j, "pid", s->pid);
     rill_json_string(j, "version", PACKAGE_VERSION);
@@ -602,7 +609,6 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
     rill_json_uint(j, "cycles", s->cycles);
     rill_json_uint(j, "clients", s->clients);
     rill_json_int(j, "realtime_priority", s->rt_priority > 0 ? s->rt_priority : 0);
-    rill_json_end_object(j);
 }
 
 /* Main thread. */
@@ -618,8 +624,13 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     rill_ctl_status_read(ctl->st, &s);
     if (json) {
         struct rill_json j;
+        struct rill_ctl_midi midi;
+        rill_ctl_midi_read(ctl, &midi);
         rill_json_init(&j, stdout);
-        rill_ctl_status_json(&j, NULL, &s);
+        rill_json_begin_object(&j, NULL);
+        rill_ctl_status_fields(&j, &s);
+        rill_ctl_midi_json(&j, &midi);
+        rill_json_end_object(&j);
         return rill_json_finish(&j) < 0 ? 1 : 0;
     }
     printf("server:       %s\n", s.server);

@@ -62,6 +62,7 @@ struct rill_json;
 /* The status as a JSON object, member key of the current object (NULL: a
  * value of an array, or the whole document). */
 void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s);
+void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s);
 
 /* rill's version and the libjack ABI it builds, as status prints them. */
 const char *rill_ctl_version(void);
@@ -69,6 +70,16 @@ const char *rill_ctl_version(void);
 /* rillctl_midi.c: the ALSA MIDI bridge's count of dropped events into
  * out; 0, or -1 when there is no bridge or no count. */
 int rill_ctl_midi_dropped(struct ctl *ctl, char *out, size_t size);
+/* The bridge's drop total and breakdown (zeros and bridge 0 without a
+ * bridge), and their JSON object "midi" (doc/rillctl.md). Main thread. */
+#define RILL_CTL_MIDI_COUNTS 10
+struct rill_ctl_midi {
+    int bridge;
+    uint64_t dropped;
+    uint64_t count[RILL_CTL_MIDI_COUNTS];
+};
+void rill_ctl_midi_read(struct ctl *ctl, struct rill_ctl_midi *out);
+void rill_ctl_midi_json(struct rill_json *j, const struct rill_ctl_midi *m);
 
 /* the commands in files of their own */
 int rill_ctl_graph(struct ctl *ctl, int argc, char **argv);
