@@ -227,11 +227,15 @@ static int br_process(jack_nframes_t n, void *arg)
         start_us = (double)jack_get_time();
         us_per_frame = 1e6 / (double)jack_get_sample_rate(b->client);
     }
-    /* a cycle that is over already (this node ran late: the engine has
-     * begun the next cycle, bypassing us and our successors, which will
-     * never read this one's output): keep the events for the next cycle
-     * instead of losing them */
-    int late = jack_get_time() >= (jack_time_t)(start_us + (double)n * us_per_frame);
+    /* a cycle that is long over (this node runs a whole period after its
+     * cycle's end: the engine has begun the next cycle, bypassing us and
+     * our successors, which will never read this one's output): keep the
+     * events for the next cycle instead of losing them. A whole period of
+     * margin, because the cycle's times are the engine's estimate and the
+     * engine may itself wake late (then it has not moved on, and holding
+     * would only delay the events); a node that runs less late than that
+     * can still lose its cycle (doc/midi.md, "A late cycle"). */
+    int late = jack_get_time() >= (jack_time_t)(start_us + 2.0 * (double)n * us_per_frame);
     process_in(b, n, start_us, us_per_frame, late);
     process_out(b, n, start_us, us_per_frame);
     /* release: what this cycle read of the ports happens before control

@@ -173,15 +173,19 @@ else
         "${JK[@]}" jack_midiseq seq 24000 0 60 8000 12000 63 8000 > "$OUT/midi.seq.log" 2>&1 &
         MPIDS+=("$!")
         wait_log "port 'seq:out' registered" 1 60
-        stdbuf -oL timeout -s INT 10 amidi -p hw:3,0 -d > "$OUT/midi.amidi-d" 2>&1 &
+        # the readers run until 8 s after the bridge subscribed (a loaded
+        # TCG guest can take longer than that to make the connections)
+        stdbuf -oL timeout -s INT 60 amidi -p hw:3,0 -d > "$OUT/midi.amidi-d" 2>&1 &
         apid=$!
-        stdbuf -oL timeout -s INT 10 aseqdump -p 14:0 > "$OUT/midi.aseqdump" 2>&1 &
+        stdbuf -oL timeout -s INT 60 aseqdump -p 14:0 > "$OUT/midi.aseqdump" 2>&1 &
         spid=$!
         end=$((SECONDS + 20))
         until grep -q '"aseqdump"' /proc/asound/seq/clients || [ $SECONDS -ge $end ]; do sleep 0.1; done
         "$RILLCTL" -s k connect seq:out "$VM0 (playback)"
         "$RILLCTL" -s k connect seq:out "$MT (playback)"
         wait_subs To 2
+        sleep 8
+        kill -INT "$apid" "$spid" 2> /dev/null
         wait "$apid" "$spid"
         killall_m
         wait_subs To 0
