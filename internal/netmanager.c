@@ -386,10 +386,16 @@ static void on_setup_reply(struct nm_manager *m, struct nm_follower *f)
         }
         f->state = NM_ROLLING;
         f->started_ns = rill_now_ns();
+        struct sockaddr_in me;
+        socklen_t ml = sizeof me;
+        if (getsockname(f->fd, (struct sockaddr *)&me, &ml) < 0)
+            me.sin_port = 0;
         log_nm("follower '%s' joined as client '%s': %u Hz, %u frames, %u/%u audio, %u/%u "
-               "MIDI, %s, latency %u cycles, id %u", f->setup.name, f->client_name, f->s.rate,
-               f->s.period, f->s.capture_audio, f->s.playback_audio, f->s.capture_midi,
-               f->s.playback_midi, encoder_name(f->s.encoder), f->s.latency, f->s.id);
+               "MIDI, %s, latency %u cycles (%s), id %u, local port %u", f->setup.name,
+               f->client_name, f->s.rate, f->s.period, f->s.capture_audio, f->s.playback_audio,
+               f->s.capture_midi, f->s.playback_midi, encoder_name(f->s.encoder), f->s.latency,
+               f->setup.sync_mode ? "sync" : "async: one more on the way back", f->s.id,
+               ntohs(me.sin_port));
         return;
     }
 }

@@ -37,7 +37,6 @@
  * waits no more, and the manager thread removes the client.
  */
 #include "internal/netmanager.h"
-#include "drivers/net/net_bytes.h"
 #include "rill/time.h"
 
 #include <errno.h>
@@ -164,15 +163,6 @@ static void send_cycle(struct nm_follower *f, jack_nframes_t nframes)
     }
 }
 
-/* The cycle number of a datagram that looks like a header packet (the
- * assembler checks everything again); -1 when it does not. */
-static int64_t peek_cycle(const uint8_t *buf, size_t len)
-{
-    if (len < RILL_NET_HEADER_SIZE || memcmp(buf, "header", 7) != 0)
-        return -1;
-    return rill_net_get32be(buf + 32);
-}
-
 /* Wait until fd is readable or deadline; 1 readable, 0 not. */
 static int wait_readable(int fd, uint64_t deadline)
 {
@@ -197,19 +187,32 @@ static void midi_sink(void *ctx, uint32_t port, uint32_t time, const uint8_t *da
  * 2 when it belongs to a later cycle (kept in pending), 0 otherwise. */
 static int take(struct nm_follower *f, uint32_t target, const uint8_t *buf, size_t len, int *got)
 {
-    int64_t c = peek_cycle(buf, len);
-    if (c >= 0) {
-        int32_t d = (int32_t)((uint32_t)c - target); /* serial arithmetic: wraps */
-        if (d > 0) {
-            if (buf != f->pending)
-                memcpy(f->pending, buf, len);
-            f->pending_len = len;
-            return 2;
-        }
-        if (d < 0) {
-            add(&f->n.late, 1);
-            return 0;
-        }
+    /* the header first (the assembler checks it again, and the rest): a
+     * malformed or foreign datagram is refused and counted, whatever cycle
+     * it claims, and never stops or shifts ours */
+    struct rill_net_header h;
+    if (rill_net_header_decode(buf, len, f->s.mtu, &h, &f->rx.stats) < 0)
+        return 0;
+    if (h.id != f->s.id || h.stream != 'r') {
+        f->rx.stats.refused[RILL_NET_R_FOREIGN]++;
+        return 0;
+    }
+    int32_t d = (int32_t)(h.cycle - target); /* serial arithmetic: wraps */
+    if (d > (int32_t)f->s.latency) {
+        /* an answer to a cycle we have not sent yet: forged or corrupt;
+         * kept, it would end every cycle of ours early */
+        f->rx.stats.refused[RILL_NET_R_FIELD]++;
+        return 0;
+    }
+    if (d > 0) {
+        if (buf != f->pending)
+            memcpy(f->pending, buf, len);
+        f->pending_len = len;
+        return 2;
+    }
+    if (d < 0) {
+        add(&f->n.late, 1);
+        return 0;
     }
     int r = rill_net_rx_feed(&f->rx, buf, len);
     if (r < 0)
@@ -263,7 +266,7 @@ static void receive_cycle(struct nm_follower *f, uint64_t start)
         f->last_alive_ns = now;
         f->heard = 1;
         f->quiet = 0;
-    } else if (f->quiet < 2) {
+    } else if (receiving && f->quiet < 2) {
         f->quiet++;
     }
     if (receiving) {
@@ -323,12 +326,17 @@ static void on_shutdown(void *arg)
     set_gone(arg, NM_GONE_SHUTDOWN);
 }
 
-/* Port latencies as jackd2 sets them: half the network latency each way. */
+/* Port latencies as jackd2 sets them: half the network latency each way,
+ * and a period more on the way back from a follower in async mode (it
+ * answers a cycle with what it computed in the one before: jackd2's
+ * `jackd -d net` is async unless given -s). Notification thread. */
 static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 {
     struct nm_follower *f = arg;
     jack_nframes_t half = f->s.latency * f->s.period / 2u;
     jack_latency_range_t r = { half, half };
+    if (mode == JackCaptureLatency && !f->setup.sync_mode)
+        r.min = r.max = half + f->s.period;
     if (mode == JackPlaybackLatency) {
         for (uint32_t p = 0; p < f->s.capture_audio; p++)
             jack_port_set_latency_range(f->to_audio[p], JackPlaybackLatency, &r);
