@@ -333,6 +333,9 @@ static void on_shutdown(void *arg)
 static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 {
     struct nm_follower *f = arg;
+    /* acquire: pairs with set_gone; a closing client sets no latency */
+    if (atomic_load_explicit(&f->gone, memory_order_acquire) != NM_ALIVE)
+        return;
     jack_nframes_t half = f->s.latency * f->s.period / 2u;
     jack_latency_range_t r = { half, half };
     if (mode == JackCaptureLatency && !f->setup.sync_mode)
@@ -461,6 +464,7 @@ void nm_follower_free(struct nm_follower *f)
     if (!f)
         return;
     if (f->client) {
+        set_gone(f, NM_GONE_SHUTDOWN); /* the process callback goes quiet */
         /* after deactivation no process callback runs: the buffers can go */
         jack_deactivate(f->client);
         jack_client_close(f->client);

@@ -56,6 +56,7 @@ command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
 require_program jackd jackd2
 require_program jack_net_slave jackd2
 require_program jack_simple_client jackd2
+require_program strace strace
 require_built "$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter" "$RILL_TRAP"
 METER=$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter
 
@@ -190,6 +191,36 @@ for p in to_slave_1 to_slave_2 from_slave_1 from_slave_2; do
 done
 info "jack_net_slave joined as '$NAME', latency $L"
 exact_after "$NAME" s "$L"
+
+# ---- 1b. the follower's realtime thread inside rilld (SCHED_FIFO at the
+# clients' priority, 19; rilld's own engine thread is "rilld-rt" at 20):
+# futex for the graph, non-blocking send/recv, at most one bounded ppoll per
+# recv that found the socket empty, clock_gettime. Nothing else.
+rt_tid=
+for t in /proc/$RILLD_PID/task/*; do
+    [ "$(cat "$t/comm")" = rilld-rt ] && continue
+    [ "$(awk '{ print $41 }' "$t/stat")" = 1 ] && rt_tid="$rt_tid ${t##*/}"
+done
+set -- $rt_tid
+[ $# = 1 ] || fail "want one realtime client thread in rilld (the follower's), found: $rt_tid"
+strace -qq -o "$RILL_TMP/strace-rt.txt" -p "$1" 2>"$RILL_TMP/strace-rt.log" &
+spid=$!
+RILL_PIDS+=("$spid")
+sleep 2
+kill -INT "$spid" 2>/dev/null
+wait_exit "$spid" 10 || fail "strace did not stop"
+calls=$(awk '$1 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $1); n[$1]++ } END { for (s in n) print s, n[s] }' \
+    "$RILL_TMP/strace-rt.txt" | sort)
+info "the follower's realtime thread in 2 s: $(echo $calls)"
+others=$(awk '$1 !~ /^(futex|sendto|recvfrom|ppoll|clock_gettime)$/' <<<"$calls")
+[ -z "$others" ] || fail "system calls not allowed on the realtime path: $others"
+n_futex=$(awk '$1 == "futex" { print $2 }' <<<"$calls")
+n_send=$(awk '$1 == "sendto" { print $2 }' <<<"$calls")
+n_recv=$(awk '$1 == "recvfrom" { print $2 + 0 }' <<<"$calls")
+n_poll=$(awk '$1 == "ppoll" { print $2 + 0 }' <<<"$calls")
+[ "${n_futex:-0}" -ge 50 ] && [ "${n_send:-0}" -ge 50 ] ||
+    fail "the realtime thread did not cycle under strace: $calls"
+[ "${n_poll:-0}" -le "${n_recv:-0}" ] || fail "more ppoll than recv calls: $calls"
 
 # ---- 2a. SIGKILL mid-stream
 cycles0=$(chain_get src cycles)
