@@ -23,6 +23,7 @@
 #      socket: refused and counted, rilld unaffected, the stream recovers;
 #   5. jackd2's `jackd -d net -l 3` (async, as jackd2 runs by default) with a
 #      client looping capture to playback: bit-exact after 3 + 1 periods;
+#      MIDI both ways (jack_midi_latency_test over a MIDI loop on jackd);
 #   6. rill's own follower, rilld -d net -e int, looping capture to
 #      playback: a 240 Hz tone comes back at its frequency and level
 #      (16-bit: not bit-exact, within the encoding's step).
@@ -57,7 +58,9 @@ require_program jackd jackd2
 require_program jack_net_slave jackd2
 require_program jack_simple_client jackd2
 require_program strace strace
-require_built "$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter" "$RILL_TRAP"
+require_built "$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter" "$RILL_TRAP" \
+    "$RILL_TOP_BUILDDIR/tests/clients/rill-test-midithru"
+require_program jack_midi_latency_test jackd2
 METER=$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter
 
 NSA=rillmA$$
@@ -327,7 +330,8 @@ wait_exit "$SLAVE" 5
 
 # ---- 5. jackd2's own follower, async (jackd2's default): L + 1 periods
 JL=3
-ip netns exec "$NSB" jackd -n "$JF" -d net -C 2 -P 2 -n "jf$$" -l "$JL" >"$RILL_TMP/jackd.log" 2>&1 &
+ip netns exec "$NSB" jackd -n "$JF" -d net -C 2 -P 2 -i 1 -o 1 -n "jf$$" -l "$JL" \
+    >"$RILL_TMP/jackd.log" 2>&1 &
 JACKD_PID=$!
 RILL_PIDS+=("$JACKD_PID")
 wait_for "[ \$(joins) -ge 4 ]" $((30 * SLOW)) ||
@@ -343,6 +347,22 @@ wait_for "[ -s '$RILL_TMP/loop.status' ]" 15 || fail "the loop client on jackd d
 exact_after "$JNAME" j $((JL + 1))
 kill "$LOOP"
 wait_exit "$LOOP" 5
+# MIDI both ways: jackd2's jack_midi_latency_test on rill, through
+# midi_to_slave_1, a MIDI loop on the follower, and back on
+# midi_from_slave_1 (3-byte messages: jackd2 1.9.21 garbles longer ones)
+spawn env JACK_DEFAULT_SERVER="$JF" "$RILL_TOP_BUILDDIR/tests/clients/rill-test-midithru" thru \
+    >"$RILL_TMP/thru.log" 2>&1
+THRU=$SPAWN_PID
+wait_for "grep -q ready '$RILL_TMP/thru.log'" 10 || fail "the MIDI loop on jackd did not start"
+JACK_DEFAULT_SERVER="$JF" jack_connect system:midi_capture_1 thru:in &&
+    JACK_DEFAULT_SERVER="$JF" jack_connect thru:out system:midi_playback_1 ||
+    fail "connecting the MIDI loop on jackd"
+out=$(rjack jack_midi_latency_test -m 3 -s 50 -t $((5 * SLOW)) "$JNAME:midi_to_slave_1" \
+    "$JNAME:midi_from_slave_1" 2>&1)
+grep -q "Messages received: 50" <<<"$out" || fail "MIDI through jackd -d net: $out"
+info "MIDI round trip through jackd -d net: $(grep -E 'Average latency|Messages received' <<<"$out" | tr '\n' ' ')"
+kill "$THRU"
+wait_exit "$THRU" 5
 kill -TERM "$JACKD_PID"
 wait_exit "$JACKD_PID" 10 || fail "jackd -d net did not stop"
 JACKD_PID=
