@@ -324,22 +324,23 @@ static void housekeeping(struct nm_manager *m, uint64_t now, int log_now)
         }
         if (!log_now)
             continue;
-        _Atomic uint64_t *c[7] = { &f->n.cycles, &f->n.complete, &f->n.partial, &f->n.missing,
-                                   &f->n.late, &f->n.refused, &f->n.send_errors };
-        uint64_t v[7];
-        for (int i = 0; i < 7; i++)
+        _Atomic uint64_t *c[8] = { &f->n.cycles, &f->n.complete, &f->n.partial, &f->n.missing,
+                                   &f->n.late, &f->n.refused, &f->n.send_errors, &f->n.resyncs };
+        uint64_t v[8];
+        for (int i = 0; i < 8; i++)
             v[i] = atomic_load_explicit(c[i], memory_order_relaxed);
         if (v[2] != f->shown[2] || v[3] != f->shown[3] || v[4] != f->shown[4] ||
-            v[5] != f->shown[5] || v[6] != f->shown[6])
+            v[5] != f->shown[5] || v[6] != f->shown[6] || v[7] != f->shown[7])
             log_nm("'%s': last second: %llu cycles with packets missing, %llu without any, "
-                   "%llu late datagrams, %llu refused, %llu send errors (in all: %llu cycles, "
-                   "%llu complete)", f->client_name,
+                   "%llu late datagrams, %llu refused, %llu send errors, %llu resyncs (in all: "
+                   "%llu cycles, %llu complete, %llu resyncs)", f->client_name,
                    (unsigned long long)(v[2] - f->shown[2]),
                    (unsigned long long)(v[3] - f->shown[3]),
                    (unsigned long long)(v[4] - f->shown[4]),
                    (unsigned long long)(v[5] - f->shown[5]),
-                   (unsigned long long)(v[6] - f->shown[6]), (unsigned long long)v[0],
-                   (unsigned long long)v[1]);
+                   (unsigned long long)(v[6] - f->shown[6]),
+                   (unsigned long long)(v[7] - f->shown[7]), (unsigned long long)v[0],
+                   (unsigned long long)v[1], (unsigned long long)v[7]);
         memcpy(f->shown, v, sizeof v);
     }
     if (!log_now)

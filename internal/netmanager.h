@@ -47,6 +47,9 @@
 #define NM_SETUP_TRIES 10u
 /* datagrams read per cycle at most (a flood cannot hold the cycle) */
 #define NM_MAX_DGRAMS 1024u
+/* cycles in a row with the same offset and nothing on time before an async
+ * follower's numbering is re-anchored */
+#define NM_RESYNC_CYCLES 8u
 
 enum nm_state {
     NM_SETUP = 1,      /* SETUP sent, waiting for START_MASTER */
@@ -72,6 +75,7 @@ struct nm_counters {
     _Atomic uint64_t late;         /* datagrams of a cycle already played */
     _Atomic uint64_t refused;      /* datagrams refused by the decoders */
     _Atomic uint64_t send_errors;
+    _Atomic uint64_t resyncs;      /* an async follower's numbering re-anchored */
 };
 
 struct nm_follower {
@@ -104,13 +108,27 @@ struct nm_follower {
     size_t pending_len;
     struct rill_net_rx rx;
     uint32_t cycle;                /* our cycle number, 1 first */
+    /* An async follower (jackd2's default) numbers its answers with a
+     * counter of its own, one step per cycle of ours it received: a cycle
+     * lost on the way makes it lag by one for good. target = cycle - L -
+     * shift. When for NM_RESYNC_CYCLES cycles in a row nothing came on
+     * time but datagrams at one offset did, shift is corrected so that
+     * its newest answer counts as the answer to the cycle it came after
+     * (see resync()): the latency is L again (jackd2's master reads
+     * whatever comes next instead). */
+    int32_t shift;
+    int32_t off_pre, off_wait;     /* nearest late offset this cycle, 0 none */
+    int32_t off_ahead;             /* offset of a datagram kept for later */
+    int32_t off_last;              /* the correction the last cycles asked */
+    int waited;                    /* this cycle's receive has waited */
+    unsigned off_count;
     uint64_t last_alive_ns;        /* last datagram from the follower */
     int heard;                     /* any datagram yet */
     unsigned quiet;                /* cycles in a row with nothing heard */
 
     _Atomic int gone;              /* enum nm_gone; RT or shutdown sets, manager reads */
     struct nm_counters n;
-    uint64_t shown[7];             /* manager: counters at the last log line */
+    uint64_t shown[8];             /* manager: counters at the last log line */
 };
 
 /* The manager's settings (jackd2's netmanager parameters). */

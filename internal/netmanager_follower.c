@@ -208,10 +208,16 @@ static int take(struct nm_follower *f, uint32_t target, const uint8_t *buf, size
         if (buf != f->pending)
             memcpy(f->pending, buf, len);
         f->pending_len = len;
+        f->off_ahead = d;
         return 2;
     }
     if (d < 0) {
         add(&f->n.late, 1);
+        /* the nearest late cycle: among those queued when this cycle's
+         * receive began, and among those that came during its wait */
+        int32_t *o = f->waited ? &f->off_wait : &f->off_pre;
+        if (*o == 0 || d > *o)
+            *o = d;
         return 0;
     }
     int r = rill_net_rx_feed(&f->rx, buf, len);
@@ -219,6 +225,38 @@ static int take(struct nm_follower *f, uint32_t target, const uint8_t *buf, size
         return 0;
     *got = 1;
     return r == RILL_NET_RX_COMPLETE ? 1 : 0;
+}
+
+/* An async follower's answers keep coming at one offset from the cycle we
+ * expect, and nothing on time: take its numbering as it is now (see
+ * nm_follower.shift). An answer that came while this cycle's receive
+ * waited answers the cycle just sent (a follower keeps up within a
+ * fraction of a period on a LAN); one queued before it, the cycle before.
+ * A sync follower numbers with our cycles: never. */
+static void resync(struct nm_follower *f, int got)
+{
+    int32_t L = (int32_t)f->s.latency, delta = 0;
+    if (f->off_wait)
+        delta = L - f->off_wait;
+    else if (f->off_pre)
+        delta = (L ? L - 1 : 0) - f->off_pre;
+    else if (f->off_ahead)
+        delta = -f->off_ahead;
+    if (f->setup.sync_mode || got || delta == 0) {
+        f->off_count = 0;
+        return;
+    }
+    if (delta != f->off_last) {
+        f->off_last = delta;
+        f->off_count = 1;
+        return;
+    }
+    if (++f->off_count < NM_RESYNC_CYCLES)
+        return;
+    f->shift += delta;
+    f->off_count = 0;
+    f->pending_len = 0; /* its cycle number meant the old numbering */
+    add(&f->n.resyncs, 1);
 }
 
 static void receive_cycle(struct nm_follower *f, uint64_t start)
@@ -230,7 +268,9 @@ static void receive_cycle(struct nm_follower *f, uint64_t start)
                                      (L == 0 ? 2u : 4u));
     rill_net_rx_begin(&f->rx); /* the from_slave buffers to silence */
     int receiving = f->cycle > L;
-    uint32_t target = f->cycle - L;
+    uint32_t target = f->cycle - L - (uint32_t)f->shift;
+    f->off_pre = f->off_wait = f->off_ahead = 0;
+    f->waited = 0;
     if (receiving && f->pending_len) {
         size_t len = f->pending_len;
         f->pending_len = 0;
@@ -250,6 +290,7 @@ static void receive_cycle(struct nm_follower *f, uint64_t start)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 break;
+            f->waited = 1;
             if (!wait_readable(f->fd, deadline))
                 break;
             continue;
@@ -279,6 +320,7 @@ static void receive_cycle(struct nm_follower *f, uint64_t start)
             add(&f->n.partial, 1);
         if (got)
             (void)rill_net_rx_end(&f->rx, midi_sink, f);
+        resync(f, got);
     }
     uint64_t ref = 0;
     for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)

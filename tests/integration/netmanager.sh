@@ -21,6 +21,9 @@
 #   3. a new jack_net_slave joins and is bit-exact again;
 #   4. malformed datagrams to the manager port and to the follower's session
 #      socket: refused and counted, rilld unaffected, the stream recovers;
+#   4b. an async follower whose numbering slips by three cycles (the test's
+#      own, netmanager_follower.py): rill re-anchors and the echo is
+#      bit-exact after the same latency again;
 #   5. jackd2's `jackd -d net -l 3` (async, as jackd2 runs by default) with a
 #      client looping capture to playback: bit-exact after 3 + 1 periods;
 #      MIDI both ways (jack_midi_latency_test over a MIDI loop on jackd);
@@ -328,15 +331,42 @@ kill -KILL "$SLAVE"
 wait_for "! client_listed '$NAME'" $((5 * SLOW)) || fail "the second follower's client is still there"
 wait_exit "$SLAVE" 5
 
+# ---- 4b. an async follower whose numbering slips: the test's own follower
+# (netmanager_follower.py, async like jackd2's, echoing within its cycle)
+# ignores three cycles of ours at cycle 2000, as if they had been lost
+# whole on the way; its counter lags ours by 3 from then on. rill finds its
+# numbering again and the echo is bit-exact after exactly L = 2 periods
+# again (without that, every answer would arrive "late": silence for good)
+spawn ip netns exec "$NSB" python3 "$RILL_TOP_SRCDIR/tests/integration/netmanager_follower.py" \
+    "fake$$" 2 2000 3 $((40 * SLOW)) >"$RILL_TMP/fake.log" 2>&1
+FAKE=$SPAWN_PID
+wait_for "[ \$(joins) -ge 4 ]" $((20 * SLOW)) || fail "the test's follower did not join: $(cat "$RILL_TMP/fake.log")"
+FNAME=$(joined_field 4 name)
+exact_after "$FNAME" f 2
+# resyncs in all, from the last counter line of this follower
+resyncs() {
+    sed -n "s/^netmanager: '$FNAME': last second: .*, \([0-9]*\) resyncs)\$/\1/p" "$RILLD_LOG" |
+        tail -1
+}
+wait_for "grep -q 'skipping from cycle' '$RILL_TMP/fake.log'" $((30 * SLOW)) ||
+    fail "the test's follower did not reach its skip: $(cat "$RILL_TMP/fake.log")"
+r0=$(resyncs)
+wait_for "[ \"\$(resyncs)\" -gt '${r0:-0}' ]" $((20 * SLOW)) ||
+    fail "rill did not find the slipped follower's numbering again: $(grep "'$FNAME'" "$RILLD_LOG" | tail -3)"
+exact_after "$FNAME" g 2
+kill "$FAKE" 2>/dev/null
+wait_exit "$FAKE" 5
+wait_for "! client_listed '$FNAME'" $((5 * SLOW)) || fail "the test's follower's client is still there"
+
 # ---- 5. jackd2's own follower, async (jackd2's default): L + 1 periods
 JL=3
 ip netns exec "$NSB" jackd -n "$JF" -d net -C 2 -P 2 -i 1 -o 1 -n "jf$$" -l "$JL" \
     >"$RILL_TMP/jackd.log" 2>&1 &
 JACKD_PID=$!
 RILL_PIDS+=("$JACKD_PID")
-wait_for "[ \$(joins) -ge 4 ]" $((30 * SLOW)) ||
+wait_for "[ \$(joins) -ge 5 ]" $((30 * SLOW)) ||
     fail "jackd -d net did not join: $(tail -5 "$RILL_TMP/jackd.log")"
-JNAME=$(joined_field 4 name)
+JNAME=$(joined_field 5 name)
 grep "joined as client '$JNAME'" "$RILLD_LOG" | grep -q "latency $JL cycles (async" ||
     fail "jackd -d net's session is not async with latency $JL: $(grep "'$JNAME'" "$RILLD_LOG")"
 # the loop on the follower: capture_1 -> playback_1 in one cycle (jackd2's libjack)
@@ -375,8 +405,8 @@ RF=rf$$
 ip netns exec "$NSB" "$RILLD" -n "$RF" -d net -C 2 -P 2 -e int -n "rfi$$" >"$RILL_TMP/rf.log" 2>&1 &
 RF_PID=$!
 RILL_PIDS+=("$RF_PID")
-wait_for "[ \$(joins) -ge 5 ]" $((20 * SLOW)) || fail "rilld -d net -e int did not join: $(cat "$RILL_TMP/rf.log")"
-RNAME=$(joined_field 5 name)
+wait_for "[ \$(joins) -ge 6 ]" $((20 * SLOW)) || fail "rilld -d net -e int did not join: $(cat "$RILL_TMP/rf.log")"
+RNAME=$(joined_field 6 name)
 grep "joined as client '$RNAME'" "$RILLD_LOG" | grep -q "int16" || fail "not an int16 session"
 wait_for "'$RILLCTL' -s '$RF' connect system:capture_1 system:playback_1" 10 ||
     fail "cannot loop capture to playback on rill's follower"
