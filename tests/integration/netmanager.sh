@@ -156,9 +156,20 @@ gone_lines() { grep -c "is gone:" "$RILLD_LOG"; }
 # exact_after NAME PORT-PREFIX DELAY: sinks at DELAY-1, DELAY, DELAY+1
 # periods on NAME:from_slave_1 while src feeds NAME:to_slave_1; only DELAY
 # may see the signal, bit for bit.
+# timing faults rilld logged from line $1 of its log on: cycles whose graph
+# missed its deadline (a late client bypassed) and periods lost (xruns)
+timing_faults() {
+    tail -n +"$1" "$RILLD_LOG" | awk '
+        /cycle\(s\) where the graph missed its deadline/ { n += $2 }
+        /xrun: [0-9]+ period\(s\) lost/ { n += $3 }
+        /xrun: [0-9]+ more xrun\(s\)/ { for (i = 1; i < NF; i++) if ($(i + 1) == "period(s)") n += $i }
+        END { print n + 0 }'
+}
+
 exact_after() {
-    local name=$1 tag=$2 delay=$3 k lo
+    local name=$1 tag=$2 delay=$3 k lo from faults allowed
     lo=$((delay > 0 ? delay - 1 : 0))
+    from=$(($(wc -l <"$RILLD_LOG") + 1))
     rctl connect src:out "$name:to_slave_1" || fail "connect src:out $name:to_slave_1"
     for k in $(seq "$lo" $((delay + 1))); do
         chain_start sink "$tag$k" --connect-from "$name:from_slave_1" --latency $((k * 256))
@@ -167,8 +178,16 @@ exact_after() {
         fail "$name: the signal does not come back bit for bit after $delay periods: $(for k in $(seq "$lo" $((delay + 1))); do echo "$k: $(chain_status "$tag$k")"; done)"
     for k in $(seq "$lo" $((delay + 1))); do
         if [ "$k" = "$delay" ]; then
-            [ "$(chain_get "$tag$k" bad)" = 0 ] || fail "$name, $k periods: $(chain_status "$tag$k")"
-            info "$name: bit-exact after $k periods: $(chain_status "$tag$k")"
+            # The network's latency counts the cycles that ran, the sink
+            # counts frames: a cycle the engine lost or bypassed (a loaded
+            # machine, ASan) shifts one against the other for up to delay
+            # + 1 cycles. Only as many bad cycles as rilld's own logged
+            # timing faults explain are accepted; none without one.
+            faults=$(timing_faults "$from")
+            allowed=$((faults * (delay + 1)))
+            [ "$(chain_get "$tag$k" bad)" -le "$allowed" ] ||
+                fail "$name, $k periods ($faults timing faults logged): $(chain_status "$tag$k")"
+            info "$name: bit-exact after $k periods: $(chain_status "$tag$k") ($faults timing faults)"
         else
             [ "$(chain_get "$tag$k" ok)" = 0 ] ||
                 fail "$name: the signal also matches after $k periods: $(chain_status "$tag$k")"
