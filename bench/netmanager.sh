@@ -8,7 +8,9 @@
 # netmanager`, 48 kHz, at 64, 128 and 256 frames. In B jackd2's
 # jack_net_slave (1 channel each way, latency 2, echoing its input). On the
 # master jackd2's jack_iodelay measures the round trip through the follower
-# (to_slave_1 -> the follower -> from_slave_1), and the master process's CPU
+# (to_slave_1 -> the follower -> from_slave_1; its "total roundtrip
+# latency": the loop through jack_delay closes a cycle in the graph, whose
+# feedback connection adds a period to the network's L), and the master process's CPU
 # time (utime + stime from /proc) over BENCH_SECONDS is divided by the cycles
 # in that time: CPU per cycle of the whole server (driver, graph, the
 # netmanager's network I/O). The two masters alternate, BENCH_ROUNDS rounds;
@@ -39,16 +41,17 @@ for p in jackd jack_load jack_net_slave jack_iodelay jack_connect jack_lsp; do
 done
 
 NSA=rbnA$$ NSB=rbnB$$ VA=rbna$$ VB=rbnb$$
-PIDS=()
+# measure() runs in a subshell and stops what it started; what an
+# interrupted run leaves is in $TMP/pids
 cleanup() {
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
+    [ -f "$TMP/pids" ] && while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$TMP/pids"
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
-    rm -f /dev/shm/jack_rbj$$_* 2>/dev/null
+    jack_forget
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 ip netns add "$NSA" && ip netns add "$NSB" && ip link add "$VA" type veth peer name "$VB" &&
     ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" &&
     ip -n "$NSA" addr add 10.221.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.221.0.2/24 dev "$VB" ||
@@ -66,6 +69,29 @@ wait_for() { # CONDITION TIMEOUT
     done
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait_for "! kill -0 $1" 10 || kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# jackd2 keeps a killed server in its machine-wide shm registry: free the
+# slot of this run's server if its process is gone (as the tests do)
+jack_forget() {
+    python3 - "rbj$$" <<'PY' 2>/dev/null
+import os, struct, sys
+name = ("jack-%d:%s:" % (os.getuid(), sys.argv[1])).encode()
+path = "/dev/shm/jack-shm-registry"
+if os.path.exists(path):
+    with open(path, "r+b") as f:
+        d = bytearray(f.read())
+        hdr_len, entry = struct.unpack_from("<II", d, 16)
+        slot = (hdr_len - 24) // 8 if hdr_len > 24 else 0
+        for i in range(8 if 0 < slot <= 512 else 0):
+            o = 24 + slot * i
+            pid = struct.unpack_from("<i", d, o)[0]
+            if d[o + 4:o + 4 + len(name) + 1] == name + b"\0" and pid > 0 and \
+                    not os.path.exists("/proc/%d" % pid):
+                d[o:o + slot] = bytes(slot)
+        f.seek(0)
+        f.write(d)
+PY
+    rm -f /dev/shm/jack_rbj$$_* /dev/shm/jack_sem.*_rbj$$_* 2>/dev/null
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # one measurement: MASTER (rill|jackd2) PERIOD -> "roundtrip_frames cpu_us_per_cycle"
@@ -76,27 +102,35 @@ measure() {
         ip netns exec "$NSA" "$RILLD" -n "$srv" -l netmanager -d dummy -r 48000 -p "$p" \
             >"$TMP/$srv-$p.log" 2>&1 &
         mpid=$!
+        echo "$mpid" >>"$TMP/pids"
         run() { "$RILL_JACK" -s "$srv" "$@"; }
-        wait_for "grep -q 'netmanager: listening' '$TMP/$srv-$p.log'" 10 || return 1
+        wait_for "grep -q 'netmanager: listening' '$TMP/$srv-$p.log'" 10 || { stop "$mpid"; return 1; }
     else
         srv=rbj$$
         ip netns exec "$NSA" jackd -n "$srv" -R -P 20 -d dummy -r 48000 -p "$p" \
             >"$TMP/$srv-$p.log" 2>&1 &
         mpid=$!
+        echo "$mpid" >>"$TMP/pids"
         run() { JACK_DEFAULT_SERVER=$srv "$@"; }
-        wait_for "JACK_DEFAULT_SERVER=$srv jack_lsp" 20 || return 1
-        JACK_DEFAULT_SERVER=$srv jack_load netmanager >/dev/null 2>&1 || return 1
+        wait_for "JACK_DEFAULT_SERVER=$srv jack_lsp" 20 || { stop "$mpid"; jack_forget; return 1; }
+        JACK_DEFAULT_SERVER=$srv jack_load netmanager >/dev/null 2>&1 ||
+            { stop "$mpid"; jack_forget; return 1; }
     fi
-    PIDS+=("$mpid")
     ip netns exec "$NSB" jack_net_slave -C 1 -P 1 >"$TMP/slave.log" 2>&1 &
     local spid=$!
-    PIDS+=("$spid")
+    echo "$spid" >>"$TMP/pids"
     wait_for "run jack_lsp | grep -q ':to_slave_1\$'" 20 || { stop "$spid"; stop "$mpid"; return 1; }
     fport=$(run jack_lsp | grep ':to_slave_1$' | head -1)
     fport=${fport%:to_slave_1}
-    run jack_iodelay >"$TMP/iodelay.log" 2>&1 &
+    # (started directly, not through run(): $! must be jack_iodelay itself)
+    # (unbuffered: it is stopped by a signal and would lose its output)
+    if [ "$master" = rill ]; then
+        "$RILL_JACK" -s "$srv" stdbuf -o0 jack_iodelay >"$TMP/iodelay.log" 2>&1 &
+    else
+        JACK_DEFAULT_SERVER=$srv stdbuf -o0 jack_iodelay >"$TMP/iodelay.log" 2>&1 &
+    fi
     local ipid=$!
-    PIDS+=("$ipid")
+    echo "$ipid" >>"$TMP/pids"
     wait_for "run jack_lsp | grep -q '^jack_delay:out\$'" 10
     run jack_connect jack_delay:out "$fport:to_slave_1" >/dev/null 2>&1
     run jack_connect "$fport:from_slave_1" jack_delay:in >/dev/null 2>&1
@@ -107,12 +141,13 @@ measure() {
     c1=$(cpu_ticks "$mpid")
     t1=$(date +%s%N)
     stop "$ipid"
-    rt=$(grep -o '[0-9.]* frames' "$TMP/iodelay.log" | tail -1 | awk '{ print $1 }')
+    rt=$(tr '\r' '\n' <"$TMP/iodelay.log" | grep -a 'total roundtrip latency' | tail -1 |
+        awk '{ print $1 }')
     out=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" -v p="$p" \
         'BEGIN { cycles = ns / 1e9 * 48000 / p; printf "%.1f", c / hz * 1e6 / cycles }')
     stop "$spid"
     stop "$mpid"
-    rm -f /dev/shm/jack_rbj$$_* 2>/dev/null
+    [ "$master" = jackd2 ] && jack_forget
     echo "${rt:-none} $out"
 }
 
@@ -149,7 +184,8 @@ if [ -n "$DOC" ] && grep -q '<!-- bench-netmanager:begin -->' "$DOC"; then
         sed '/<!-- bench-netmanager:begin -->/q' "$DOC"
         echo
         echo "Last run: $(date -u +%Y-%m-%d), $(nproc) CPUs, $ROUNDS rounds of ${SECONDS_PER} s" \
-            "(medians), jack_net_slave -C 1 -P 1 (latency 2) in the other namespace."
+            "(medians), jack_net_slave -C 1 -P 1 (latency 2) in the other namespace; the round" \
+            "trip includes the period of the feedback connection that closes jack_iodelay's loop."
         echo
         echo "$table"
         echo
