@@ -12,8 +12,8 @@
  *                             $JACK_NETJACK_MULTICAST
  *   -p, --udp-net-port PORT   UDP port; default 19000 or $JACK_NETJACK_PORT
  *   -c, --auto-connect        connect each follower to the system ports
- *   -s, --auto-save           jackd2 restores a returning follower's
- *                             connections: not supported yet, refused
+ *   -s, --auto-save           when a follower goes, keep its connections;
+ *                             make them again when it returns (by name)
  *   -h, --help
  *
  * The manager thread (not realtime) owns the listening socket:
@@ -69,6 +69,7 @@ struct nm_manager {
     uint64_t refused_shown;
     uint64_t turned_away;          /* AVAILABLEs whose session rill cannot serve */
     char last_refusal[320];        /* so that a follower's retries log once */
+    struct nm_saved *saved;        /* -s: connections of followers gone */
 };
 
 /* one manager per process, as jackd2 (the port is one anyway); the loader
@@ -152,6 +153,8 @@ static void on_available(struct nm_manager *m, const struct rill_net_params *p,
         /* it looks for a master again: it restarted before we saw it go */
         log_nm("follower '%s' (client '%s') is back before its session ended: removed, "
                "answering it again", f->setup.name, f->client_name);
+        if (m->cfg.auto_save)
+            nm_save_connections(&m->saved, f);
         unlink_follower(m, f);
         nm_follower_free(f);
         break;
@@ -265,6 +268,10 @@ static void on_setup_reply(struct nm_manager *m, struct nm_follower *f)
         }
         f->state = NM_ROLLING;
         f->started_ns = rill_now_ns();
+        int restored = m->cfg.auto_save ? nm_restore_connections(m->saved, f) : 0;
+        if (restored > 0)
+            log_nm("follower '%s': %d connections of its last session made again (-s)",
+                   f->setup.name, restored);
         struct sockaddr_in me;
         socklen_t ml = sizeof me;
         if (getsockname(f->fd, (struct sockaddr *)&me, &ml) < 0)
@@ -318,6 +325,8 @@ static void housekeeping(struct nm_manager *m, uint64_t now, int log_now)
                    (unsigned long long)atomic_load(&f->n.complete),
                    (unsigned long long)atomic_load(&f->n.partial),
                    (unsigned long long)atomic_load(&f->n.missing));
+            if (m->cfg.auto_save && why != NM_GONE_SHUTDOWN) /* (no client left to ask) */
+                nm_save_connections(&m->saved, f);
             unlink_follower(m, f);
             nm_follower_free(f);
             continue;
@@ -426,6 +435,7 @@ static void manager_free(struct nm_manager *m)
         m->followers = f->next;
         nm_follower_free(f);
     }
+    nm_saved_free(&m->saved);
     if (m->fd >= 0)
         close(m->fd);
     free(m);

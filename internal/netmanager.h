@@ -136,6 +136,7 @@ struct nm_config {
     char address[64];              /* -a: multicast group (or any IPv4 address) */
     unsigned port;                 /* -p */
     int auto_connect;              /* -c */
+    int auto_save;                 /* -s */
 };
 
 /* Parse jackd2-style arguments ("-a ADDR -p PORT -c", long forms, commas
@@ -143,6 +144,16 @@ struct nm_config {
  * $JACK_NETJACK_PORT, else 225.3.19.154:19000). Returns 0, 1 for -h (help
  * printed into err), or -EINVAL with a sentence in err. Any thread. */
 int nm_config_parse(const char *args, struct nm_config *cfg, char *err, size_t errsize);
+
+/* netmanager_save.c (-s): a follower's connections, kept by its name when
+ * it goes and made again when a follower of that name joins. Manager
+ * thread. */
+struct nm_saved;
+/* Remember f's connections (replacing what was kept for its name). */
+void nm_save_connections(struct nm_saved **list, struct nm_follower *f);
+/* Connect f's ports as its name's were; returns how many were made. */
+int nm_restore_connections(struct nm_saved *list, struct nm_follower *f);
+void nm_saved_free(struct nm_saved **list);
 
 /* netmanager_follower.c ------------------------------------------------ */
 

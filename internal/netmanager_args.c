@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "netmanager arguments (jackd2's): -a/--multicast-ip ADDR (default 225.3.19.154), "
-    "-p/--udp-net-port PORT (default 19000), -c/--auto-connect, -h/--help";
+    "-p/--udp-net-port PORT (default 19000), -c/--auto-connect, -s/--auto-save, -h/--help";
 
 static int parse_port(const char *v, unsigned *out, char *err, size_t errsize)
 {
@@ -110,10 +110,8 @@ int nm_config_parse(const char *args, struct nm_config *cfg, char *err, size_t e
             cfg->auto_connect = 1;
             break;
         case 's':
-            snprintf(err, errsize, "%s (auto-save: restore a returning follower's connections) "
-                     "is not supported by rill's netmanager yet; leave it out and connect with "
-                     "rillctl", t);
-            return -ENOTSUP;
+            cfg->auto_save = 1;
+            break;
         case 'h':
             snprintf(err, errsize, "%s", usage);
             return 1;

@@ -5,7 +5,7 @@
  * Input: the string up to its first '\0'.
  * Checked: a refusal has a sentence; an accepted string gives an IPv4
  * address in text form that fits its field, a port in 1..65535 and a 0/1
- * auto-connect flag; -h answers 1 with the usage. Nothing is opened.
+ * auto-connect and auto-save flags; -h answers 1 with the usage. Nothing is opened.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(inet_pton(AF_INET, c.address, &a) == 1);
         FUZZ_ASSERT(c.port >= 1 && c.port <= 65535);
         FUZZ_ASSERT(c.auto_connect == 0 || c.auto_connect == 1);
+        FUZZ_ASSERT(c.auto_save == 0 || c.auto_save == 1);
     }
     free(args);
     return 0;

@@ -45,6 +45,11 @@ static void test_forms(void **state)
     assert_string_equal(c.address, "225.1.2.3");
     assert_int_equal(c.port, 19001);
     assert_int_equal(c.auto_connect, 1);
+    assert_int_equal(c.auto_save, 0);
+    assert_int_equal(parse("-s", &c), 0);
+    assert_int_equal(c.auto_save, 1);
+    assert_int_equal(parse("--auto-save -c", &c), 0);
+    assert_int_equal(c.auto_save, 1);
     assert_int_equal(parse("-a10.0.0.1,-p19002", &c), 0);
     assert_string_equal(c.address, "10.0.0.1");
     assert_int_equal(c.port, 19002);
@@ -93,8 +98,7 @@ static void test_refusals(void **state)
         { "-p -5", -EINVAL, "a number from 1 to 65535" },
         { "--auto-connect=1", -EINVAL, "takes no value" },
         { "--bogus", -EINVAL, "unknown argument '--bogus'" },
-        { "-s", -ENOTSUP, "auto-save" },
-        { "--auto-save", -ENOTSUP, "not supported" },
+        { "--auto-save=yes", -EINVAL, "takes no value" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(parse(bad[i].args, &c), bad[i].ret);
