@@ -80,13 +80,12 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
  * then wake. Any non-realtime thread. */
 static void rt_stop_signal(struct rill_client *c)
 {
-    /* seq_cst: rt_quit is visible to whoever sees the QUIT below */
-    atomic_store_explicit(&c->rt_quit, 1, memory_order_seq_cst);
-    /* a control connection (RILL_HELLO_NO_SLOT) has no activation record
-     * and no realtime thread: nothing to wake */
-    if (!c->act || c->slot >= RILL_MAX_CLIENTS)
+    /* a control connection (RILL_HELLO_NO_SLOT) has no node and no thread */
+    if (c->slot >= RILL_MAX_CLIENTS)
         return;
     struct rill_activation *self = &c->act->node[c->slot];
+    /* seq_cst: rt_quit is visible to whoever sees the QUIT below */
+    atomic_store_explicit(&c->rt_quit, 1, memory_order_seq_cst);
     atomic_store_explicit(&self->trigger, RILL_TRIGGER_QUIT, memory_order_seq_cst);
     (void)rill_futex_wake(&self->trigger, INT_MAX);
 }
