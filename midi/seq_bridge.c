@@ -469,8 +469,9 @@ static void schedule_at(struct br *b, snd_seq_event_t *ev, const struct rill_mid
     snd_seq_ev_schedule_real(ev, b->queue, 0, &rt);
 }
 
-/* Send one whole message of port slot, played at monotonic time ns. Sysex
- * goes whole as one event. Output thread. */
+/* Send one whole message of port slot, played at monotonic time ns (or
+ * after the port's long sysex still going out). A sysex up to
+ * BR_SYSEX_CHUNK bytes is one event, a longer one several. Output thread. */
 static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, size_t len)
 {
     struct br_port *p = &b->ports[slot];
@@ -489,9 +490,9 @@ static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, si
         /* a scheduled event's data is copied into the kernel's cells (28
          * bytes each, 2000 at most in our pool): a long sysex goes as
          * several sysex events of BR_SYSEX_CHUNK bytes, the first with the
-         * f0, the last with the f7, at the same time (the queue keeps their
-         * order); a full pool makes the write wait for the events before
-         * them to be delivered (at most one period) */
+         * f0, the last with the f7, BR_SYSEX_GAP_NS apart (below); a full
+         * pool makes the write wait for the events before them to be
+         * delivered (at most a period and the chunks' spacing) */
         if (len > BR_SYSEX_CHUNK) {
             rest = len - BR_SYSEX_CHUNK;
             len = BR_SYSEX_CHUNK;

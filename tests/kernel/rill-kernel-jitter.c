@@ -113,7 +113,8 @@ static int seq_stamp(int argc, char **argv)
     long want = atol(argv[4]);
     snd_seq_t *seq;
     snd_seq_addr_t src, me;
-    if (snd_seq_open(&seq, "hw", SND_SEQ_OPEN_INPUT, 0) < 0)
+    /* duplex: starting our queue is an event we send */
+    if (snd_seq_open(&seq, "hw", SND_SEQ_OPEN_DUPLEX, 0) < 0)
         return 1;
     snd_seq_set_client_name(seq, argv[2]);
     int p = snd_seq_create_simple_port(seq, "in",
