@@ -227,6 +227,15 @@ static int br_process(jack_nframes_t n, void *arg)
         start_us = (double)jack_get_time();
         us_per_frame = 1e6 / (double)jack_get_sample_rate(b->client);
     }
+    /* test hook (RILL_MIDI_TEST_STALL=N, the kernel tests only): every Nth
+     * cycle runs late, as on a machine too slow for the period: spin until
+     * 2.5 periods after the cycle's start (bounded: 2 s) */
+    if (b->test_stall && ++b->test_cycles % b->test_stall == 0) {
+        jack_time_t until = (jack_time_t)(start_us + 2.5 * (double)n * us_per_frame);
+        jack_time_t cap = jack_get_time() + 2000000;
+        while (jack_get_time() < (until < cap ? until : cap))
+            ;
+    }
     /* a cycle that is long over (this node runs a whole period after its
      * cycle's end: the engine has begun the next cycle, bypassing us and
      * our successors, which will never read this one's output): keep the
@@ -799,6 +808,11 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     b->queue = -1;
     if ((r = parse_args(b, load_init ? load_init : "")) < 0)
         goto fail;
+    const char *stall = getenv("RILL_MIDI_TEST_STALL"); /* tests: late cycles */
+    if (stall && atoi(stall) > 0) {
+        b->test_stall = (uint32_t)atoi(stall);
+        br_log("RILL_MIDI_TEST_STALL: every %u-th cycle runs late (a test hook)", b->test_stall);
+    }
     r = snd_seq_open(&b->seq, "hw", SND_SEQ_OPEN_DUPLEX, 0);
     if (r < 0) {
         br_log("cannot open the ALSA sequencer: %s (is the snd-seq module loaded? "

@@ -154,6 +154,8 @@ struct br {
     /* process callback only */
     void *bufs[BR_MAX_PORTS];
     uint32_t last_time[BR_MAX_PORTS];
+    uint32_t test_stall;       /* RILL_MIDI_TEST_STALL (set before activation) */
+    uint32_t test_cycles;
     uint32_t frag_left;        /* bytes of a long in_ring record still to deliver */
     uint32_t frag_slot, frag_gen;
 

@@ -43,6 +43,7 @@ start_midi_rilld() { # TAG
     # under the realtime allocation trap: the bridge's process callback
     # runs on a client realtime thread inside rilld
     LD_PRELOAD=$B/tests/rt/.libs/librill-rt-trap.so \
+        RILL_MIDI_TEST_STALL=${MIDI_STALL:-} \
         RILL_FRAME_START=$(((1 << 32) - 48000 * 10)) "$RILLD" -n k -v -t 5000 --midi seq -d dummy \
         -r 48000 -p 4096 > "$MLOG" 2>&1 &
     RPID=$!
@@ -360,8 +361,17 @@ else
         # ---- the names after a restart, and after the modules are loaded
         #      in the other order (snd-virmidi first)
         say "midi: restart, module order"
-        start_midi_rilld midi2
+        # ... with the bridge's test hook: every 8th cycle runs 2.5 periods
+        # late (bypassed by the engine); 20 events through Midi Through
+        # must all come, the late cycles' events one cycle later
+        MIDI_STALL=8 start_midi_rilld midi2
         mports > "$OUT/midi.ports2"
+        bg "$OUT/midi.late-rx.log" "${JK[@]}" "$KMIDI" recv lrx "$OUT/midi.late-rx" "$MT (capture)"
+        wait_subs From 2
+        aplaymidi -p 14:0 "$OUT/steps.mid" > "$OUT/midi.late-aplaymidi.log" 2>&1
+        lines "$OUT/midi.late-rx" 20 10
+        "$RILLCTL" -s k status --json > "$OUT/midi.late-status.json" 2>&1
+        killall_m
         stop_rilld
         rmmod snd_virmidi snd_seq_dummy 2>> "$OUT/midi.rmmod.log"
         insmod "$MODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midi.rmmod.log"

@@ -193,6 +193,16 @@ else
         bad "midi: rillctl status --json: $(cat "$M/midi.status.json" 2> /dev/null | head -c 600)"
     fi
 
+    # ---- late cycles (the bridge's test hook: every 8th cycle 2.5 periods
+    #      late): every event comes, in order; the late cycles were counted
+    nl=$(grep -c ' 90 \| 80 ' "$M/midi.late-rx" 2> /dev/null)
+    held=$(sed -n 's/.*"late_cycles_held":\([0-9]*\).*/\1/p' "$M/midi.late-status.json" 2> /dev/null)
+    if [ "${nl:-0}" = 20 ] && [ "${held:-0}" -ge 1 ]; then
+        ok "midi late cycles: with every 8th cycle of the bridge 2.5 periods late, 20 of 20 events came; $held late cycle(s) kept their events"
+    else
+        bad "midi late cycles: ${nl:-0} of 20 events came, late_cycles_held=${held:-?} (want 20, at least 1): $(head -c 300 "$M/midi.late-status.json" 2> /dev/null)"
+    fi
+
     # ---- burst
     line=$(grep "^midi burst " "$RES")
     # every event that came is in order (i = note + 128 * velocity grows by
