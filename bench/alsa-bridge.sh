@@ -122,24 +122,36 @@ pcm.bench_pipewire { type pipewire }
 EOF2
 export ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:$TMP/asound.conf
 
-# ---- the servers, all at once; env_of SERVER prints the environment of its programs
+# ---- the servers, all at once, and the environment of each one's programs
 declare -A SRV_PIDS=()
 mkdir -m 700 "$TMP/xdg-rill" "$TMP/xdg-jackd2" "$TMP/xdg-pipewire"
-env_of() {
-    case $1 in
-    rill) echo "XDG_RUNTIME_DIR=$TMP/xdg-rill JACK_DEFAULT_SERVER=bench-rill RILL_JACK_LIBDIR=$B/clients/jack/.libs" ;;
-    jackd2) echo "XDG_RUNTIME_DIR=$TMP/xdg-jackd2 JACK_DEFAULT_SERVER=bench-jackd2-$$ JACK_NO_START_SERVER=1" ;;
-    pipewire) echo "XDG_RUNTIME_DIR=$TMP/xdg-pipewire XDG_CONFIG_HOME=$TMP/cfg-pipewire DBUS_SESSION_BUS_ADDRESS=disabled: PIPEWIRE_LOG_SYSTEMD=false" ;;
-    esac
+# shellcheck disable=SC2034 # read through envof's nameref
+ENV_rill=("XDG_RUNTIME_DIR=$TMP/xdg-rill" JACK_DEFAULT_SERVER=bench-rill "RILL_JACK_LIBDIR=$B/clients/jack/.libs")
+# shellcheck disable=SC2034
+ENV_jackd2=("XDG_RUNTIME_DIR=$TMP/xdg-jackd2" "JACK_DEFAULT_SERVER=bench-jackd2-$$" JACK_NO_START_SERVER=1)
+# shellcheck disable=SC2034
+ENV_pipewire=("XDG_RUNTIME_DIR=$TMP/xdg-pipewire" "XDG_CONFIG_HOME=$TMP/cfg-pipewire"
+    DBUS_SESSION_BUS_ADDRESS=disabled: PIPEWIRE_LOG_SYSTEMD=false)
+# envof SERVER: E=(its environment), for `env "${E[@]}" CMD &` (a process of
+# its own: $! is CMD's pid, which a backgrounded function would not give)
+envof() {
+    local -n e=ENV_$1
+    E=("${e[@]}")
+}
+# in_env SERVER CMD...: CMD in the environment of SERVER's programs (foreground)
+in_env() {
+    envof "$1"
+    shift
+    env "${E[@]}" "$@"
 }
 # jack_env SERVER CMD...: CMD as a JACK client of SERVER (rill's libjack, jackd2's, PipeWire's)
 jack_env() {
     local s=$1
     shift
     case $s in
-    rill) env $(env_of rill) "$B/tools/rill-jack" "$@" ;;
-    jackd2) env $(env_of jackd2) "$@" ;;
-    pipewire) env $(env_of pipewire) pw-jack "$@" ;;
+    rill) in_env rill "$B/tools/rill-jack" "$@" ;;
+    jackd2) in_env jackd2 "$@" ;;
+    pipewire) in_env pipewire pw-jack "$@" ;;
     esac
 }
 pipewire_config() {
@@ -223,27 +235,30 @@ start_server() {
     local s=$1 log=$TMP/server-$1.log
     case $s in
     rill)
-        env $(env_of rill) "$B/engine/rilld" -n bench-rill -d dummy -r 48000 -p 256 >"$log" 2>&1 &
+        envof rill
+        env "${E[@]}" "$B/engine/rilld" -n bench-rill -d dummy -r 48000 -p 256 >"$log" 2>&1 &
         SRV_PIDS[rill]=$!
         PIDS+=($!)
         for _ in $(seq 100); do grep -q ready "$log" && return 0; sleep 0.1; done ;;
     jackd2)
-        env $(env_of jackd2) jackd -n "bench-jackd2-$$" -R -P 20 -t 500 -d dummy -r 48000 -p 256 >"$log" 2>&1 &
+        envof jackd2
+        env "${E[@]}" jackd -n "bench-jackd2-$$" -R -P 20 -t 500 -d dummy -r 48000 -p 256 >"$log" 2>&1 &
         SRV_PIDS[jackd2]=$!
         PIDS+=($!)
-        for _ in $(seq 100); do env $(env_of jackd2) jack_lsp >/dev/null 2>&1 && return 0; sleep 0.1; done ;;
+        for _ in $(seq 100); do in_env jackd2 jack_lsp >/dev/null 2>&1 && return 0; sleep 0.1; done ;;
     pipewire)
         pipewire_config
-        env $(env_of pipewire) pipewire >"$log" 2>&1 &
+        envof pipewire
+        env "${E[@]}" pipewire >"$log" 2>&1 &
         local pw=$!
-        PIDS+=($pw)
+        PIDS+=("$pw")
         for _ in $(seq 100); do [ -S "$TMP/xdg-pipewire/pipewire-0" ] && break; sleep 0.1; done
-        env $(env_of pipewire) wireplumber >"$TMP/server-wireplumber.log" 2>&1 &
+        env "${E[@]}" wireplumber >"$TMP/server-wireplumber.log" 2>&1 &
         local wp=$!
-        PIDS+=($wp)
+        PIDS+=("$wp")
         SRV_PIDS[pipewire]="$pw $wp"
         for _ in $(seq 100); do
-            env $(env_of pipewire) pw-cli ls Client 2>/dev/null | grep -q -i wireplumber && return 0
+            in_env pipewire pw-cli ls Client 2>/dev/null | grep -q -i wireplumber && return 0
             sleep 0.1
         done ;;
     esac
@@ -255,7 +270,11 @@ for s in "${HAVE[@]}"; do
         NOTES+=("$s: the server did not start ($(tail -n 2 "$TMP/server-$s.log" | tr '\n' ' ' | cut -c1-160)): not measured")
     fi
 done
-[ ${#RUN[@]} -gt 0 ] || { note "no server started"; exit 1; }
+if [ ${#RUN[@]} -eq 0 ]; then
+    note "no server started"
+    for n in "${NOTES[@]}"; do note "$n"; done
+    exit 1
+fi
 note "servers: ${RUN[*]}"
 
 # ---- N aplays on a server; run_players SERVER N RATE SETTLE SECS LOGPREFIX
@@ -263,8 +282,9 @@ note "servers: ${RUN[*]}"
 run_players() {
     local s=$1 n=$2 rate=$3 settle=$4 secs=$5 lp=$6 k players=() srv
     read -r -a srv <<<"${SRV_PIDS[$s]}"
+    envof "$s"
     for k in $(seq "$n"); do
-        env $(env_of "$s") aplay -D "bench_$s" "$TMP/t$rate.wav" >/dev/null 2>"$lp.$k.log" &
+        env "${E[@]}" aplay -D "bench_$s" "$TMP/t$rate.wav" >/dev/null 2>"$lp.$k.log" &
         players+=($!)
         PIDS+=($!)
     done
@@ -325,21 +345,21 @@ say "|---|---|---|"
 # the servers take turns at each count; one that had an xrun stops there.
 # A count is not started past BUDGET_MAX s of the run (the rest must fit in 5 min)
 BUDGET_MAX=${BENCH_ALSA_BUDGET_MAX:-200}
-declare -A BEST=() FIRST=() DONE=()
+declare -A BEST=() FIRST=() STOPPED=()
 for s in "${RUN[@]}"; do BEST[$s]=0; FIRST[$s]="none up to ${MAX_STEPS##* }"; done
 for n in $MAX_STEPS; do
     if [ $(($(date +%s) - T_START)) -gt "$BUDGET_MAX" ]; then
         for s in "${RUN[@]}"; do
-            [ -n "${DONE[$s]:-}" ] || FIRST[$s]="not tried from $n on (time budget)"
+            [ -n "${STOPPED[$s]:-}" ] || FIRST[$s]="not tried from $n on (time budget)"
         done
         break
     fi
     for s in "${RUN[@]}"; do
-        [ -z "${DONE[$s]:-}" ] || continue
+        [ -z "${STOPPED[$s]:-}" ] || continue
         run_players "$s" "$n" 48000 2 4 "$TMP/max-$s-$n"
         if [ "$UNDERRUNS" -gt 0 ] || [ "$ALIVE" -lt "$n" ]; then
             FIRST[$s]="$n ($UNDERRUNS underruns, $ALIVE alive)"
-            DONE[$s]=1
+            STOPPED[$s]=1
         else
             BEST[$s]=$n
         fi
@@ -366,7 +386,8 @@ for c in $LAT_CASES; do
             say "| $s | $rate | $per / $buf | not measured: $(printf '%s\n' "$out" | grep -m1 'cannot' | cut -c1-80) | | | | |"
             continue
         fi
-        eval "$(printf '%s\n' "$res" | sed 's/^result //; s/\([a-z_]*\)=\([-+0-9.]*\)/L_\1=\2/g')"
+        field() { printf '%s\n' "$res" | sed -n "s/.* $1=\([-+0-9.]*\).*/\1/p"; }
+        L_reported=$(field reported) L_measured=$(field measured) L_error=$(field error) L_latency=$(field latency)
         ms=$(awk -v e="$L_error" -v r="$rate" 'BEGIN { printf "%+.2f", e * 1000 / r }')
         echo "lat $s $rate $per $buf $L_reported $L_measured $L_error $ms" >>"$R"
         say "| $s | $rate | $per / $buf | $L_reported | $L_measured | $L_error | $ms | $L_latency |"
