@@ -3,7 +3,7 @@
  * graph (tests/integration/alsa-latency.sh for rill; bench/alsa-bridge.sh for
  * rill, alsa-plugins' jack PCM on jackd2 and pipewire-alsa on PipeWire).
  *
- *   rill-test-alsa-latency [--clicks N] [--max-error FRAMES] DEVICE RATE PERIOD BUFFER
+ *   rill-test-alsa-latency [--capture] [--clicks N] [--max-error FRAMES] DEVICE RATE PERIOD BUFFER
  *
  * One process, two sides:
  *   - a JACK client "latrec" (of whatever libjack the process loads: rill's,
@@ -23,7 +23,18 @@
  *     is heard at U + (k + L) / engine rate.
  *
  * measured = heard - t in frames of RATE; error = measured - D (positive: the
- * click came later than snd_pcm_delay said). The median of the clicks
+ * click came later than snd_pcm_delay said).
+ *
+ * --capture turns it round: latrec has an output port, connected to the
+ * capture stream's first port (the first input port that appears after the
+ * open), and writes the click at the start of a cycle U: by JACK's
+ * convention it entered the card at U - L', L' the capture latency of the
+ * stream's port (the largest of what feeds it: system:capture_1 too, by
+ * default). A reader thread reads what is there, at most a period at a time,
+ * and takes snd_pcm_delay (D) and the time t just before each read: frame j
+ * of that read was D - j frames old at t. reported = D - j for the click's
+ * first frame, measured = t - (U - L') in frames; error = measured - reported
+ * (negative: the delay says the click is older than it is). The median of the clicks
  * decides (a click that an engine xrun of a loaded machine delayed by whole
  * periods must not). Prints a line per click and then
  *   result reported=D measured=M error=E latency=L engine_period=P engine_rate=R
@@ -69,6 +80,8 @@ static void sleep_ms(unsigned ms)
 /* ---- the recorder (JACK side) */
 static jack_client_t *jc;
 static jack_port_t *in_port;
+static jack_port_t *out_port;   /* --capture: latrec plays the click */
+static int capture_mode;
 static atomic_int armed;        /* main -> process: look for a click */
 static atomic_int found;        /* process -> main: click_us is valid */
 static double click_us;         /* written by process before found (release) */
@@ -77,6 +90,24 @@ static double click_us;         /* written by process before found (release) */
 static int process(jack_nframes_t n, void *arg)
 {
     (void)arg;
+    if (capture_mode) {
+        float *out = jack_port_get_buffer(out_port, n);
+        memset(out, 0, n * sizeof *out);
+        if (!atomic_load_explicit(&armed, memory_order_acquire) ||
+            atomic_load_explicit(&found, memory_order_relaxed))
+            return 0;
+        jack_nframes_t cf;
+        jack_time_t cu, nu;
+        float pu;
+        if (jack_get_cycle_times(jc, &cf, &cu, &nu, &pu) != 0)
+            return 0;
+        for (jack_nframes_t k = 0; k < n && k < 48; k++)
+            out[k] = 0.8f;
+        click_us = (double)cu; /* the click's first frame: offset 0 */
+        /* release: click_us is visible before found */
+        atomic_store_explicit(&found, 1, memory_order_release);
+        return 0;
+    }
     const float *in = jack_port_get_buffer(in_port, n);
     /* acquire: pairs with the main thread's release of `armed` */
     if (!atomic_load_explicit(&armed, memory_order_acquire) ||
@@ -162,6 +193,57 @@ static void *player(void *arg)
     return NULL;
 }
 
+/* Reader thread (--capture): reads what is there, at most a period, never
+ * blocking inside the read (a frame not yet captured at t has no age at
+ * t); dates the click's first frame by the snd_pcm_delay taken just before
+ * the read that holds it. */
+static void *reader(void *arg)
+{
+    (void)arg;
+    int16_t *buf = calloc(period * CH, sizeof *buf);
+    if (!buf)
+        return NULL;
+    while (!atomic_load(&stop)) {
+        snd_pcm_sframes_t av = snd_pcm_avail_update(pcm);
+        if (av <= 0) {
+            if (av < 0) {
+                atomic_fetch_add(&xruns, 1);
+                if (snd_pcm_recover(pcm, (int)av, 1) < 0 || snd_pcm_start(pcm) < 0)
+                    break;
+            } else if (snd_pcm_wait(pcm, 1000) < 0 &&
+                       (snd_pcm_recover(pcm, -EPIPE, 1) < 0 || snd_pcm_start(pcm) < 0)) {
+                break;
+            }
+            continue;
+        }
+        snd_pcm_sframes_t d;
+        if (snd_pcm_delay(pcm, &d) < 0)
+            d = -1;
+        double t = mono_us();
+        snd_pcm_uframes_t want = (snd_pcm_uframes_t)av < period ? (snd_pcm_uframes_t)av : period;
+        snd_pcm_sframes_t r = snd_pcm_readi(pcm, buf, want);
+        if (r < 0) {
+            atomic_fetch_add(&xruns, 1);
+            if (snd_pcm_recover(pcm, (int)r, 1) < 0 || snd_pcm_start(pcm) < 0)
+                break;
+            continue;
+        }
+        if (d < 0 || !atomic_load(&click_req))
+            continue;
+        for (snd_pcm_sframes_t j = 0; j < r; j++) {
+            if (buf[j * CH] > 8000) {
+                d_click = (long)(d - j);
+                t_click = t;
+                atomic_store(&click_req, 0);
+                atomic_store(&click_done, 1); /* seq_cst: the values before */
+                break;
+            }
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -188,7 +270,9 @@ int main(int argc, char **argv)
     double max_error = -1;
     int a = 1;
     for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
-        if (!strcmp(argv[a], "--clicks") && a + 1 < argc)
+        if (!strcmp(argv[a], "--capture"))
+            capture_mode = 1;
+        else if (!strcmp(argv[a], "--clicks") && a + 1 < argc)
             clicks = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--max-error") && a + 1 < argc)
             max_error = atof(argv[++a]);
@@ -196,7 +280,7 @@ int main(int argc, char **argv)
             break;
     }
     if (argc - a != 4 || clicks < 1 || clicks > MAX_CLICKS) {
-        fprintf(stderr, "usage: rill-test-alsa-latency [--clicks 1..%d] [--max-error FRAMES] "
+        fprintf(stderr, "usage: rill-test-alsa-latency [--capture] [--clicks 1..%d] [--max-error FRAMES] "
                         "DEVICE RATE PERIOD BUFFER\n", MAX_CLICKS);
         return 2;
     }
@@ -210,14 +294,20 @@ int main(int argc, char **argv)
     jc = jack_client_open("latrec", JackNoStartServer, &st);
     if (!jc)
         die("jack_client_open failed (is the server running?)");
-    in_port = jack_port_register(jc, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
-    if (!in_port || jack_set_process_callback(jc, process, NULL) || jack_activate(jc))
+    if (capture_mode)
+        out_port = jack_port_register(jc, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+    else
+        in_port = jack_port_register(jc, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    if (!(in_port || out_port) || jack_set_process_callback(jc, process, NULL) || jack_activate(jc))
         die("the JACK client latrec could not be set up");
     jack_nframes_t eng_rate = jack_get_sample_rate(jc), eng_period = jack_get_buffer_size(jc);
-    const char **before = jack_get_ports(jc, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+    /* the stream's ports are outputs (playback) or inputs (capture) */
+    unsigned long want = capture_mode ? JackPortIsInput : JackPortIsOutput;
+    const char **before = jack_get_ports(jc, NULL, JACK_DEFAULT_AUDIO_TYPE, want);
 
     /* the player */
-    if (snd_pcm_open(&pcm, dev, SND_PCM_STREAM_PLAYBACK, 0) < 0)
+    if (snd_pcm_open(&pcm, dev, capture_mode ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK,
+                     0) < 0)
         die("snd_pcm_open of the device failed");
     snd_pcm_hw_params_t *hw;
     snd_pcm_hw_params_alloca(&hw);
@@ -240,7 +330,7 @@ int main(int argc, char **argv)
     snd_pcm_sw_params_alloca(&sw);
     snd_pcm_sw_params_current(pcm, sw);
     /* start when full: whole periods, since the player writes periods */
-    snd_pcm_sw_params_set_start_threshold(pcm, sw, buffer / period * period);
+    snd_pcm_sw_params_set_start_threshold(pcm, sw, capture_mode ? 1 : buffer / period * period);
     snd_pcm_sw_params_set_avail_min(pcm, sw, period);
     if (snd_pcm_sw_params(pcm, sw) < 0)
         die("sw_params refused");
@@ -248,14 +338,16 @@ int main(int argc, char **argv)
            (unsigned long)period, (unsigned long)buffer, eng_rate, eng_period);
     fflush(stdout);
     pthread_t th;
-    if (pthread_create(&th, NULL, player, NULL))
+    if (capture_mode && snd_pcm_start(pcm) < 0)
+        die("snd_pcm_start of the capture stream failed");
+    if (pthread_create(&th, NULL, capture_mode ? reader : player, NULL))
         die("pthread_create");
 
     /* the stream's first port: the first new output port (by name) */
     char src[512] = "";
     for (int tries = 0; tries < 100 && !src[0]; tries++) {
         sleep_ms(50);
-        const char **now = jack_get_ports(jc, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput);
+        const char **now = jack_get_ports(jc, NULL, JACK_DEFAULT_AUDIO_TYPE, want);
         for (int i = 0; now && now[i]; i++) {
             jack_port_t *pp = jack_port_by_name(jc, now[i]);
             if (in_list(before, now[i]) || (pp && jack_port_is_mine(jc, pp)))
@@ -266,11 +358,12 @@ int main(int argc, char **argv)
         jack_free(now);
     }
     if (!src[0])
-        die("no new output port appeared in the graph within 5 s");
-    if (jack_connect(jc, src, jack_port_name(in_port)))
-        die("jack_connect from the stream's port failed");
+        die("no new port of the stream appeared in the graph within 5 s");
+    if (capture_mode ? jack_connect(jc, jack_port_name(out_port), src)
+                     : jack_connect(jc, src, jack_port_name(in_port)))
+        die("jack_connect with the stream's port failed");
     jack_port_t *srcp = jack_port_by_name(jc, src);
-    printf("recording from %s\n", src);
+    printf("%s %s\n", capture_mode ? "playing into" : "recording from", src);
     sleep_ms(500); /* let the stream settle and latencies be recomputed */
 
     /* clock offset: the JACK clock against CLOCK_MONOTONIC (0 when they
@@ -287,9 +380,15 @@ int main(int argc, char **argv)
     int got = 0;
     for (int c = 0; c < clicks; c++) {
         atomic_store(&found, 0);
-        atomic_store_explicit(&armed, 1, memory_order_release);
         atomic_store(&click_done, 0);
-        atomic_store(&click_req, 1);
+        /* the side that looks for the click is ready before the other makes it */
+        if (capture_mode) {
+            atomic_store(&click_req, 1);
+            atomic_store_explicit(&armed, 1, memory_order_release);
+        } else {
+            atomic_store_explicit(&armed, 1, memory_order_release);
+            atomic_store(&click_req, 1);
+        }
         double t0 = mono_us();
         while (!(atomic_load(&click_done) && atomic_load_explicit(&found, memory_order_acquire)) &&
                mono_us() - t0 < 5e6)
@@ -300,10 +399,19 @@ int main(int argc, char **argv)
             atomic_store(&click_req, 0);
             continue;
         }
-        if (srcp)
-            jack_port_get_latency_range(srcp, JackPlaybackLatency, &lat);
-        double heard = click_us + (double)lat.max * 1e6 / eng_rate;
-        double m = (heard - (t_click + off)) * rate / 1e6;
+        double m;
+        if (capture_mode) {
+            /* the click entered the card at U - L' (JACK's convention) */
+            if (srcp)
+                jack_port_get_latency_range(srcp, JackCaptureLatency, &lat);
+            double entered = click_us - (double)lat.max * 1e6 / eng_rate;
+            m = ((t_click + off) - entered) * rate / 1e6;
+        } else {
+            if (srcp)
+                jack_port_get_latency_range(srcp, JackPlaybackLatency, &lat);
+            double heard = click_us + (double)lat.max * 1e6 / eng_rate;
+            m = (heard - (t_click + off)) * rate / 1e6;
+        }
         rep[got] = (double)d_click;
         meas[got] = m;
         err[got] = m - (double)d_click;
@@ -324,7 +432,7 @@ int main(int argc, char **argv)
            "engine_rate=%u clock_offset_us=%.0f xruns=%d\n", rp, ms, e, (unsigned)lat.max,
            eng_period, eng_rate, off, atomic_load(&xruns));
     if (max_error >= 0 && fabs(e) > max_error) {
-        printf("FAIL: the click reached the card %+.1f frames from where snd_pcm_delay put it "
+        printf("FAIL: the click was %+.1f frames from where snd_pcm_delay put it "
                "(allowed: %.0f)\n", e, max_error);
         return 1;
     }

@@ -2,7 +2,8 @@
 # tests/integration/alsa-latency.sh — snd_pcm_delay of the ALSA bridge tells
 # the truth: a click played through pcm.rill reaches the card where the
 # delay said it would (issue 11, part 6), across period and buffer sizes and
-# through the resampler (rilld: dummy driver, 48 kHz, 256).
+# through the resampler, and the same for a capture stream (rilld: dummy
+# driver, 48 kHz, 256).
 #
 # tests/clients/rill-test-alsa-latency plays silence through the device,
 # keeping its buffer full one period at a time; for each of 5 clicks it reads
@@ -20,6 +21,13 @@
 # because a click that an engine xrun of a loaded machine delays is late by
 # whole periods and must not decide. (alsa-plugins' jack PCM, which reports
 # only its buffer, is 720-860 frames off in the same measurement.)
+#
+# Capture (--capture): the JACK client writes the click into the capture
+# stream's port at a cycle's start U; by JACK's convention it entered the
+# card at U - L' (L' the port's capture latency: 256 with system:capture_1
+# connected, 0 with TARGET=none), and the frame's age that the reader's
+# snd_pcm_delay implies must agree within the same margin. (Before the
+# capture arithmetic lost its extra period: -255.5 frames.)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-180}
 . "$(dirname "$0")/lib.sh"
@@ -31,24 +39,35 @@ rill_start "$RILL_SERVER" -d dummy -r 48000 -p 256
 
 # RATE PERIOD BUFFER: small, common, large (0.4 s) buffers at the engine's
 # rate, and two rates through the resampler
-for c in "48000 128 512" "48000 256 1024" "48000 4800 19200" "44100 441 1764" "22050 1024 4096"; do
-    read -r rate period buffer <<<"$c"
+# DIRECTION RATE PERIOD BUFFER [TARGET]: small, common, large (0.4 s)
+# buffers at the engine's rate, two rates through the resampler; capture
+# from the physical ports (L' 256) and from nothing but the click (L' 0)
+for c in "play 48000 128 512" "play 48000 256 1024" "play 48000 4800 19200" "play 44100 441 1764" \
+    "play 22050 1024 4096" "capture 48000 256 1024" "capture 44100 441 1764" \
+    "capture 48000 256 1024 none"; do
+    read -r dir rate period buffer target <<<"$c"
     margin=$((128 * rate / 48000))
-    out=$(timeout -k 2 60 rjack "$PROBE" --clicks 5 --max-error "$margin" \
-        "rill:SERVER=,NAME=latplay" "$rate" "$period" "$buffer" 2>&1)
+    opt=() dev="rill:SERVER=,NAME=lat$dir" lat=256
+    [ "$dir" = capture ] && opt=(--capture)
+    [ -n "$target" ] && dev="$dev,TARGET=$target" lat=0
+    what="$dir, rate $rate, period $period, buffer $buffer${target:+, target $target}"
+    out=$(timeout -k 2 60 rjack "$PROBE" "${opt[@]}" --clicks 5 --max-error "$margin" \
+        "$dev" "$rate" "$period" "$buffer" 2>&1)
     rc=$?
     printf '%s\n' "$out" | sed "s/^/$RILL_TEST_NAME: /"
     res=$(printf '%s\n' "$out" | grep '^result')
-    [ "$rc" = 0 ] || fail "rate $rate, period $period, buffer $buffer: exit $rc: $(printf '%s\n' "$out" | tail -n 2)"
-    [ -n "$res" ] || fail "rate $rate, period $period, buffer $buffer: no result"
-    # the graph latency rilld declares for a port feeding system:playback on
-    # the dummy driver is its period: the measurement used it
-    printf '%s\n' "$res" | grep -q ' latency=256 ' ||
-        fail "rate $rate: the stream's port declares a playback latency other than 256: $res"
+    [ "$rc" = 0 ] || fail "$what: exit $rc: $(printf '%s\n' "$out" | tail -n 2)"
+    [ -n "$res" ] || fail "$what: no result"
+    # the latency rilld declares for the stream's port on the dummy driver is
+    # its period (to system:playback_1, from system:capture_1): the
+    # measurement used it
+    printf '%s\n' "$res" | grep -q " latency=$lat " ||
+        fail "$what: the stream's port declares a latency other than $lat: $res"
     # a large buffer kept full is in the delay (a small one may be drained
     # by a player that a loaded machine delays, so only the large one)
     reported=$(printf '%s\n' "$res" | sed 's/.*reported=\([0-9.]*\).*/\1/')
-    [ "$buffer" -lt 4096 ] || awk -v r="$reported" -v b="$buffer" -v p="$period" 'BEGIN { exit !(r >= b - 2 * p) }' ||
-        fail "rate $rate, buffer $buffer: a full buffer reported only $reported frames"
+    [ "$dir" = capture ] || [ "$buffer" -lt 4096 ] ||
+        awk -v r="$reported" -v b="$buffer" -v p="$period" 'BEGIN { exit !(r >= b - 2 * p) }' ||
+        fail "$what: a full buffer reported only $reported frames"
 done
 info "ok"
