@@ -21,7 +21,9 @@
 #  3. Reported against measured latency: tests/clients/rill-test-alsa-latency
 #     plays clicks through each device at several period/buffer sizes and
 #     compares what snd_pcm_delay said with when the click reached the graph
-#     (plus the latency the server declares from there to the card).
+#     (plus the latency the server declares from there to the card), and
+#     the same for a capture stream (the click written into the stream's
+#     port by a JACK client, dated by the reader's snd_pcm_delay).
 #  4. Ratios rill / peer of 1 and 2, and each server's error of 3.
 #
 # pipewire-alsa is not installed on the machine (Debian's package conflicts
@@ -35,6 +37,7 @@
 # ("1 8 32"), BENCH_ALSA_RATES ("44100 48000"), BENCH_ALSA_SECONDS (4),
 # BENCH_ALSA_MAX_STEPS ("16 32 64 96"), BENCH_ALSA_LATENCY_CASES
 # ("48000:256:1024 48000:4800:19200 44100:441:1764", RATE:PERIOD:BUFFER),
+# BENCH_ALSA_CAPTURE_CASES ("48000:256:1024", the same for a capture stream),
 # BENCH_ALSA_SERVERS ("rill jackd2 pipewire"), BENCH_ALSA_OUT (a file that
 # also gets the markdown).
 set -u
@@ -47,6 +50,7 @@ WANT=${BENCH_ALSA_SERVERS:-"rill jackd2 pipewire"}
 OUT=${BENCH_ALSA_OUT:-/dev/null}
 # RATE:PERIOD:BUFFER of the latency probe
 LAT_CASES=${BENCH_ALSA_LATENCY_CASES:-"48000:256:1024 48000:4800:19200 44100:441:1764"}
+CAP_CASES=${BENCH_ALSA_CAPTURE_CASES:-"48000:256:1024"}
 PROBE=$B/tests/clients/rill-test-alsa-latency
 T_START=$(date +%s)
 
@@ -115,7 +119,8 @@ done
 cat >"$TMP/asound.conf" <<EOF2
 pcm_type.rill { lib "$B/clients/alsa/.libs/libasound_module_pcm_rill.so" }
 pcm.bench_rill { type rill }
-pcm.bench_jackraw { type jack playback_ports { 0 system:playback_1 1 system:playback_2 } }
+pcm.bench_jackraw { type jack playback_ports { 0 system:playback_1 1 system:playback_2 }
+    capture_ports { 0 system:capture_1 1 system:capture_2 } }
 pcm.bench_jackd2 { type plug slave.pcm "bench_jackraw" }
 pcm_type.pipewire { lib "${PW_PLUGIN:-/nonexistent}" }
 pcm.bench_pipewire { type pipewire }
@@ -203,6 +208,14 @@ context.objects = [
         priority.session = 2000
         monitor.channel-volumes = false
         adapter.auto-port-config = { mode = dsp monitor = true position = preserve } } }
+    { factory = adapter args = {
+        factory.name = support.null-audio-sink
+        node.name = system-capture
+        node.description = system-capture
+        media.class = Audio/Source/Virtual
+        audio.position = [ FL FR ]
+        priority.session = 2000
+        adapter.auto-port-config = { mode = dsp monitor = false position = preserve } } }
 ]
 EOF2
     # wireplumber's policy (links streams to the default sink) without what
@@ -375,22 +388,24 @@ done
 say ""
 say "### snd_pcm_delay against the measured latency (medians of 5 clicks, frames at the stream's rate)"
 say ""
-say "| server | rate | period / buffer asked | reported | measured | error (frames) | error (ms) | graph latency declared |"
-say "|---|---|---|---|---|---|---|---|"
-for c in $LAT_CASES; do
+say "| server | stream | rate | period / buffer asked | reported | measured | error (frames) | error (ms) | graph latency declared |"
+say "|---|---|---|---|---|---|---|---|---|"
+for c in $LAT_CASES $(for x in $CAP_CASES; do echo "capture:$x"; done); do
+    dir=playback opt=()
+    case $c in capture:*) dir=capture opt=(--capture) c=${c#capture:} ;; esac
     IFS=: read -r rate per buf <<<"$c"
     for s in "${RUN[@]}"; do
-        out=$(jack_env "$s" timeout -k 2 60 "$PROBE" --clicks 5 "bench_$s" "$rate" "$per" "$buf" 2>&1)
+        out=$(jack_env "$s" timeout -k 2 60 "$PROBE" "${opt[@]}" --clicks 5 "bench_$s" "$rate" "$per" "$buf" 2>&1)
         res=$(printf '%s\n' "$out" | grep '^result')
         if [ -z "$res" ]; then
-            say "| $s | $rate | $per / $buf | not measured: $(printf '%s\n' "$out" | grep -m1 'cannot' | cut -c1-80) | | | | |"
+            say "| $s | $dir | $rate | $per / $buf | not measured: $(printf '%s\n' "$out" | grep -m1 'cannot' | cut -c1-80) | | | | |"
             continue
         fi
         field() { printf '%s\n' "$res" | sed -n "s/.* $1=\([-+0-9.]*\).*/\1/p"; }
         L_reported=$(field reported) L_measured=$(field measured) L_error=$(field error) L_latency=$(field latency)
         ms=$(awk -v e="$L_error" -v r="$rate" 'BEGIN { printf "%+.2f", e * 1000 / r }')
-        echo "lat $s $rate $per $buf $L_reported $L_measured $L_error $ms" >>"$R"
-        say "| $s | $rate | $per / $buf | $L_reported | $L_measured | $L_error | $ms | $L_latency |"
+        echo "lat $s $rate $per $buf $L_reported $L_measured $L_error $ms $dir" >>"$R"
+        say "| $s | $dir | $rate | $per / $buf | $L_reported | $L_measured | $L_error | $ms | $L_latency |"
     done
 done
 
