@@ -357,7 +357,7 @@ say "| server | most streams without an xrun | first count with one |"
 say "|---|---|---|"
 # the servers take turns at each count; one that had an xrun stops there.
 # A count is not started past BUDGET_MAX s of the run (the rest must fit in 5 min)
-BUDGET_MAX=${BENCH_ALSA_BUDGET_MAX:-200}
+BUDGET_MAX=${BENCH_ALSA_BUDGET_MAX:-180}
 declare -A BEST=() FIRST=() STOPPED=()
 for s in "${RUN[@]}"; do BEST[$s]=0; FIRST[$s]="none up to ${MAX_STEPS##* }"; done
 for n in $MAX_STEPS; do
