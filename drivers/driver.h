@@ -86,6 +86,7 @@ struct rill_driver_info {
 };
 
 struct rill_driver; /* a backend's own state */
+struct rill_shm_link;
 
 /* Result of one wait. */
 struct rill_driver_wait {
@@ -141,6 +142,10 @@ struct rill_driver_ops {
      * -errno with err saying why it cannot run as before. NULL: the driver
      * cannot reopen; the engine stays on its fallback clock. */
     int (*reopen)(struct rill_driver *d, char *err, size_t errsize);
+    /* main thread, once, after open and before start: where a network
+     * driver publishes its link's counters (struct rill_shm_link in the
+     * state segment, shown by rillctl status). NULL: no link. */
+    void (*bind_link)(struct rill_driver *d, struct rill_shm_link *link);
 };
 
 /* Every driver compiled in, NULL-terminated. */

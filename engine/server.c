@@ -976,6 +976,8 @@ int rill_server_run(const struct rill_options *opt)
     snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
     snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
     rill_registry_init(&st->registry);
+    if (opt->driver->bind_link)
+        opt->driver->bind_link(s->rt->drv, &st->link);
     if ((r = add_system_ports(s, info, err, sizeof(err))) < 0)
         goto out;
     rill_server_publish(s);
@@ -1100,6 +1102,8 @@ int rill__server_new_offline(const struct rill_options *opt, struct rill_server 
     snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
     snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
     rill_registry_init(&st->registry);
+    if (opt->driver->bind_link)
+        opt->driver->bind_link(s->rt->drv, &st->link);
     if ((r = add_system_ports(s, &s->rt->info, err, sizeof(err))) < 0)
         goto fail;
     rill_server_publish(s);

@@ -18,19 +18,28 @@
  *          the master listens to (float or int16), with the master's
  *          cycle number (sync mode).
  *
- * When nothing comes for RILL_NET_LOST_NS the master is gone: the socket
- * is disconnected and wait() paces silent cycles by its deadline at the
- * same rate and period, so that clients keep running, while it sends
- * AVAILABLE once a second; a SETUP of the same rate, period and channels
- * rejoins (another one is refused and counted).
+ * When nothing comes for RILL_NET_LOST_NS the master is gone: the realtime
+ * thread hands the socket to the driver's housekeeping thread (shared_state
+ * NET_LOST) and from then on only paces silent cycles by its deadline at the
+ * same rate and period (a ppoll without descriptors), so that clients keep
+ * running. The housekeeping thread (not realtime) disconnects the socket,
+ * sends AVAILABLE once a second and reads what comes; a SETUP of the same
+ * rate, period, MTU, encoding and channels is checked there, the socket
+ * connected to the master and START_MASTER sent, and only then is the
+ * session handed back (NET_JOINING); the realtime thread takes its id and
+ * rolls again (NET_ROLLING). So the realtime thread never calls connect, and
+ * its system calls are the wait's ppoll, recv and send (tests/integration/
+ * net.sh traces it through a loss and a rejoin).
  *
- * A housekeeping thread of the driver's own (not realtime) reports state
- * changes and, at most once a second, the counters, on stderr: the
- * realtime thread only stores relaxed atomics for it.
+ * The housekeeping thread also reports state changes and, at most once a
+ * second, the link's counters on stderr; the counters live in the state
+ * segment (struct rill_shm_link, shown by rillctl status), stored by the
+ * realtime thread with relaxed atomics.
  */
 #include "drivers/driver.h"
 #include "drivers/net/net_rx.h"
 #include "rill/limits.h"
+#include "rill/shm.h"
 #include "rill/time.h"
 
 #include <arpa/inet.h>
@@ -90,13 +99,19 @@ static const struct rill_param net_params[P_NPARAMS + 1] = {
     [P_NPARAMS] = { .name = NULL },
 };
 
-enum net_state { NET_ROLLING = 1, NET_LOST = 2 };
+/* shared_state: who reads the socket. ROLLING: the realtime thread.
+ * LOST: the housekeeping thread (looking for the master). JOINING: the
+ * housekeeping thread connected to a master and staged its session; the
+ * realtime thread takes it and stores ROLLING. */
+enum net_state { NET_ROLLING = 1, NET_LOST = 2, NET_JOINING = 3 };
 
 struct rill_driver {
     int fd;
     struct sockaddr_in group;       /* where AVAILABLE goes */
     struct rill_net_params asked;   /* our AVAILABLE */
-    struct rill_net_session s;
+    struct rill_net_session s;      /* realtime thread once running */
+    struct rill_net_session staged; /* a rejoin's session: housekeeping thread
+                                     * writes it before storing JOINING */
     struct rill_net_rx rx;
     float *cap;                     /* capture_audio x period */
     float *cap_ptr[RILL_NET_MAX_PORTS];
@@ -113,21 +128,28 @@ struct rill_driver {
     uint64_t period_ns;
     uint64_t last_rx_ns;            /* last accepted datagram */
     uint64_t next_ns;               /* paced deadline of the next cycle (lost) */
-    uint64_t last_announce_ns;
     uint32_t cycle;                 /* the master's cycle being answered */
     int have_cycle;
 
-    /* realtime thread writes, housekeeping thread reads (relaxed: counters
-     * and a state shown to a human) */
+    /* the realtime thread stores (release) NET_LOST, the housekeeping
+     * thread NET_JOINING, each after its last use of the socket and, for
+     * JOINING, after writing staged; the other side loads with acquire */
     _Atomic int shared_state;
-    _Atomic uint64_t n_cycles, n_incomplete, n_silent, n_refused, n_rejoins, n_send_errors;
+    /* the link's counters: in the state segment once bound (bind_link),
+     * until then here; relaxed statistics */
+    struct rill_shm_link own_link;
+    struct rill_shm_link *link;
+    struct rill_net_pub {          /* realtime thread: rx.stats as last added */
+        uint64_t cycles, incomplete, missed, lost, late, reordered, foreign, malformed;
+    } pub;
+    _Atomic uint64_t n_send_errors;
 
     pthread_t logger;
     int logger_started;
     _Atomic int quit;
 };
 
-/* ---- sockets (main thread unless said) ---- */
+/* ---- sockets (main or housekeeping thread unless said) ---- */
 
 static int announce(struct rill_driver *d)
 {
@@ -137,44 +159,56 @@ static int announce(struct rill_driver *d)
     return n == (ssize_t)RILL_NET_PARAMS_SIZE ? 0 : -errno;
 }
 
-static int send_start(struct rill_driver *d)
+/* START_MASTER for session s on the connected socket. Any thread; one
+ * non-blocking send. */
+static int send_start(struct rill_driver *d, const struct rill_net_session *s)
 {
     struct rill_net_params p = d->asked;
     uint8_t buf[RILL_NET_PARAMS_SIZE];
     p.kind = RILL_NET_START_MASTER;
-    p.id = d->s.id;
-    p.rate = d->s.rate;
-    p.period = d->s.period;
+    p.id = s->id;
+    p.rate = s->rate;
+    p.period = s->period;
     if (rill_net_params_encode(&p, buf, sizeof buf) < 0)
         return -EINVAL;
     return send(d->fd, buf, sizeof buf, MSG_DONTWAIT) == (ssize_t)sizeof buf ? 0 : -errno;
 }
 
-/* Is this params datagram a SETUP for us that keeps rate, period and
- * channels (rejoin) or any valid one (first join)? On success connects the
- * socket to from. Any thread; one connect call. */
+/* Is this params datagram a SETUP for us that keeps rate, period, MTU,
+ * encoding and channels (rejoin) or any valid one (first join)? On success
+ * connects the socket to from and writes the session to out. Main or
+ * housekeeping thread (never the realtime thread: connect). */
 static int take_setup(struct rill_driver *d, const uint8_t *buf, size_t len,
-                      const struct sockaddr_in *from, int rejoin, char *err, size_t errsize)
+                      const struct sockaddr_in *from, int rejoin, struct rill_net_session *out,
+                      char *err, size_t errsize)
 {
     struct rill_net_params p;
     struct rill_net_session s;
-    if (rill_net_params_decode(buf, len, &p, &d->rx.stats) < 0)
+    if (rill_net_params_decode(buf, len, &p, NULL) < 0)
         return -EBADMSG;
     if (p.kind != RILL_NET_SETUP || strcmp(p.name, d->asked.name) != 0)
         return -EAGAIN; /* another follower's, or our own AVAILABLE */
     int r = rill_net_session_init(&s, &p, &d->asked, err, errsize);
     if (r < 0)
         return r;
-    if (rejoin && (s.rate != d->s.rate || s.period != d->s.period)) {
-        snprintf(err, errsize, "the master came back at %u Hz, %u frames; rill runs at %u Hz, "
-                 "%u frames", s.rate, s.period, d->s.rate, d->s.period);
-        return -EINVAL;
+    if (rejoin) {
+        struct rill_net_session cmp = s;
+        cmp.id = d->s.id;
+        if (memcmp(&cmp, &d->s, sizeof cmp) != 0) {
+            snprintf(err, errsize, "the master came back with %u Hz, %u frames, MTU %u, "
+                     "%u/%u channels, latency %u; rill runs at %u Hz, %u frames, MTU %u, %u/%u "
+                     "channels, latency %u and cannot change them while running", s.rate,
+                     s.period, s.mtu, s.capture_audio, s.playback_audio, s.latency, d->s.rate,
+                     d->s.period, d->s.mtu, d->s.capture_audio, d->s.playback_audio,
+                     d->s.latency);
+            return -EINVAL;
+        }
     }
     if (connect(d->fd, (const struct sockaddr *)from, sizeof *from) < 0) {
         snprintf(err, errsize, "connect to the master: %s", strerror(errno));
         return -errno;
     }
-    d->s = s;
+    *out = s;
     return 0;
 }
 
@@ -186,36 +220,92 @@ static void disconnect_socket(struct rill_driver *d)
 
 /* ---- housekeeping thread ---- */
 
+/* Housekeeping thread, NET_LOST: look for the master for up to 100 ms
+ * (AVAILABLE once a second); on a usable SETUP stage the session and hand
+ * it to the realtime thread. */
+static void look_for_master(struct rill_driver *d, uint64_t *last_announce, uint64_t *last_why)
+{
+    uint64_t now = rill_now_ns();
+    if (now - *last_announce >= RILL_NET_ANNOUNCE_NS) {
+        (void)announce(d);
+        *last_announce = now;
+    }
+    struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
+    if (poll(&pfd, 1, 100) <= 0)
+        return;
+    for (unsigned k = 0; k < RILL_NET_MAX_DGRAMS; k++) { /* what is queued, bounded */
+        uint8_t buf[RILL_NET_MAX_MTU];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(d->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (n < 0)
+            return;
+        char why[384] = "";
+        int r = take_setup(d, buf, (size_t)n, &from, 1, &d->staged, why, sizeof why);
+        if (r == 0) {
+            (void)send_start(d, &d->staged);
+            /* release: staged and the connected socket before the hand-over */
+            atomic_store_explicit(&d->shared_state, NET_JOINING, memory_order_release);
+            return;
+        }
+        if (r == -EBADMSG) { /* a cycle's packet (an old session's), or garbage */
+            struct rill_net_header h;
+            int hdr = rill_net_header_decode(buf, (size_t)n, RILL_NET_MAX_MTU, &h, NULL) == 0;
+            atomic_fetch_add_explicit(hdr ? &d->link->foreign : &d->link->malformed, 1,
+                                      memory_order_relaxed);
+        }
+        if (r != -EAGAIN && r != -EBADMSG && rill_now_ns() - *last_why >= NS_PER_S) {
+            fprintf(stderr, "net: a master answered, refused: %s\n", why);
+            *last_why = rill_now_ns();
+        }
+    }
+}
+
 static void *logger_main(void *arg)
 {
     struct rill_driver *d = arg;
+    struct rill_shm_link *l = d->link;
     int state = NET_ROLLING;
-    uint64_t inc = 0, sil = 0, ref = 0;
-    unsigned ticks = 0;
+    uint64_t last[6] = { 0 }, last_announce = 0, last_why = 0, last_report = rill_now_ns();
     while (!atomic_load_explicit(&d->quit, memory_order_relaxed)) {
-        usleep(100000);
-        int now = atomic_load_explicit(&d->shared_state, memory_order_relaxed);
+        /* acquire: pairs with the realtime thread's release of NET_LOST
+         * (it no longer reads the socket) */
+        int now = atomic_load_explicit(&d->shared_state, memory_order_acquire);
         if (now != state) {
-            if (now == NET_LOST)
+            if (now == NET_LOST) {
+                disconnect_socket(d);
+                last_announce = 0;
                 fprintf(stderr, "net: the master is gone (nothing for 1 s); clients keep "
                         "running on a timer, waiting for it to come back\n");
-            else
+            } else if (now == NET_ROLLING) {
                 fprintf(stderr, "net: rejoined the master (%u Hz, %u frames)\n", d->s.rate,
                         d->s.period);
+            }
             state = now;
         }
-        if (++ticks % 10u)
+        if (state == NET_LOST)
+            look_for_master(d, &last_announce, &last_why);
+        else
+            usleep(100000);
+        if (rill_now_ns() - last_report < NS_PER_S)
             continue;
-        uint64_t i = atomic_load_explicit(&d->n_incomplete, memory_order_relaxed),
-                 s = atomic_load_explicit(&d->n_silent, memory_order_relaxed),
-                 r = atomic_load_explicit(&d->n_refused, memory_order_relaxed);
-        if ((i != inc || r != ref || s != sil) && state == NET_ROLLING)
-            fprintf(stderr, "net: last second: %llu cycles with packets missing, %llu without "
-                    "any, %llu datagrams refused\n", (unsigned long long)(i - inc),
-                    (unsigned long long)(s - sil), (unsigned long long)(r - ref));
-        inc = i;
-        sil = s;
-        ref = r;
+        last_report = rill_now_ns();
+        uint64_t v[6] = {
+            atomic_load_explicit(&l->incomplete, memory_order_relaxed),
+            atomic_load_explicit(&l->lost, memory_order_relaxed),
+            atomic_load_explicit(&l->late, memory_order_relaxed),
+            atomic_load_explicit(&l->reordered, memory_order_relaxed),
+            atomic_load_explicit(&l->foreign, memory_order_relaxed),
+            atomic_load_explicit(&l->malformed, memory_order_relaxed),
+        };
+        if (memcmp(v, last, sizeof v) != 0 && state == NET_ROLLING)
+            fprintf(stderr, "net: last second: %llu cycles incomplete, %llu datagrams lost, "
+                    "%llu late, %llu reordered, %llu foreign, %llu malformed (rillctl status "
+                    "shows the totals)\n", (unsigned long long)(v[0] - last[0]),
+                    (unsigned long long)(v[1] - last[1]), (unsigned long long)(v[2] - last[2]),
+                    (unsigned long long)(v[3] - last[3]), (unsigned long long)(v[4] - last[4]),
+                    (unsigned long long)(v[5] - last[5]));
+        memcpy(last, v, sizeof v);
     }
     return NULL;
 }
@@ -249,6 +339,7 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
         return -ENOMEM;
     }
     d->fd = -1;
+    d->link = &d->own_link;
     if (cfg->v[P_MIDI_IN].u || cfg->v[P_MIDI_OUT].u) {
         snprintf(err, errsize, "-i %u -o %u: MIDI over NetJACK2 is not supported by rill yet "
                  "(audio only); leave -i and -o at 0", cfg->v[P_MIDI_IN].u,
@@ -334,8 +425,8 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
             ssize_t n = recvfrom(d->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
             if (n < 0)
                 break; /* timeout: announce again */
-            char why[256] = "";
-            r = take_setup(d, buf, (size_t)n, &from, 0, why, sizeof why);
+            char why[384] = "";
+            r = take_setup(d, buf, (size_t)n, &from, 0, &d->s, why, sizeof why);
             if (r == 0) {
                 joined = 1;
                 break;
@@ -382,13 +473,7 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
             "cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
             d->s.encoder == RILL_NET_ENC_INT16 ? "int16" : "float", d->s.latency, d->s.id);
     atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
-    /* the logger takes no signal: rilld handles them on its own threads */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (pthread_create(&d->logger, NULL, logger_main, d) == 0)
-        d->logger_started = 1;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    atomic_store_explicit(&d->link->link_present, 1, memory_order_relaxed);
     *out = d;
     return 0;
 fail:
@@ -396,16 +481,57 @@ fail:
     return r;
 }
 
+/* Main thread, once, after open: the counters go to the state segment
+ * from now on, and the housekeeping thread starts (it uses d->link). */
+static void net_bind_link(struct rill_driver *d, struct rill_shm_link *link)
+{
+    if (link) {
+        *link = (struct rill_shm_link){ 0 };
+        atomic_store_explicit(&link->link_present, 1, memory_order_relaxed);
+        d->link = link;
+    }
+    if (d->logger_started)
+        return;
+    /* the housekeeping thread takes no signal: rilld handles them on its own
+     * threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&d->logger, NULL, logger_main, d) == 0)
+        d->logger_started = 1;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* ---- realtime thread ---- */
+
+/* add what changed since the last call to a counter of the link (the
+ * housekeeping thread adds to foreign and malformed too, so no stores) */
+static void link_add(_Atomic uint64_t *c, uint64_t now, uint64_t *was)
+{
+    if (now != *was)
+        atomic_fetch_add_explicit(c, now - *was, memory_order_relaxed);
+    *was = now;
+}
 
 static void publish(struct rill_driver *d)
 {
-    uint64_t ref = 0;
+    const struct rill_net_stats *st = &d->rx.stats;
+    struct rill_shm_link *l = d->link;
+    uint64_t bad = 0;
     for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
-        ref += d->rx.stats.refused[i];
-    atomic_store_explicit(&d->n_refused, ref, memory_order_relaxed);
-    atomic_store_explicit(&d->n_cycles, d->rx.stats.cycles, memory_order_relaxed);
-    atomic_store_explicit(&d->n_incomplete, d->rx.stats.incomplete, memory_order_relaxed);
+        if (i != RILL_NET_R_FOREIGN && i != RILL_NET_R_STALE)
+            bad += st->refused[i];
+    /* relaxed (in link_add): statistics for rillctl and the log, nothing is
+     * published through them */
+    struct rill_net_pub *p = &d->pub;
+    link_add(&l->cycles, st->cycles, &p->cycles);
+    link_add(&l->incomplete, st->incomplete, &p->incomplete);
+    link_add(&l->missed, st->missed, &p->missed);
+    link_add(&l->lost, st->lost, &p->lost);
+    link_add(&l->late, st->refused[RILL_NET_R_STALE], &p->late);
+    link_add(&l->reordered, st->reordered, &p->reordered);
+    link_add(&l->foreign, st->refused[RILL_NET_R_FOREIGN], &p->foreign);
+    link_add(&l->malformed, bad, &p->malformed);
 }
 
 static int net_start(struct rill_driver *d)
@@ -418,7 +544,8 @@ static int net_start(struct rill_driver *d)
     d->pending_len = 0;
     d->last_rx_ns = rill_now_ns();
     d->next_ns = d->last_rx_ns + d->period_ns;
-    return send_start(d);
+    atomic_store_explicit(&d->link->joined, 1, memory_order_relaxed);
+    return send_start(d, &d->s);
 }
 
 /* Wait for readability until deadline; 1 readable, 0 timeout. */
@@ -431,38 +558,31 @@ static int wait_readable(int fd, uint64_t deadline)
     return n > 0 ? 1 : 0;
 }
 
-/* lost: paced silent cycles; listens for a master to rejoin */
+/* lost: paced silent cycles (the housekeeping thread has the socket and
+ * looks for the master); takes a staged rejoin */
 static int wait_lost(struct rill_driver *d, struct rill_driver_wait *w)
 {
-    for (unsigned k = 0; k < RILL_NET_MAX_DGRAMS; k++) {
+    /* acquire: pairs with the housekeeping thread's release of JOINING
+     * (staged written, socket connected, START_MASTER sent) */
+    if (atomic_load_explicit(&d->shared_state, memory_order_acquire) == NET_JOINING) {
+        /* the same geometry (checked), a new id; its cycles count from 1 */
+        d->s = d->staged;
+        d->rx.have_last = 0;
+        d->rx.have_cycle = 0;
+        d->pending_len = 0;
+        d->state = NET_ROLLING;
+        d->last_rx_ns = rill_now_ns();
+        d->have_cycle = 0;
+        atomic_fetch_add_explicit(&d->link->rejoins, 1, memory_order_relaxed);
+        atomic_store_explicit(&d->link->joined, 1, memory_order_relaxed);
+        /* relaxed: the socket is the realtime thread's again; the
+         * housekeeping thread only reads this to report */
+        atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
+    } else {
         uint64_t now = rill_now_ns();
-        if (now - d->last_announce_ns >= RILL_NET_ANNOUNCE_NS) {
-            (void)announce(d);
-            d->last_announce_ns = now;
-        }
-        if (now >= d->next_ns)
-            break;
-        if (!wait_readable(d->fd, d->next_ns))
-            break;
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT, (struct sockaddr *)&from,
-                             &fl);
-        if (n <= 0)
-            continue;
-        char why[256];
-        if (take_setup(d, d->dgram, (size_t)n, &from, 1, why, sizeof why) == 0) {
-            /* a new session: its cycles count from 1 again */
-            d->rx.have_last = 0;
-            d->rx.have_cycle = 0;
-            d->pending_len = 0;
-            (void)send_start(d);
-            d->state = NET_ROLLING;
-            d->last_rx_ns = rill_now_ns();
-            d->have_cycle = 0;
-            atomic_fetch_add_explicit(&d->n_rejoins, 1, memory_order_relaxed);
-            atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
-            break;
+        if (now < d->next_ns) {
+            struct timespec ts = rill_ns_to_timespec(d->next_ns - now);
+            (void)ppoll(NULL, 0, &ts, NULL);
         }
     }
     uint64_t now = rill_now_ns();
@@ -477,7 +597,7 @@ static int wait_lost(struct rill_driver *d, struct rill_driver_wait *w)
     d->next_ns += d->period_ns;
     w->next_ns = d->next_ns;
     rill_net_rx_begin(&d->rx); /* silence */
-    atomic_fetch_add_explicit(&d->n_silent, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -530,14 +650,14 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
         d->have_cycle = 1;
         (void)rill_net_rx_end(&d->rx, NULL, NULL);
     } else {
-        atomic_fetch_add_explicit(&d->n_silent, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
         d->have_cycle = 0;
         if (now - d->last_rx_ns >= RILL_NET_LOST_NS) {
             d->state = NET_LOST;
-            disconnect_socket(d);
             d->next_ns = now + d->period_ns;
-            d->last_announce_ns = 0;
-            atomic_store_explicit(&d->shared_state, NET_LOST, memory_order_relaxed);
+            atomic_store_explicit(&d->link->joined, 0, memory_order_relaxed);
+            /* release: the socket is the housekeeping thread's from now on */
+            atomic_store_explicit(&d->shared_state, NET_LOST, memory_order_release);
         }
     }
     publish(d);
@@ -640,4 +760,5 @@ const struct rill_driver_ops rill_driver_net = {
     .stop = net_stop,
     .close = net_close,
     .set_period = NULL,
+    .bind_link = net_bind_link,
 };

@@ -138,6 +138,13 @@ struct rill_net_stats {
     uint64_t accepted;         /* datagrams used */
     uint64_t cycles;           /* cycles completed */
     uint64_t incomplete;       /* cycles that ended with packets missing */
+    uint64_t lost;             /* datagrams that never came: the missing ones of
+                                * incomplete cycles, and every datagram of the
+                                * cycles skipped in the numbering (counted as
+                                * many as the last complete cycle had) */
+    uint64_t missed;           /* whole cycles skipped in the numbering */
+    uint64_t reordered;        /* datagrams that came after a later one of their
+                                * cycle (placed correctly all the same) */
     uint64_t midi_dropped;     /* MIDI events not sent (too long for jackd2, no room) */
 };
 

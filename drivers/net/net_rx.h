@@ -57,6 +57,13 @@ struct rill_net_rx {
     uint32_t midi_expected;
     uint32_t midi_got;
     size_t midi_len;
+    uint32_t got;              /* datagrams accepted in this cycle */
+    int32_t audio_top;         /* highest audio sub-packet seen, -1 none */
+    int32_t midi_top;
+    /* datagrams of the last complete cycle (sync, audio, MIDI): what a
+     * missing cycle or a missing kind counts as lost; 0 until one */
+    uint32_t learned_audio, learned_midi;
+    int learned;
     uint8_t audio_seen[RILL_NET_MAX_SUBPACKETS / 8u];
     uint8_t midi_seen[(RILL_NET_MAX_MIDI_PACKETS + 7u) / 8u];
 
