@@ -57,6 +57,13 @@
 
 #define NS_PER_S 1000000000ull
 #define RILL_NET_LOST_NS NS_PER_S          /* jackd2's PACKET_TIMEOUT */
+/* before a session's first cycle: jack_net_master waits a whole second
+ * after START_MASTER before it sends one, and gives a follower 6 s */
+#define RILL_NET_FIRST_NS (5u * NS_PER_S)
+/* the longest wait for a cycle before a period of silence is played: a
+ * master slower than its own period (jack_net_master paces itself with
+ * usleep, about a third of real time) is followed at its pace up to this */
+#define RILL_NET_MAX_WAIT_NS (250u * 1000000ull)
 #define RILL_NET_ANNOUNCE_NS NS_PER_S      /* AVAILABLE every second */
 #define RILL_NET_MAX_DGRAMS 4096u          /* datagrams read per wait at most */
 
@@ -127,6 +134,11 @@ struct rill_driver {
     int state;
     uint64_t period_ns;
     uint64_t last_rx_ns;            /* last accepted datagram */
+    int first_pending;              /* no datagram of this session yet */
+    int rx_started;                 /* this wait saw its cycle's first datagram */
+    uint64_t pending_ns;            /* when the pending datagram came */
+    uint64_t cycle_start_ns;        /* when the last cycle's first datagram came */
+    uint64_t interval_ns;           /* the master's cycle interval, smoothed (0: none) */
     uint64_t next_ns;               /* paced deadline of the next cycle (lost) */
     uint32_t cycle;                 /* the master's cycle being answered */
     int have_cycle;
@@ -544,8 +556,24 @@ static int net_start(struct rill_driver *d)
     d->pending_len = 0;
     d->last_rx_ns = rill_now_ns();
     d->next_ns = d->last_rx_ns + d->period_ns;
+    d->first_pending = 1;
+    d->cycle_start_ns = 0;
+    d->interval_ns = 0;
     atomic_store_explicit(&d->link->joined, 1, memory_order_relaxed);
     return send_start(d, &d->s);
+}
+
+/* A cycle's first datagram came at now: smooth the master's interval
+ * (1/8 of each new one; intervals over RILL_NET_MAX_WAIT_NS are gaps, not
+ * a pace). */
+static void note_cycle_start(struct rill_driver *d, uint64_t now)
+{
+    if (d->cycle_start_ns && now > d->cycle_start_ns &&
+        now - d->cycle_start_ns < RILL_NET_MAX_WAIT_NS) {
+        uint64_t iv = now - d->cycle_start_ns;
+        d->interval_ns = d->interval_ns ? d->interval_ns - d->interval_ns / 8u + iv / 8u : iv;
+    }
+    d->cycle_start_ns = now;
 }
 
 /* Wait for readability until deadline; 1 readable, 0 timeout. */
@@ -573,6 +601,9 @@ static int wait_lost(struct rill_driver *d, struct rill_driver_wait *w)
         d->state = NET_ROLLING;
         d->last_rx_ns = rill_now_ns();
         d->have_cycle = 0;
+        d->first_pending = 1;
+        d->cycle_start_ns = 0;
+        d->interval_ns = 0;
         atomic_fetch_add_explicit(&d->link->rejoins, 1, memory_order_relaxed);
         atomic_store_explicit(&d->link->joined, 1, memory_order_relaxed);
         /* relaxed: the socket is the realtime thread's again; the
@@ -609,12 +640,19 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
     int complete = 0, got = 0;
     /* the first datagram may take up to two periods; the rest of the burst
      * must follow within half a period of it */
-    uint64_t deadline = rill_now_ns() + 2u * d->period_ns;
+    uint64_t wait = 2u * d->period_ns;
+    if (2u * d->interval_ns > wait) /* a master slower than its period */
+        wait = 2u * d->interval_ns < RILL_NET_MAX_WAIT_NS ? 2u * d->interval_ns
+                                                          : RILL_NET_MAX_WAIT_NS;
+    uint64_t deadline = rill_now_ns() + wait;
+    d->rx_started = 0;
     if (d->pending_len) {
         int r = rill_net_rx_feed(&d->rx, d->pending, d->pending_len);
         d->pending_len = 0;
         if (r >= 0) {
             got = 1;
+            d->rx_started = 1;
+            note_cycle_start(d, d->pending_ns);
             complete = r == RILL_NET_RX_COMPLETE;
             deadline = rill_now_ns() + d->period_ns / 2u;
         }
@@ -633,6 +671,7 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
         if (r == RILL_NET_RX_NEWER) {
             memcpy(d->pending, d->dgram, (size_t)n);
             d->pending_len = (size_t)n;
+            d->pending_ns = rill_now_ns();
             break;
         }
         if (r < 0)
@@ -641,18 +680,23 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
             got = 1;
             deadline = rill_now_ns() + d->period_ns / 2u;
         }
+        if (!d->rx_started) { /* the cycle's first datagram: the master's pace */
+            d->rx_started = 1;
+            note_cycle_start(d, rill_now_ns());
+        }
         complete = r == RILL_NET_RX_COMPLETE;
     }
     uint64_t now = rill_now_ns();
     if (got) {
         d->last_rx_ns = now;
+        d->first_pending = 0;
         d->cycle = d->rx.cycle;
         d->have_cycle = 1;
         (void)rill_net_rx_end(&d->rx, NULL, NULL);
     } else {
         atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
         d->have_cycle = 0;
-        if (now - d->last_rx_ns >= RILL_NET_LOST_NS) {
+        if (now - d->last_rx_ns >= (d->first_pending ? RILL_NET_FIRST_NS : RILL_NET_LOST_NS)) {
             d->state = NET_LOST;
             d->next_ns = now + d->period_ns;
             atomic_store_explicit(&d->link->joined, 0, memory_order_relaxed);
