@@ -341,6 +341,10 @@ static void test_float_cycle_bit_exact_any_order(void **state)
     assert_int_equal(fx.rx.stats.accepted, c.n);
     for (unsigned r = 0; r < RILL_NET_R_COUNT; r++)
         assert_int_equal(fx.rx.stats.refused[r], 0);
+    /* backwards: audio 6..0 each after a later audio one, and the sync
+     * after others (order is judged within a kind, the sync first) */
+    assert_int_equal(fx.rx.stats.reordered, 7 + 1);
+    assert_int_equal(fx.rx.stats.lost, 0);
 }
 
 static void test_int16_cycle(void **state)
@@ -409,6 +413,8 @@ static void test_loss_and_newer_cycle(void **state)
     }
     rill_net_rx_end(&fx.rx, NULL, NULL);
     assert_int_equal(fx.rx.stats.incomplete, 1);
+    assert_int_equal(fx.rx.stats.lost, 1);      /* announced counts: 8 audio, 1 missing */
+    assert_int_equal(fx.rx.stats.reordered, 0); /* in order */
     rill_net_rx_begin(&fx.rx);
     for (unsigned i = 0; i < d.n; i++)
         assert_true(rill_net_rx_feed(&fx.rx, d.pkt[i], d.len[i]) >= 0);
@@ -420,6 +426,22 @@ static void test_loss_and_newer_cycle(void **state)
     rill_net_rx_begin(&fx.rx);
     assert_int_equal(rill_net_rx_feed(&fx.rx, c.pkt[5], c.len[5]), -EBADMSG);
     assert_int_equal(fx.rx.stats.refused[RILL_NET_R_STALE], 1);
+    /* cycles 102 and 103 never come: 104 counts them missed, each at the
+     * last complete cycle's 10 datagrams (sync, MIDI, 8 audio) */
+    static struct cycle_pkts e;
+    make_cycle(&fx.s, 104, in, 1, &e);
+    for (unsigned i = 0; i < e.n; i++)
+        assert_true(rill_net_rx_feed(&fx.rx, e.pkt[i], e.len[i]) >= 0);
+    rill_net_rx_end(&fx.rx, NULL, NULL);
+    assert_int_equal(fx.rx.stats.missed, 2);
+    assert_int_equal(fx.rx.stats.lost, 1 + 2 * 10);
+    /* a cycle with its sync only: the audio and MIDI the last complete
+     * cycle had are lost */
+    make_cycle(&fx.s, 105, in, 1, &e);
+    rill_net_rx_begin(&fx.rx);
+    assert_true(rill_net_rx_feed(&fx.rx, e.pkt[0], e.len[0]) >= 0);
+    rill_net_rx_end(&fx.rx, NULL, NULL);
+    assert_int_equal(fx.rx.stats.lost, 21 + 9);
 }
 
 static void test_rx_refusals(void **state)
