@@ -37,6 +37,7 @@
  * realtime thread with relaxed atomics.
  */
 #include "drivers/driver.h"
+#include "drivers/net/net_opus.h"
 #include "drivers/net/net_rx.h"
 #include "rill/limits.h"
 #include "rill/shm.h"
@@ -68,9 +69,10 @@
 #define RILL_NET_MAX_DGRAMS 4096u          /* datagrams read per wait at most */
 
 enum { P_ADDR, P_PORT, P_MTU, P_CAPTURE, P_PLAYBACK, P_MIDI_IN, P_MIDI_OUT, P_NAME, P_LATENCY,
-       P_ENCODING, P_TRANSPORT, P_NPARAMS };
+       P_ENCODING, P_OPUS, P_TRANSPORT, P_NPARAMS };
 
-static const char *const encodings[] = { "float", "int", NULL };
+static const char *const encodings[] = { "float", "int", "opus", NULL };
+#define RILL_NET_OPUS_DEFAULT_KBPS 64u
 
 static const struct rill_param net_params[P_NPARAMS + 1] = {
     [P_ADDR] = { .name = "multicast-ip", .short_opt = 'a', .type = RILL_PARAM_STRING,
@@ -99,7 +101,11 @@ static const struct rill_param net_params[P_NPARAMS + 1] = {
                     .help = "network latency in cycles the master allows" },
     [P_ENCODING] = { .name = "encoding", .short_opt = 'e', .type = RILL_PARAM_ENUM,
                      .def = "float", .choices = encodings,
-                     .help = "sample encoding: float (bit-exact) or int (16-bit)" },
+                     .help = "sample encoding: float (bit-exact), int (16-bit) or opus (-O)" },
+    [P_OPUS] = { .name = "opus", .short_opt = 'O', .type = RILL_PARAM_UINT, .def = "0",
+                 .min = 0, .max = 2048,
+                 .help = "opus encoding at this many kbit/s per channel (jackd2's -O; -e opus "
+                         "alone: 64)" },
     [P_TRANSPORT] = { .name = "transport-sync", .short_opt = 't', .type = RILL_PARAM_UINT,
                       .def = "0", .min = 0, .max = 1,
                       .help = "sync transport with the master's (not supported: 0)" },
@@ -128,6 +134,8 @@ struct rill_driver {
     uint8_t *pending;               /* a datagram of the next cycle */
     size_t pending_len;
     uint8_t *tx;                    /* one datagram to send */
+    struct rill_net_opus *opus;     /* opus sessions: the codecs */
+    uint8_t *opus_rx, *opus_tx;     /* ports' compressed streams, each direction */
     uint8_t params_buf[RILL_NET_PARAMS_SIZE];
 
     /* realtime thread */
@@ -338,6 +346,9 @@ static void net_close(struct rill_driver *d)
     free(d->dgram);
     free(d->pending);
     free(d->tx);
+    rill_net_opus_destroy(d->opus);
+    free(d->opus_rx);
+    free(d->opus_tx);
     free(d);
 }
 
@@ -392,6 +403,16 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     a->send_audio = (int32_t)cfg->v[P_CAPTURE].u;
     a->return_audio = (int32_t)cfg->v[P_PLAYBACK].u;
     a->encoder = cfg->v[P_ENCODING].u == 1 ? RILL_NET_ENC_INT16 : RILL_NET_ENC_FLOAT;
+    if (cfg->v[P_ENCODING].u == 2 || cfg->v[P_OPUS].u) {
+        if (cfg->v[P_ENCODING].set && cfg->v[P_ENCODING].u != 2) {
+            snprintf(err, errsize, "-O %u asks for opus, -e %s for another encoding: give one",
+                     cfg->v[P_OPUS].u, encodings[cfg->v[P_ENCODING].u]);
+            r = -EINVAL;
+            goto fail;
+        }
+        a->encoder = RILL_NET_ENC_OPUS;
+        a->kbps = cfg->v[P_OPUS].u ? cfg->v[P_OPUS].u : RILL_NET_OPUS_DEFAULT_KBPS;
+    }
     a->sync_mode = 1;
     a->latency = cfg->v[P_LATENCY].u;
     if (rill_net_params_encode(a, d->params_buf, sizeof d->params_buf) < 0) {
@@ -468,6 +489,23 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     }
     rill_net_rx_init(&d->rx, &d->s, 's', d->cap_ptr, nc, NULL, 0, 0, d->active_return,
                      d->s.playback_audio);
+    if (d->s.encoder == RILL_NET_ENC_OPUS) {
+        size_t stride = (size_t)d->s.opus_bytes + 2u;
+        char why[256] = "";
+        d->opus_rx = calloc(nc ? nc : 1, stride);
+        d->opus_tx = calloc(d->s.playback_audio ? d->s.playback_audio : 1, stride);
+        if (!d->opus_rx || !d->opus_tx) {
+            snprintf(err, errsize, "out of memory");
+            r = -ENOMEM;
+            goto fail;
+        }
+        if ((r = rill_net_opus_create(&d->opus, &d->s, d->s.playback_audio, nc, why,
+                                      sizeof why)) < 0) {
+            snprintf(err, errsize, "%s", why);
+            goto fail;
+        }
+        rill_net_rx_set_opus(&d->rx, d->opus_rx);
+    }
     d->period_ns = (uint64_t)period * NS_PER_S / d->s.rate;
 
     memset(info, 0, sizeof *info);
@@ -483,7 +521,10 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     snprintf(info->playback_alias, sizeof info->playback_alias, "net:to_master");
     fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out, %s, latency %u "
             "cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
-            d->s.encoder == RILL_NET_ENC_INT16 ? "int16" : "float", d->s.latency, d->s.id);
+            d->s.encoder == RILL_NET_ENC_INT16  ? "int16"
+            : d->s.encoder == RILL_NET_ENC_OPUS ? "opus"
+                                                : "float",
+            d->s.latency, d->s.id);
     atomic_store_explicit(&d->shared_state, NET_ROLLING, memory_order_relaxed);
     atomic_store_explicit(&d->link->link_present, 1, memory_order_relaxed);
     *out = d;
@@ -693,6 +734,13 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
         d->cycle = d->rx.cycle;
         d->have_cycle = 1;
         (void)rill_net_rx_end(&d->rx, NULL, NULL);
+        if (d->opus && rill_net_rx_audio_complete(&d->rx)) {
+            /* a lost part leaves the whole period silent (rx_begin) */
+            size_t stride = (size_t)d->s.opus_bytes + 2u;
+            for (uint32_t p = 0; p < d->s.capture_audio; p++)
+                if (rill_net_opus_decode(d->opus, p, d->opus_rx + p * stride, d->cap_ptr[p]) < 0)
+                    d->rx.stats.refused[RILL_NET_R_FIELD]++;
+        }
     } else {
         atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
         d->have_cycle = 0;
@@ -767,9 +815,17 @@ static int net_write(struct rill_driver *d, const float *const *bufs, uint32_t n
             zeros[p] = p < np ? bufs[p] : NULL;
         src = zeros;
     }
+    if (d->opus) {
+        size_t stride = (size_t)d->s.opus_bytes + 2u;
+        for (uint32_t p = 0; p < d->s.playback_audio; p++)
+            (void)rill_net_opus_encode(d->opus, p, src[p], d->opus_tx + p * stride);
+    }
     for (uint32_t sub = 0; sub < RILL_NET_MAX_SUBPACKETS; sub++) {
         h = (struct rill_net_header){ 0 };
-        if (d->s.encoder == RILL_NET_ENC_INT16)
+        if (d->opus)
+            n = rill_net_audio_opus_encode(&d->s, sub, d->opus_tx, d->s.playback_audio, &h,
+                                           payload, room);
+        else if (d->s.encoder == RILL_NET_ENC_INT16)
             n = rill_net_audio_int16_encode(&d->s, sub, src, d->s.playback_audio, &h, payload,
                                             room);
         else

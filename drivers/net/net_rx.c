@@ -38,6 +38,17 @@ void rill_net_rx_init(struct rill_net_rx *rx, const struct rill_net_session *s, 
     rx->nreturn = nreturn;
 }
 
+/* Main thread. */
+void rill_net_rx_set_opus(struct rill_net_rx *rx, uint8_t *streams)
+{
+    rx->opus = streams;
+}
+
+int rill_net_rx_audio_complete(const struct rill_net_rx *rx)
+{
+    return rx->have_cycle && rx->audio_expected && rx->audio_got == rx->audio_expected;
+}
+
 void rill_net_rx_begin(struct rill_net_rx *rx)
 {
     for (uint32_t p = 0; p < rx->naudio; p++)
@@ -84,7 +95,12 @@ static int feed_audio(struct rill_net_rx *rx, const struct rill_net_header *h,
         if (rx->audio_seen[h->sub_cycle / 8u] & m)
             return refuse(rx, RILL_NET_R_DUPLICATE);
     }
-    if (rx->s->encoder == RILL_NET_ENC_INT16)
+    if (rx->s->encoder == RILL_NET_ENC_OPUS) {
+        if (!rx->opus)
+            return refuse(rx, RILL_NET_R_PORT);
+        ret = rill_net_audio_opus_decode(rx->s, h, payload, len, rx->opus, rx->naudio,
+                                         &rx->stats);
+    } else if (rx->s->encoder == RILL_NET_ENC_INT16)
         ret = rill_net_audio_int16_decode(rx->s, h, payload, len, rx->audio, rx->naudio,
                                           &rx->stats);
     else

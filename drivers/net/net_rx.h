@@ -45,6 +45,7 @@ struct rill_net_rx {
     uint32_t nmidi;
     uint8_t *active_return;
     uint32_t nreturn;
+    uint8_t *opus;             /* opus: naudio port streams of 2 + opus_bytes */
 
     /* the cycle being assembled */
     int have_cycle;            /* a packet of it fixed its number */
@@ -74,6 +75,14 @@ struct rill_net_rx {
 void rill_net_rx_init(struct rill_net_rx *rx, const struct rill_net_session *s, uint32_t stream,
                       float *const *audio, uint32_t naudio, uint8_t *midi, size_t midi_max,
                       uint32_t nmidi, uint8_t *active_return, uint32_t nreturn);
+
+/* Main thread, opus sessions: where the ports' compressed streams go
+ * (naudio x (2 + opus_bytes) bytes); the owner decodes them after a cycle
+ * whose audio is complete (rill_net_rx_audio_complete). */
+void rill_net_rx_set_opus(struct rill_net_rx *rx, uint8_t *streams);
+
+/* Whether every audio datagram of the cycle came. */
+int rill_net_rx_audio_complete(const struct rill_net_rx *rx);
 
 /* Start a cycle: audio buffers to silence, packets forgotten. */
 void rill_net_rx_begin(struct rill_net_rx *rx);

@@ -35,8 +35,8 @@ expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -t 1
 expect_out "transport sync .* not supported" "-t 1 must be refused by name"
 expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -a 300.1.1.1
 expect_out "not an IPv4 address" "a bad -a must be refused"
-expect_rc 2 "$RILLD" -n "$RILL_SERVER" -d net -e opus
-expect_out "one of float, int" "-e opus must be refused with the choices"
+expect_rc 2 "$RILLD" -n "$RILL_SERVER" -d net -e mp3
+expect_out "one of float, int, opus" "-e mp3 must be refused with the choices"
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces); run make check as root"
 command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
