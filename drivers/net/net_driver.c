@@ -39,6 +39,7 @@
 #include "drivers/driver.h"
 #include "drivers/net/net_opus.h"
 #include "drivers/net/net_rx.h"
+#include "midi/buffer.h"
 #include "rill/limits.h"
 #include "rill/shm.h"
 #include "rill/time.h"
@@ -90,10 +91,10 @@ static const struct rill_param net_params[P_NPARAMS + 1] = {
                      .help = "audio channels to the master (system:playback_N)" },
     [P_MIDI_IN] = { .name = "midi-in-ports", .short_opt = 'i', .type = RILL_PARAM_UINT,
                     .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
-                    .help = "MIDI channels from the master (not supported yet: 0)" },
+                    .help = "MIDI channels from the master (system:midi_capture_N)" },
     [P_MIDI_OUT] = { .name = "midi-out-ports", .short_opt = 'o', .type = RILL_PARAM_UINT,
                      .def = "0", .min = 0, .max = RILL_NET_MAX_PORTS,
-                     .help = "MIDI channels to the master (not supported yet: 0)" },
+                     .help = "MIDI channels to the master (system:midi_playback_N)" },
     [P_NAME] = { .name = "client-name", .short_opt = 'n', .type = RILL_PARAM_STRING,
                  .help = "name of this follower on the master (default: the host name)" },
     [P_LATENCY] = { .name = "latency", .short_opt = 'l', .type = RILL_PARAM_UINT, .def = "5",
@@ -136,6 +137,10 @@ struct rill_driver {
     uint8_t *tx;                    /* one datagram to send */
     struct rill_net_opus *opus;     /* opus sessions: the codecs */
     uint8_t *opus_rx, *opus_tx;     /* ports' compressed streams, each direction */
+    uint8_t *midi_rx, *midi_tx;     /* a cycle's MIDI stream, each direction */
+    size_t midi_tx_len;             /* staged by write_midi for write (0: none) */
+    int midi_ok;                    /* this cycle's MIDI came whole */
+    _Atomic uint64_t n_midi_dropped; /* events jackd2 could not take (> 4 bytes, no room) */
     uint8_t params_buf[RILL_NET_PARAMS_SIZE];
 
     /* realtime thread */
@@ -346,6 +351,8 @@ static void net_close(struct rill_driver *d)
     free(d->dgram);
     free(d->pending);
     free(d->tx);
+    free(d->midi_rx);
+    free(d->midi_tx);
     rill_net_opus_destroy(d->opus);
     free(d->opus_rx);
     free(d->opus_tx);
@@ -363,13 +370,6 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     }
     d->fd = -1;
     d->link = &d->own_link;
-    if (cfg->v[P_MIDI_IN].u || cfg->v[P_MIDI_OUT].u) {
-        snprintf(err, errsize, "-i %u -o %u: MIDI over NetJACK2 is not supported by rill yet "
-                 "(audio only); leave -i and -o at 0", cfg->v[P_MIDI_IN].u,
-                 cfg->v[P_MIDI_OUT].u);
-        r = -ENOTSUP;
-        goto fail;
-    }
     if (cfg->v[P_TRANSPORT].u) {
         snprintf(err, errsize, "-t 1: transport sync with the master is not supported by rill "
                  "yet; leave -t at 0");
@@ -402,6 +402,8 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     a->mtu = cfg->v[P_MTU].u;
     a->send_audio = (int32_t)cfg->v[P_CAPTURE].u;
     a->return_audio = (int32_t)cfg->v[P_PLAYBACK].u;
+    a->send_midi = (int32_t)cfg->v[P_MIDI_IN].u;
+    a->return_midi = (int32_t)cfg->v[P_MIDI_OUT].u;
     a->encoder = cfg->v[P_ENCODING].u == 1 ? RILL_NET_ENC_INT16 : RILL_NET_ENC_FLOAT;
     if (cfg->v[P_ENCODING].u == 2 || cfg->v[P_OPUS].u) {
         if (cfg->v[P_ENCODING].set && cfg->v[P_ENCODING].u != 2) {
@@ -487,8 +489,17 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
         d->cap_ptr[p] = d->cap + (size_t)p * period;
         d->want_all[p] = 1;
     }
-    rill_net_rx_init(&d->rx, &d->s, 's', d->cap_ptr, nc, NULL, 0, 0, d->active_return,
-                     d->s.playback_audio);
+    size_t mrx = RILL_NET_MIDI_STREAM_MAX(d->s.capture_midi, period),
+           mtx = RILL_NET_MIDI_STREAM_MAX(d->s.playback_midi, period);
+    d->midi_rx = calloc(1, mrx ? mrx : 1);
+    d->midi_tx = calloc(1, mtx ? mtx : 1);
+    if (!d->midi_rx || !d->midi_tx) {
+        snprintf(err, errsize, "out of memory");
+        r = -ENOMEM;
+        goto fail;
+    }
+    rill_net_rx_init(&d->rx, &d->s, 's', d->cap_ptr, nc, d->midi_rx, mrx, d->s.capture_midi,
+                     d->active_return, d->s.playback_audio);
     if (d->s.encoder == RILL_NET_ENC_OPUS) {
         size_t stride = (size_t)d->s.opus_bytes + 2u;
         char why[256] = "";
@@ -514,13 +525,16 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     info->nperiods = 2;
     info->capture_channels = nc;
     info->playback_channels = d->s.playback_audio;
+    info->midi_capture_channels = d->s.capture_midi;
+    info->midi_playback_channels = d->s.playback_midi;
     /* jackd2 reports half the network latency each way */
     info->capture_latency = d->s.latency * period / 2u;
     info->playback_latency = d->s.latency * period / 2u;
     snprintf(info->capture_alias, sizeof info->capture_alias, "net:from_master");
     snprintf(info->playback_alias, sizeof info->playback_alias, "net:to_master");
-    fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out, %s, latency %u "
-            "cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
+    fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out, MIDI %u in / %u "
+            "out, %s, latency %u cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
+            d->s.capture_midi, d->s.playback_midi,
             d->s.encoder == RILL_NET_ENC_INT16  ? "int16"
             : d->s.encoder == RILL_NET_ENC_OPUS ? "opus"
                                                 : "float",
@@ -669,6 +683,7 @@ static int wait_lost(struct rill_driver *d, struct rill_driver_wait *w)
     d->next_ns += d->period_ns;
     w->next_ns = d->next_ns;
     rill_net_rx_begin(&d->rx); /* silence */
+    d->midi_ok = 0;
     atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
     return 0;
 }
@@ -733,6 +748,10 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
         d->first_pending = 0;
         d->cycle = d->rx.cycle;
         d->have_cycle = 1;
+        /* the MIDI stream is parsed (and checked) in read_midi, into the
+         * engine's buffers */
+        d->midi_ok = d->s.capture_midi && d->rx.midi_expected &&
+                     d->rx.midi_got == d->rx.midi_expected;
         (void)rill_net_rx_end(&d->rx, NULL, NULL);
         if (d->opus && rill_net_rx_audio_complete(&d->rx)) {
             /* a lost part leaves the whole period silent (rx_begin) */
@@ -744,6 +763,7 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
     } else {
         atomic_fetch_add_explicit(&d->link->empty, 1, memory_order_relaxed);
         d->have_cycle = 0;
+        d->midi_ok = 0;
         if (now - d->last_rx_ns >= (d->first_pending ? RILL_NET_FIRST_NS : RILL_NET_LOST_NS)) {
             d->state = NET_LOST;
             d->next_ns = now + d->period_ns;
@@ -771,6 +791,66 @@ static int net_read(struct rill_driver *d, float *const *bufs, uint32_t nchannel
         else
             memset(bufs[c], 0, sizeof(float) * nframes);
     }
+    return 0;
+}
+
+struct midi_out {
+    void *const *bufs;
+    uint32_t n;
+};
+
+/* one event of the master's stream into the engine's buffer (rill_midi_write
+ * refuses and counts what does not fit or comes out of order) */
+static void midi_to_port(void *ctx, uint32_t port, uint32_t time, const uint8_t *data,
+                         uint32_t size)
+{
+    const struct midi_out *m = ctx;
+    if (port < m->n && m->bufs[port])
+        (void)rill_midi_write(m->bufs[port], time, data, size);
+}
+
+static int net_read_midi(struct rill_driver *d, void *const *bufs, uint32_t n, size_t size,
+                         uint32_t nframes)
+{
+    (void)size;
+    if (!d->midi_ok || nframes != d->s.period)
+        return 0;
+    struct midi_out m = { .bufs = bufs, .n = n };
+    /* every record, count, size, time and data offset is checked */
+    (void)rill_net_midi_decode(d->midi_rx, d->rx.midi_len, d->s.capture_midi, d->s.period,
+                               midi_to_port, &m, &d->rx.stats);
+    return 0;
+}
+
+/* the return MIDI stream of this cycle: one record per MIDI channel, from
+ * the engine's merged buffers (trusted: the engine's own) */
+static void stage_midi(struct rill_driver *d, const void *const *bufs, uint32_t n)
+{
+    struct rill_net_midi_writer w;
+    size_t size = RILL_NET_MIDI_STREAM_MAX(d->s.playback_midi, d->s.period);
+    rill_net_midi_writer_init(&w, d->midi_tx, size, d->s.period);
+    for (uint32_t p = 0; p < d->s.playback_midi; p++) {
+        if (rill_net_midi_writer_port(&w) < 0)
+            break;
+        uint32_t count = p < n && bufs && bufs[p] ? rill_midi_count(bufs[p]) : 0;
+        for (uint32_t e = 0; e < count; e++) {
+            uint32_t time;
+            const uint8_t *data;
+            size_t len;
+            if (rill_midi_get(bufs[p], e, &time, &data, &len) < 0 ||
+                rill_net_midi_writer_event(&w, time, data, (uint32_t)len) < 0)
+                atomic_fetch_add_explicit(&d->n_midi_dropped, 1, memory_order_relaxed);
+        }
+    }
+    d->midi_tx_len = rill_net_midi_writer_finish(&w);
+}
+
+static int net_write_midi(struct rill_driver *d, const void *const *bufs, uint32_t n,
+                          uint32_t nframes)
+{
+    (void)nframes;
+    if (d->s.playback_midi)
+        stage_midi(d, bufs, n);
     return 0;
 }
 
@@ -804,8 +884,27 @@ static int net_write(struct rill_driver *d, const float *const *bufs, uint32_t n
     if (n < 0)
         return 0;
     h.active_ports = nactive;
-    h.is_last = d->s.playback_audio == 0;
+    h.is_last = d->s.playback_audio == 0 && d->s.playback_midi == 0;
     (void)send_packet(d, &h, (size_t)n);
+    if (d->s.playback_midi) {
+        /* the MIDI stream in slices of mtu - 48 (jackd2's), after the sync */
+        if (!d->midi_tx_len)
+            stage_midi(d, NULL, 0); /* nothing staged: empty records */
+        size_t chunk = d->s.midi_chunk, len = d->midi_tx_len;
+        uint32_t npk = (uint32_t)((len + chunk - 1u) / chunk);
+        for (uint32_t sub = 0; sub < npk; sub++) {
+            size_t off = (size_t)sub * chunk, part = len - off < chunk ? len - off : chunk;
+            h = (struct rill_net_header){ .data_type = 'm', .num_packets = npk,
+                                          .sub_cycle = sub,
+                                          .is_last = sub + 1u == npk &&
+                                                     d->s.playback_audio == 0 };
+            if (RILL_NET_HEADER_SIZE + part > d->s.mtu)
+                break;
+            memcpy(payload, d->midi_tx + off, part);
+            (void)send_packet(d, &h, part);
+        }
+        d->midi_tx_len = 0;
+    }
     if (d->s.playback_audio == 0)
         return 0;
     const float *const *src = bufs;
@@ -861,4 +960,6 @@ const struct rill_driver_ops rill_driver_net = {
     .close = net_close,
     .set_period = NULL,
     .bind_link = net_bind_link,
+    .read_midi = net_read_midi,
+    .write_midi = net_write_midi,
 };

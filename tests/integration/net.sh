@@ -29,8 +29,8 @@ RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-300}
 
 # refusals that need no network: clear messages, exit 1 (2: a usage error
 # the option parser catches), nothing sent
-expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -i 1
-expect_out "MIDI over NetJACK2 is not supported" "-i 1 must be refused by name"
+expect_rc 2 "$RILLD" -n "$RILL_SERVER" -d net -i 257
+expect_out "midi-in-ports" "-i 257 must be refused by name"
 expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -t 1
 expect_out "transport sync .* not supported" "-t 1 must be refused by name"
 expect_rc 1 "$RILLD" -n "$RILL_SERVER" -d net -a 300.1.1.1
