@@ -532,9 +532,12 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     info->playback_latency = d->s.latency * period / 2u;
     snprintf(info->capture_alias, sizeof info->capture_alias, "net:from_master");
     snprintf(info->playback_alias, sizeof info->playback_alias, "net:to_master");
-    fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out, MIDI %u in / %u "
-            "out, %s, latency %u cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio,
-            d->s.capture_midi, d->s.playback_midi,
+    char midi[64] = "";
+    if (d->s.capture_midi || d->s.playback_midi)
+        snprintf(midi, sizeof midi, ", MIDI %u in / %u out", d->s.capture_midi,
+                 d->s.playback_midi);
+    fprintf(stderr, "net: joined a master: %u Hz, %u frames, %u in / %u out%s, %s, latency %u "
+            "cycles, id %u\n", d->s.rate, period, nc, d->s.playback_audio, midi,
             d->s.encoder == RILL_NET_ENC_INT16  ? "int16"
             : d->s.encoder == RILL_NET_ENC_OPUS ? "opus"
                                                 : "float",

@@ -225,7 +225,7 @@ int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx)
         rx->have_last = 1;
         rx->last_cycle = rx->cycle;
     }
-    if (rx->nmidi && rx->midi_expected && rx->midi_got == rx->midi_expected)
+    if (sink && rx->nmidi && rx->midi_expected && rx->midi_got == rx->midi_expected)
         ret = rill_net_midi_decode(rx->midi, rx->midi_len, rx->nmidi, rx->s->period, sink, ctx,
                                    &rx->stats);
     return ret;

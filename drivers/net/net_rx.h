@@ -95,7 +95,8 @@ int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len);
 int rill_net_rx_complete(const struct rill_net_rx *rx);
 
 /* End the cycle: counts it (complete or not) and, when its MIDI is
- * complete, hands the events to sink. Returns the number of MIDI events or
+ * complete and sink is not NULL, hands the events to sink (NULL: the owner
+ * parses rx->midi itself later, once). Returns the number of MIDI events or
  * a negative value when none could be read. */
 int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx);
 
