@@ -37,7 +37,8 @@ cleanup() {
     wait 2>/dev/null
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
-    rm -rf "$TMP" /dev/shm/jack_"$M"_* /dev/shm/jack_"$F"_*
+    [ -n "${BENCH_KEEP:-}" ] && echo "bench-net: kept $TMP" >&2 || rm -rf "$TMP"
+    rm -rf /dev/shm/jack_"$M"_* /dev/shm/jack_"$F"_*
 }
 trap cleanup EXIT
 ip netns add "$NSA" && ip netns add "$NSB" && ip link add "$VA" type veth peer name "$VB" &&
@@ -97,7 +98,7 @@ measure() {
     stop_pid "$ipid"
     lat=$(grep -o '^ *[0-9.]* frames' "$TMP/iodelay-$kind-$p.txt" | tail -1 | awk '{ printf "%.0f", $1 }')
     awk -v l="${lat:--}" -v dt=$((t1 - t0)) -v w=$((w1 - w0)) -v p="$p" \
-        'BEGIN { c = w / 1e9 * 48000 / p; printf "%s %.2f\n", l, c > 0 ? dt / c : 0 }'
+        'BEGIN { c = w / 1e9 * 48000 / p; printf "%s %.2f\n", l, (c > 0 ? dt / c : 0) }'
     stop_pid "$fpid"
     stop_pid "$jpid"
     rm -f /dev/shm/jack_"$M"_* /dev/shm/jack_"$F"_*
@@ -111,9 +112,11 @@ out=$TMP/table.md
     echo "|---|---|---|---|---|---|---|"
 } >"$out"
 for p in $PERIODS; do
-    r=$(measure rill "$p")
-    j=$(measure jackd2 "$p")
-    set -- $r $j
+    measure rill "$p" >"$TMP/res-rill-$p" 2>>"$TMP/measure.err"
+    measure jackd2 "$p" >"$TMP/res-jackd2-$p" 2>>"$TMP/measure.err"
+    r=$(cat "$TMP/res-rill-$p") j=$(cat "$TMP/res-jackd2-$p")
+    echo "bench-net: $p frames: rill: ${r:-nothing}; jackd2: ${j:-nothing}" >&2
+    set -- ${r:-- -} ${j:-- -}
     awk -v p="$p" -v rl="$1" -v rc="$2" -v jl="$3" -v jc="$4" 'function ratio(a, b) {
             return (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) ? sprintf("%.2f", a / b) : "-" }
         BEGIN { printf "| %d | %s | %s | %s | %s | %s | %s |\n", p, rl, jl, ratio(rl, jl), rc, jc, ratio(rc, jc) }' >>"$out"
