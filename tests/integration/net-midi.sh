@@ -8,7 +8,9 @@
 # other side prints every event with its absolute frame: the master and rill
 # run the same periods, so every event must arrive with its bytes intact and
 # every interval between two events must be the sequence's own (1000, 11000,
-# 2000, 10000 frames): an event offset wrong by one frame fails. Each way:
+# 2000, 10000 frames), and every event's frame must keep its place in the
+# period (mod 64, see check_dump): an event offset wrong by one frame fails,
+# even when all are. Each way:
 # master -> rill (seq on jackd2, dump on rill) and rill -> master.
 # rilld runs under the realtime allocation trap (tests/rt).
 RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-180}
@@ -48,7 +50,8 @@ MIDI_FROM=$(jm jack_lsp | grep "^$FOLLOWER:midi_from_slave" | head -1)
 info "rill: system:midi_capture_1, system:midi_playback_1; master: $MIDI_TO, $MIDI_FROM"
 
 # check_dump WHAT FILE: at least 12 events, the sequence's bytes in order,
-# every interval the sequence's own
+# every interval the sequence's own (called as a command, not in $(...): its
+# fail must end the test)
 check_dump() {
     python3 - "$1" "$2" <<'PY' || fail "$1: $(head -c 1500 "$2")"
 import re, sys
@@ -60,6 +63,11 @@ for line in open(path, errors="replace"):
         ev.append((int(m.group(1)), m.group(2).split()))
 want = [["90", "3c", "40"], ["80", "3c", "40"], ["90", "40", "40"], ["80", "40", "40"]]
 gaps = {("90", "3c"): 1000, ("80", "3c"): 11000, ("90", "40"): 2000, ("80", "40"): 10000}
+# where each event lies in the loop: the loop starts at a period's start and
+# is 24000 frames (a multiple of 64), so an event keeps its place mod 64 in
+# every period it falls in, on the sender and, delayed by whole periods, on
+# the receiver: an offset moved by a frame inside its period shows here
+place = {("90", "3c"): 0, ("80", "3c"): 1000, ("90", "40"): 12000, ("80", "40"): 14000}
 if len(ev) < 12:
     sys.exit("%s: only %d events" % (what, len(ev)))
 first = want.index(ev[0][1]) if ev[0][1] in want else -1
@@ -68,12 +76,15 @@ if first < 0:
 for i, (t, data) in enumerate(ev):
     if data != want[(first + i) % 4]:
         sys.exit("%s: event %d is %s, want %s" % (what, i, data, want[(first + i) % 4]))
+    if t % 64 != place[tuple(data[:2])] % 64:
+        sys.exit("%s: event %d (%s) at frame %d: %d mod 64, want %d (its offset in the "
+                 "period moved)" % (what, i, " ".join(data), t, t % 64, place[tuple(data[:2])] % 64))
     if i + 1 < len(ev):
         d = ev[i + 1][0] - t
         if d != gaps[tuple(data[:2])]:
             sys.exit("%s: %d frames from event %d (%s) to the next, want %d" %
                      (what, d, i, " ".join(data), gaps[tuple(data[:2])]))
-print("%s: %d events, every byte and interval right" % (what, len(ev)))
+print("%s: %d events, every byte, interval and place in the period right" % (what, len(ev)))
 PY
 }
 
@@ -92,7 +103,8 @@ wait_for "[ \$(grep -c 'note o' '$RILL_TMP/dumpr.txt') -ge 16 ]" 20 ||
 kill "$DUMPR" "$SEQM"
 wait_exit "$DUMPR" 5
 wait_exit "$SEQM" 5
-info "$(check_dump "master -> rill" "$RILL_TMP/dumpr.txt")"
+check_dump "master -> rill" "$RILL_TMP/dumpr.txt" >"$RILL_TMP/check-r.txt"
+info "$(cat "$RILL_TMP/check-r.txt")"
 
 # rill -> master
 spawn rjack jack_midiseq seqr 24000 0 60 1000 12000 64 2000 >"$RILL_TMP/seqr.log" 2>&1
@@ -108,7 +120,8 @@ wait_for "[ \$(grep -c 'note o' '$RILL_TMP/dumpm.txt') -ge 16 ]" 20 ||
 kill "$DUMPM" "$SEQR"
 wait_exit "$DUMPM" 5
 wait_exit "$SEQR" 5
-info "$(check_dump "rill -> master" "$RILL_TMP/dumpm.txt")"
+check_dump "rill -> master" "$RILL_TMP/dumpm.txt" >"$RILL_TMP/check-m.txt"
+info "$(cat "$RILL_TMP/check-m.txt")"
 
 grep -q 'librill-rt-trap' "/proc/$RILLD_PID/maps" || fail "the realtime trap is not loaded into rilld"
 ! grep -q "rill-rt-trap:" "$RILLD_LOG" || fail "the realtime trap fired: $(grep rill-rt-trap: "$RILLD_LOG")"
