@@ -286,6 +286,8 @@ static void look_for_master(struct rill_driver *d, uint64_t *last_announce, uint
     }
 }
 
+/* The housekeeping thread (not realtime): state changes and the counters on
+ * stderr, at most once a second; the socket while the master is gone. */
 static void *logger_main(void *arg)
 {
     struct rill_driver *d = arg;
@@ -574,8 +576,9 @@ static void net_bind_link(struct rill_driver *d, struct rill_shm_link *link)
 
 /* ---- realtime thread ---- */
 
-/* add what changed since the last call to a counter of the link (the
- * housekeeping thread adds to foreign and malformed too, so no stores) */
+/* Add what changed since the last call to a counter of the link (the
+ * housekeeping thread adds to foreign and malformed too, so no stores).
+ * Realtime thread. */
 static void link_add(_Atomic uint64_t *c, uint64_t now, uint64_t *was)
 {
     if (now != *was)
@@ -583,6 +586,7 @@ static void link_add(_Atomic uint64_t *c, uint64_t now, uint64_t *was)
     *was = now;
 }
 
+/* The assembler's counts to the link. Realtime thread, once a cycle. */
 static void publish(struct rill_driver *d)
 {
     const struct rill_net_stats *st = &d->rx.stats;
@@ -623,7 +627,7 @@ static int net_start(struct rill_driver *d)
 
 /* A cycle's first datagram came at now: smooth the master's interval
  * (1/8 of each new one; intervals over RILL_NET_MAX_WAIT_NS are gaps, not
- * a pace). */
+ * a pace). Realtime thread. */
 static void note_cycle_start(struct rill_driver *d, uint64_t now)
 {
     if (d->cycle_start_ns && now > d->cycle_start_ns &&
@@ -802,8 +806,9 @@ struct midi_out {
     uint32_t n;
 };
 
-/* one event of the master's stream into the engine's buffer (rill_midi_write
- * refuses and counts what does not fit or comes out of order) */
+/* One event of the master's stream into the engine's buffer (rill_midi_write
+ * refuses and counts what does not fit or comes out of order). Realtime
+ * thread. */
 static void midi_to_port(void *ctx, uint32_t port, uint32_t time, const uint8_t *data,
                          uint32_t size)
 {
@@ -812,6 +817,7 @@ static void midi_to_port(void *ctx, uint32_t port, uint32_t time, const uint8_t 
         (void)rill_midi_write(m->bufs[port], time, data, size);
 }
 
+/* Realtime thread, after read: this cycle's MIDI, if it came whole. */
 static int net_read_midi(struct rill_driver *d, void *const *bufs, uint32_t n, size_t size,
                          uint32_t nframes)
 {
@@ -825,8 +831,9 @@ static int net_read_midi(struct rill_driver *d, void *const *bufs, uint32_t n, s
     return 0;
 }
 
-/* the return MIDI stream of this cycle: one record per MIDI channel, from
- * the engine's merged buffers (trusted: the engine's own) */
+/* The return MIDI stream of this cycle: one record per MIDI channel, from
+ * the engine's merged buffers (trusted: the engine's own). Realtime
+ * thread. */
 static void stage_midi(struct rill_driver *d, const void *const *bufs, uint32_t n)
 {
     struct rill_net_midi_writer w;
@@ -848,6 +855,7 @@ static void stage_midi(struct rill_driver *d, const void *const *bufs, uint32_t 
     d->midi_tx_len = rill_net_midi_writer_finish(&w);
 }
 
+/* Realtime thread, before write: stage the return MIDI stream. */
 static int net_write_midi(struct rill_driver *d, const void *const *bufs, uint32_t n,
                           uint32_t nframes)
 {
