@@ -720,7 +720,11 @@ static int net_wait(struct rill_driver *d, struct rill_driver_wait *w)
             deadline = rill_now_ns() + d->period_ns / 2u;
         }
     }
-    for (unsigned k = 0; !complete && k < RILL_NET_MAX_DGRAMS; k++) {
+    /* nothing of this cycle yet: it is rarely queued already (the last cycle
+     * just ended), so wait first rather than try a recv that would fail;
+     * within a burst, recv first (the rest is usually queued) */
+    int ready = got || wait_readable(d->fd, deadline);
+    for (unsigned k = 0; ready && !complete && k < RILL_NET_MAX_DGRAMS; k++) {
         ssize_t n = recv(d->fd, d->dgram, d->s.mtu, MSG_DONTWAIT);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&

@@ -12,7 +12,8 @@
 #   1. rilld joins jack_net_master (48 kHz, 256 frames) and takes its rate;
 #   2. float bit-exact both ways: rill-test-ramp's counter goes out on
 #      system:playback_1 and comes back on system:capture_1, every sample in
-#      place (bad=0), period after period;
+#      place, period after period (a period echoed twice is allowed only
+#      after a period rill played without the master, see below);
 #   3. a 240 Hz tone (jack_simple_client) comes back at 240 Hz, its level.
 RILL_TEST_TIMEOUT=${RILL_TEST_TIMEOUT:-180}
 . "$(dirname "$0")/lib.sh"
@@ -50,12 +51,18 @@ CHK_PID=$SPAWN_PID
 chk() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" "$RILL_TMP/chk.status" 2>/dev/null; }
 wait_for "[ \"\$(chk ok)\" -ge 100 ] 2>/dev/null" 30 ||
     fail "the counter did not come back: $(cat "$RILL_TMP/chk.status" 2>/dev/null) $(cat "$RILL_TMP/chk.log"); $("$RILLCTL" -s "$RILL_SERVER" status | grep -A1 '^network:')"
-z_ok=$(chk ok) z_bad=$(chk bad)
+# jack_net_master echoes its last buffer again when rill did not answer a
+# cycle, which happens only after rill played a period of its own while the
+# master was late (counted as empty): each such period may bring back one
+# period again (a backward jump for the checker), nothing else may be wrong
+empty() { "$RILLCTL" -s "$RILL_SERVER" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["network"]["empty"])'; }
+z_ok=$(chk ok) z_bad=$(chk bad) z_empty=$(empty)
 wait_for "[ \$(( \$(chk ok) - z_ok )) -ge 200 ]" 30 ||
     fail "the echo stopped: $(cat "$RILL_TMP/chk.status")"
-[ "$(chk bad)" = "$z_bad" ] ||
-    fail "the echo came back wrong: $(cat "$RILL_TMP/chk.status") (bad was $z_bad); $("$RILLCTL" -s "$RILL_SERVER" status | grep -A1 '^network:')"
-info "float through jack_net_master bit-exact: $(cat "$RILL_TMP/chk.status")"
+nbad=$(($(chk bad) - z_bad)) nempty=$(($(empty) - z_empty))
+[ "$nbad" -le "$nempty" ] ||
+    fail "the echo came back wrong $nbad times with $nempty periods played without the master: $(cat "$RILL_TMP/chk.status"); $("$RILLCTL" -s "$RILL_SERVER" status | grep -A1 '^network:')"
+info "float through jack_net_master bit-exact: $(cat "$RILL_TMP/chk.status") ($nbad wrong periods, $nempty periods without the master)"
 kill "$CHK_PID" "$SRC_PID"
 wait_exit "$CHK_PID" 5
 wait_exit "$SRC_PID" 5

@@ -4,7 +4,10 @@
 #
 #   net_setup           create the namespaces (skips when it cannot)
 #   start_master [ARGS] jackd -d dummy in A with the netmanager loaded
-#                       (ARGS: more jackd dummy driver flags)
+#                       (ARGS: jackd server options, e.g. -S: synchronous, so
+#                       that a client late on a loaded machine delays the
+#                       cycle instead of leaving its last period in its
+#                       port, which the master would send again)
 #   jm CMD...           run a JACK program on the master
 # Needs root, ip (iproute2) and jackd2.
 NSA=rillnA$$
@@ -85,7 +88,7 @@ net_setup() {
 jm() { JACK_DEFAULT_SERVER=$MASTER "$@"; }
 
 start_master() {
-    ip netns exec "$NSA" jackd -n "$MASTER" -d dummy -r 48000 -p 256 >>"$RILL_TMP/jackd.log" 2>&1 &
+    ip netns exec "$NSA" jackd -n "$MASTER" "$@" -d dummy -r 48000 -p 256 >>"$RILL_TMP/jackd.log" 2>&1 &
     JACKD_PID=$!
     RILL_PIDS+=("$JACKD_PID")
     timeout 45 jack_wait -s "$MASTER" -w -t 40 >/dev/null 2>&1 ||

@@ -42,7 +42,7 @@ require_built "$RILLD" "$RILLCTL" "$RAMP"
 
 . "$(dirname "$0")/net-lib.sh"
 net_setup
-start_master
+start_master -S # a late source on jackd2 would repeat its last period (async mode)
 
 # SCHED_FIFO, as the servers: a relay that the machine's load delays would
 # make datagrams late that it did not mean to
