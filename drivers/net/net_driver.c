@@ -293,7 +293,7 @@ static void *logger_main(void *arg)
     struct rill_driver *d = arg;
     struct rill_shm_link *l = d->link;
     int state = NET_ROLLING;
-    uint64_t last[6] = { 0 }, last_announce = 0, last_why = 0, last_report = rill_now_ns();
+    uint64_t last[7] = { 0 }, last_announce = 0, last_why = 0, last_report = rill_now_ns();
     while (!atomic_load_explicit(&d->quit, memory_order_relaxed)) {
         /* acquire: pairs with the realtime thread's release of NET_LOST
          * (it no longer reads the socket) */
@@ -317,13 +317,14 @@ static void *logger_main(void *arg)
         if (rill_now_ns() - last_report < NS_PER_S)
             continue;
         last_report = rill_now_ns();
-        uint64_t v[6] = {
+        uint64_t v[7] = {
             atomic_load_explicit(&l->incomplete, memory_order_relaxed),
             atomic_load_explicit(&l->lost, memory_order_relaxed),
             atomic_load_explicit(&l->late, memory_order_relaxed),
             atomic_load_explicit(&l->reordered, memory_order_relaxed),
             atomic_load_explicit(&l->foreign, memory_order_relaxed),
             atomic_load_explicit(&l->malformed, memory_order_relaxed),
+            atomic_load_explicit(&d->n_midi_dropped, memory_order_relaxed),
         };
         if (memcmp(v, last, sizeof v) != 0 && state == NET_ROLLING)
             fprintf(stderr, "net: last second: %llu cycles incomplete, %llu datagrams lost, "
@@ -332,6 +333,10 @@ static void *logger_main(void *arg)
                     (unsigned long long)(v[1] - last[1]), (unsigned long long)(v[2] - last[2]),
                     (unsigned long long)(v[3] - last[3]), (unsigned long long)(v[4] - last[4]),
                     (unsigned long long)(v[5] - last[5]));
+        if (v[6] != last[6]) /* events jackd2 could not take (over 4 bytes) or no room */
+            fprintf(stderr, "net: last second: %llu MIDI events not sent (longer than 4 bytes, "
+                    "which jackd2 cannot take, or no room)\n",
+                    (unsigned long long)(v[6] - last[6]));
         memcpy(last, v, sizeof v);
     }
     return NULL;
