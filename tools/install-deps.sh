@@ -8,6 +8,7 @@ packages=(
     # build
     gcc make autoconf automake libtool pkg-config
     libasound2-dev liblo-dev libjack-jackd2-dev libspeexdsp-dev
+    libopus-dev     # NetJACK2's opus encoding (drivers/net/net_opus.c)
     # tests
     libcmocka-dev
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)

@@ -56,6 +56,10 @@ struct rill_ctl_status {
     uint32_t device_state;           /* RILL_DRIVER_STATE_* */
     uint64_t device_since_s;         /* CLOCK_REALTIME s the state began */
     uint64_t device_stalls, device_restarts, device_reopens, device_losses;
+    /* a network driver's link (struct rill_shm_link; doc/network.md) */
+    uint32_t net_link, net_joined;
+    uint64_t net_cycles, net_incomplete, net_empty, net_missed, net_lost, net_late,
+        net_reordered, net_foreign, net_malformed, net_rejoins;
 };
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
 struct rill_json;
