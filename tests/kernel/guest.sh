@@ -661,4 +661,8 @@ fi
 if want midi || [[ ",${RILL_ONLY:-}," == *",midi-"* ]]; then
     . "$(dirname "$0")/guest-midi.sh"
 fi
+# ---- the MIDI jitter benchmark: only when asked for (make bench-midi)
+if [[ ",${RILL_ONLY:-}," == *",benchmidi,"* ]]; then
+    . "$(dirname "$0")/guest-benchmidi.sh"
+fi
 say "done"
