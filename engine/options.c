@@ -49,7 +49,10 @@ void rill_options_usage(FILE *out)
             "      --midi none|seq|raw|seq,raw\n"
             "                              the ALSA MIDI bridges: seq gives every ALSA sequencer\n"
             "                              port a MIDI port of client alsa_midi (default: seq when\n"
-            "                              the sequencer exists, else none; raw is not built yet)\n"
+            "                              the sequencer exists, else none); raw gives every\n"
+            "                              ALSA rawmidi device (hw:C,D) a MIDI port of client\n"
+            "                              alsa_rawmidi; seq,raw both, a device bridged raw is\n"
+            "                              left out of the sequencer bridge\n"
             "      --midi-sysex BYTES      longest sysex the bridge carries (2..1048576, default\n"
             "                              65536)\n"
             "      --osc                   OSC control on a Unix datagram socket beside the\n"
@@ -298,13 +301,10 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                 o->midi = 0;
             else if (strcmp(v, "seq") == 0)
                 o->midi = RILL_MIDI_SEQ;
-            else if (strcmp(v, "raw") == 0 || strcmp(v, "seq,raw") == 0 ||
-                     strcmp(v, "raw,seq") == 0)
-                return rill_errf(err, errsize, -EINVAL,
-                                 "--midi %s: the raw MIDI bridge is not built yet (doc/midi.md); "
-                                 "use --midi seq, which reaches raw MIDI devices through the "
-                                 "sequencer, or --midi none",
-                                 v);
+            else if (strcmp(v, "raw") == 0)
+                o->midi = RILL_MIDI_RAW;
+            else if (strcmp(v, "seq,raw") == 0 || strcmp(v, "raw,seq") == 0)
+                o->midi = RILL_MIDI_SEQ | RILL_MIDI_RAW;
             else
                 return rill_errf(err, errsize, -EINVAL,
                                  "--midi '%s': use none, seq, raw or seq,raw", v);

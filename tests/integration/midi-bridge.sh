@@ -3,8 +3,8 @@
 # where there is no ALSA sequencer (the build machines have none; the
 # bridge itself is tested against the kernel's sequencer in
 # tests/kernel/guest-midi.sh):
-#   - bad --midi / --midi-sysex values refused with exit 2, naming the option;
-#     --midi raw refused, saying it is not built;
+#   - bad --midi / --midi-sysex values refused with exit 2, naming the option
+#     (--midi raw: tests/integration/midi-raw.sh);
 #   - --midi seq without a sequencer: rilld refuses to start (exit 1) and
 #     says why; without --midi it starts and stays quiet about MIDI;
 #   - the module loaded by hand (jack_load) without a sequencer: its
@@ -28,8 +28,6 @@ export RILL_SEQ_DEVICE=$RILL_TMP/no-such-seq
 # ---- bad values
 expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi bogus -d dummy
 expect_out "--midi 'bogus'.*none, seq" "--midi bogus must be named with the allowed values"
-expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi raw -d dummy
-expect_out "raw MIDI bridge is not built" "--midi raw must say it is not built"
 expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi-sysex 1 -d dummy
 expect_out "--midi-sysex" "--midi-sysex 1 must be named"
 expect_rc 0 "$RILLD" --help
