@@ -7,8 +7,6 @@
  *   sysex=BYTES   the longest sysex carried, f0 and f7 included
  *                 (2 .. 1048576, default 65536)
  *   verbose=0|1   log every port added, removed, opened and closed
- * Test hook: $RILL_RAWMIDI_DIR names the directory watched for device
- * nodes instead of /dev/snd.
  */
 #include <errno.h>
 #include <jack/jack.h>
@@ -142,8 +140,8 @@ static void process_out(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_n
             rb_drop(&b->drops.out_ring, 1);
             continue;
         }
-        /* the header last would be tidier, but the consumer waits until a
-         * whole record is readable, so two writes are safe */
+        /* two writes: the consumer takes a record only once all of it is
+         * readable */
         jack_ringbuffer_write(p->ring, (const char *)&h, sizeof(h));
         jack_ringbuffer_write(p->ring, (const char *)ev.buffer, ev.size);
         pushed = 1;
@@ -346,8 +344,7 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     b->ring_bytes = 1u << 18;
     while (b->ring_bytes < 4 * ((size_t)b->sysex_max + sizeof(struct rb_rec)))
         b->ring_bytes <<= 1;
-    const char *dir = getenv("RILL_RAWMIDI_DIR");
-    snprintf(b->dev_dir, sizeof(b->dev_dir), "%s", dir && dir[0] ? dir : "/dev/snd");
+    snprintf(b->dev_dir, sizeof(b->dev_dir), "/dev/snd");
     if ((b->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         r = -errno;
         goto fail;

@@ -115,7 +115,7 @@ struct rb {
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */
     int ino_fd;                /* inotify on the device directory, -1: none */
-    char dev_dir[256];         /* /dev/snd, or $RILL_RAWMIDI_DIR (tests) */
+    char dev_dir[256];         /* /dev/snd */
     pthread_t ctl_thread;
     int ctl_started;
 

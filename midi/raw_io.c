@@ -70,12 +70,21 @@ static void in_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
     jack_ringbuffer_write(p->ring, (const char *)p->scratch, sizeof(h) + len);
 }
 
+/* The kernel's input buffer: its largest (32 KiB), so that a burst (a long
+ * sysex that arrives at once, from VirMIDI or a fast USB device) waits
+ * there until the thread reads it. Input thread, at its start. */
+#define IN_BUFFER 32768u
+
 /* Ask for the kernel's stamps; 0, or -errno when the kernel cannot. */
 static int want_tstamps(snd_rawmidi_t *rm)
 {
     snd_rawmidi_params_t *pr;
     snd_rawmidi_params_alloca(&pr);
     int r = snd_rawmidi_params_current(rm, pr);
+    if (r >= 0 && snd_rawmidi_params_set_buffer_size(rm, pr, IN_BUFFER) >= 0)
+        snd_rawmidi_params(rm, pr); /* a smaller buffer still works */
+    if (r >= 0)
+        r = snd_rawmidi_params_current(rm, pr);
     if (r >= 0)
         r = snd_rawmidi_params_set_read_mode(rm, pr, SND_RAWMIDI_READ_TSTAMP);
     if (r >= 0)
@@ -104,7 +113,12 @@ static void *in_main(void *arg)
     snd_rawmidi_t *rm = p->rm;
     struct emit_ctx x = { b, p, atomic_load_explicit(&p->rt_gen, memory_order_relaxed) };
     rill_midi_parser_init(&p->parser, p->sysex, b->sysex_max);
-    int tstamps = want_tstamps(rm) == 0;
+    int tr = want_tstamps(rm);
+    int tstamps = tr == 0;
+    if (!tstamps) /* once per opening, before any MIDI: no realtime duty yet */
+        rb_log("'%s': the kernel gives no timestamps (%s; Linux 5.14 has them): bytes are "
+               "stamped when read",
+               p->name, snd_strerror(tr));
     struct pollfd pfd[4];
     int npfd = snd_rawmidi_poll_descriptors(rm, pfd, 4);
     uint8_t buf[512];

@@ -17,8 +17,10 @@
  *                      index), so VirMIDI's devices are "Virtual Raw MIDI 0"
  *                      and "Virtual Raw MIDI 1";
  * then " (capture)" / " (playback)", and " #2" ... only on a collision.
- * Aliases: "alsa_raw:CARD-ID/DEVICE/SUBDEVICE (capture)" and
- * "alsa_raw:hw:C,D[,S] (capture)"; metadata: pretty-name and
+ * Aliases: "alsa_raw:CARD-ID,D/DEVICE NAME (capture)" (with ",S/SUBDEVICE
+ * NAME" for a named subdevice; the card's id and the device's number are
+ * fixed by the driver, its index is not) and "alsa_raw:hw:C,D[,S]
+ * (capture)"; metadata: pretty-name and
  * http://rill.audio/ns/alsa-midi#device (hw:C,D[,S]).
  *
  * Control thread only.
@@ -66,7 +68,12 @@ static void describe(struct rb *b, struct rb_port *p)
     char a[512], hw[48];
     const char *dir = p->capture ? "capture" : "playback";
     hw_name(p, hw, sizeof(hw));
-    snprintf(a, sizeof(a), "alsa_raw:%s/%s/%s (%s)", p->card_id, p->dev_name, p->sub_name, dir);
+    if (p->sub < 0)
+        snprintf(a, sizeof(a), "alsa_raw:%s,%d/%s (%s)", p->card_id, p->device, p->dev_name,
+                 dir);
+    else
+        snprintf(a, sizeof(a), "alsa_raw:%s,%d,%d/%s (%s)", p->card_id, p->device, p->sub,
+                 p->sub_name, dir);
     jack_port_set_alias(p->jp, a);
     snprintf(a, sizeof(a), "alsa_raw:%s (%s)", hw, dir);
     jack_port_set_alias(p->jp, a);

@@ -661,4 +661,8 @@ fi
 if want midi || [[ ",${RILL_ONLY:-}," == *",midi-"* ]]; then
     . "$(dirname "$0")/guest-midi.sh"
 fi
+# ---- 9. the raw MIDI bridge (guest-midi-raw.sh)
+if want midiraw; then
+    . "$(dirname "$0")/guest-midi-raw.sh"
+fi
 say "done"

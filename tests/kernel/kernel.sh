@@ -170,10 +170,14 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
 
 # the MIDI bridge (section midi; alone with RILL_KERNEL_ONLY=midi)
-if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midi"* ]]; then
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," =~ ,midi(-[a-z]+)?, ]]; then
     . "$S/tests/kernel/midi-check.sh"
 fi
-if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(-[a-z]+)?(,midi(-[a-z]+)?)*$ ]]; then
+# the raw MIDI bridge (section midiraw)
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midiraw,"* ]]; then
+    . "$S/tests/kernel/midi-raw-check.sh"
+fi
+if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(raw|-[a-z]+)?(,midi(raw|-[a-z]+)?)*$ ]]; then
     echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
     [ "$FAILS" = 0 ]
     exit
