@@ -8,15 +8,9 @@
  * MPU-401) gives one port (hw:C,D: the kernel picks a free subdevice), as
  * amidi -l lists them.
  *
- * Names (midi_names.h, the sequencer bridge's rules), from ALSA names only:
- *   named subdevice:   base(device name, subdevice name), so "UM-ONE" /
- *                      "UM-ONE MIDI 1" -> "UM-ONE MIDI 1", the name the
- *                      sequencer bridge gives the same interface's port;
- *   unnamed ones:      base(device name, "D"), D the device number inside
- *                      its card (fixed by the driver, unlike the card's
- *                      index), so VirMIDI's devices are "Virtual Raw MIDI 0"
- *                      and "Virtual Raw MIDI 1";
- * then " (capture)" / " (playback)", and " #2" ... only on a collision.
+ * Names: raw_names.h (the sequencer bridge's rules: "UM-ONE MIDI 1",
+ * "Virtual Raw MIDI 0"), then " (capture)" / " (playback)", and " #2" ...
+ * only on a collision.
  * Aliases: "alsa_raw:CARD-ID,D/DEVICE NAME (capture)" (with ",S/SUBDEVICE
  * NAME" for a named subdevice; the card's id and the device's number are
  * fixed by the driver, its index is not) and "alsa_raw:hw:C,D[,S]
@@ -34,6 +28,7 @@
 #include <time.h>
 
 #include "midi/raw_bridge.h"
+#include "midi/raw_names.h"
 
 #define RILL_NS_ALSA "http://rill.audio/ns/alsa-midi#"
 #define RETRY_NS 1000000000ull /* a failed open is tried again after 1 s */
@@ -194,7 +189,7 @@ struct endpoint {
 
 static void add_port(struct rb *b, const struct endpoint *e)
 {
-    char base[RILL_MIDI_NAME_MAX + 1], num[16];
+    char base[RILL_MIDI_NAME_MAX + 1];
     uint32_t slot;
     for (slot = 0; slot < RB_MAX_PORTS && b->ports[slot].used; slot++)
         ;
@@ -203,10 +198,8 @@ static void add_port(struct rb *b, const struct endpoint *e)
         return;
     }
     struct rb_port *p = &b->ports[slot];
-    snprintf(num, sizeof(num), "%d", e->device);
-    if (rill_midi_name_base(e->dev_name, e->sub < 0 ? num : e->sub_name, base, sizeof(base)) <
-        0)
-        snprintf(base, sizeof(base), "rawmidi %s", num);
+    rill_midi_raw_base(e->dev_name, e->sub < 0 ? "" : e->sub_name, e->device, base,
+                       sizeof(base));
     if (rill_midi_name_unique(base, e->capture, name_taken, b, p->name, sizeof(p->name)) < 0) {
         rb_log("hw:%d,%d: the name '%s' is taken 99 times", e->card, e->device, base);
         return;

@@ -108,7 +108,11 @@ cat "$TMPDIR/mix-in.bin" "$OUT"/sx-{6,256,257,1024,4096}.syx > "$OUT/raw-in.bin"
 grep -q snd_virmidi /proc/modules ||
     insmod "$RMODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midiraw.mod.log"
 RLOG=$OUT/midiraw.rilld.log
-LD_PRELOAD=$B/tests/rt/.libs/librill-rt-trap.so \
+# under the realtime allocation trap (after ASan's runtime in a sanitizer
+# build, RILL_KERNEL_ASAN=1: it must come first)
+RTRAP=$B/tests/rt/.libs/librill-rt-trap.so
+ldd "$RILLD" 2> /dev/null | grep -q libasan && RTRAP="$(gcc -print-file-name=libasan.so):$RTRAP"
+LD_PRELOAD=$RTRAP \
     "$RILLD" -n k -v -t 5000 --midi seq,raw -d dummy -r 48000 -p 4096 > "$RLOG" 2>&1 &
 RPID=$!
 if ! rw_log "ready" 1 60 || ! rw_log "port 'Virtual Raw MIDI 1 (playback)' added" 1 30 ||
