@@ -197,7 +197,6 @@ else
     "$RILLCTL" -s k connect "$RV0 (capture)" rx:in
     rw_log "hw:3,0 opened for input" 2 20
     n1=$(wc -l < "$OUT/midiraw.rx")
-    amidi -p hw:3,1 -S '90 40 7F' > /dev/null 2>&1 # not wired yet: must not arrive
     V0=$(vclient 0)
     V1=$(vclient 1)
     aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
