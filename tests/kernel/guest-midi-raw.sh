@@ -37,12 +37,19 @@ RMT="alsa_midi:Midi Through Port-0"
 RPIDS=()
 RLOG=
 RJK=(env JACK_DEFAULT_SERVER=k "$RJ")
+# a sanitizer build (RILL_KERNEL_ASAN=1): ASan's runtime goes before the
+# realtime trap in LD_PRELOAD, and every deadline is 3 times longer
+RMUL=1
+if ldd "$RILLD" 2> /dev/null | grep -q libasan; then
+    RMUL=3
+    RTRAP_ASAN="$(gcc -print-file-name=libasan.so):"
+fi
 
 # rw_log PATTERN [COUNT] [SECONDS]: until rilld's log has COUNT lines with
 # the fixed string PATTERN (deadlines in seconds: under TCG every process
 # is slow)
 rw_log() {
-    local end=$((SECONDS + ${3:-20}))
+    local end=$((SECONDS + ${3:-20} * RMUL))
     while [ "$(grep -cF -- "$1" "$RLOG")" -lt "${2:-1}" ]; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.1
@@ -50,7 +57,7 @@ rw_log() {
 }
 # rbg LOG CMD...: in the background, until "ready" in LOG; RBGPID
 rbg() {
-    local log=$1 end=$((SECONDS + 60))
+    local log=$1 end=$((SECONDS + 60 * RMUL))
     shift
     "$@" > "$log" 2>&1 &
     RBGPID=$!
@@ -63,7 +70,7 @@ rbg() {
 }
 # rlines FILE N [SECONDS]: until FILE has N lines
 rlines() {
-    local end=$((SECONDS + ${3:-20}))
+    local end=$((SECONDS + ${3:-20} * RMUL))
     while [ "$(wc -l < "$1" 2> /dev/null || echo 0)" -lt "$2" ]; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.1
@@ -71,7 +78,7 @@ rlines() {
 }
 # rsize FILE N [SECONDS]: until FILE has N bytes
 rsize() {
-    local end=$((SECONDS + ${3:-20}))
+    local end=$((SECONDS + ${3:-20} * RMUL))
     while [ "$(stat -c %s "$1" 2> /dev/null || echo 0)" -lt "$2" ]; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.1
@@ -88,7 +95,7 @@ vclient() { awk -v n="Virtual Raw MIDI 3-$1" '$1 == "Client" && index($0, "\"" n
 opened() { grep -c "Owner PID" "/proc/asound/card3/midi$1" 2> /dev/null; }
 # until amidi (or anyone) has N substreams of hw:3,D open
 wait_opened() { # D N [SECONDS]
-    local end=$((SECONDS + ${3:-20}))
+    local end=$((SECONDS + ${3:-20} * RMUL))
     until [ "$(opened "$1")" -ge "$2" ]; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.1
@@ -108,10 +115,7 @@ cat "$TMPDIR/mix-in.bin" "$OUT"/sx-{6,256,257,1024,4096}.syx > "$OUT/raw-in.bin"
 grep -q snd_virmidi /proc/modules ||
     insmod "$RMODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midiraw.mod.log"
 RLOG=$OUT/midiraw.rilld.log
-# under the realtime allocation trap (after ASan's runtime in a sanitizer
-# build, RILL_KERNEL_ASAN=1: it must come first)
-RTRAP=$B/tests/rt/.libs/librill-rt-trap.so
-ldd "$RILLD" 2> /dev/null | grep -q libasan && RTRAP="$(gcc -print-file-name=libasan.so):$RTRAP"
+RTRAP=${RTRAP_ASAN:-}$B/tests/rt/.libs/librill-rt-trap.so
 LD_PRELOAD=$RTRAP \
     "$RILLD" -n k -v -t 5000 --midi seq,raw -d dummy -r 48000 -p 4096 > "$RLOG" 2>&1 &
 RPID=$!
