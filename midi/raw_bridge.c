@@ -255,6 +255,7 @@ static void drain_fd(int fd)
         ;
 }
 
+/* The control thread. */
 static void *ctl_main(void *arg)
 {
     struct rb *b = arg;
@@ -282,6 +283,7 @@ static void *ctl_main(void *arg)
 
 /* ---- life cycle -------------------------------------------------------- */
 
+/* load_init's key=value pairs. Loader's thread. */
 static int parse_args(struct rb *b, const char *load_init)
 {
     char buf[512];

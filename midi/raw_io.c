@@ -32,6 +32,7 @@
 #define STEP_NS 100000000ull /* the longest wait without looking at io_stop */
 #define DRAIN_NS 200000000ull /* at a stop, how long pending output may take */
 
+/* Has control asked p's I/O thread to stop? I/O thread. */
 static int stopping(const struct rb_port *p)
 {
     return atomic_load_explicit(&p->io_stop, memory_order_acquire);
@@ -72,10 +73,11 @@ static void in_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
 
 /* The kernel's input buffer: its largest (32 KiB), so that a burst (a long
  * sysex that arrives at once, from VirMIDI or a fast USB device) waits
- * there until the thread reads it. Input thread, at its start. */
+ * there until the thread reads it. */
 #define IN_BUFFER 32768u
 
-/* Ask for the kernel's stamps; 0, or -errno when the kernel cannot. */
+/* Ask for the kernel's stamps; 0, or -errno when the kernel cannot. Input
+ * thread, at its start. */
 static int want_tstamps(snd_rawmidi_t *rm)
 {
     snd_rawmidi_params_t *pr;
@@ -94,7 +96,8 @@ static int want_tstamps(snd_rawmidi_t *rm)
     return r < 0 ? r : 0;
 }
 
-/* Bytes the kernel lost since the last call (its xrun count). */
+/* Bytes the kernel lost since the last call (its xrun count). Input
+ * thread. */
 static void count_overruns(struct rb *b, snd_rawmidi_t *rm)
 {
     snd_rawmidi_status_t *st;
@@ -106,6 +109,7 @@ static void count_overruns(struct rb *b, snd_rawmidi_t *rm)
     }
 }
 
+/* The input thread of p (arg). */
 static void *in_main(void *arg)
 {
     struct rb_port *p = arg;
@@ -199,7 +203,7 @@ static int write_all(struct rb_port *p, struct pollfd *pfd, int npfd, const uint
     return 0;
 }
 
-/* Sleep until monotonic time t, or until a stop. */
+/* Sleep until monotonic time t, or until a stop. Output thread. */
 static void sleep_until(struct rb_port *p, uint64_t t)
 {
     while (!stopping(p)) {
@@ -212,6 +216,7 @@ static void sleep_until(struct rb_port *p, uint64_t t)
     }
 }
 
+/* The output thread of p (arg). */
 static void *out_main(void *arg)
 {
     struct rb_port *p = arg;

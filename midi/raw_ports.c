@@ -39,6 +39,7 @@ static double mono_s(void)
     return (double)rb_now_ns() * 1e-9;
 }
 
+/* Is a short name used by one of our ports? */
 static int name_taken(void *arg, const char *name)
 {
     struct rb *b = arg;
@@ -166,6 +167,7 @@ static void follow(struct rb *b, struct rb_port *p)
         p->open_err = 0;
 }
 
+/* Close, unregister and free p (unpublished, quiesced). */
 static void remove_port(struct rb *b, struct rb_port *p)
 {
     close_dev(b, p, "the device is gone");
@@ -187,6 +189,7 @@ struct endpoint {
     const char *card_id, *dev_name, *sub_name;
 };
 
+/* A new endpoint: a port, its ring and buffers, published. */
 static void add_port(struct rb *b, const struct endpoint *e)
 {
     char base[RILL_MIDI_NAME_MAX + 1];
@@ -257,6 +260,7 @@ fail:
     p->scratch = p->sysex = NULL;
 }
 
+/* Mark the port of e as seen, or add one. */
 static void seen(struct rb *b, const struct endpoint *e)
 {
     for (uint32_t i = 0; i < RB_MAX_PORTS; i++) {
