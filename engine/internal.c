@@ -332,6 +332,14 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     memset(e, 0, sizeof(*e));
     if ((r = find_module(load_name, e->path, sizeof(e->path), err, errsize)) < 0)
         return r;
+    /* A module may open more clients of its own (the netmanager opens one
+     * per NetJACK2 follower, as jackd2's does) with jack_client_open and no
+     * server name: inside jackd that reaches the server the module runs in,
+     * so here too. Set before any worker runs (glibc keeps old environment
+     * strings alive, so a concurrent getenv of an earlier worker is safe). */
+    const char *cur = getenv("JACK_DEFAULT_SERVER");
+    if (!cur || strcmp(cur, s->opt->name) != 0)
+        setenv("JACK_DEFAULT_SERVER", s->opt->name, 1);
     snprintf(e->name, sizeof(e->name), "%s", name);
     snprintf(e->server, sizeof(e->server), "%s", s->opt->name);
     snprintf(e->load_init, sizeof(e->load_init), "%s", load_init);

@@ -53,6 +53,7 @@ static int hello_control(struct rill_server *s, struct rill_conn *c, struct rill
         return r;
     c->greeted = 1;
     c->control = 1;
+    c->property_events = (m->u.hello.flags & RILL_HELLO_PROPERTY_EVENTS) != 0;
     c->ev_fd = pair[0];
     struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &c->ev_watch };
     epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->ev_fd, &eev);

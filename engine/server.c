@@ -77,7 +77,12 @@ void rill_server_broadcast(struct rill_server *s, const struct rill_msg *ev, uin
     rill_osc_notify(s, ev); /* OSC subscribers hear what the clients hear */
     for (uint32_t i = 0; i < RILL_MAX_CONNS; i++) {
         struct rill_conn *c = s->conns[i];
-        if (c && !c->control && c->slot != skip_slot)
+        if (!c)
+            continue;
+        /* control tools get nothing, but property events when they asked
+         * (they answer no event, and property events want no answer) */
+        if (c->control ? (c->property_events && ev->type == RILL_EV_PROPERTY)
+                       : c->slot != skip_slot)
             send_event(c, ev);
     }
 }

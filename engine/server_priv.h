@@ -45,6 +45,7 @@ struct rill_conn {
     uint32_t index;    /* in server.conns */
     int greeted;       /* HELLO done */
     int control;       /* a control tool: no slot, no node, no events about itself */
+    int property_events; /* control tool that asked for RILL_EV_PROPERTY (RILL_HELLO_PROPERTY_EVENTS) */
     pid_t pid;
     /* >= 0: the uid of another user, whose connection got through (a
      * socket made accessible by hand): its first message is answered with

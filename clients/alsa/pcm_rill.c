@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clients/alsa/chmap.h"
 #include "clients/alsa/convert.h"
 #include "clients/alsa/delay.h"
 #include "clients/alsa/stream.h"
@@ -31,10 +32,14 @@
 #include "rill/limits.h"
 #include "rill/time.h"
 
-/* the largest buffer in bytes: ioplug's constraints are in bytes; this is
- * 2 s of 44.1 kHz stereo S16 (shorter for larger frames, see
- * doc/alsa-bridge.md); `latency` lowers it */
+/* the largest buffer in bytes: ioplug's constraints are in bytes (it has
+ * no hook that could follow the rate a program picks), so the issue's 2 s
+ * is a byte count: 2 s of 44.1 kHz stereo S16, shorter for larger frames,
+ * longer for smaller ones (hw_params says so then; doc/alsa-bridge.md);
+ * `latency` lowers it */
 #define BUFFER_BYTES_MAX (2u * 44100u * 4u)
+/* the longest buffer meant, in seconds */
+#define BUFFER_SECONDS_MAX 2u
 #define PERIOD_BYTES_MIN 64u
 
 /* Print the server-gone sentence once. */
@@ -184,6 +189,7 @@ static int cb_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
     s->app_rate = io->rate;
     s->eng_rate = rill_client_state(s->client)->rate;
     s->buffer_size = (uint32_t)io->buffer_size;
+    rill_achmap_route_identity(s->channels, s->route);
     r = rill_aring_alloc(&s->ring, s->buffer_size, s->channels);
     if (r < 0)
         goto fail;
@@ -212,6 +218,15 @@ static int cb_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         goto fail;
     atomic_store_explicit(&s->configured, 1, memory_order_seq_cst);
     rill_astream_level_sync(s);
+    if ((uint64_t)io->buffer_size > (uint64_t)BUFFER_SECONDS_MAX * io->rate)
+        SNDERR("rill: this stream's buffer of %lu frames holds %.1f s at %u Hz, more than the "
+               "%u s rill means to allow: alsa-lib's ioplug lets a plugin cap a buffer only in "
+               "bytes (%u, %u s of 44.1 kHz stereo S16), and small frames fit more; the stream "
+               "works, with up to %.1f s of latency when the program keeps its buffer full "
+               "(ask for less, e.g. aplay --buffer-time=2000000)",
+               (unsigned long)io->buffer_size, (double)io->buffer_size / io->rate, io->rate,
+               BUFFER_SECONDS_MAX, BUFFER_BYTES_MAX, BUFFER_SECONDS_MAX,
+               (double)io->buffer_size / io->rate);
     return 0;
 fail:
     free_buffers(s);
@@ -399,6 +414,49 @@ static int cb_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned in
     return 0;
 }
 
+/* Program thread: snd_pcm_query_chmaps. */
+static snd_pcm_chmap_query_t **cb_query_chmaps(snd_pcm_ioplug_t *io)
+{
+    (void)io;
+    return rill_achmap_query();
+}
+
+/* Program thread: snd_pcm_get_chmap; NULL before hw_params (the channel
+ * count is not known) or for a count without a map. */
+static snd_pcm_chmap_t *cb_get_chmap(snd_pcm_ioplug_t *io)
+{
+    struct rill_astream *s = io->private_data;
+    if (!atomic_load_explicit(&s->configured, memory_order_acquire))
+        return NULL;
+    return rill_achmap_current(s->channels, s->route);
+}
+
+/* Program thread: snd_pcm_set_chmap; after hw_params. The new route is
+ * stored while the realtime side is outside its cycle. */
+static int cb_set_chmap(snd_pcm_ioplug_t *io, const snd_pcm_chmap_t *map)
+{
+    struct rill_astream *s = io->private_data;
+    char err[256];
+    uint8_t route[RILL_ALSA_MAX_CHANNELS];
+    if (!atomic_load_explicit(&s->configured, memory_order_acquire)) {
+        SNDERR("rill: a channel map is set after the hardware parameters (the channel count)");
+        return -EBADFD;
+    }
+    int r = rill_achmap_route(s->channels, map, route, err, sizeof(err));
+    if (r < 0) {
+        SNDERR("rill: cannot set the channel map: %s", err);
+        return r;
+    }
+    if (memcmp(route, s->route, s->channels) == 0)
+        return 0;
+    atomic_store_explicit(&s->configured, 0, memory_order_seq_cst);
+    rill_astream_quiesce(s);
+    memcpy(s->route, route, s->channels);
+    atomic_store_explicit(&s->configured, 1, memory_order_seq_cst);
+    rill_astream_level_sync(s);
+    return 0;
+}
+
 /* Program thread: snd_pcm_dump. */
 static void cb_dump(snd_pcm_ioplug_t *io, snd_output_t *out)
 {
@@ -461,6 +519,9 @@ static const snd_pcm_ioplug_callback_t callbacks = {
     .poll_revents = cb_poll_revents,
     .dump = cb_dump,
     .delay = cb_delay,
+    .query_chmaps = cb_query_chmaps,
+    .get_chmap = cb_get_chmap,
+    .set_chmap = cb_set_chmap,
 };
 
 /* Read the ctl plugin's values and set the stream's gain (the realtime
@@ -481,16 +542,33 @@ static void apply_volume(struct rill_astream *s)
     atomic_store_explicit(&s->gain_bits, g.u, memory_order_relaxed);
 }
 
-/* The notification thread: the server went away, or the volume changed. */
+/* The notification thread: the server went away, started or stopped
+ * freewheeling, or the volume changed. */
 static void on_event(void *arg, const struct rill_msg *ev)
 {
     struct rill_astream *s = arg;
     if (ev->type == RILL_EV_SHUTDOWN) {
         atomic_store_explicit(&s->dead, 1, memory_order_release);
         rill_astream_level_sync(s);
+    } else if (!atomic_load_explicit(&s->events_ready, memory_order_acquire)) {
+        /* the open reads the volume itself once it may; the realtime thread
+         * starts at the server's current freewheel state */
+    } else if (ev->type == RILL_EV_FREEWHEEL) {
+        /* as the engine's other clients: the realtime thread drops to
+         * SCHED_OTHER while the engine runs cycles back to back, and goes
+         * back to SCHED_FIFO after (a failure leaves it where it is) */
+        (void)rill_client_set_freewheel(s->client, ev->u.size_event.value ? 1 : 0);
     } else if (rill_volume_event_matches(s->client, ev)) {
         apply_volume(s);
     }
+}
+
+/* The realtime thread, once before its first cycle: a name that ps, top
+ * and the tests (rt-syscalls.sh) can find it by. */
+static void on_rt_init(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), RILL_ALSA_RT_THREAD_NAME);
 }
 
 /* The watchdog: a running stream whose server runs no cycle for
@@ -615,6 +693,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
     struct rill_client_callbacks cb = {
         .arg = s,
         .event = on_event,
+        .rt_init = on_rt_init,
         .process = rill_astream_rt_process,
     };
     r = rill_client_open(s->conf.server[0] ? s->conf.server : NULL, cname, 0, &cb, &s->client,
@@ -630,6 +709,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(rill)
         r = -ELOOP;
         goto fail;
     }
+    atomic_store_explicit(&s->events_ready, 1, memory_order_release);
     apply_volume(s);
     s->rt_gain = 0.0f; /* the first cycle fades in from silence */
 

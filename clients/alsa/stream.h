@@ -60,6 +60,9 @@ struct rill_astream {
     uint32_t zeros_frames;
     uint32_t nports;
     uint32_t port[RILL_ALSA_MAX_CHANNELS];
+    /* program channel c <-> port route[c] (chmap.h; identity unless the
+     * program set a channel map) */
+    uint8_t route[RILL_ALSA_MAX_CHANNELS];
 
     /* ---- program thread only */
     uint64_t app_pos;                  /* the program's pointer, frames since prepare */
@@ -95,10 +98,15 @@ struct rill_astream {
     _Atomic int dead;
     /* see the header comment; seq_cst */
     _Atomic int signalled;
+    /* the open has stored `client`: the notification thread may use it
+     * (release by the program thread after rill_client_open, acquire by
+     * on_event; events before are about nothing the open does not read) */
+    _Atomic int events_ready;
     /* the gain the ctl plugin asks for, as float bits; relaxed, one word */
     _Atomic uint32_t gain_bits;
-    /* realtime side publishes the cycle in which it last moved the ring:
-     * pub_seq odd while writing (a seqlock; readers retry) */
+    /* realtime side publishes the cycle in which it last moved the ring,
+     * under the seqlock pub_seq (rill/seqlock.h; the realtime side is its
+     * only writer, any thread reads) */
     _Atomic uint32_t pub_seq;
     _Atomic uint64_t pub_cycle_ns;
     _Atomic uint32_t pub_period;
@@ -111,6 +119,9 @@ struct rill_astream {
     pthread_cond_t wd_cond;
     int wd_quit;                       /* under wd_lock */
 };
+
+/* the name of the client's realtime thread (its comm, 15 bytes at most) */
+#define RILL_ALSA_RT_THREAD_NAME "rill-alsa-rt"
 
 /* no cycle for this long while running: the server is stopped or stuck */
 #define RILL_ALSA_STALL_MS 500u
@@ -128,7 +139,9 @@ void rill_astream_level_sync(struct rill_astream *s);
 /* Program thread: wait until the realtime side is outside a cycle (after
  * storing configured = 0 or running = 0). */
 void rill_astream_quiesce(struct rill_astream *s);
-/* Read the realtime side's last publication. Any thread. */
+/* Read the realtime side's last publication (the outputs are left as the
+ * caller set them when no consistent copy could be had). Any thread;
+ * RT-safe. */
 void rill_astream_published(struct rill_astream *s, uint64_t *cycle_ns, uint32_t *period,
                             uint64_t *pos);
 

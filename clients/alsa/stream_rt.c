@@ -19,6 +19,7 @@
 
 #include "clients/alsa/stream.h"
 #include "rill/limits.h"
+#include "rill/seqlock.h"
 
 /* Any thread; RT-safe. */
 int rill_astream_ready(struct rill_astream *s)
@@ -101,33 +102,40 @@ void rill_astream_quiesce(struct rill_astream *s)
     }
 }
 
-/* Any thread. */
+/* Any thread; RT-safe. The seqlock of rill/seqlock.h: a bounded number of
+ * attempts, never a torn copy; without a consistent copy the outputs keep
+ * what the caller put in them (the caller starts them at 0: "no cycle
+ * published yet"). */
 void rill_astream_published(struct rill_astream *s, uint64_t *cycle_ns, uint32_t *period,
                             uint64_t *pos)
 {
-    for (int tries = 0; tries < 10000; tries++) {
-        uint32_t s1 = atomic_load_explicit(&s->pub_seq, memory_order_acquire);
-        if (s1 & 1)
+    for (unsigned t = 0; t < RILL_SEQLOCK_READ_TRIES; t++) {
+        uint32_t q;
+        if (!rill_seqlock_read_begin(&s->pub_seq, &q))
             continue;
-        *cycle_ns = atomic_load_explicit(&s->pub_cycle_ns, memory_order_relaxed);
-        *period = atomic_load_explicit(&s->pub_period, memory_order_relaxed);
-        *pos = atomic_load_explicit(&s->pub_pos, memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->pub_seq, memory_order_relaxed) == s1)
+        /* relaxed: ordered by the seqlock's fences */
+        uint64_t c = atomic_load_explicit(&s->pub_cycle_ns, memory_order_relaxed);
+        uint32_t p = atomic_load_explicit(&s->pub_period, memory_order_relaxed);
+        uint64_t x = atomic_load_explicit(&s->pub_pos, memory_order_relaxed);
+        if (rill_seqlock_read_end(&s->pub_seq, q)) {
+            *cycle_ns = c;
+            *period = p;
+            *pos = x;
             return;
+        }
     }
 }
 
-/* Publish the cycle that moved the ring to pos. Realtime side. */
+/* Publish the cycle that moved the ring to pos. Realtime side (the only
+ * writer). */
 static void publish(struct rill_astream *s, uint64_t cycle_ns, uint32_t period, uint64_t pos)
 {
-    uint32_t q = atomic_load_explicit(&s->pub_seq, memory_order_relaxed);
-    atomic_store_explicit(&s->pub_seq, q + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    rill_seqlock_write_begin(&s->pub_seq);
+    /* relaxed: ordered by the seqlock's fences */
     atomic_store_explicit(&s->pub_cycle_ns, cycle_ns, memory_order_relaxed);
     atomic_store_explicit(&s->pub_period, period, memory_order_relaxed);
     atomic_store_explicit(&s->pub_pos, pos, memory_order_relaxed);
-    atomic_store_explicit(&s->pub_seq, q + 2, memory_order_release);
+    rill_seqlock_write_end(&s->pub_seq);
 }
 
 /* Interleaved scratch (n frames) -> port buffers, gain ramped from g0 to
@@ -282,8 +290,10 @@ int rill_astream_rt_process(void *arg, uint32_t nframes)
         nframes > RILL_MAX_PERIOD)
         goto out;
     uint32_t ch = s->channels;
-    for (uint32_t c = 0; c < ch; c++)
-        bufs[c] = c < s->nports ? rill_client_port_buffer(s->client, s->port[c]) : NULL;
+    for (uint32_t c = 0; c < ch; c++) {
+        uint32_t k = s->route[c]; /* the channel map's port of program channel c */
+        bufs[c] = k < s->nports ? rill_client_port_buffer(s->client, s->port[k]) : NULL;
+    }
     int running = atomic_load_explicit(&s->running, memory_order_seq_cst);
     int active = running && !atomic_load_explicit(&s->paused, memory_order_acquire) &&
                  !atomic_load_explicit(&s->dead, memory_order_acquire) &&

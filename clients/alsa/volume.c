@@ -121,13 +121,26 @@ float rill_volume_gain(long volume, long on)
 }
 
 /* Any thread. */
-int rill_volume_event_matches(struct rill_client *c, const struct rill_msg *ev)
+unsigned rill_volume_event_mask(struct rill_client *c, const struct rill_msg *ev)
 {
     if (ev->type != RILL_EV_PROPERTY)
         return 0;
     if (ev->u.property_event.subject != system_uuid(c) && ev->u.property_event.subject != 0)
         return 0;
+    unsigned all = (1u << RILL_VOL_COUNT) - 1;
     if (!ev->u.property_event.has_key)
-        return 1;
-    return strncmp(ev->u.property_event.key, "urn:rill:alsa:", 14) == 0;
+        return all; /* every property of the subject changed or went */
+    char key[sizeof(ev->u.property_event.key) + 1];
+    memcpy(key, ev->u.property_event.key, sizeof(ev->u.property_event.key));
+    key[sizeof(key) - 1] = '\0';
+    for (int i = 0; i < RILL_VOL_COUNT; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+/* Any thread. */
+int rill_volume_event_matches(struct rill_client *c, const struct rill_msg *ev)
+{
+    return rill_volume_event_mask(c, ev) != 0;
 }

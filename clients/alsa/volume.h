@@ -35,6 +35,9 @@ int rill_volume_read(struct rill_client *c, long v[RILL_VOL_COUNT]);
 int rill_volume_write(struct rill_client *c, int i, long v);
 /* The gain of a volume and switch. Any thread. */
 float rill_volume_gain(long volume, long on);
+/* The values that property event ev is about: bit i for index i (all of
+ * them when the event names no key), 0 when it is about none. Any thread. */
+unsigned rill_volume_event_mask(struct rill_client *c, const struct rill_msg *ev);
 /* 1 when ev is a property event about these values. Any thread. */
 int rill_volume_event_matches(struct rill_client *c, const struct rill_msg *ev);
 

@@ -80,6 +80,9 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
  * then wake. Any non-realtime thread. */
 static void rt_stop_signal(struct rill_client *c)
 {
+    /* a control connection (RILL_HELLO_NO_SLOT) has no node and no thread */
+    if (c->slot >= RILL_MAX_CLIENTS)
+        return;
     struct rill_activation *self = &c->act->node[c->slot];
     /* seq_cst: rt_quit is visible to whoever sees the QUIT below */
     atomic_store_explicit(&c->rt_quit, 1, memory_order_seq_cst);

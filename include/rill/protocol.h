@@ -111,6 +111,10 @@ enum rill_msg_type {
 #define RILL_HELLO_CONTROL 0x1u      /* a control tool (rillctl): no slot, no node, not listed */
 #define RILL_HELLO_NO_SLOT 0xffffffffu
 #define RILL_HELLO_USE_EXACT_NAME 0x2u /* fail instead of renaming a taken name */
+/* with RILL_HELLO_CONTROL: the connection also gets the RILL_EV_PROPERTY
+ * events that clients get (ctl.rill follows the volume with them); a
+ * server that predates the flag ignores it and sends none */
+#define RILL_HELLO_PROPERTY_EVENTS 0x4u
 
 struct rill_msg_hello {
     uint32_t version;                  /* RILL_PROTOCOL_VERSION */

@@ -29,6 +29,13 @@
  *   rill-test-alsa forever   plays until a call fails; prints the error, the
  *                            ms since the last success and the wall clock
  *                            time (s since the epoch), closes, exits 3
+ *   rill-test-alsa chmap     the channel maps: snd_pcm_query_chmaps offers
+ *                            1 (MONO), 2, 4, 6 and 8 channels in ALSA's
+ *                            order; no map before hw_params; get_chmap of a
+ *                            6-channel stream is FL FR RL RR FC LFE; a set
+ *                            order is read back; a position twice, one the
+ *                            layout lacks, or a map of another count is
+ *                            -EINVAL; 3 channels: no map, set is -ENXIO
  *   rill-test-alsa stress THREADS SECONDS
  *                            threads opening, configuring, playing a little
  *                            and closing, over and over
@@ -599,6 +606,7 @@ static void cmd_forever(void)
 
 /* ---- stress: threads open and close */
 static atomic_int stress_fail;
+static atomic_int stress_opens;
 static double stress_end;
 static void *stress_main(void *arg)
 {
@@ -622,6 +630,7 @@ static void *stress_main(void *arg)
                 atomic_fetch_add(&stress_fail, 1);
         }
         snd_pcm_close(p);
+        atomic_fetch_add(&stress_opens, 1);
     }
     return NULL;
 }
@@ -638,7 +647,116 @@ static void cmd_stress(int threads, int seconds)
         pthread_join(t[i], NULL);
     if (atomic_load(&stress_fail))
         FAIL("stress: %d open/setup/write failures", atomic_load(&stress_fail));
-    printf("ok stress: %d threads for %d s\n", threads, seconds);
+    printf("ok stress: %d threads for %d s, %d opens and closes\n", threads, seconds,
+           atomic_load(&stress_opens));
+}
+
+/* ---- chmap */
+static snd_pcm_t *open_channels(unsigned channels)
+{
+    snd_pcm_t *p;
+    int r = snd_pcm_open(&p, dev_play, SND_PCM_STREAM_PLAYBACK, 0);
+    if (r < 0)
+        FAIL("snd_pcm_open %s: %s", dev_play, snd_strerror(r));
+    if (channels == 0)
+        return p;
+    snd_pcm_hw_params_t *hw;
+    snd_pcm_hw_params_alloca(&hw);
+    snd_pcm_hw_params_any(p, hw);
+    if ((r = snd_pcm_hw_params_set_access(p, hw, SND_PCM_ACCESS_RW_INTERLEAVED)) < 0 ||
+        (r = snd_pcm_hw_params_set_format(p, hw, SND_PCM_FORMAT_S16_LE)) < 0 ||
+        (r = snd_pcm_hw_params_set_channels(p, hw, channels)) < 0 ||
+        (r = snd_pcm_hw_params_set_rate(p, hw, RATE, 0)) < 0 || (r = snd_pcm_hw_params(p, hw)) < 0)
+        FAIL("hw_params with %u channels: %s", channels, snd_strerror(r));
+    return p;
+}
+
+/* "FL FR ..." of a map */
+static const char *map_text(const snd_pcm_chmap_t *m)
+{
+    static char buf[256];
+    if (!m)
+        return "(none)";
+    if (snd_pcm_chmap_print(m, sizeof(buf), buf) < 0)
+        return "(unprintable)";
+    return buf;
+}
+
+static void expect_map(snd_pcm_t *p, const char *want, const char *what)
+{
+    snd_pcm_chmap_t *m = snd_pcm_get_chmap(p);
+    if (!want) {
+        if (m)
+            FAIL("%s: get_chmap gives %s, want none", what, map_text(m));
+        return;
+    }
+    if (!m || strcmp(map_text(m), want) != 0)
+        FAIL("%s: get_chmap gives %s, want %s", what, map_text(m), want);
+    free(m);
+}
+
+static void expect_set(snd_pcm_t *p, const char *map, int want, const char *what)
+{
+    snd_pcm_chmap_t *m = snd_pcm_chmap_parse_string(map);
+    if (!m)
+        FAIL("cannot parse %s", map);
+    int r = snd_pcm_set_chmap(p, m);
+    free(m);
+    if (r != want)
+        FAIL("%s: set_chmap(%s) returned %d (%s), want %d", what, map, r, snd_strerror(r), want);
+}
+
+static void cmd_chmap(void)
+{
+    static const char *const offered[] = { NULL, "MONO", "FL FR", NULL, "FL FR RL RR", NULL,
+                                           "FL FR RL RR FC LFE", NULL,
+                                           "FL FR RL RR FC LFE SL SR" };
+    snd_pcm_t *p = open_channels(0);
+    snd_pcm_chmap_query_t **q = snd_pcm_query_chmaps(p);
+    if (!q)
+        FAIL("snd_pcm_query_chmaps gives nothing");
+    unsigned seen = 0;
+    for (snd_pcm_chmap_query_t **e = q; *e; e++) {
+        unsigned n = (*e)->map.channels;
+        if (n >= sizeof(offered) / sizeof(offered[0]) || !offered[n])
+            FAIL("a map of %u channels is offered: %s", n, map_text(&(*e)->map));
+        if (strcmp(map_text(&(*e)->map), offered[n]) != 0)
+            FAIL("the %u-channel map offered is %s, want %s", n, map_text(&(*e)->map), offered[n]);
+        if ((*e)->type != (n == 1 ? SND_CHMAP_TYPE_FIXED : SND_CHMAP_TYPE_VAR))
+            FAIL("the %u-channel map is of type %s", n, snd_pcm_chmap_type_name((*e)->type));
+        seen |= 1u << n;
+    }
+    snd_pcm_free_chmaps(q);
+    if (seen != ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 6) | (1u << 8)))
+        FAIL("maps offered for channel counts 0x%x, want 1, 2, 4, 6 and 8", seen);
+    expect_map(p, NULL, "before hw_params");
+    snd_pcm_close(p);
+
+    p = open_channels(6);
+    expect_map(p, "FL FR RL RR FC LFE", "6 channels");
+    expect_set(p, "FL,FR,FC,LFE,RL,RR", 0, "6 channels");
+    expect_map(p, "FL FR FC LFE RL RR", "6 channels after set");
+    expect_set(p, "FL,FL,FC,LFE,RL,RR", -EINVAL, "a position twice");
+    expect_set(p, "FL,FR,FC,LFE,SL,SR", -EINVAL, "positions the layout lacks");
+    expect_set(p, "FL,FR", -EINVAL, "a map of 2 for 6 channels");
+    expect_map(p, "FL FR FC LFE RL RR", "6 channels after refused sets");
+    snd_pcm_close(p);
+
+    p = open_channels(2);
+    expect_map(p, "FL FR", "2 channels");
+    expect_set(p, "FR,FL", 0, "2 channels");
+    expect_map(p, "FR FL", "2 channels after set");
+    snd_pcm_close(p);
+
+    p = open_channels(1);
+    expect_map(p, "MONO", "1 channel");
+    snd_pcm_close(p);
+
+    p = open_channels(3);
+    expect_map(p, NULL, "3 channels");
+    expect_set(p, "FL,FR,FC", -ENXIO, "3 channels");
+    snd_pcm_close(p);
+    printf("ok chmap: offered 1/2/4/6/8, get, set, refusals\n");
 }
 
 /* A command that hangs says so instead of waiting for the test's timeout. */
@@ -676,6 +794,8 @@ int main(int argc, char **argv)
         cmd_delay(atof(argv[2]));
     else if (!strcmp(argv[1], "forever"))
         cmd_forever();
+    else if (!strcmp(argv[1], "chmap"))
+        cmd_chmap();
     else if (!strcmp(argv[1], "stress") && argc == 4)
         cmd_stress(atoi(argv[2]), atoi(argv[3]));
     else
@@ -683,6 +803,6 @@ int main(int argc, char **argv)
     snd_config_update_free_global();
     return 0;
 usage:
-    fprintf(stderr, "usage: rill-test-alsa methods|pause|drain|underrun|delay PERIOD_MS|forever|stress N S\n");
+    fprintf(stderr, "usage: rill-test-alsa methods|pause|drain|underrun|delay PERIOD_MS|forever|chmap|stress N S\n");
     return 2;
 }

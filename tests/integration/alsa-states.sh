@@ -9,7 +9,10 @@
 #      takes the delay it reported; an underrun gives -EPIPE and recovers;
 #      a click lands within one engine period of where snd_pcm_delay put it
 #      (dated by a capture stream connected straight to the player);
-#   3. 20 threads opening and closing rill PCMs at once; every client goes;
+#   3. 20 threads opening and closing rill PCMs at once for 15 s
+#      (RILL_ALSA_STRESS_SECONDS; `make soak-alsa` runs 60) while a steady
+#      aplay plays 1 kHz into a recorder: the recording holds the tone at
+#      its level throughout; every stress client goes;
 #   4. no server: aplay fails at once, naming the server and how to start it;
 #   5. a program killed mid-stream: its client goes, the others play on,
 #      nothing of it is left in the runtime directory or /dev/shm;
@@ -52,10 +55,39 @@ harness drain
 harness underrun
 harness delay "$(awk 'BEGIN { printf "%.3f", 256 * 1000 / 48000 }')"
 
-# ---- 3
+# ---- 3. the stress, beside a steady player that is recorded
+WAVTOOL=$RILL_TOP_BUILDDIR/tests/clients/rill-test-wav
+require_built "$WAVTOOL"
+tone "$RILL_TMP/steady.wav" 48000 1 $((STRESS_SECONDS + 30)) 1000 -b 16 -e signed-integer
+# a 1 s buffer: the churn of 20 threads on a small machine may keep aplay
+# from the CPU for a while; the point is the graph's, not aplay's, health
+spawn alsa_run aplay -q -D rill:SERVER=,NAME=steady,TARGET=none --buffer-time=1000000 \
+    "$RILL_TMP/steady.wav"
+STEADY=$SPAWN_PID
+wait_for 'port_exists steady:playback_1' 10 || fail "no port steady:playback_1"
+spawn alsa_run arecord -q -D rill:SERVER=,NAME=steadyrec,TARGET=steady -f FLOAT_LE -r 48000 -c 1 \
+    -d "$STRESS_SECONDS" "$RILL_TMP/steady-rec.wav"
+SREC=$SPAWN_PID
+wait_for 'ports_connected steady:playback_1 steadyrec:capture_1' 10 ||
+    fail "the recorder is not connected to steady:playback_1"
 harness stress 20 "$STRESS_SECONDS"
+wait_exit "$SREC" 30 || fail "the recorder of the steady player did not finish"
+kill -KILL "$STEADY"
 wait_for '[ "$(clients_list | grep -c "^s[0-9]")" = 0 ]' 5 ||
     fail "after the stress: clients left: $(clients_list | tr '\n' ' ')"
+# the first half second is the recorder's start; the rest must be the tone
+# at 0.5 with its full RMS (0.3536): 0.318 allows a tenth of the energy
+# (a fifth of the time) to be missing, which a player cut off by the
+# churn again and again would lose far more than
+out=$("$WAVTOOL" "$RILL_TMP/steady-rec.wav" tone 1 24000)
+info "steady player during the stress: $out"
+f=$(printf '%s\n' "$out" | sed -n 's/.*freq=\([0-9.]*\).*/\1/p')
+pk=$(printf '%s\n' "$out" | sed -n 's/.*peak=\([0-9.]*\).*/\1/p')
+rms=$(printf '%s\n' "$out" | sed -n 's/.*rms=\([0-9.]*\).*/\1/p')
+near "$f" 1000 1 || fail "the steady player's tone during the stress: $f Hz, want 1000"
+near "$pk" 0.5 0.01 || fail "the steady player's peak during the stress: $pk, want 0.5"
+awk -v r="$rms" 'BEGIN { exit !(r >= 0.318 && r <= 0.36) }' ||
+    fail "the steady player's RMS during the stress: $rms, want 0.3536 (at least 0.318)"
 
 # ---- 5. kill -9 one of two programs
 tone "$RILL_TMP/long.wav" 48000 2 30 1000 -b 16 -e signed-integer

@@ -24,7 +24,13 @@
 #      but allowed).
 #   3. The same check must fail for a client that makes a getppid(2) in its
 #      process callback (--syscall): the test can fail.
-#   4. No client aborted (trap), every cycle's checks held.
+#   4. The ALSA plugin's realtime thread (rill-alsa-rt in an aplay that
+#      plays 44.1 kHz into the 48 kHz graph, so the resampler runs too),
+#      with the allocation trap preloaded into aplay: per cycle at most one
+#      futex wait and one wake, and the write(2) that raises the stream's
+#      eventfd (at most once per cycle; in practice once per aplay period);
+#      nothing else. Its tone reaches the graph (1 kHz at -6 dBFS).
+#   5. No client aborted (trap), every cycle's checks held.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -162,7 +168,51 @@ if check_thread "client noisy" noisy "$N" $((2 * W + SLACK)) 0 >/dev/null; then
 fi
 info "negative control: $(check_thread "client noisy" noisy "$N" $((2 * W + SLACK)) 0)"
 
-# ---- 4. nobody aborted, every check held
+# ---- 4. the ALSA plugin's realtime thread
+. "$(dirname "$0")/alsa-lib.sh"
+require_program aplay alsa-utils
+require_program sox sox
+# alsa_tid PID: the plugin's realtime thread in process PID
+alsa_tid() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = rill-alsa-rt ] && { basename "$t"; return 0; }
+    done
+    return 1
+}
+tone "$RILL_TMP/t441.wav" 44100 2 30 1000 -b 16 -e signed-integer
+trap_preload=$RILL_TRAP
+[ "$RILL_SANITIZERS" = yes ] && trap_preload="${RILL_SAN_PRELOAD%%:*}:$RILL_TRAP"
+LD_PRELOAD=$trap_preload RILL_ALSA_NAME=alsa spawn alsa_run aplay -q -D rill "$RILL_TMP/t441.wav" \
+    >"$RILL_TMP/aplay.log" 2>&1
+APLAY=$SPAWN_PID
+wait_for 'port_exists alsa:playback_1' 10 || fail "aplay through the plugin: no port alsa:playback_1; $(cat "$RILL_TMP/aplay.log")"
+grep -q librill-rt-trap "/proc/$APLAY/maps" || fail "the trap is not loaded into aplay"
+wait_for 'AT=$(alsa_tid $APLAY)' 5 || fail "no thread named rill-alsa-rt in aplay (pid $APLAY)"
+meter alsa:playback_1 0.5
+near "$FREQ" 1000 1 && near "$PEAK" 0.5 0.01 || fail "aplay through the plugin: $FREQ Hz, peak $PEAK (want 1000, 0.5)"
+strace_threads alsa "$ENGINE_TID" "$AT"
+W=$(calls alsa "$ENGINE_TID" read)
+[ "$W" -ge 100 ] || fail "only $W engine cycles (timerfd reads) in ${WINDOW} s under strace (want >= 100)"
+# check_thread counts read(2) with the driver's calls: the plugin's thread
+# may make none (its only other call is the eventfd write, counted here)
+WR=$(calls alsa "$AT" write)
+[ "$WR" -le $((W + SLACK)) ] || fail "rill-alsa-rt wrote $WR times in $W cycles (at most one eventfd write a cycle)"
+[ "$WR" -ge 1 ] || fail "rill-alsa-rt made no eventfd write in $W cycles: is strace tracing the right thread?"
+bad=$(grep -E "^$AT +write\(" "$RILL_TMP/strace-alsa.txt" | grep -vE ', 8(\) *=| <unfinished)')
+[ -z "$bad" ] || fail "rill-alsa-rt made a write(2) that is not the 8-byte eventfd write: $(head -n 3 <<<"$bad")"
+sed -E "/^$AT +write\(/d" "$RILL_TMP/strace-alsa.txt" >"$RILL_TMP/strace-alsa-nw.txt"
+mv "$RILL_TMP/strace-alsa-nw.txt" "$RILL_TMP/strace-alsa.txt"
+check_thread "rill-alsa-rt" alsa "$AT" $((2 * W + SLACK)) 0 ||
+    fail "$(check_thread "rill-alsa-rt" alsa "$AT" $((2 * W + SLACK)) 0)"
+[ "$(calls alsa "$AT" futex)" -ge $((W / 2)) ] ||
+    fail "rill-alsa-rt made $(calls alsa "$AT" futex) futex calls in $W cycles: is strace tracing the right thread?"
+info "rill-alsa-rt: $WR eventfd writes and $(calls alsa "$AT" futex) futex calls in $W cycles"
+pid_running "$APLAY" || fail "aplay died under the trap: $(trap_msg) $(cat "$RILL_TMP/aplay.log")"
+kill -TERM "$APLAY"
+wait_exit "$APLAY" 10 || fail "aplay did not stop"
+
+# ---- 5. nobody aborted, every check held
 for c in a b c noisy; do
     pid_running "${CHAIN_PID[$c]}" || fail "client $c died: $(trap_msg) $(cat "$RILL_TMP/$c.log")"
 done
