@@ -39,10 +39,16 @@ RLOG=
 RJK=(env JACK_DEFAULT_SERVER=k "$RJ")
 # a sanitizer build (RILL_KERNEL_ASAN=1): ASan's runtime goes before the
 # realtime trap in LD_PRELOAD, and every deadline is 3 times longer
+# jackd2's programs (jack_midiseq) load our ASan-built libjack: they get
+# the sanitizer runtimes preloaded and no leak check, as in
+# tests/integration/lib.sh
 RMUL=1
+RFJK=("${RJK[@]}")
 if ldd "$RILLD" 2> /dev/null | grep -q libasan; then
     RMUL=3
     RTRAP_ASAN="$(gcc -print-file-name=libasan.so):"
+    RFJK=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+        ASAN_OPTIONS=detect_leaks=0 JACK_DEFAULT_SERVER=k "$RJ")
 fi
 
 # rw_log PATTERN [COUNT] [SECONDS]: until rilld's log has COUNT lines with
@@ -153,7 +159,7 @@ else
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
     aconnect "$V1:0" 14:0 >> "$OUT/midiraw.aconnect.log" 2>&1
     rbg "$OUT/midiraw.tm.log" "${RJK[@]}" "$RK" recv tm "$OUT/midiraw.tm" "$RMT (capture)"
-    "${RJK[@]}" jack_midiseq rseq 24000 0 60 8000 12000 63 8000 > "$OUT/midiraw.seq.log" 2>&1 &
+    "${RFJK[@]}" jack_midiseq rseq 24000 0 60 8000 12000 63 8000 > "$OUT/midiraw.seq.log" 2>&1 &
     RPIDS+=("$!")
     rw_log "port 'rseq:out' registered" 1 60
     "$RILLCTL" -s k connect rseq:out "$RV1 (playback)"
