@@ -83,9 +83,14 @@ struct rill_driver_info {
      * does not wait for the end of the graph inside the cycle: it checks it
      * at the start of the next one (engine/rt.c, "completion"). */
     uint32_t discards_playback;
+    /* MIDI channels (system:midi_capture_N outputs, system:midi_playback_N
+     * inputs), for a driver with read_midi/write_midi; 0 otherwise */
+    uint32_t midi_capture_channels;
+    uint32_t midi_playback_channels;
 };
 
 struct rill_driver; /* a backend's own state */
+struct rill_shm_link;
 
 /* Result of one wait. */
 struct rill_driver_wait {
@@ -141,6 +146,19 @@ struct rill_driver_ops {
      * -errno with err saying why it cannot run as before. NULL: the driver
      * cannot reopen; the engine stays on its fallback clock. */
     int (*reopen)(struct rill_driver *d, char *err, size_t errsize);
+    /* main thread, once, after open and before start: where a network
+     * driver publishes its link's counters (struct rill_shm_link in the
+     * state segment, shown by rillctl status). NULL: no link. */
+    void (*bind_link)(struct rill_driver *d, struct rill_shm_link *link);
+    /* realtime thread, after read: write the period's MIDI events into the
+     * n capture buffers, rill MIDI buffers (midi/buffer.h) of size bytes
+     * that the engine has just made empty for nframes. NULL: no MIDI. */
+    int (*read_midi)(struct rill_driver *d, void *const *bufs, uint32_t n, size_t size,
+                     uint32_t nframes);
+    /* realtime thread, before write: the n playback buffers' events (rill
+     * MIDI buffers the engine merged, valid for this call; NULL: none). */
+    int (*write_midi)(struct rill_driver *d, const void *const *bufs, uint32_t n,
+                      uint32_t nframes);
 };
 
 /* Every driver compiled in, NULL-terminated. */

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/server_config.h"
@@ -83,5 +84,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rilld: %s\n", err);
         return 2;
     }
+    /* internal clients run in this process, and the JACK calls that take
+     * no client (jack_get_property, ...) reach the server named by
+     * JACK_DEFAULT_SERVER: this one. Set while no other thread exists. */
+    if (setenv("JACK_DEFAULT_SERVER", opt.name, 1) < 0)
+        fprintf(stderr, "rilld: warning: cannot set JACK_DEFAULT_SERVER: %s\n", strerror(errno));
     return rill_server_run(&opt);
 }

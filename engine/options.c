@@ -164,6 +164,28 @@ int rill_options_self_connect(char mode, int own_a, int own_b)
     return (mode == 'E' || mode == 'A') ? -EPERM : 1;
 }
 
+/* jackd's ALSA driver option -X seq|raw (qjackctl's MIDI Driver passes
+ * -Xseq): rill's own bridges do that job, so it means --midi seq / raw.
+ * -X none (jackd's default) changes nothing. A --midi without that bridge
+ * is a contradiction (--midi seq,raw goes with either). Main thread. */
+static int midi_driver_option(struct rill_options *o, char *err, size_t errsize)
+{
+    int k = rill_driver_param_index(o->driver, "midi-driver");
+    if (k < 0 || !o->driver_cfg.v[k].set || o->driver_cfg.v[k].u == 0)
+        return 0;
+    const char *x = o->driver_cfg.v[k].u == 1 ? "seq" : "raw";
+    unsigned want = o->driver_cfg.v[k].u == 1 ? RILL_MIDI_SEQ : RILL_MIDI_RAW;
+    if (o->midi_explicit && !(o->midi & want))
+        return rill_errf(err, errsize, -EINVAL,
+                         "-X %s and --midi contradict each other: give one of them (-X %s is "
+                         "rill's --midi %s)",
+                         x, x, x);
+    if (!o->midi_explicit)
+        o->midi = want;
+    o->midi_explicit = 1;
+    return 0;
+}
+
 /* Main thread. */
 int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err, size_t errsize,
                        FILE *out)
@@ -327,6 +349,8 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             }
             r = rill_driver_params_parse(o->driver, argc - i - 1, argv + i + 1, &o->driver_cfg,
                                          err, errsize, out);
+            if (r == 0)
+                r = midi_driver_option(o, err, errsize);
             if (r == 0)
                 r = rill_osc_config_check(&o->osc, err, errsize);
             return r;

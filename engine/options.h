@@ -19,7 +19,6 @@
 /* --midi: the ALSA MIDI bridges (doc/midi.md) */
 #define RILL_MIDI_SEQ 1u
 #define RILL_MIDI_RAW 2u /* the raw MIDI bridge (alsa_rawmidi) */
-#define RILL_MIDI_RAW 2u
 
 struct rill_options {
     const char *name;            /* server name */

@@ -44,6 +44,23 @@ static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
     }
 }
 
+/* The same for the MIDI playback channels. RT-safe. */
+static void map_midi_playback(struct rill_rt *rt, const struct rill_plan *plan)
+{
+    for (uint32_t ch = 0; ch < rt->info.midi_playback_channels && ch < RILL_MAX_CHANNELS; ch++) {
+        rt->midi_play_input[ch] = RILL_PLAN_NONE;
+        if (!rill_plan_inputs_ok(&plan->engine))
+            continue;
+        for (uint32_t k = 0; k < plan->engine.in_count; k++) {
+            uint32_t i = plan->engine.in_first + k;
+            if (plan->inputs[i].port == rt->midi_playback_ports[ch]) {
+                rt->midi_play_input[ch] = i;
+                break;
+            }
+        }
+    }
+}
+
 /* Publish the cycle record under its seqlock. RT-safe. */
 static void publish_cycle(struct rill_shm_state *st, uint64_t cycle, uint64_t frames,
                           uint32_t slot, uint32_t nframes, const struct rill_driver_wait *w,
@@ -253,6 +270,39 @@ static void mix_playback(struct rill_rt *rt, const struct rill_plan *plan, uint3
     }
 }
 
+/* Merge the MIDI playback channels' sources of cycle c into each port's
+ * own buffer (always a merge: it reads the clients' buffers through one
+ * validated header copy each, midi/buffer.h); bypassed nodes' outputs are
+ * left out, no source is an empty buffer. RT-safe. */
+static void merge_midi_playback(struct rill_rt *rt, const struct rill_plan *plan,
+                                uint32_t nframes, uint32_t c)
+{
+    const uint32_t port_max = rt->shm->state->port_max;
+    const size_t stride = rt->shm->state->pool_stride;
+    const struct rill_shm_activation *act = rt->shm->act;
+    for (uint32_t ch = 0; ch < rt->info.midi_playback_channels && ch < RILL_MAX_CHANNELS; ch++) {
+        uint32_t i = rt->midi_play_input[ch];
+        void *own = rill_engine_shm_buffer(rt->shm, rt->midi_playback_ports[ch]);
+        rt->midi_play_bufs[ch] = own;
+        uint32_t nvalid = 0;
+        if (i != RILL_PLAN_NONE && i < RILL_MAX_PORTS && rill_plan_srcs_ok(&plan->inputs[i])) {
+            const struct rill_plan_input *in = &plan->inputs[i];
+            for (uint32_t k = 0; k < in->src_count && nvalid < RILL_MAX_CONNECTIONS; k++) {
+                uint32_t si = in->src_first + k, owner = plan->src_node[si];
+                if (plan->src[si] >= port_max)
+                    continue;
+                /* relaxed: as in mix_playback */
+                if (owner < RILL_MAX_CLIENTS &&
+                    atomic_load_explicit(&act->node[owner].bypassed, memory_order_relaxed) == c)
+                    continue;
+                rt->midi_srcs[nvalid++] = rill_engine_shm_buffer(rt->shm, plan->src[si]);
+            }
+        }
+        (void)rill_midi_merge(own, stride, nframes, rt->midi_srcs, rt->midi_cursors, nvalid,
+                              stride);
+    }
+}
+
 /* ---- the fallback clock (engine/rt.h) */
 
 /* The driver failed with err (< 0): stop it, hand it to the main thread and
@@ -348,6 +398,14 @@ static void *rt_main(void *arg)
 
     for (uint32_t ch = 0; ch < rt->info.capture_channels; ch++)
         rt->cap_bufs[ch] = rill_engine_shm_buffer(rt->shm, rt->capture_ports[ch]);
+    const uint32_t nmidi_cap = rt->info.midi_capture_channels < RILL_MAX_CHANNELS
+                                   ? rt->info.midi_capture_channels : RILL_MAX_CHANNELS;
+    const uint32_t nmidi_play = rt->info.midi_playback_channels < RILL_MAX_CHANNELS
+                                    ? rt->info.midi_playback_channels : RILL_MAX_CHANNELS;
+    for (uint32_t ch = 0; ch < nmidi_cap; ch++)
+        rt->midi_cap_bufs[ch] = rill_engine_shm_buffer(rt->shm, rt->midi_capture_ports[ch]);
+    for (uint32_t ch = 0; ch < nmidi_play; ch++)
+        rt->midi_play_input[ch] = RILL_PLAN_NONE; /* until a plan is adopted */
 
     /* freewheeling: no driver at all, cycles back to back */
     const int freewheel = rt->freewheel;
@@ -428,6 +486,7 @@ static void *rt_main(void *arg)
          * thread sees the adopted slot as ours and never writes it */
         if (rill_plan_handover_adopt(&st->plan_handover, &rt->plan_slot)) {
             map_playback(rt, &st->plans[rt->plan_slot]);
+            map_midi_playback(rt, &st->plans[rt->plan_slot]);
             rt->plan_gen = st->plans[rt->plan_slot].gen;
             /* release: wait_plan's reader (acquire) sees the plan adopted */
             atomic_store_explicit(&st->cur_plan_gen, rt->plan_gen, memory_order_release);
@@ -440,6 +499,14 @@ static void *rt_main(void *arg)
                 memset(rt->cap_bufs[ch], 0, (size_t)nframes * sizeof(float));
         } else {
             rt->ops->read(rt->drv, rt->cap_bufs, rt->info.capture_channels, nframes);
+        }
+        if (nmidi_cap) {
+            /* the MIDI capture ports: empty, then the driver's events */
+            for (uint32_t ch = 0; ch < nmidi_cap; ch++)
+                (void)rill_midi_init(rt->midi_cap_bufs[ch], st->pool_stride, nframes);
+            if (!freewheel && !rt->on_fb && rt->ops->read_midi)
+                rt->ops->read_midi(rt->drv, rt->midi_cap_bufs, nmidi_cap, st->pool_stride,
+                                   nframes);
         }
         publish_cycle(st, rt->cycle, rt->frames, rt->plan_slot, nframes, &w, period_usecs);
         /* transport: this cycle's position, before any node runs */
@@ -462,6 +529,11 @@ static void *rt_main(void *arg)
         } else {
             account_late(rt, rt->cycle, run_graph(rt, plan, c, t0, deadline, ontime));
             mix_playback(rt, plan, nframes, c);
+            if (nmidi_play) {
+                merge_midi_playback(rt, plan, nframes, c);
+                if (!freewheel && !rt->on_fb && rt->ops->write_midi)
+                    rt->ops->write_midi(rt->drv, rt->midi_play_bufs, nmidi_play, nframes);
+            }
             if (!freewheel && rt->on_fb)
                 rill_driver_dummy.write(rt->fb, rt->play_bufs, rt->info.playback_channels,
                                         nframes);

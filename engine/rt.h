@@ -38,6 +38,7 @@
 #include "engine/dll.h"
 #include "engine/rtlog.h"
 #include "engine/shm.h"
+#include "midi/buffer.h"
 #include "transport/transport.h"
 
 struct rill_rt {
@@ -48,6 +49,8 @@ struct rill_rt {
     struct rill_driver_info info;
     uint32_t capture_ports[RILL_MAX_CHANNELS];  /* port id per capture channel */
     uint32_t playback_ports[RILL_MAX_CHANNELS]; /* port id per playback channel */
+    uint32_t midi_capture_ports[RILL_MAX_CHANNELS];  /* port id per MIDI capture channel */
+    uint32_t midi_playback_ports[RILL_MAX_CHANNELS]; /* port id per MIDI playback channel */
     uint64_t client_timeout_ns;
     int priority;                              /* wanted SCHED_FIFO priority, 0: none */
     int freewheel;                             /* run without the driver, as fast as the graph */
@@ -96,6 +99,11 @@ struct rill_rt {
     float *cap_bufs[RILL_MAX_CHANNELS];
     const float *play_bufs[RILL_MAX_CHANNELS];
     const float *mix_srcs[RILL_MAX_CONNECTIONS]; /* mix_playback's sources */
+    uint32_t midi_play_input[RILL_MAX_CHANNELS]; /* plan input index per MIDI playback */
+    void *midi_cap_bufs[RILL_MAX_CHANNELS];
+    const void *midi_play_bufs[RILL_MAX_CHANNELS];
+    const void *midi_srcs[RILL_MAX_CONNECTIONS];  /* merge_midi_playback's sources */
+    struct rill_midi_cursor midi_cursors[RILL_MAX_CONNECTIONS];
     uint64_t cycle;
     uint64_t frames;
     double load;

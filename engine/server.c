@@ -781,6 +781,27 @@ static int add_system_ports(struct rill_server *s, const struct rill_driver_info
                 s->rt->playback_ports[ch] = id;
         }
     }
+    /* a driver's MIDI channels (NetJACK2's): system:midi_capture_N and
+     * system:midi_playback_N, as jackd2 names its drivers' */
+    for (int dir = 0; dir < 2; dir++) {
+        uint32_t n = dir == 0 ? info->midi_capture_channels : info->midi_playback_channels;
+        for (uint32_t ch = 0; ch < n && ch < RILL_MAX_CHANNELS; ch++) {
+            char name[32];
+            snprintf(name, sizeof(name), "midi_%s_%u", dir == 0 ? "capture" : "playback",
+                     ch + 1);
+            uint32_t flags = (dir == 0 ? RILL_PORT_IS_OUTPUT : RILL_PORT_IS_INPUT) |
+                             RILL_PORT_IS_PHYSICAL | RILL_PORT_IS_TERMINAL;
+            uint32_t id;
+            r = rill_registry_port_add(reg, s->shm.state->port_max, 0, name, RILL_PORT_TYPE_MIDI,
+                                       flags, &id, err, errsize);
+            if (r < 0)
+                return r;
+            if (dir == 0)
+                s->rt->midi_capture_ports[ch] = id;
+            else
+                s->rt->midi_playback_ports[ch] = id;
+        }
+    }
     return 0;
 }
 
@@ -981,6 +1002,8 @@ int rill_server_run(const struct rill_options *opt)
     snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
     snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
     rill_registry_init(&st->registry);
+    if (opt->driver->bind_link)
+        opt->driver->bind_link(s->rt->drv, &st->link);
     if ((r = add_system_ports(s, info, err, sizeof(err))) < 0)
         goto out;
     rill_server_publish(s);
@@ -1105,6 +1128,8 @@ int rill__server_new_offline(const struct rill_options *opt, struct rill_server 
     snprintf(st->server_name, sizeof(st->server_name), "%s", opt->name);
     snprintf(st->driver_name, sizeof(st->driver_name), "%s", opt->driver->name);
     rill_registry_init(&st->registry);
+    if (opt->driver->bind_link)
+        opt->driver->bind_link(s->rt->drv, &st->link);
     if ((r = add_system_ports(s, &s->rt->info, err, sizeof(err))) < 0)
         goto fail;
     rill_server_publish(s);

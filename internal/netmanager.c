@@ -194,6 +194,11 @@ static void on_available(struct nm_manager *m, const struct rill_net_params *p,
         refuse_follower(m, p, from, why);
         return;
     }
+    if (s.encoder == RILL_NET_ENC_OPUS) { /* the follower driver's codec, not the master's yet */
+        refuse_follower(m, p, from, "encoder 3 (opus) is not supported by rill's netmanager; "
+                        "float (0) and int16 (1) are");
+        return;
+    }
     struct nm_follower *f = calloc(1, sizeof *f);
     if (!f) {
         refuse_follower(m, p, from, "out of memory");

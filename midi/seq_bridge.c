@@ -71,11 +71,44 @@ static void drop(_Atomic uint64_t *c, uint64_t n)
 
 /* ---- the process callback (the client's realtime thread) --------------- */
 
+/* The next piece of a long record (a sysex larger than a rill MIDI buffer)
+ * into its port: as much as the buffer holds, the rest in the next cycles.
+ * Returns 1 when the record is done (or its port is gone), 0 when the
+ * buffer is full. RT-safe. */
+static int frag_continue(struct br *b, jack_nframes_t n)
+{
+    void *buf = b->frag_slot < BR_MAX_PORTS ? b->bufs[b->frag_slot] : NULL;
+    if (!buf ||
+        atomic_load_explicit(&b->ports[b->frag_slot].rt_gen, memory_order_relaxed) != b->frag_gen) {
+        jack_ringbuffer_read_advance(b->in_ring, b->frag_left);
+        b->frag_left = 0;
+        return 1;
+    }
+    size_t room = jack_midi_max_event_size(buf);
+    if (room == 0)
+        return 0;
+    uint32_t chunk = b->frag_left < room ? b->frag_left : (uint32_t)room;
+    uint32_t t = b->last_time[b->frag_slot];
+    if (t >= n)
+        t = n - 1;
+    jack_midi_data_t *d = jack_midi_event_reserve(buf, t, chunk);
+    if (!d)
+        return 0;
+    jack_ringbuffer_read(b->in_ring, (char *)d, chunk);
+    b->last_time[b->frag_slot] = t;
+    b->frag_left -= chunk;
+    return b->frag_left == 0;
+}
+
 /* in_ring -> the rill output ports. An event arrived at time t (monotonic)
  * is played at t + one period: offset (t - cycle start) * rate + nframes in
- * this cycle when that falls into it. RT-safe: no allocation, lock or
+ * this cycle when that falls into it. A sysex larger than an empty rill
+ * MIDI buffer goes in fragments over several cycles (frag_continue). With
+ * late set (the cycle is over: nobody will read what we write) the buffers
+ * are left empty and the ring untouched. RT-safe: no allocation, lock or
  * syscall; bounded by MAX_RECS_PER_CYCLE. */
-static void process_in(struct br *b, jack_nframes_t n, double start_us, double us_per_frame)
+static void process_in(struct br *b, jack_nframes_t n, double start_us, double us_per_frame,
+                       int late)
 {
     struct br_rec h;
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
@@ -88,6 +121,13 @@ static void process_in(struct br *b, jack_nframes_t n, double start_us, double u
             b->last_time[i] = 0;
         }
     }
+    if (late) {
+        if (b->frag_left || jack_ringbuffer_read_space(b->in_ring) >= sizeof(h))
+            drop(&b->drops.late_held, 1);
+        return;
+    }
+    if (b->frag_left && !frag_continue(b, n))
+        return;
     for (uint32_t k = 0; k < MAX_RECS_PER_CYCLE; k++) {
         if (jack_ringbuffer_peek(b->in_ring, (char *)&h, sizeof(h)) < sizeof(h))
             break;
@@ -103,14 +143,26 @@ static void process_in(struct br *b, jack_nframes_t n, double start_us, double u
             if (t >= n)
                 t = n - 1;
             jack_midi_data_t *d = jack_midi_event_reserve(buf, t, h.len);
-            if (!d) {
-                if (jack_midi_get_event_count(buf) > 0)
-                    break; /* full: the rest in the next cycle, in order */
-                drop(&b->drops.too_big, 1); /* larger than an empty buffer */
-            } else {
+            if (d) {
                 jack_ringbuffer_read_advance(b->in_ring, sizeof(h));
                 jack_ringbuffer_read(b->in_ring, (char *)d, h.len);
                 b->last_time[h.slot] = t;
+                continue;
+            }
+            if (jack_midi_get_event_count(buf) > 0)
+                break; /* full: the rest in the next cycle, in order */
+            if (jack_midi_max_event_size(buf) == 0) {
+                drop(&b->drops.too_big, 1); /* not even a fragment fits */
+            } else {
+                /* larger than an empty buffer: in fragments, from here */
+                jack_ringbuffer_read_advance(b->in_ring, sizeof(h));
+                b->frag_left = h.len;
+                b->frag_slot = h.slot;
+                b->frag_gen = h.gen;
+                b->last_time[h.slot] = t;
+                drop(&b->drops.fragmented, 1);
+                if (!frag_continue(b, n))
+                    break;
                 continue;
             }
         }
@@ -177,7 +229,25 @@ static int br_process(jack_nframes_t n, void *arg)
         start_us = (double)jack_get_time();
         us_per_frame = 1e6 / (double)jack_get_sample_rate(b->client);
     }
-    process_in(b, n, start_us, us_per_frame);
+    /* test hook (RILL_MIDI_TEST_STALL=N, the kernel tests only): every Nth
+     * cycle runs late, as on a machine too slow for the period: spin until
+     * 2.5 periods after the cycle's start (bounded: 2 s) */
+    if (b->test_stall && ++b->test_cycles % b->test_stall == 0) {
+        jack_time_t until = (jack_time_t)(start_us + 2.5 * (double)n * us_per_frame);
+        jack_time_t cap = jack_get_time() + 2000000;
+        while (jack_get_time() < (until < cap ? until : cap))
+            ;
+    }
+    /* a cycle that is long over (this node runs a whole period after its
+     * cycle's end: the engine has begun the next cycle, bypassing us and
+     * our successors, which will never read this one's output): keep the
+     * events for the next cycle instead of losing them. A whole period of
+     * margin, because the cycle's times are the engine's estimate and the
+     * engine may itself wake late (then it has not moved on, and holding
+     * would only delay the events); a node that runs less late than that
+     * can still lose its cycle (doc/midi.md, "A late cycle"). */
+    int late = jack_get_time() >= (jack_time_t)(start_us + 2.0 * (double)n * us_per_frame);
+    process_in(b, n, start_us, us_per_frame, late);
     process_out(b, n, start_us, us_per_frame);
     /* release: what this cycle read of the ports happens before control
      * sees the new count (quiesce) */
@@ -221,6 +291,21 @@ static void br_registration(jack_port_id_t id, int yn, void *arg)
     br_ctl_wake(arg);
 }
 
+/* A property changed (the rewrite rules of one of our ports, perhaps).
+ * JACK's notification thread. */
+static void br_property(jack_uuid_t subject, const char *key, jack_property_change_t change,
+                        void *arg)
+{
+    struct br *b = arg;
+    (void)subject;
+    (void)change;
+    if (key && key[0] && strcmp(key, RILL_MIDI_REWRITE_KEY) != 0)
+        return;
+    /* relaxed: the eventfd write below orders it for the control thread */
+    atomic_store_explicit(&b->props_dirty, 1, memory_order_relaxed);
+    br_ctl_wake(b);
+}
+
 static void br_rename(jack_port_id_t id, const char *old, const char *now, void *arg)
 {
     (void)id;
@@ -242,18 +327,26 @@ static void in_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
 {
     struct emit_ctx *x = arg;
     struct br *b = x->b;
+    uint8_t *msg = b->in_scratch + sizeof(struct br_rec);
+    memcpy(msg, data, len);
+    /* the port's rewriting option (none by default); relaxed: one word,
+     * a message more or less under the old rules is fine */
+    uint32_t rw = atomic_load_explicit(&b->ports[x->slot].rt_rewrite, memory_order_relaxed);
+    len = rill_midi_rewrite_apply(rw, msg, len);
+    if (len == 0)
+        return; /* dropped as the rules say: not a loss */
     struct br_rec h = { .slot = x->slot, .gen = x->gen, .len = (uint32_t)len, .ns = time };
     if (jack_ringbuffer_write_space(b->in_ring) < sizeof(h) + len) {
         drop(&b->drops.in_ring, 1);
         return;
     }
     memcpy(b->in_scratch, &h, sizeof(h));
-    memcpy(b->in_scratch + sizeof(h), data, len);
     jack_ringbuffer_write(b->in_ring, (const char *)b->in_scratch, sizeof(h) + len);
 }
 
-/* One event from the sequencer. Input thread. */
-static void in_event(struct br *b, snd_seq_event_t *ev)
+/* One event from the sequencer, read at about time now (monotonic: taken
+ * once per read from the kernel, not per event). Input thread. */
+static void in_event(struct br *b, snd_seq_event_t *ev, uint64_t now)
 {
     if (ev->source.client == SND_SEQ_CLIENT_SYSTEM) {
         switch (ev->type) {
@@ -292,7 +385,7 @@ static void in_event(struct br *b, snd_seq_event_t *ev)
         p->parser_gen = gen;
     }
     /* the kernel's stamp on our queue, mapped to monotonic time */
-    uint64_t t = now_ns();
+    uint64_t t = now;
     struct rill_midi_line l;
     if ((ev->flags & SND_SEQ_TIME_STAMP_MASK) == SND_SEQ_TIME_STAMP_REAL &&
         rill_midi_clock_read(&b->clock_pub, &l) == 0) {
@@ -329,9 +422,15 @@ static void *in_main(void *arg)
         int r = poll(pfd, (nfds_t)npfd, 100);
         if (r <= 0)
             continue;
+        uint64_t now = 0;
         do {
             snd_seq_event_t *ev = NULL;
+            /* nothing buffered: this call reads from the kernel, so the
+             * time is taken anew after it (events stamped before it) */
+            int fresh = now == 0 || snd_seq_event_input_pending(b->seq, 0) == 0;
             r = snd_seq_event_input(b->seq, &ev);
+            if (fresh)
+                now = now_ns();
             if (r == -ENOSPC) {
                 drop(&b->drops.overrun, 1);
                 continue;
@@ -344,7 +443,7 @@ static void *in_main(void *arg)
                 atomic_store_explicit(&b->drops.last_read_err, r, memory_order_relaxed);
                 break;
             }
-            in_event(b, ev);
+            in_event(b, ev, now);
         } while (snd_seq_event_input_pending(b->seq, 0) > 0);
     }
     return NULL;
@@ -371,22 +470,48 @@ static void clock_sample(struct br *b)
     snd_seq_queue_status_free(st);
 }
 
-/* Send one message of port slot, played at monotonic time ns. Sysex goes
- * whole as one event. Output thread. */
-static void out_send(struct br *b, const struct br_rec *h, const uint8_t *data)
+/* Schedule ev on our queue at monotonic time ns. Output thread. */
+static void schedule_at(struct br *b, snd_seq_event_t *ev, const struct rill_midi_line *l,
+                        uint64_t ns)
 {
-    struct br_port *p = &b->ports[h->slot];
-    if (atomic_load_explicit(&p->rt_gen, memory_order_relaxed) != h->gen ||
-        !atomic_load_explicit(&p->rt_port, memory_order_acquire))
-        return; /* the port went away */
+    uint64_t q = rill_midi_line_to_queue(l, ns);
+    snd_seq_real_time_t rt = { (unsigned int)(q / 1000000000ull),
+                               (unsigned int)(q % 1000000000ull) };
+    snd_seq_ev_schedule_real(ev, b->queue, 0, &rt);
+}
+
+/* Send one whole message of port slot, played at monotonic time ns (or
+ * after the port's long sysex still going out). A sysex up to
+ * BR_SYSEX_CHUNK bytes is one event, a longer one several. Output thread. */
+static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, size_t len)
+{
+    struct br_port *p = &b->ports[slot];
+    /* relaxed: see in_emit */
+    len = rill_midi_rewrite_apply(atomic_load_explicit(&p->rt_rewrite, memory_order_relaxed),
+                                  data, len);
+    if (len == 0)
+        return;
     uint32_t addr = atomic_load_explicit(&p->rt_addr, memory_order_relaxed);
     snd_seq_event_t ev;
     snd_seq_ev_clear(&ev);
+    size_t rest = 0;
+    if (ns < p->out_busy_until)
+        ns = p->out_busy_until; /* after the long sysex still going out */
     if (data[0] == 0xf0) {
-        snd_seq_ev_set_sysex(&ev, h->len, (void *)data);
+        /* a scheduled event's data is copied into the kernel's cells (28
+         * bytes each, 2000 at most in our pool): a long sysex goes as
+         * several sysex events of BR_SYSEX_CHUNK bytes, the first with the
+         * f0, the last with the f7, BR_SYSEX_GAP_NS apart (below); a full
+         * pool makes the write wait for the events before them to be
+         * delivered (at most a period and the chunks' spacing) */
+        if (len > BR_SYSEX_CHUNK) {
+            rest = len - BR_SYSEX_CHUNK;
+            len = BR_SYSEX_CHUNK;
+        }
+        snd_seq_ev_set_sysex(&ev, (unsigned int)len, (void *)data);
     } else {
         snd_midi_event_reset_encode(b->enc);
-        long used = snd_midi_event_encode(b->enc, data, h->len, &ev);
+        long used = snd_midi_event_encode(b->enc, data, (long)len, &ev);
         if (used <= 0 || ev.type == SND_SEQ_EVENT_NONE) {
             drop(&b->drops.send, 1);
             return;
@@ -401,17 +526,71 @@ static void out_send(struct br *b, const struct br_rec *h, const uint8_t *data)
         snd_seq_ev_set_dest(&ev, (int)(addr >> 8), (int)(addr & 0xff));
     }
     struct rill_midi_line l;
-    if (rill_midi_clock_read(&b->clock_pub, &l) == 0) {
-        uint64_t q = rill_midi_line_to_queue(&l, h->ns);
-        snd_seq_real_time_t rt = { (unsigned int)(q / 1000000000ull),
-                                   (unsigned int)(q % 1000000000ull) };
-        snd_seq_ev_schedule_real(&ev, b->queue, 0, &rt);
-    } else {
+    int timed = rill_midi_clock_read(&b->clock_pub, &l) == 0;
+    if (timed)
+        schedule_at(b, &ev, &l, ns);
+    else
         snd_seq_ev_set_direct(&ev);
-    }
     int r = snd_seq_event_output_direct(b->seq, &ev);
+    /* the rest of a long sysex (bounded: len / BR_SYSEX_CHUNK events),
+     * each chunk BR_SYSEX_GAP_NS after the one before, so that a reader
+     * that keeps up has room for each in its input pool */
+    for (const uint8_t *more = data + len; r >= 0 && rest > 0;) {
+        size_t n = rest > BR_SYSEX_CHUNK ? BR_SYSEX_CHUNK : rest;
+        snd_seq_ev_set_sysex(&ev, (unsigned int)n, (void *)more);
+        ns += BR_SYSEX_GAP_NS;
+        if (timed)
+            schedule_at(b, &ev, &l, ns);
+        r = snd_seq_event_output_direct(b->seq, &ev);
+        more += n;
+        rest -= n;
+        p->out_busy_until = ns + 1;
+    }
     if (r < 0)
         drop(&b->drops.send, 1);
+}
+
+struct out_ctx {
+    struct br *b;
+    uint32_t slot;
+};
+
+/* A whole message from a playback port's parser. Output thread. */
+static void out_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
+{
+    struct out_ctx *x = arg;
+    /* the parser's own buffers: ours to change until the next feed */
+    out_send(x->b, x->slot, time, (uint8_t *)data, len);
+}
+
+/* One JACK event of port h->slot: through the port's parser, which hands
+ * on whole messages and puts a sysex that a JACK client wrote in fragments
+ * (f0 .., .., .. f7 in consecutive events) back together. Output thread. */
+static void out_record(struct br *b, const struct br_rec *h, const uint8_t *data)
+{
+    struct br_port *p = &b->ports[h->slot];
+    if (atomic_load_explicit(&p->rt_gen, memory_order_relaxed) != h->gen ||
+        !atomic_load_explicit(&p->rt_port, memory_order_acquire) || !p->sysex)
+        return; /* the port went away */
+    if (p->parser_gen != h->gen) {
+        rill_midi_parser_init(&p->parser, p->sysex, b->sysex_max);
+        p->parser_gen = h->gen;
+    }
+    /* a JACK event holds one whole message (or a fragment of a sysex): a
+     * message left unfinished by the last one is broken, except a sysex */
+    if (p->parser.have) {
+        p->parser.have = 0;
+        p->parser.drops.broken++;
+    }
+    p->parser.running = 0; /* JACK events carry their status byte */
+    struct rill_midi_drops before = p->parser.drops;
+    struct out_ctx x = { b, h->slot };
+    rill_midi_parser_feed(&p->parser, data, h->len, h->ns, out_emit, &x);
+    uint64_t d = rill_midi_drops_total(&p->parser.drops) - rill_midi_drops_total(&before);
+    if (d) {
+        drop(&b->drops.parse, d);
+        drop(&b->drops.sysex_long, p->parser.drops.sysex_long - before.sysex_long);
+    }
 }
 
 /* SCHED_FIFO (jack_client_create_thread). */
@@ -429,7 +608,7 @@ static void *out_main(void *arg)
             jack_ringbuffer_read_advance(b->out_ring, sizeof(h));
             jack_ringbuffer_read(b->out_ring, (char *)b->out_scratch, h.len);
             if (h.slot < BR_MAX_PORTS && h.len > 0)
-                out_send(b, &h, b->out_scratch);
+                out_record(b, &h, b->out_scratch);
         }
         uint64_t t = now_ns();
         if (t >= next_sample) {
@@ -465,7 +644,33 @@ static void report_drops(struct br *b)
                (unsigned long long)rerr,
                snd_strerror(atomic_load_explicit(&d->last_read_err, memory_order_relaxed)));
     }
+    uint64_t late = atomic_load_explicit(&d->late_held, memory_order_relaxed);
+    uint64_t frag = atomic_load_explicit(&d->fragmented, memory_order_relaxed);
     uint64_t total = parse + ov + ir + orr + big + snd + np;
+    if (total == b->drops_reported && late + frag == b->stats_reported)
+        return;
+    b->stats_reported = late + frag;
+    /* the total and the breakdown as properties of our client (rillctl
+     * status and status --json; doc/rillctl.md names the words) */
+    char v[512];
+    jack_uuid_t u;
+    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
+    if (uuid && jack_uuid_parse(uuid, &u) == 0) {
+        if (total != b->drops_reported) {
+            snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
+            jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
+        }
+        snprintf(v, sizeof(v),
+                 "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu input_ring_full=%llu "
+                 "output_ring_full=%llu too_large=%llu refused=%llu before_export=%llu "
+                 "late_cycles_held=%llu sysex_fragmented=%llu",
+                 (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+                 (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+                 (unsigned long long)snd, (unsigned long long)np, (unsigned long long)late,
+                 (unsigned long long)frag);
+        jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
+    }
+    jack_free(uuid);
     if (total == b->drops_reported)
         return;
     b->drops_reported = total;
@@ -478,13 +683,6 @@ static void report_drops(struct br *b)
            b->sysex_max, (unsigned long long)ov, (unsigned long long)ir,
            (unsigned long long)orr, (unsigned long long)big, (unsigned long long)snd,
            (unsigned long long)np);
-    char v[32];
-    snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-    jack_uuid_t u;
-    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-    if (uuid && jack_uuid_parse(uuid, &u) == 0)
-        jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-    jack_free(uuid);
 }
 
 static void *ctl_main(void *arg)
@@ -585,6 +783,7 @@ static void br_forget_callbacks(struct br *b)
     jack_set_port_registration_callback(b->client, NULL, NULL);
     jack_set_port_rename_callback(b->client, NULL, NULL);
     jack_set_latency_callback(b->client, NULL, NULL);
+    jack_set_property_change_callback(b->client, NULL, NULL);
 }
 
 static void br_stop_threads(struct br *b)
@@ -615,6 +814,11 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     b->queue = -1;
     if ((r = parse_args(b, load_init ? load_init : "")) < 0)
         goto fail;
+    const char *stall = getenv("RILL_MIDI_TEST_STALL"); /* tests: late cycles */
+    if (stall && atoi(stall) > 0) {
+        b->test_stall = (uint32_t)atoi(stall);
+        br_log("RILL_MIDI_TEST_STALL: every %u-th cycle runs late (a test hook)", b->test_stall);
+    }
     r = snd_seq_open(&b->seq, "hw", SND_SEQ_OPEN_DUPLEX, 0);
     if (r < 0) {
         br_log("cannot open the ALSA sequencer: %s (is the snd-seq module loaded? "
@@ -627,6 +831,9 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     /* room for long sysex both ways (the kernel's largest pools) */
     snd_seq_set_client_pool_output(b->seq, 2000);
     snd_seq_set_client_pool_input(b->seq, 2000);
+    /* read the kernel's whole input FIFO (2000 events at most) in one
+     * read(): a burst costs the input thread few system calls */
+    snd_seq_set_input_buffer_size(b->seq, 2048 * sizeof(snd_seq_event_t));
     b->own = snd_seq_client_id(b->seq);
     b->io_port = snd_seq_create_simple_port(
         b->seq, "rill bridge",
@@ -670,6 +877,7 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     jack_set_port_connect_callback(client, br_connect, b);
     jack_set_port_registration_callback(client, br_registration, b);
     jack_set_port_rename_callback(client, br_rename, b);
+    jack_set_property_change_callback(client, br_property, b);
     snprintf(b->own_prefix, sizeof(b->own_prefix), "%s:", jack_get_client_name(client));
     clock_sample(b);
     if ((r = jack_activate(client)) != 0) {
@@ -679,7 +887,12 @@ int jack_initialize(jack_client_t *client, const char *load_init)
     }
     int prio = jack_client_real_time_priority(client);
     int rt = jack_is_realtime(client);
-    if ((r = jack_client_create_thread(client, &b->in_thread, prio, rt, in_main, b)) != 0)
+    /* the input thread one step below the process threads: the kernel
+     * stamps every event, so its wake-up latency costs no timing (up to a
+     * period), while a process thread that it delayed would be bypassed
+     * and lose its cycle's events */
+    int in_prio = prio > 1 ? prio - 1 : prio;
+    if ((r = jack_client_create_thread(client, &b->in_thread, in_prio, rt, in_main, b)) != 0)
         goto fail_deact;
     b->in_started = 1;
     if ((r = jack_client_create_thread(client, &b->out_thread, prio, rt, out_main, b)) != 0)

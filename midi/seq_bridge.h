@@ -31,11 +31,14 @@
 #include "midi/midi_clock.h"
 #include "midi/midi_names.h"
 #include "midi/midi_parse.h"
+#include "midi/midi_rewrite.h"
 
 #define BR_MAX_PORTS 512u          /* bridge ports (one per ALSA port and direction) */
 #define BR_RING_BYTES (1u << 21)   /* each ring */
 #define BR_SYSEX_DEFAULT 65536u    /* sysex limit, f0 and f7 included */
 #define BR_SYSEX_MAX (1u << 20)
+#define BR_SYSEX_CHUNK 4096u       /* the longest sysex event sent (the kernel's pools) */
+#define BR_SYSEX_GAP_NS 2000000ull /* between the chunks of a long sysex */
 #define BR_ALSA_NAME 64u
 #define BR_MAX_EXPORTS 512u        /* rill MIDI ports shown as ALSA ports */
 #define BR_ADDR_EXPORT 0x10000u    /* rt_addr flag: send from port (addr & 0xff) to its subscribers */
@@ -63,16 +66,21 @@ struct br_port {
     char base[RILL_MIDI_NAME_MAX + 1]; /* the name before suffix and direction */
     char name[RILL_MIDI_NAME_MAX + 1]; /* rill short name */
     jack_port_t *jp;
+    char rw_text[128];         /* the rewrite rules last read (RILL_MIDI_REWRITE_KEY) */
 
     /* published by the control thread (release) for the realtime threads */
     _Atomic(jack_port_t *) rt_port; /* NULL: not in use */
     _Atomic uint32_t rt_gen;
     _Atomic uint32_t rt_addr;       /* client << 8 | port */
+    _Atomic uint32_t rt_rewrite;    /* midi_rewrite.h rules, 0: none */
 
-    /* input thread only (capture ports) */
+    /* the input thread (capture ports: the ALSA byte stream cut into
+     * messages) or the output thread (playback ports: JACK events put
+     * together again, a long sysex from its fragments) */
     uint32_t parser_gen;
     struct rill_midi_parser parser;
     uint8_t *sysex;                 /* sysex_max bytes; kept for the slot's life */
+    uint64_t out_busy_until;        /* output thread: a long sysex goes out until then */
 };
 
 /* A rill MIDI port of another client shown as a port of our sequencer
@@ -98,6 +106,13 @@ struct br_drops {
     _Atomic uint64_t no_port;    /* sent to an exported port before its rill side was made */
     _Atomic uint64_t read_err;   /* snd_seq_event_input failed (not counted above) */
     _Atomic int last_read_err;   /* its last -errno */
+    /* not drops: cycles in which the process callback ran after its
+     * cycle's end and kept its events for the next one (a late node's
+     * output is never read: they would have been lost) */
+    _Atomic uint64_t late_held;
+    /* not drops: sysex delivered to rill in fragments (longer than a rill
+     * MIDI buffer; doc/midi.md says what a JACK client sees) */
+    _Atomic uint64_t fragmented;
 };
 
 struct br {
@@ -135,11 +150,18 @@ struct br {
     char own_prefix[80];       /* "alsa_midi:": our own ports are never exported */
     struct br_drops drops;
     uint64_t drops_reported;   /* control thread */
+    uint64_t stats_reported;   /* control thread: late_held + fragmented published */
     uint64_t read_err_reported;
 
     /* process callback only */
     void *bufs[BR_MAX_PORTS];
     uint32_t last_time[BR_MAX_PORTS];
+    uint32_t test_stall;       /* RILL_MIDI_TEST_STALL (set before activation) */
+    uint32_t test_cycles;
+    uint32_t frag_left;        /* bytes of a long in_ring record still to deliver */
+    uint32_t frag_slot, frag_gen;
+
+    _Atomic int props_dirty;   /* a property changed: control re-reads the rewrite rules */
 
     /* input thread only */
     snd_midi_event_t *dec;
@@ -159,6 +181,10 @@ void br_port_unpublish(struct br *b, struct br_port *p);
 void br_quiesce(struct br *b);
 void br_port_remove(struct br *b, struct br_port *p);
 int br_name_taken(void *arg, const char *name);
+
+/* Read every bridge port's rewrite rules (RILL_MIDI_REWRITE_KEY) and
+ * publish them. Control thread. */
+void br_ports_rewrite(struct br *b);
 
 /* seq_export.c. Control thread. */
 /* Show every rill MIDI port of every other client as a port of our

@@ -72,7 +72,7 @@ static void helper_add(struct br *b, struct br_export *e)
     snprintf(p->name, sizeof(p->name), "%.104s (export)", base);
     for (int n = 2; br_name_taken(b, p->name) && n <= 99; n++)
         snprintf(p->name, sizeof(p->name), "%.104s #%d (export)", base, n);
-    if (e->sink && !p->sysex) {
+    if (!p->sysex) { /* both ways: the output thread assembles fragments */
         p->sysex = malloc(b->sysex_max);
         if (!p->sysex)
             return;
@@ -104,6 +104,10 @@ static void helper_add(struct br *b, struct br_export *e)
     if (r != 0 && r != EEXIST)
         br_log("cannot connect '%s' and '%s'", jack_port_name(p->jp), e->target);
     e->helper = (int)slot;
+    atomic_store_explicit(&p->rt_rewrite, 0, memory_order_relaxed);
+    p->rw_text[0] = '\0';
+    /* relaxed: read by this thread only */
+    atomic_store_explicit(&b->props_dirty, 1, memory_order_relaxed);
     if (b->verbose)
         br_log("exported port '%s' in use: '%s' made", e->target, p->name);
 }

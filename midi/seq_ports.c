@@ -192,7 +192,7 @@ static void add_port(struct br *b, int client, int port, int capture, const char
         br_log("ALSA port %d:%d: the name '%s' is taken 99 times", client, port, base);
         return;
     }
-    if (capture && !p->sysex) {
+    if (!p->sysex) { /* both ways: the output thread assembles fragments */
         p->sysex = malloc(b->sysex_max);
         if (!p->sysex) {
             br_log("ALSA port %d:%d: out of memory", client, port);
@@ -224,6 +224,40 @@ static void add_port(struct br *b, int client, int port, int capture, const char
     jack_latency_range_t range = { n, n };
     jack_port_set_latency_range(p->jp, capture ? JackCaptureLatency : JackPlaybackLatency, &range);
     describe(b, p);
+    atomic_store_explicit(&p->rt_rewrite, 0, memory_order_relaxed);
+    p->rw_text[0] = '\0';
+    /* relaxed: read by this thread only */
+    atomic_store_explicit(&b->props_dirty, 1, memory_order_relaxed);
+}
+
+/* Control thread. */
+void br_ports_rewrite(struct br *b)
+{
+    for (uint32_t i = 0; i < BR_MAX_PORTS; i++) {
+        struct br_port *p = &b->ports[i];
+        if (!p->used || !p->jp)
+            continue;
+        char *value = NULL, *type = NULL;
+        char text[sizeof(p->rw_text)] = "";
+        if (jack_get_property(jack_port_uuid(p->jp), RILL_MIDI_REWRITE_KEY, &value, &type) == 0 &&
+            value)
+            snprintf(text, sizeof(text), "%s", value);
+        jack_free(value);
+        jack_free(type);
+        if (strcmp(text, p->rw_text) == 0)
+            continue;
+        snprintf(p->rw_text, sizeof(p->rw_text), "%s", text);
+        uint32_t rw = 0;
+        char err[256];
+        if (rill_midi_rewrite_parse(text, &rw, err, sizeof(err)) < 0) {
+            br_log("port '%s': %s (%s): nothing rewritten", p->name, err, RILL_MIDI_REWRITE_KEY);
+            rw = 0;
+        } else {
+            br_log("port '%s': rewrite rules '%s'", p->name, text[0] ? text : "none");
+        }
+        /* relaxed: one word that the realtime threads apply as they find it */
+        atomic_store_explicit(&p->rt_rewrite, rw, memory_order_relaxed);
+    }
 }
 
 /* The ALSA names of p changed: a new rill name when its base changed (a
@@ -336,6 +370,9 @@ void br_ports_sync(struct br *b)
         if (b->ports[i].used && !b->ports[i].export)
             follow_connections(b, &b->ports[i]);
     br_exports_sync(b);
+    /* relaxed: set by JACK's notification thread with a wake-up after it */
+    if (atomic_exchange_explicit(&b->props_dirty, 0, memory_order_relaxed))
+        br_ports_rewrite(b);
 }
 
 /* Control thread. */

@@ -8,6 +8,7 @@ packages=(
     # build
     gcc make autoconf automake libtool pkg-config
     libasound2-dev liblo-dev libjack-jackd2-dev libspeexdsp-dev
+    libopus-dev     # NetJACK2's opus encoding (drivers/net/net_opus.c)
     # tests
     libcmocka-dev
     jackd2          # jack_lsp, jack_connect, ... (the peer programs of the tests)
@@ -35,8 +36,16 @@ packages=(
 
 # `make bench` also measures PipeWire's libjack (bench/run.sh)
 bench_packages=(pipewire pipewire-bin pipewire-jack
-    libasound2-plugins pipewire-alsa    # the ALSA bridge against alsa-plugins' jack PCM and pipewire-alsa
+    libasound2-plugins                  # the ALSA bridge against alsa-plugins' jack PCM
+    wireplumber                         # links the bench's pipewire-alsa streams to its sink
     libsamplerate0-dev libsoxr-dev)     # bench/rill-bench-resamplers
+# Not pipewire-alsa: Debian 12's package Conflicts with pulseaudio (which the
+# tests need: apt would remove it) and links /etc/alsa/conf.d/99-pipewire-default.conf,
+# which makes PipeWire every program's ALSA `default` device on the machine (every
+# aplay of the test suite would go to a PipeWire server that is not running).
+# bench/alsa-bridge.sh instead fetches the package with `apt-get download` into
+# the build directory and loads its plugin by full path from a private ALSA
+# configuration (ALSA_CONFIG_PATH), so nothing on the machine changes.
 # optional: `../configure --enable-fuzzing CC=clang` and `make fuzz` (libFuzzer;
 # doc/fuzzing.md), and `make check-valgrind`; tools/check.sh fuzzes briefly
 # when clang is there

@@ -511,6 +511,19 @@ void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_statu
     out->device_restarts = atomic_load_explicit(&st->driver_restarts, memory_order_relaxed);
     out->device_reopens = atomic_load_explicit(&st->driver_reopens, memory_order_relaxed);
     out->device_losses = atomic_load_explicit(&st->driver_losses, memory_order_relaxed);
+    const struct rill_shm_link *l = &st->link;
+    out->net_link = atomic_load_explicit(&l->link_present, memory_order_relaxed);
+    out->net_joined = atomic_load_explicit(&l->joined, memory_order_relaxed);
+    out->net_cycles = atomic_load_explicit(&l->cycles, memory_order_relaxed);
+    out->net_incomplete = atomic_load_explicit(&l->incomplete, memory_order_relaxed);
+    out->net_empty = atomic_load_explicit(&l->empty, memory_order_relaxed);
+    out->net_missed = atomic_load_explicit(&l->missed, memory_order_relaxed);
+    out->net_lost = atomic_load_explicit(&l->lost, memory_order_relaxed);
+    out->net_late = atomic_load_explicit(&l->late, memory_order_relaxed);
+    out->net_reordered = atomic_load_explicit(&l->reordered, memory_order_relaxed);
+    out->net_foreign = atomic_load_explicit(&l->foreign, memory_order_relaxed);
+    out->net_malformed = atomic_load_explicit(&l->malformed, memory_order_relaxed);
+    out->net_rejoins = atomic_load_explicit(&l->rejoins, memory_order_relaxed);
     for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
         struct rill_shm_client c;
         if (rill_registry_client(st, slot, &c) == 0 && !(c.flags & RILL_CLIENT_CONTROL))
@@ -569,6 +582,16 @@ static void print_device(const struct rill_ctl_status *s)
     printf("restarts:     %llu\n", (unsigned long long)s->device_restarts);
     printf("reopenings:   %llu\n", (unsigned long long)s->device_reopens);
     printf("losses:       %llu\n", (unsigned long long)s->device_losses);
+    if (!s->net_link)
+        return;
+    printf("network:      %s; %llu cycles complete, %llu incomplete, %llu periods without "
+           "any datagram, %llu cycles missed\n", s->net_joined ? "joined" : "looking for the master",
+           (unsigned long long)s->net_cycles, (unsigned long long)s->net_incomplete,
+           (unsigned long long)s->net_empty, (unsigned long long)s->net_missed);
+    printf("datagrams:    %llu lost, %llu late, %llu reordered, %llu foreign, %llu malformed; "
+           "%llu rejoins\n", (unsigned long long)s->net_lost, (unsigned long long)s->net_late,
+           (unsigned long long)s->net_reordered, (unsigned long long)s->net_foreign,
+           (unsigned long long)s->net_malformed, (unsigned long long)s->net_rejoins);
 }
 
 /* Main thread: the status object (shape in doc/rillctl.md) as member key
@@ -576,6 +599,13 @@ static void print_device(const struct rill_ctl_status *s)
 void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s)
 {
     rill_json_begin_object(j, key);
+    rill_ctl_status_fields(j, s);
+    rill_json_end_object(j);
+}
+
+/* Main thread: the status object's members (without its braces). */
+void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s)
+{
     rill_json_string(j, "server", s->server);
     rill_json_int(j, "pid", s->pid);
     rill_json_string(j, "version", PACKAGE_VERSION);
@@ -593,6 +623,20 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
     rill_json_uint(j, "reopenings", s->device_reopens);
     rill_json_uint(j, "losses", s->device_losses);
     rill_json_end_object(j);
+    rill_json_begin_object(j, "network");
+    rill_json_bool(j, "link", s->net_link != 0);
+    rill_json_bool(j, "joined", s->net_joined != 0);
+    rill_json_uint(j, "cycles", s->net_cycles);
+    rill_json_uint(j, "incomplete", s->net_incomplete);
+    rill_json_uint(j, "empty", s->net_empty);
+    rill_json_uint(j, "missed", s->net_missed);
+    rill_json_uint(j, "lost", s->net_lost);
+    rill_json_uint(j, "late", s->net_late);
+    rill_json_uint(j, "reordered", s->net_reordered);
+    rill_json_uint(j, "foreign", s->net_foreign);
+    rill_json_uint(j, "malformed", s->net_malformed);
+    rill_json_uint(j, "rejoins", s->net_rejoins);
+    rill_json_end_object(j);
     rill_json_uint(j, "rate", s->rate);
     rill_json_uint(j, "period", s->period);
     rill_json_double(j, "period_ms", s->rate ? (double)s->period * 1000.0 / s->rate : 0.0, 3);
@@ -602,7 +646,6 @@ void rill_ctl_status_json(struct rill_json *j, const char *key, const struct ril
     rill_json_uint(j, "cycles", s->cycles);
     rill_json_uint(j, "clients", s->clients);
     rill_json_int(j, "realtime_priority", s->rt_priority > 0 ? s->rt_priority : 0);
-    rill_json_end_object(j);
 }
 
 /* Main thread. */
@@ -618,8 +661,13 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     rill_ctl_status_read(ctl->st, &s);
     if (json) {
         struct rill_json j;
+        struct rill_ctl_midi midi;
+        rill_ctl_midi_read(ctl, &midi);
         rill_json_init(&j, stdout);
-        rill_ctl_status_json(&j, NULL, &s);
+        rill_json_begin_object(&j, NULL);
+        rill_ctl_status_fields(&j, &s);
+        rill_ctl_midi_json(&j, &midi);
+        rill_json_end_object(&j);
         return rill_json_finish(&j) < 0 ? 1 : 0;
     }
     printf("server:       %s\n", s.server);

@@ -56,12 +56,17 @@ struct rill_ctl_status {
     uint32_t device_state;           /* RILL_DRIVER_STATE_* */
     uint64_t device_since_s;         /* CLOCK_REALTIME s the state began */
     uint64_t device_stalls, device_restarts, device_reopens, device_losses;
+    /* a network driver's link (struct rill_shm_link; doc/network.md) */
+    uint32_t net_link, net_joined;
+    uint64_t net_cycles, net_incomplete, net_empty, net_missed, net_lost, net_late,
+        net_reordered, net_foreign, net_malformed, net_rejoins;
 };
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
 struct rill_json;
 /* The status as a JSON object, member key of the current object (NULL: a
  * value of an array, or the whole document). */
 void rill_ctl_status_json(struct rill_json *j, const char *key, const struct rill_ctl_status *s);
+void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s);
 
 /* rill's version and the libjack ABI it builds, as status prints them. */
 const char *rill_ctl_version(void);
@@ -69,6 +74,16 @@ const char *rill_ctl_version(void);
 /* rillctl_midi.c: the ALSA MIDI bridge's count of dropped events into
  * out; 0, or -1 when there is no bridge or no count. */
 int rill_ctl_midi_dropped(struct ctl *ctl, char *out, size_t size);
+/* The bridge's drop total and breakdown (zeros and bridge 0 without a
+ * bridge), and their JSON object "midi" (doc/rillctl.md). Main thread. */
+#define RILL_CTL_MIDI_COUNTS 10
+struct rill_ctl_midi {
+    int bridge;
+    uint64_t dropped;
+    uint64_t count[RILL_CTL_MIDI_COUNTS];
+};
+void rill_ctl_midi_read(struct ctl *ctl, struct rill_ctl_midi *out);
+void rill_ctl_midi_json(struct rill_json *j, const struct rill_ctl_midi *m);
 
 /* the commands in files of their own */
 int rill_ctl_graph(struct ctl *ctl, int argc, char **argv);

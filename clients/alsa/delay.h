@@ -12,11 +12,20 @@
  * which falls smoothly between cycles and does not jump at a cycle start
  * (the ring loses `period` frames as the graph part gains them).
  *
- * Capture: the newest frame in the ring entered the card L' + (t - T) ago
- * (L' the capture latency of the port), so
+ * Capture: by JACK's convention frame k of the cycle that started at T, on a
+ * port of capture latency L', entered the card at T + k - L'; so the cycle
+ * delivered what the card took until T + period - L', and at time t the card
+ * holds L' + (t - T) * rate_engine - period frames that the ring has not
+ * got yet. That is negative when the port's sources are less than a period
+ * behind the card (a client's outputs: their frames are dated up to a period
+ * ahead), and the sum is what the convention says as long as it is not:
  *
- *   delay = in the ring + held by the resampler + (L' + (t - T) * rate_engine)
- *           * rate_app / rate_engine
+ *   delay = max(0, in the ring + held by the resampler
+ *                  + (L' + (t - T) * rate_engine - period) * rate_app / rate_engine)
+ *
+ * (tests/integration/alsa-latency.sh measures both directions against a
+ * click dated in the graph; without the "- period" a capture stream's delay
+ * was one engine period too large.)
  *
  * Pure functions of their arguments; any thread, RT-safe.
  */
@@ -53,13 +62,15 @@ static inline int64_t rill_adelay_playback(uint64_t ring, uint32_t rs_latency, u
     return (int64_t)(ring + rs_latency + rill_adelay_to_app(graph, app_rate, eng_rate));
 }
 
-static inline int64_t rill_adelay_capture(uint64_t ring, uint32_t rs_latency,
+static inline int64_t rill_adelay_capture(uint64_t ring, uint32_t rs_latency, uint32_t period,
                                           uint32_t port_latency, uint64_t now_ns,
                                           uint64_t cycle_ns, uint32_t app_rate, uint32_t eng_rate)
 {
     uint64_t el = rill_adelay_elapsed(now_ns, cycle_ns, eng_rate);
-    return (int64_t)(ring + rs_latency +
-                     rill_adelay_to_app((uint64_t)port_latency + el, app_rate, eng_rate));
+    int64_t d = (int64_t)(ring + rs_latency) +
+                (int64_t)rill_adelay_to_app((uint64_t)port_latency + el, app_rate, eng_rate) -
+                (int64_t)rill_adelay_to_app(period, app_rate, eng_rate);
+    return d > 0 ? d : 0;
 }
 
 #endif

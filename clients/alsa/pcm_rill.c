@@ -304,7 +304,7 @@ static int64_t compute_delay(struct rill_astream *s)
     uint64_t ring = w > s->app_pos ? w - s->app_pos : 0;
     if (!atomic_load_explicit(&s->running, memory_order_acquire) || cycle_ns == 0)
         return (int64_t)ring;
-    return rill_adelay_capture(ring, rsl, lat, now, cycle_ns, s->app_rate, s->eng_rate);
+    return rill_adelay_capture(ring, rsl, period, lat, now, cycle_ns, s->app_rate, s->eng_rate);
 }
 
 /* Program thread: snd_pcm_delay and snd_pcm_status; under the PCM lock. */

@@ -77,7 +77,7 @@ const struct rill_param rill_alsa_params[ALSA_NPARAMS + 1] = {
                         .def = "0", .help = "capture and playback (the default)" },
     [ALSA_P_MIDI] = { .name = "midi-driver", .short_opt = 'X', .type = RILL_PARAM_ENUM,
                       .def = "none", .choices = midi_choices,
-                      .help = "jackd's ALSA MIDI driver: only none is accepted" },
+                      .help = "jackd's ALSA MIDI driver: seq and raw start rill's own bridge (as --midi seq|raw)" },
     [ALSA_NPARAMS] = { .name = NULL },
 };
 
@@ -179,13 +179,8 @@ int rill_alsa_config_from_params(const struct rill_driver_config *cfg,
     if (v[ALSA_P_MIDI].u > 2)
         return rill_errf(err, errsize, -EINVAL, "-X %u is not allowed: use none, seq or raw",
                          v[ALSA_P_MIDI].u);
-    if (v[ALSA_P_MIDI].u != 0)
-        return rill_errf(err, errsize, -EINVAL,
-                         "-X %s: jackd's ALSA MIDI driver is not part of rill's "
-                         "ALSA driver; rill bridges the ALSA sequencer itself (on by default, "
-                         "rilld --midi seq|none): leave -X out (in qjackctl: Setup, MIDI "
-                         "Driver none)",
-                         midi_choices[v[ALSA_P_MIDI].u]);
+    /* -X seq / -X raw: rilld maps them to its own bridge (--midi seq / raw,
+     * engine/options.c); the driver itself has no MIDI part */
     uint32_t f = v[ALSA_P_FORMAT].u;
     if (f >= 6)
         return rill_errf(err, errsize, -EINVAL,

@@ -239,3 +239,78 @@ int rill_net_audio_int16_encode(const struct rill_net_session *s, uint32_t sub,
     h->packet_size = (uint32_t)(RILL_NET_HEADER_SIZE + (size_t)nports * bytes);
     return (int)((size_t)nports * bytes);
 }
+
+/* ---- opus (the codec itself is net_opus.c) ---- */
+
+uint32_t rill_net_opus_bytes(uint32_t kbps, uint32_t rate, uint32_t period)
+{
+    if (rate == 0)
+        return 0;
+    uint64_t b = (uint64_t)kbps * 1024u * period / (8u * (uint64_t)rate);
+    return b > UINT16_MAX ? UINT16_MAX : (uint32_t)b;
+}
+
+int rill_net_opus_split(const struct rill_net_session *s, uint32_t nports, uint32_t *packets,
+                        uint32_t *sub_bytes, uint32_t *last_bytes)
+{
+    if (nports == 0 || nports > RILL_NET_MAX_PORTS || s->payload_max == 0 ||
+        s->opus_bytes == 0)
+        return -EINVAL;
+    uint32_t stream = s->opus_bytes + 2u;
+    uint64_t total = (uint64_t)nports * s->opus_bytes + 2u;
+    uint32_t n = (uint32_t)((total + s->payload_max - 1u) / s->payload_max);
+    if (n == 0 || n > stream || n > s->period) /* the assembler's bitmaps: period bits */
+        return -EINVAL;
+    uint32_t sub = stream / n, last = sub + stream % n;
+    if (n == 1)
+        sub = last;
+    if ((uint64_t)nports * last > s->mtu - RILL_NET_HEADER_SIZE)
+        return -EINVAL;
+    *packets = n;
+    *sub_bytes = sub;
+    *last_bytes = last;
+    return 0;
+}
+
+int rill_net_audio_opus_decode(const struct rill_net_session *s, const struct rill_net_header *h,
+                               const uint8_t *payload, size_t len, uint8_t *streams,
+                               uint32_t nports, struct rill_net_stats *st)
+{
+    uint32_t n, sub, last;
+    if (h->active_ports != nports)
+        return refuse(st, RILL_NET_R_PORT);
+    if (rill_net_opus_split(s, nports, &n, &sub, &last) < 0)
+        return refuse(st, RILL_NET_R_PORT);
+    if (h->num_packets != n || h->sub_cycle >= n)
+        return refuse(st, RILL_NET_R_SUBCYCLE);
+    uint32_t bytes = h->sub_cycle + 1u == n ? last : sub;
+    if (len != (size_t)nports * bytes)
+        return refuse(st, RILL_NET_R_SIZE);
+    size_t stride = (size_t)s->opus_bytes + 2u, off = (size_t)h->sub_cycle * sub;
+    if (off + bytes > stride) /* (n-1)*sub + last == stride: cannot happen */
+        return refuse(st, RILL_NET_R_SIZE);
+    for (uint32_t p = 0; p < nports; p++)
+        memcpy(streams + (size_t)p * stride + off, payload + (size_t)p * bytes, bytes);
+    return 0;
+}
+
+int rill_net_audio_opus_encode(const struct rill_net_session *s, uint32_t sub,
+                               const uint8_t *streams, uint32_t nports, struct rill_net_header *h,
+                               uint8_t *payload, size_t size)
+{
+    uint32_t n, sb, last;
+    if (rill_net_opus_split(s, nports, &n, &sb, &last) < 0 || sub >= n)
+        return -EINVAL;
+    uint32_t bytes = sub + 1u == n ? last : sb;
+    if ((size_t)nports * bytes > size)
+        return -ENOSPC;
+    size_t stride = (size_t)s->opus_bytes + 2u, off = (size_t)sub * sb;
+    for (uint32_t p = 0; p < nports; p++)
+        memcpy(payload + (size_t)p * bytes, streams + (size_t)p * stride + off, bytes);
+    h->data_type = 'a';
+    h->num_packets = n;
+    h->sub_cycle = sub;
+    h->active_ports = nports;
+    h->is_last = sub + 1u == n;
+    return (int)((size_t)nports * bytes);
+}

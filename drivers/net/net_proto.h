@@ -78,7 +78,7 @@ enum rill_net_encoder {
     RILL_NET_ENC_FLOAT = 0,
     RILL_NET_ENC_INT16 = 1,
     RILL_NET_ENC_CELT = 2,     /* not supported (Debian's jackd2 has none) */
-    RILL_NET_ENC_OPUS = 3,     /* not supported yet */
+    RILL_NET_ENC_OPUS = 3,     /* libopus custom mode (net_opus.h) */
 };
 
 /* A params packet, decoded (host order, strings NUL-terminated). Channel
@@ -138,6 +138,13 @@ struct rill_net_stats {
     uint64_t accepted;         /* datagrams used */
     uint64_t cycles;           /* cycles completed */
     uint64_t incomplete;       /* cycles that ended with packets missing */
+    uint64_t lost;             /* datagrams that never came: the missing ones of
+                                * incomplete cycles, and every datagram of the
+                                * cycles skipped in the numbering (counted as
+                                * many as the last complete cycle had) */
+    uint64_t missed;           /* whole cycles skipped in the numbering */
+    uint64_t reordered;        /* datagrams that came after a later one of their
+                                * cycle (placed correctly all the same) */
     uint64_t midi_dropped;     /* MIDI events not sent (too long for jackd2, no room) */
 };
 
@@ -158,6 +165,8 @@ struct rill_net_session {
     uint32_t capture_audio, playback_audio;
     uint32_t capture_midi, playback_midi;
     uint32_t payload_max;      /* mtu - 64 - 48: audio and sync payload */
+    uint32_t kbps;             /* opus: kilobits a second per channel (x 1024) */
+    uint32_t opus_bytes;       /* opus: the most compressed bytes of a port's period */
     uint32_t midi_chunk;       /* mtu - 48: MIDI stream slice per packet (jackd2) */
 };
 
@@ -242,6 +251,36 @@ int rill_net_audio_int16_encode(const struct rill_net_session *s, uint32_t sub,
  * a packet would not fit the MTU. */
 int rill_net_int16_split(const struct rill_net_session *s, uint32_t nports, uint32_t *packets,
                          uint32_t *sub_bytes, uint32_t *last_bytes);
+
+/* The opus encoding (jackd2's layout): each port's period is one opus
+ * custom-mode frame of at most opus_bytes; its stream is a big-endian u16
+ * length and then opus_bytes bytes (unused ones sent too), 2 + opus_bytes
+ * in all. n = ceil((nports * opus_bytes + 2) / payload_max) packets per
+ * cycle; packet k holds bytes [k*sub, k*sub + size) of every port's stream
+ * in turn, size = sub for k < n-1 and last for the last one (sub = (2 +
+ * opus_bytes) / n, last = sub + the remainder; sub = last when n is 1).
+ * Every port is in every packet (active_ports = nports). */
+
+/* The compressed size of a period at kbps per channel (jackd2 counts a
+ * kilobit as 1024 bits): kbps * 1024 * period / (8 * rate). */
+uint32_t rill_net_opus_bytes(uint32_t kbps, uint32_t rate, uint32_t period);
+
+/* Geometry of opus for nports ports; -EINVAL when it does not fit. */
+int rill_net_opus_split(const struct rill_net_session *s, uint32_t nports, uint32_t *packets,
+                        uint32_t *sub_bytes, uint32_t *last_bytes);
+
+/* Copy an opus audio sub-packet into the ports' streams (streams + p *
+ * (2 + opus_bytes)). Checks active ports, counts, sub-packet number and
+ * size. Returns 0 or -EBADMSG (counted). */
+int rill_net_audio_opus_decode(const struct rill_net_session *s, const struct rill_net_header *h,
+                               const uint8_t *payload, size_t len, uint8_t *streams,
+                               uint32_t nports, struct rill_net_stats *st);
+
+/* Write sub-packet sub of the ports' streams; fills h's audio fields;
+ * returns the payload size or -EINVAL/-ENOSPC. */
+int rill_net_audio_opus_encode(const struct rill_net_session *s, uint32_t sub,
+                               const uint8_t *streams, uint32_t nports, struct rill_net_header *h,
+                               uint8_t *payload, size_t size);
 
 /* ---- MIDI ------------------------------------------------------------ */
 

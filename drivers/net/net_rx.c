@@ -38,6 +38,17 @@ void rill_net_rx_init(struct rill_net_rx *rx, const struct rill_net_session *s, 
     rx->nreturn = nreturn;
 }
 
+/* Main thread. */
+void rill_net_rx_set_opus(struct rill_net_rx *rx, uint8_t *streams)
+{
+    rx->opus = streams;
+}
+
+int rill_net_rx_audio_complete(const struct rill_net_rx *rx)
+{
+    return rx->have_cycle && rx->audio_expected && rx->audio_got == rx->audio_expected;
+}
+
 void rill_net_rx_begin(struct rill_net_rx *rx)
 {
     for (uint32_t p = 0; p < rx->naudio; p++)
@@ -50,6 +61,9 @@ void rill_net_rx_begin(struct rill_net_rx *rx)
     rx->midi_expected = 0;
     rx->midi_got = 0;
     rx->midi_len = 0;
+    rx->got = 0;
+    rx->audio_top = -1;
+    rx->midi_top = -1;
     /* only the bits a cycle can use (the period bounds the audio packets) */
     memset(rx->audio_seen, 0, rx->s->period / 8u + 1u > sizeof rx->audio_seen ?
                                   sizeof rx->audio_seen : rx->s->period / 8u + 1u);
@@ -81,7 +95,12 @@ static int feed_audio(struct rill_net_rx *rx, const struct rill_net_header *h,
         if (rx->audio_seen[h->sub_cycle / 8u] & m)
             return refuse(rx, RILL_NET_R_DUPLICATE);
     }
-    if (rx->s->encoder == RILL_NET_ENC_INT16)
+    if (rx->s->encoder == RILL_NET_ENC_OPUS) {
+        if (!rx->opus)
+            return refuse(rx, RILL_NET_R_PORT);
+        ret = rill_net_audio_opus_decode(rx->s, h, payload, len, rx->opus, rx->naudio,
+                                         &rx->stats);
+    } else if (rx->s->encoder == RILL_NET_ENC_INT16)
         ret = rill_net_audio_int16_decode(rx->s, h, payload, len, rx->audio, rx->naudio,
                                           &rx->stats);
     else
@@ -91,6 +110,10 @@ static int feed_audio(struct rill_net_rx *rx, const struct rill_net_header *h,
         return ret;
     /* the decoder checked sub_cycle < num_packets <= period */
     bit_test_set(rx->audio_seen, h->sub_cycle);
+    if ((int32_t)h->sub_cycle < rx->audio_top)
+        rx->stats.reordered++;
+    else
+        rx->audio_top = (int32_t)h->sub_cycle;
     rx->audio_expected = h->num_packets;
     rx->audio_got++;
     return 0;
@@ -114,6 +137,10 @@ static int feed_midi(struct rill_net_rx *rx, const struct rill_net_header *h,
     if (bit_test_set(rx->midi_seen, h->sub_cycle))
         return refuse(rx, RILL_NET_R_DUPLICATE);
     memcpy(rx->midi + off, payload, len);
+    if ((int32_t)h->sub_cycle < rx->midi_top)
+        rx->stats.reordered++;
+    else
+        rx->midi_top = (int32_t)h->sub_cycle;
     if (off + len > rx->midi_len)
         rx->midi_len = off + len;
     rx->midi_expected = h->num_packets;
@@ -148,6 +175,8 @@ int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len)
         if (ret < 0)
             return ret;
         rx->sync_seen = 1;
+        if (rx->got) /* the sender puts it first */
+            rx->stats.reordered++;
         break;
     case 'a':
         ret = feed_audio(rx, &h, payload, plen);
@@ -158,8 +187,16 @@ int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len)
     }
     if (ret < 0)
         return ret;
+    if (!rx->have_cycle && rx->have_last && rx->learned) {
+        /* the first datagram of a cycle: the cycles skipped since the last
+         * one never came at all (stale ones were refused above, d > 0) */
+        uint32_t skipped = h.cycle - rx->last_cycle - 1u;
+        rx->stats.missed += skipped;
+        rx->stats.lost += (uint64_t)skipped * (1u + rx->learned_audio + rx->learned_midi);
+    }
     rx->have_cycle = 1;
     rx->cycle = h.cycle;
+    rx->got++;
     rx->stats.accepted++;
     return rill_net_rx_complete(rx) ? RILL_NET_RX_COMPLETE : RILL_NET_RX_USED;
 }
@@ -167,15 +204,28 @@ int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len)
 int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx)
 {
     int complete = rill_net_rx_complete(rx), ret = -ENODATA;
-    if (complete)
+    if (complete) {
         rx->stats.cycles++;
-    else
+        rx->learned_audio = rx->audio_expected;
+        rx->learned_midi = rx->midi_expected;
+        rx->learned = 1;
+    } else if (rx->have_cycle) {
         rx->stats.incomplete++;
+        /* what is missing: the counts the cycle's own packets announce,
+         * else those of the last complete cycle */
+        uint32_t want = 1u;
+        if (rx->naudio)
+            want += rx->audio_expected ? rx->audio_expected : rx->learned_audio;
+        if (rx->nmidi)
+            want += rx->midi_expected ? rx->midi_expected : rx->learned_midi;
+        if (want > rx->got)
+            rx->stats.lost += want - rx->got;
+    }
     if (rx->have_cycle) {
         rx->have_last = 1;
         rx->last_cycle = rx->cycle;
     }
-    if (rx->nmidi && rx->midi_expected && rx->midi_got == rx->midi_expected)
+    if (sink && rx->nmidi && rx->midi_expected && rx->midi_got == rx->midi_expected)
         ret = rill_net_midi_decode(rx->midi, rx->midi_len, rx->nmidi, rx->s->period, sink, ctx,
                                    &rx->stats);
     return ret;

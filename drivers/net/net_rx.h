@@ -45,6 +45,7 @@ struct rill_net_rx {
     uint32_t nmidi;
     uint8_t *active_return;
     uint32_t nreturn;
+    uint8_t *opus;             /* opus: naudio port streams of 2 + opus_bytes */
 
     /* the cycle being assembled */
     int have_cycle;            /* a packet of it fixed its number */
@@ -57,6 +58,13 @@ struct rill_net_rx {
     uint32_t midi_expected;
     uint32_t midi_got;
     size_t midi_len;
+    uint32_t got;              /* datagrams accepted in this cycle */
+    int32_t audio_top;         /* highest audio sub-packet seen, -1 none */
+    int32_t midi_top;
+    /* datagrams of the last complete cycle (sync, audio, MIDI): what a
+     * missing cycle or a missing kind counts as lost; 0 until one */
+    uint32_t learned_audio, learned_midi;
+    int learned;
     uint8_t audio_seen[RILL_NET_MAX_SUBPACKETS / 8u];
     uint8_t midi_seen[(RILL_NET_MAX_MIDI_PACKETS + 7u) / 8u];
 
@@ -67,6 +75,14 @@ struct rill_net_rx {
 void rill_net_rx_init(struct rill_net_rx *rx, const struct rill_net_session *s, uint32_t stream,
                       float *const *audio, uint32_t naudio, uint8_t *midi, size_t midi_max,
                       uint32_t nmidi, uint8_t *active_return, uint32_t nreturn);
+
+/* Main thread, opus sessions: where the ports' compressed streams go
+ * (naudio x (2 + opus_bytes) bytes); the owner decodes them after a cycle
+ * whose audio is complete (rill_net_rx_audio_complete). */
+void rill_net_rx_set_opus(struct rill_net_rx *rx, uint8_t *streams);
+
+/* Whether every audio datagram of the cycle came. */
+int rill_net_rx_audio_complete(const struct rill_net_rx *rx);
 
 /* Start a cycle: audio buffers to silence, packets forgotten. */
 void rill_net_rx_begin(struct rill_net_rx *rx);
@@ -79,7 +95,8 @@ int rill_net_rx_feed(struct rill_net_rx *rx, const uint8_t *buf, size_t len);
 int rill_net_rx_complete(const struct rill_net_rx *rx);
 
 /* End the cycle: counts it (complete or not) and, when its MIDI is
- * complete, hands the events to sink. Returns the number of MIDI events or
+ * complete and sink is not NULL, hands the events to sink (NULL: the owner
+ * parses rx->midi itself later, once). Returns the number of MIDI events or
  * a negative value when none could be read. */
 int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx);
 

@@ -222,12 +222,17 @@ int rill_net_session_init(struct rill_net_session *s, const struct rill_net_para
                  RILL_NET_MAX_LATENCY);
         return -EINVAL;
     }
-    if (p->encoder != RILL_NET_ENC_FLOAT && p->encoder != RILL_NET_ENC_INT16) {
-        snprintf(err, errsize, "encoder %u (%s) is not supported; float (0) and int16 (1) are",
-                 p->encoder,
-                 p->encoder == RILL_NET_ENC_OPUS ? "opus" :
+    if (p->encoder != RILL_NET_ENC_FLOAT && p->encoder != RILL_NET_ENC_INT16 &&
+        p->encoder != RILL_NET_ENC_OPUS) {
+        snprintf(err, errsize, "encoder %u (%s) is not supported; float (0), int16 (1) and "
+                 "opus (3) are", p->encoder,
                  p->encoder == RILL_NET_ENC_CELT ? "celt" : "unknown");
         return -ENOTSUP;
+    }
+    if (asked && p->encoder != asked->encoder) {
+        snprintf(err, errsize, "master changed the encoding to %u where %u was asked",
+                 p->encoder, asked->encoder);
+        return -EINVAL;
     }
     s->id = p->id;
     s->mtu = p->mtu;
@@ -241,6 +246,20 @@ int rill_net_session_init(struct rill_net_session *s, const struct rill_net_para
     s->playback_midi = (uint32_t)p->return_midi;
     s->payload_max = p->mtu - RILL_NET_UDP_BUDGET - RILL_NET_HEADER_SIZE;
     s->midi_chunk = p->mtu - RILL_NET_HEADER_SIZE;
+    if (s->encoder == RILL_NET_ENC_OPUS) {
+        uint32_t np, sb, lb;
+        s->kbps = p->kbps;
+        s->opus_bytes = rill_net_opus_bytes(p->kbps, p->rate, p->period);
+        if (p->kbps == 0 || s->opus_bytes < 2u || s->opus_bytes > 8192u ||
+            (s->capture_audio && rill_net_opus_split(s, s->capture_audio, &np, &sb, &lb) < 0) ||
+            (s->playback_audio &&
+             rill_net_opus_split(s, s->playback_audio, &np, &sb, &lb) < 0)) {
+            snprintf(err, errsize, "opus at %u kbit/s, %u Hz, period %u: %u bytes a period "
+                     "per channel do not fit 2..8192 and the MTU; choose another bit rate",
+                     p->kbps, p->rate, p->period, s->opus_bytes);
+            return -EINVAL;
+        }
+    }
     if (s->encoder == RILL_NET_ENC_INT16) {
         uint32_t n = s->capture_audio > s->playback_audio ? s->capture_audio : s->playback_audio;
         /* each direction has its own port count; both must split cleanly */

@@ -198,6 +198,24 @@ struct rill_shm_state {
     _Atomic uint64_t driver_reopens;
     _Atomic uint64_t driver_losses;     /* times the cycle moved to the fallback clock */
 
+    /* a network driver's link (rilld -d net; doc/network.md): link_present
+     * 1 when the driver is one; the rest writer the driver (its realtime
+     * and housekeeping threads), relaxed statistics, readers anyone */
+    struct rill_shm_link {
+        _Atomic uint32_t link_present;
+        _Atomic uint32_t joined;       /* 1 rolling with a master, 0 waiting */
+        _Atomic uint64_t cycles;       /* cycles received complete */
+        _Atomic uint64_t incomplete;   /* cycles with datagrams missing (silence there) */
+        _Atomic uint64_t empty;        /* periods without any datagram (silence) */
+        _Atomic uint64_t missed;       /* cycles skipped in the master's numbering */
+        _Atomic uint64_t lost;         /* datagrams that never came */
+        _Atomic uint64_t late;         /* datagrams of a cycle already over */
+        _Atomic uint64_t reordered;    /* out of order within their cycle (used) */
+        _Atomic uint64_t foreign;      /* another session's or peer's (ignored) */
+        _Atomic uint64_t malformed;    /* refused: sizes, counts, fields, duplicates */
+        _Atomic uint64_t rejoins;
+    } link;
+
     /* plan hand-over (engine/plan_handover.h; only the engine's own mapping
      * writes it): which plan slot the realtime thread runs (cur), which one
      * the main thread published for it (next) and the one before cur, in

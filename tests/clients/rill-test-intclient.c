@@ -3,10 +3,15 @@
  * also watches internal clients running inside rilld.
  *
  * load_init "alloc": the process callback calls malloc/free every cycle (the
- * trap preloaded into rilld must abort it). Anything else: an output "out"
- * of silence, well behaved.
+ * trap preloaded into rilld must abort it). "property": sets a property on
+ * its port and reads it back with jack_get_property, which takes no client
+ * (it must reach the server the module runs in, whatever its name), and
+ * says on stderr what it read. Anything else: an output "out" of silence,
+ * well behaved.
  */
 #include <jack/jack.h>
+#include <jack/metadata.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +49,18 @@ int jack_initialize(jack_client_t *client, const char *load_init)
         jack_activate(client) != 0) {
         free(b);
         return 1;
+    }
+    if (load_init && strcmp(load_init, "property") == 0) {
+        const char *key = "http://rill.audio/ns/test#intclient";
+        char *value = NULL, *type = NULL;
+        jack_uuid_t u = jack_port_uuid(b->out);
+        int r = jack_set_property(client, u, key, "42", NULL);
+        if (r == 0)
+            r = jack_get_property(u, key, &value, &type);
+        fprintf(stderr, "rill-test-intclient: property read back: %s\n",
+                r == 0 && value ? value : "(failed)");
+        jack_free(value);
+        jack_free(type);
     }
     return 0;
 }

@@ -1,7 +1,7 @@
 /* tests/fuzz/net_packet.c — libFuzzer harness for the NetJACK2 packet
  * parsers (drivers/net/): params packets and the session check, and the
- * cycle assembler fed with header packets, audio (float and int16), sync
- * and MIDI sub-packets, and the MIDI stream decoder.
+ * cycle assembler fed with header packets, audio (float, int16 and opus's
+ * packet layout), sync and MIDI sub-packets, and the MIDI stream decoder.
  *
  * Input: byte 0 picks a session (encoder, channel counts, MTU, period);
  * the rest is a sequence of datagrams, each a 2-byte little-endian length
@@ -50,7 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .send_audio = (int32_t)((pick >> 1) & 3) + 1, .return_audio = 2,
         .send_midi = (pick >> 3) & 1 ? 2 : 0, .return_midi = 1,
         .rate = 48000, .period = (pick & 0x40) ? 256 : 32,
-        .encoder = (pick >> 4) & 1 ? RILL_NET_ENC_INT16 : RILL_NET_ENC_FLOAT,
+        .encoder = (pick & 0x80)      ? RILL_NET_ENC_OPUS
+                   : (pick >> 4) & 1 ? RILL_NET_ENC_INT16
+                                     : RILL_NET_ENC_FLOAT,
+        .kbps = (pick & 0x20) ? 2048 : 64,
         .latency = 2,
     };
     struct rill_net_session s;
@@ -69,6 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!rx)
         abort();
     rill_net_rx_init(rx, &s, 's', bufs, na, midi, midi_max, nm, active, nr);
+    /* opus: the ports' compressed streams, exactly their size */
+    uint8_t *opus = NULL;
+    if (s.encoder == RILL_NET_ENC_OPUS) {
+        opus = malloc((size_t)na * (s.opus_bytes + 2u));
+        if (!opus)
+            abort();
+        rill_net_rx_set_opus(rx, opus);
+    }
     rill_net_rx_begin(rx);
     struct sink_ctx ctx = { midi, midi ? midi + midi_max : NULL, s.period, nm };
 
@@ -111,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (uint32_t i = 0; i < na; i++)
         free(bufs[i]);
     free(midi);
+    free(opus);
     free(active);
     free(rx);
     return 0;

@@ -98,7 +98,10 @@ rill_alive || fail "rilld died"
 
 # 4. nothing of the server outside its memfds
 if [ -d /dev/shm ]; then
-    leftovers=$(find /dev/shm -maxdepth 1 -user "$(id -u)" -newer "$RILLD_LOG" -iname '*rill*' 2>/dev/null)
+    # named rill* or after this server: jackd2 servers that other tests run
+    # meanwhile (jack-test's are called rill-jack-test-N) make jack_* entries
+    leftovers=$(find /dev/shm -maxdepth 1 -user "$(id -u)" -newer "$RILLD_LOG" \
+        \( -iname 'rill*' -o -iname "*$RILL_SERVER*" \) 2>/dev/null)
     [ -z "$leftovers" ] || fail "rill state in /dev/shm: $leftovers"
 fi
 rill_stop

@@ -108,7 +108,7 @@ left=$(find "$XDG_RUNTIME_DIR/rill" -mindepth 1 ! -path "*/rill/$RILL_SERVER" | 
 shm_after=$(ls /dev/shm 2>/dev/null | sort)
 # only what appeared and could be ours (our server's name or the killed
 # program's pid in it): other programs on the machine come and go
-new_shm=$(comm -13 <(echo "$shm_before") <(echo "$shm_after") | grep -e "$RILL_SERVER" -e "$VICTIM")
+new_shm=$(comm -13 <(echo "$shm_before") <(echo "$shm_after") | grep -E -e "$RILL_SERVER" -e "(^|[^0-9])$VICTIM([^0-9]|\$)")
 [ -z "$new_shm" ] || fail "new in /dev/shm: $new_shm"
 kill -KILL "$SURVIVOR"
 

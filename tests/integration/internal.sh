@@ -15,7 +15,9 @@
 #      the trap never fired.
 #   5. the trap can fail this test: a test module (not linked against any
 #      libjack: it binds to the one rilld loaded) that allocates in its
-#      process callback makes the trap abort rilld.
+#      process callback makes the trap abort rilld;
+#   6. jack_get_property from an internal client of a server not named
+#      "default" reads back what it set, and rilld stops cleanly after.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -120,4 +122,16 @@ grep -q "rill-rt-trap: malloc.* called on a realtime path" "$RILLD_LOG" ||
     fail "rilld's log has no 'rill-rt-trap: malloc ... called on a realtime path'"
 info "the trap fired in rilld for the allocating internal client: $(grep -m1 'rill-rt-trap:' "$RILLD_LOG")"
 mv "$RILLD_LOG" "$RILL_TMP/rilld-b.expected"
+
+# ---- 6. an internal client's JACK calls that take no client (here
+#      jack_get_property) reach the server it runs in, whatever its name
+#      (rilld sets JACK_DEFAULT_SERVER to its own), and the connection they
+#      open does not crash rilld when it stops (a control connection has no
+#      activation slot to signal at shutdown)
+rill_start "$RILL_SERVER-p" -l "$BADMOD:property" -d dummy -r 48000 -p 256
+wait_for "grep -q 'rill-test-intclient: property read back' '$RILLD_LOG'" 10 ||
+    fail "the property module said nothing: $(cat "$RILLD_LOG")"
+grep -q 'rill-test-intclient: property read back: 42' "$RILLD_LOG" ||
+    fail "jack_get_property in an internal client of server '$RILL_SERVER-p' failed: $(grep -i 'property\|reach' "$RILLD_LOG")"
+rill_stop
 info "ok"

@@ -665,8 +665,10 @@ def t_topics(args):
 
 def t_rate(args):
     """The server runs with --osc-rate 100: a burst of 300 pings gets 300
-    answers, the ones past the budget RATE_LIMITED."""
-    c = Client(args)
+    answers, the ones past the budget RATE_LIMITED. The 300 answers arrive
+    before the first is read: the socket's default buffer (212 KB, about 1 KB
+    a datagram in the kernel's accounting) would drop some on a busy machine."""
+    c = Client(args, rcvbuf=1 << 21)
     for rid in range(1000, 1300):
         c.send("/rill/ping", url=True, rid=rid)
     got = {}

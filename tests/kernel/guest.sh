@@ -665,4 +665,8 @@ fi
 if want midiraw; then
     . "$(dirname "$0")/guest-midi-raw.sh"
 fi
+# ---- the MIDI jitter benchmark: only when asked for (make bench-midi)
+if [[ ",${RILL_ONLY:-}," == *",benchmidi,"* ]]; then
+    . "$(dirname "$0")/guest-benchmidi.sh"
+fi
 say "done"

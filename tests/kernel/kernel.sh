@@ -169,6 +169,14 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 # within VALUE LO HI
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
 
+# the MIDI jitter benchmark (make bench-midi): figures, no verdicts; its
+# table comes from bench/midi-jitter.sh
+if [ "${RILL_KERNEL_ONLY:-}" = benchmidi ]; then
+    echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
+    [ "$FAILS" = 0 ]
+    exit
+fi
+
 # the MIDI bridge (section midi; alone with RILL_KERNEL_ONLY=midi)
 if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," =~ ,midi(-[a-z]+)?, ]]; then
     . "$S/tests/kernel/midi-check.sh"

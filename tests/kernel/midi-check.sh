@@ -144,27 +144,64 @@ else
         gotline=$(awk -v n="$size" '$2 == n' "$M/midi.sx" 2> /dev/null | head -1)
         got=$(echo "$gotline" | cut -d' ' -f3-)
         if [ "$size" = 65536 ]; then
-            # a rill MIDI port buffer holds 32 KiB: the bridge must count and
-            # log the drop (doc/midi.md: the limit of today's buffers)
-            if grep -q "too large for a rill MIDI buffer" "$M/midi.rilld.log" &&
-                grep "dropped so far" "$M/midi.rilld.log" | grep -q "[1-9][0-9]* too large"; then
-                echo "NOTE: midi sysex 65536 ALSA -> rill: larger than a rill MIDI buffer (32 KiB): dropped, counted and logged: $(grep -m1 'too large' "$M/midi.rilld.log")"
+            # longer than a rill MIDI buffer (32 KiB): in fragments, one JACK
+            # event each, in consecutive cycles: the lines after the five
+            # whole ones, put together
+            frags=$(tail -n +6 "$M/midi.sx" 2> /dev/null)
+            nfr=$(printf '%s\n' "$frags" | grep -c .)
+            got=$(printf '%s\n' "$frags" | cut -d' ' -f3- | tr '\n' ' ' | sed 's/ $//')
+            frames=$(printf '%s\n' "$frags" | cut -d' ' -f1 | tr '\n' ' ')
+            if [ "$nfr" -ge 2 ] && [ "$got" = "$want" ]; then
+                ok "midi sysex 65536 bytes ALSA (amidi -s) -> rill: byte for byte, in $nfr fragments (JACK events at frames $frames)"
             else
-                bad "midi sysex 65536 ALSA -> rill: neither delivered nor counted as dropped"
+                bad "midi sysex 65536 bytes ALSA -> rill: $nfr fragment(s), $(printf '%s' "$got" | wc -w) bytes, not the sysex sent"
             fi
         elif [ -n "$got" ] && [ "$got" = "$want" ]; then
             ok "midi sysex $size bytes ALSA (amidi -s) -> rill: one event, byte for byte"
         else
             bad "midi sysex $size bytes ALSA -> rill: $(echo "$gotline" | cut -c1-80) (want $size bytes)"
         fi
-        if [ "$size" = 65536 ]; then
-            echo "NOTE: midi sysex 65536 rill -> ALSA: not testable: a JACK client cannot write an event larger than its 32 KiB port buffer"
-        elif cmp -s "$M/sxo-$size.bin" "$M/sx-$size.syx"; then
-            ok "midi sysex $size bytes rill -> ALSA (amidi -r): byte for byte"
+        how="amidi -r on VirMIDI"
+        [ "$size" = 65536 ] && how="written by the client in fragments, read from Midi Through by a sequencer client"
+        if cmp -s "$M/sxo-$size.bin" "$M/sx-$size.syx"; then
+            ok "midi sysex $size bytes rill -> ALSA ($how): byte for byte"
         else
             bad "midi sysex $size bytes rill -> ALSA: $(stat -c %s "$M/sxo-$size.bin" 2> /dev/null) bytes came, $(cmp "$M/sxo-$size.bin" "$M/sx-$size.syx" 2>&1 | head -1)"
         fi
     done
+
+    # ---- the rewriting option: in, note-on velocity 0 -> note-off 64 and
+    #      everything to channel 2 (the clock has no channel); out, note-off
+    #      and the clock dropped
+    rwi=$(cut -d' ' -f2- "$M/midi.rwi" 2> /dev/null | tr '\n' ';')
+    if [ "$rwi" = "3 81 3c 40;3 91 3e 40;1 f8;" ]; then
+        ok "midi rewrite in (note-off,channel=2): 90 3c 00, 90 3e 40, f8 -> $rwi"
+    else
+        bad "midi rewrite in (note-off,channel=2): got '$rwi', want '3 81 3c 40;3 91 3e 40;1 f8;' ($(grep -m2 'rewrite' "$M/midi.rilld.log" | tr '\n' ' '))"
+    fi
+    rwo=$(od -An -v -tx1 "$M/rwo.bin" 2> /dev/null | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+    if [ "$rwo" = "80 3c 40 90 3e 40" ]; then
+        ok "midi rewrite out (note-off drop=clock): 90 3c 00, f8, 90 3e 40 -> $rwo"
+    else
+        bad "midi rewrite out (note-off drop=clock): got '$rwo', want '80 3c 40 90 3e 40'"
+    fi
+    # ---- status --json: the bridge's account
+    if grep -q '"midi":{"bridge":true,"dropped":[0-9]*,' "$M/midi.status.json" 2> /dev/null &&
+        grep -q '"sysex_fragmented":[1-9]' "$M/midi.status.json"; then
+        ok "midi: rillctl status --json has the bridge's account: $(grep -o '"midi":{[^}]*}' "$M/midi.status.json")"
+    else
+        bad "midi: rillctl status --json: $(cat "$M/midi.status.json" 2> /dev/null | head -c 600)"
+    fi
+
+    # ---- late cycles (the bridge's test hook: every 8th cycle 2.5 periods
+    #      late): every event comes, in order; the late cycles were counted
+    nl=$(grep -c ' 90 \| 80 ' "$M/midi.late-rx" 2> /dev/null)
+    held=$(sed -n 's/.*"late_cycles_held":\([0-9]*\).*/\1/p' "$M/midi.late-status.json" 2> /dev/null)
+    if [ "${nl:-0}" = 20 ] && [ "${held:-0}" -ge 1 ]; then
+        ok "midi late cycles: with every 8th cycle of the bridge 2.5 periods late, 20 of 20 events came; $held late cycle(s) kept their events"
+    else
+        bad "midi late cycles: ${nl:-0} of 20 events came, late_cycles_held=${held:-?} (want 20, at least 1): $(head -c 300 "$M/midi.late-status.json" 2> /dev/null)"
+    fi
 
     # ---- burst
     line=$(grep "^midi burst " "$RES")
@@ -183,12 +220,21 @@ else
     n=$(field n "$out")
     ov=$(grep "dropped so far" "$M/midi.rilld.log" | tail -1 | sed -n 's/.* \([0-9]*\) kernel input overruns.*/\1/p')
     gaps=$(field gaps "$out")
+    # cycles in which a node was late (bypassed: a late receiver never reads
+    # that cycle's events), from rilld's log while bx was connected
+    lc=$(sed -n "/connected 'alsa_midi:burster out (capture)' -> 'bx:in'/,/disconnected 'alsa_midi:burster out (capture)'/p" \
+        "$M/midi.rilld.log" | sed -n 's/^rilld: \([0-9]*\) cycle(s) where the graph missed its deadline.*/\1/p' |
+        awk '{s += $1} END {print s + 0}')
     if [ "$n" = 10000 ] && [ "$(field out_of_order "$out")" = 0 ]; then
         ok "midi burst: 10,000 events sent at once all arrived in order in $(field seconds "$line") s"
     elif [ "$(field out_of_order "$out")" = 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ] &&
         [ -n "$ov" ] && [ "${gaps:-0}" -le "$ov" ] && [ "${gaps:-0}" -ge 1 ]; then
         ok "midi burst: $n of 10,000 events arrived in order; each of the $gaps gap(s) is a kernel input overrun the bridge counted and logged ($ov)"
         echo "NOTE: midi burst: the TCG guest's bridge input thread did not keep up with the sender: $(grep 'dropped so far' "$M/midi.rilld.log" | tail -1)"
+    elif [ "$(field out_of_order "$out")" = 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ] &&
+        [ "${gaps:-0}" -ge 1 ] && [ "${gaps:-0}" -le $((${ov:-0} + lc)) ]; then
+        ok "midi burst: $n of 10,000 events arrived in order; the $gaps gap(s) are no more than the kernel input overruns the bridge counted (${ov:-0}) and the cycles rilld logged with a late node ($lc: the receiving client, bypassed, never read that cycle's events)"
+        echo "NOTE: midi burst: events lost to late cycles of the TCG guest; the bridge's own late cycles keep their events (late_cycles_held in status --json)"
     else
         bad "midi burst: $out, overruns counted: ${ov:-none}; $line"
     fi

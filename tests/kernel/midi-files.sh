@@ -4,10 +4,11 @@
 # pattern of data bytes) for N in 6 256 257 1024 4096 65536, and steps.mid
 # (a standard MIDI file: 20 events 100 ms apart, note-on and note-off by
 # turns, notes 60..69; 480 ticks per quarter at 120 bpm: 96 ticks per event)
-# and steps-late.mid (the same after 1 s of silence).
+# and steps-late.mid (the same after 1 s of silence); bench-1ms.mid for the
+# jitter benchmark (RILL_BENCH_MIDI_EVENTS note-ons 1 ms apart, default 300).
 set -eu
 D=$1
-python3 - "$D" <<'PY'
+python3 - "$D" "${RILL_BENCH_MIDI_EVENTS:-300}" <<'PY'
 import struct, sys
 d = sys.argv[1]
 for n in (6, 256, 257, 1024, 4096, 65536):
@@ -23,4 +24,14 @@ for name, first in (("steps", b"\x00"), ("steps-late", b"\x87\x40")): # 0, 960 t
     track += b"\x00\xff\x2f\x00"
     mid = b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(track)) + track
     open(f"{d}/{name}.mid", "wb").write(mid)
+# bench-1ms.mid (the jitter benchmark, guest-benchmidi.sh): 500 ticks per
+# quarter at 500000 us per quarter, so one tick is 1 ms; 12700 note-ons at
+# most, one a tick from tick 0 on: note 20 + i % 100, velocity 1 + i // 100
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+track = b"\x00\xff\x51\x03" + (500000).to_bytes(3, "big")
+for i in range(n):
+    track += (b"\x00" if i == 0 else b"\x01") + bytes([0x90, 20 + i % 100, 1 + i // 100])
+track += b"\x00\xff\x2f\x00"
+mid = b"MThd" + struct.pack(">IHHH", 6, 0, 1, 500) + b"MTrk" + struct.pack(">I", len(track)) + track
+open(f"{d}/bench-1ms.mid", "wb").write(mid)
 PY

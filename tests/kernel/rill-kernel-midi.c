@@ -8,7 +8,8 @@
  *   rill-kernel-midi send NAME FILE [DEST]
  *       MIDI output "out" (connected to DEST when given). FILE holds a raw MIDI byte stream, cut into
  *       messages (a sysex whole); once "out" has a connection and SIGUSR1
- *       came, one message per cycle at frame 0 is sent; prints "sent N" at
+ *       came, one message per cycle at frame 0 is sent (one larger than
+ *       the port buffer in fragments, one per cycle); prints "sent N" at
  *       the end. Both stay until SIGTERM.
  *
  * The process callback touches only preallocated memory (a
@@ -39,6 +40,7 @@ static uint8_t *msgs;
 static size_t *msg_off, *msg_len;
 static size_t nmsg;
 static _Atomic size_t next_msg;
+static size_t frag_off; /* process thread: bytes of msgs[next_msg] sent */
 static _Atomic int connected;
 /* recv: 64-bit frame time */
 static uint32_t last32;
@@ -59,8 +61,19 @@ static int process(jack_nframes_t n, void *arg)
         if (!atomic_load(&connected))
             return 0;
         size_t i = atomic_load(&next_msg);
-        if (i < nmsg && jack_midi_event_write(buf, 0, msgs + msg_off[i], msg_len[i]) == 0)
-            atomic_store(&next_msg, i + 1);
+        if (i >= nmsg)
+            return 0;
+        /* a message larger than the buffer (a 64 KiB sysex) goes in
+         * fragments, one per cycle, as doc/midi.md says JACK clients may */
+        size_t left = msg_len[i] - frag_off, room = jack_midi_max_event_size(buf);
+        size_t chunk = left < room ? left : room;
+        if (chunk && jack_midi_event_write(buf, 0, msgs + msg_off[i] + frag_off, chunk) == 0) {
+            frag_off += chunk;
+            if (frag_off == msg_len[i]) {
+                frag_off = 0;
+                atomic_store(&next_msg, i + 1);
+            }
+        }
         return 0;
     }
     uint32_t f32 = jack_last_frame_time(client);

@@ -29,9 +29,19 @@ static void test_values(void **state)
                      1007);
     /* 44.1 kHz program on a 48 kHz engine: 512 engine frames = 470.4 */
     assert_int_equal(rill_adelay_playback(0, 0, 256, 256, 5 * MS, 5 * MS, 44100, 48000), 470);
-    /* capture: ring + latency + elapsed */
-    assert_int_equal(rill_adelay_capture(100, 0, 256, 7 * MS, 5 * MS, 48000, 48000), 452);
-    assert_int_equal(rill_adelay_capture(0, 0, 0, 4 * MS, 5 * MS, 48000, 48000), 0);
+    /* capture: ring + what the card holds beyond the cycle's delivery,
+     * latency + elapsed - period: 100 + 256 + 96 - 256 */
+    assert_int_equal(rill_adelay_capture(100, 0, 256, 256, 7 * MS, 5 * MS, 48000, 48000), 196);
+    /* right at the cycle start, latency one period: only the ring */
+    assert_int_equal(rill_adelay_capture(100, 0, 256, 256, 5 * MS, 5 * MS, 48000, 48000), 100);
+    /* a client's outputs (latency 0): the ring's newest frames are dated
+     * ahead; 256 + 48 - 256 */
+    assert_int_equal(rill_adelay_capture(256, 0, 256, 0, 6 * MS, 5 * MS, 48000, 48000), 48);
+    /* never below 0 */
+    assert_int_equal(rill_adelay_capture(100, 3, 256, 0, 6 * MS, 5 * MS, 48000, 48000), 0);
+    assert_int_equal(rill_adelay_capture(0, 0, 256, 0, 4 * MS, 5 * MS, 48000, 48000), 0);
+    /* 44.1 kHz program: (256 + 48 - 256) engine frames = 44.1 */
+    assert_int_equal(rill_adelay_capture(0, 0, 256, 256, 6 * MS, 5 * MS, 44100, 48000), 44);
     assert_int_equal(rill_adelay_to_app(48000, 8000, 48000), 8000);
     assert_int_equal(rill_adelay_elapsed(10, 20, 48000), 0);
 }
