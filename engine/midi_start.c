@@ -1,6 +1,7 @@
 /* engine/midi_start.c — rilld --midi: the ALSA MIDI bridges are internal
- * clients (the sequencer bridge: module alsa_midi, midi/seq_bridge.c;
- * doc/midi.md says why), loaded here once the server is ready; and the
+ * clients (the sequencer bridge: module alsa_midi, midi/seq_bridge.c; the
+ * raw MIDI bridge: module alsa_rawmidi, midi/raw_bridge.c; doc/midi.md
+ * says why), loaded here once the server is ready; and the
  * test hook that starts the frame counter elsewhere than 0.
  *
  * Thread: main thread.
@@ -14,12 +15,28 @@
 #include "engine/internal.h"
 #include "engine/server_priv.h"
 
-/* Main thread. */
-int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
+/* --midi raw: the raw MIDI bridge. It starts without any device too
+ * (cards may come later). Main thread. */
+static int raw_start(struct rill_server *s, char *err, size_t errsize)
 {
     const struct rill_options *o = s->opt;
-    if (!(o->midi & RILL_MIDI_SEQ))
-        return 0;
+    char spec[128], lerr[512] = "";
+    snprintf(spec, sizeof(spec), "alsa_rawmidi:verbose=%d", o->verbose ? 1 : 0);
+    if (o->midi_sysex)
+        snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
+    int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
+    if (r < 0) {
+        snprintf(err, errsize, "--midi raw: cannot load the raw MIDI bridge: %s", lerr);
+        return r;
+    }
+    return 0;
+}
+
+/* --midi seq: the sequencer bridge (told to leave out the devices the raw
+ * bridge has when both run). Main thread. */
+static int seq_start(struct rill_server *s, char *err, size_t errsize)
+{
+    const struct rill_options *o = s->opt;
     const char *dev = getenv("RILL_SEQ_DEVICE"); /* tests: another device node */
     if (!dev || !dev[0])
         dev = "/dev/snd/seq";
@@ -43,6 +60,8 @@ int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
     snprintf(spec, sizeof(spec), "alsa_midi:verbose=%d", o->verbose ? 1 : 0);
     if (o->midi_sysex)
         snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
+    if (o->midi & RILL_MIDI_RAW)
+        snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",raw=1");
     int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
     if (r < 0) {
         if (!o->midi_explicit) { /* not asked for: quiet unless -v */
@@ -53,6 +72,18 @@ int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
         snprintf(err, errsize, "--midi seq: cannot load the bridge: %s", lerr);
         return r;
     }
+    return 0;
+}
+
+/* Main thread. */
+int rill_server_midi_start(struct rill_server *s, char *err, size_t errsize)
+{
+    const struct rill_options *o = s->opt;
+    int r;
+    if ((o->midi & RILL_MIDI_RAW) && (r = raw_start(s, err, errsize)) < 0)
+        return r;
+    if ((o->midi & RILL_MIDI_SEQ) && (r = seq_start(s, err, errsize)) < 0)
+        return r;
     return 0;
 }
 

@@ -49,7 +49,10 @@ void rill_options_usage(FILE *out)
             "      --midi none|seq|raw|seq,raw\n"
             "                              the ALSA MIDI bridges: seq gives every ALSA sequencer\n"
             "                              port a MIDI port of client alsa_midi (default: seq when\n"
-            "                              the sequencer exists, else none; raw is not built yet)\n"
+            "                              the sequencer exists, else none); raw gives every\n"
+            "                              ALSA rawmidi device (hw:C,D) a MIDI port of client\n"
+            "                              alsa_rawmidi; seq,raw both, a device bridged raw is\n"
+            "                              left out of the sequencer bridge\n"
             "      --midi-sysex BYTES      longest sysex the bridge carries (2..1048576, default\n"
             "                              65536)\n"
             "      --osc                   OSC control on a Unix datagram socket beside the\n"
@@ -162,26 +165,23 @@ int rill_options_self_connect(char mode, int own_a, int own_b)
 }
 
 /* jackd's ALSA driver option -X seq|raw (qjackctl's MIDI Driver passes
- * -Xseq): rill's own bridge does that job, so it means --midi seq / raw.
- * -X none (jackd's default) changes nothing. A --midi that says otherwise
- * is a contradiction. Main thread. */
+ * -Xseq): rill's own bridges do that job, so it means --midi seq / raw.
+ * -X none (jackd's default) changes nothing. A --midi without that bridge
+ * is a contradiction (--midi seq,raw goes with either). Main thread. */
 static int midi_driver_option(struct rill_options *o, char *err, size_t errsize)
 {
     int k = rill_driver_param_index(o->driver, "midi-driver");
     if (k < 0 || !o->driver_cfg.v[k].set || o->driver_cfg.v[k].u == 0)
         return 0;
     const char *x = o->driver_cfg.v[k].u == 1 ? "seq" : "raw";
-    if (o->driver_cfg.v[k].u == 2)
-        return rill_errf(err, errsize, -EINVAL,
-                         "-X raw (as --midi raw): the raw MIDI bridge is not built yet "
-                         "(doc/midi.md); use -X seq, which reaches raw MIDI devices through the "
-                         "sequencer, or leave -X out");
-    if (o->midi_explicit && o->midi != RILL_MIDI_SEQ)
+    unsigned want = o->driver_cfg.v[k].u == 1 ? RILL_MIDI_SEQ : RILL_MIDI_RAW;
+    if (o->midi_explicit && !(o->midi & want))
         return rill_errf(err, errsize, -EINVAL,
                          "-X %s and --midi contradict each other: give one of them (-X %s is "
                          "rill's --midi %s)",
                          x, x, x);
-    o->midi = RILL_MIDI_SEQ;
+    if (!o->midi_explicit)
+        o->midi = want;
     o->midi_explicit = 1;
     return 0;
 }
@@ -323,13 +323,10 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                 o->midi = 0;
             else if (strcmp(v, "seq") == 0)
                 o->midi = RILL_MIDI_SEQ;
-            else if (strcmp(v, "raw") == 0 || strcmp(v, "seq,raw") == 0 ||
-                     strcmp(v, "raw,seq") == 0)
-                return rill_errf(err, errsize, -EINVAL,
-                                 "--midi %s: the raw MIDI bridge is not built yet (doc/midi.md); "
-                                 "use --midi seq, which reaches raw MIDI devices through the "
-                                 "sequencer, or --midi none",
-                                 v);
+            else if (strcmp(v, "raw") == 0)
+                o->midi = RILL_MIDI_RAW;
+            else if (strcmp(v, "seq,raw") == 0 || strcmp(v, "raw,seq") == 0)
+                o->midi = RILL_MIDI_SEQ | RILL_MIDI_RAW;
             else
                 return rill_errf(err, errsize, -EINVAL,
                                  "--midi '%s': use none, seq, raw or seq,raw", v);

@@ -18,7 +18,7 @@
 
 /* --midi: the ALSA MIDI bridges (doc/midi.md) */
 #define RILL_MIDI_SEQ 1u
-#define RILL_MIDI_RAW 2u
+#define RILL_MIDI_RAW 2u /* the raw MIDI bridge (alsa_rawmidi) */
 
 struct rill_options {
     const char *name;            /* server name */

@@ -6,6 +6,8 @@
  *   sysex=BYTES   the longest sysex carried, f0 and f7 included
  *                 (2 .. 1048576, default 65536)
  *   verbose=0|1   log every port added, removed and (un)subscribed
+ *   raw=0|1       1: the raw MIDI bridge runs too (rilld --midi seq,raw):
+ *                 the ports of the cards' MIDI devices are left out
  */
 #include <errno.h>
 #include <jack/jack.h>
@@ -731,10 +733,14 @@ static int parse_args(struct br *b, const char *load_init)
         } else if (eq && eq - kv == 7 && strncmp(kv, "verbose", 7) == 0 &&
                    (strcmp(eq + 1, "0") == 0 || strcmp(eq + 1, "1") == 0)) {
             b->verbose = eq[1] == '1';
+        } else if (eq && eq - kv == 3 && strncmp(kv, "raw", 3) == 0 &&
+                   (strcmp(eq + 1, "0") == 0 || strcmp(eq + 1, "1") == 0)) {
+            b->raw = eq[1] == '1';
         } else if (strcmp(kv, "mode=seq") == 0) {
             /* the only mode of this module */
         } else {
-            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES and verbose=0|1", kv);
+            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES, verbose=0|1 and raw=0|1",
+                   kv);
             return -EINVAL;
         }
     }

@@ -123,6 +123,8 @@ struct br {
     int queue;
     uint32_t sysex_max;
     int verbose;
+    int raw;                   /* raw=1: the raw bridge (alsa_rawmidi) has the
+                                  cards' MIDI devices: their ports are left out */
 
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */

@@ -164,6 +164,8 @@ void br_exports_sync(struct br *b)
     for (size_t k = 0; names && names[k]; k++) {
         if (strncmp(names[k], b->own_prefix, plen) == 0)
             continue; /* our own ports: never exported */
+        if (strncmp(names[k], "alsa_rawmidi:", 13) == 0)
+            continue; /* the raw bridge's devices: ALSA has them already */
         jack_port_t *jp = jack_port_by_name(b->client, names[k]);
         if (!jp)
             continue;

@@ -298,6 +298,21 @@ static void scan_one(struct br *b, int client, int port, int capture, const char
         rename_port(b, p, cname, pname);
 }
 
+/* With raw=1, the ports the raw bridge has through the device itself: a
+ * port of a kernel client that belongs to a card (card >= 0) and "connects
+ * to other devices" (SND_SEQ_PORT_TYPE_PORT): snd-seq-midi's port of each
+ * rawmidi subdevice, VirMIDI's port of each of its devices, and a UMP
+ * device's ports (whose legacy rawmidi devices the raw bridge has). A
+ * card's synthesizer ports (OPL3, emu10k1) lack that type and stay.
+ * Control thread. */
+static int left_to_raw(const struct br *b, const snd_seq_client_info_t *ci,
+                       const snd_seq_port_info_t *pi)
+{
+    return b->raw && snd_seq_client_info_get_type(ci) == SND_SEQ_KERNEL_CLIENT &&
+           snd_seq_client_info_get_card(ci) >= 0 &&
+           (snd_seq_port_info_get_type(pi) & SND_SEQ_PORT_TYPE_PORT);
+}
+
 /* Control thread. */
 void br_ports_sync(struct br *b)
 {
@@ -321,7 +336,7 @@ void br_ports_sync(struct br *b)
         snd_seq_port_info_set_port(pi, -1);
         while (snd_seq_query_next_port(b->seq, pi) >= 0) {
             unsigned caps = snd_seq_port_info_get_capability(pi);
-            if (caps & SND_SEQ_PORT_CAP_NO_EXPORT)
+            if ((caps & SND_SEQ_PORT_CAP_NO_EXPORT) || left_to_raw(b, ci, pi))
                 continue;
             int port = snd_seq_port_info_get_port(pi);
             const char *pname = snd_seq_port_info_get_name(pi);

@@ -3,8 +3,8 @@
 # where there is no ALSA sequencer (the build machines have none; the
 # bridge itself is tested against the kernel's sequencer in
 # tests/kernel/guest-midi.sh):
-#   - bad --midi / --midi-sysex values refused with exit 2, naming the option;
-#     --midi raw refused, saying it is not built;
+#   - bad --midi / --midi-sysex values refused with exit 2, naming the option
+#     (--midi raw: tests/integration/midi-raw.sh);
 #   - --midi seq without a sequencer: rilld refuses to start (exit 1) and
 #     says why; without --midi it starts and stays quiet about MIDI;
 #   - jackd's ALSA driver option -X seq|raw means --midi seq|raw;
@@ -30,8 +30,6 @@ export RILL_SEQ_DEVICE=$RILL_TMP/no-such-seq
 # ---- bad values
 expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi bogus -d dummy
 expect_out "--midi 'bogus'.*none, seq" "--midi bogus must be named with the allowed values"
-expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi raw -d dummy
-expect_out "raw MIDI bridge is not built" "--midi raw must say it is not built"
 expect_rc 2 "$RILLD" -n "$RILL_SERVER-bad" --midi-sysex 1 -d dummy
 expect_out "--midi-sysex" "--midi-sysex 1 must be named"
 expect_rc 0 "$RILLD" --help
@@ -46,11 +44,12 @@ expect_out "ALSA sequencer cannot be used: .*no-such-seq.*snd-seq" \
 # ---- jackd's -X seq on the ALSA driver (qjackctl's MIDI Driver: -Xseq) is
 #      rill's --midi seq: asked for, so refused here with the sequencer's
 #      reason (alsa-lib's "null" device stands in for a sound card); -X raw
-#      as --midi raw; -X seq against --midi none is a contradiction
+#      is --midi raw (tests/integration/midi-raw.sh), against --midi seq a
+#      contradiction, as -X seq against --midi none
 expect_rc 1 "$RILLD" -n "$RILL_SERVER-x" -d alsa -d null -r 48000 -p 1024 -Xseq
 expect_out "ALSA sequencer cannot be used: .*no-such-seq" "-Xseq must start the sequencer bridge"
-expect_rc 2 "$RILLD" -n "$RILL_SERVER-x" -d alsa -d null -X raw
-expect_out "X raw .as --midi raw" "-X raw must be --midi raw"
+expect_rc 2 "$RILLD" -n "$RILL_SERVER-x" --midi seq -d alsa -d null -X raw
+expect_out "contradict" "-X raw with --midi seq must be refused"
 expect_rc 2 "$RILLD" -n "$RILL_SERVER-x" --midi none -d alsa -d null -X seq
 expect_out "contradict" "-X seq with --midi none must be refused"
 # -X none (jackd's default) changes nothing: without --midi, rilld starts

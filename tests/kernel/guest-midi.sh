@@ -216,6 +216,9 @@ else
                 bg "$OUT/midi.sxs-$size.log" "${JK[@]}" "$KMIDI" send sxs "$OUT/sx-$size.syx" "$MT (playback)"
                 spid=$BGPID
                 wait_subs To 1
+                # the reader subscribed to Midi Through before anything flows
+                end=$((SECONDS + 20))
+                until grep -q ready "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.1; done
                 kill -USR1 "$spid"
                 end=$((SECONDS + 60))
                 until grep -q done "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.2; done

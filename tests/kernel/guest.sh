@@ -661,6 +661,10 @@ fi
 if want midi || [[ ",${RILL_ONLY:-}," == *",midi-"* ]]; then
     . "$(dirname "$0")/guest-midi.sh"
 fi
+# ---- 9. the raw MIDI bridge (guest-midi-raw.sh)
+if want midiraw; then
+    . "$(dirname "$0")/guest-midi-raw.sh"
+fi
 # ---- the MIDI jitter benchmark: only when asked for (make bench-midi)
 if [[ ",${RILL_ONLY:-}," == *",benchmidi,"* ]]; then
     . "$(dirname "$0")/guest-benchmidi.sh"

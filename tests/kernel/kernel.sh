@@ -178,10 +178,14 @@ if [ "${RILL_KERNEL_ONLY:-}" = benchmidi ]; then
 fi
 
 # the MIDI bridge (section midi; alone with RILL_KERNEL_ONLY=midi)
-if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midi"* ]]; then
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," =~ ,midi(-[a-z]+)?, ]]; then
     . "$S/tests/kernel/midi-check.sh"
 fi
-if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(-[a-z]+)?(,midi(-[a-z]+)?)*$ ]]; then
+# the raw MIDI bridge (section midiraw)
+if [ -z "${RILL_KERNEL_ONLY:-}" ] || [[ ",$RILL_KERNEL_ONLY," == *",midiraw,"* ]]; then
+    . "$S/tests/kernel/midi-raw-check.sh"
+fi
+if [[ "${RILL_KERNEL_ONLY:-}" =~ ^midi(raw|-[a-z]+)?(,midi(raw|-[a-z]+)?)*$ ]]; then
     echo "kernel.sh: $FAILS failure(s), $(($(date +%s) - T0)) s in all"
     [ "$FAILS" = 0 ]
     exit

@@ -14,8 +14,9 @@
  *   rill-kernel-jitter seq-sysex NAME SRC FILE
  *       an ALSA sequencer client (input pool 2000 events) that subscribes
  *       to SRC, prints "ready" and writes the bytes of every sysex event it
- *       reads to FILE (the kernel tests' long sysex, rill -> ALSA), until 3 s
- *       passed without one after the first, or 60 s in all; "done BYTES".
+ *       reads to FILE (the kernel tests' long sysex, rill -> ALSA), until 10 s
+ *       passed without one after the first (a loaded TCG guest can stall
+ *       for seconds), or 60 s in all; "done BYTES".
  *
  * Exit 0, 1 on an error, 2 on a usage error.
  */
@@ -212,7 +213,7 @@ static int seq_sysex(int argc, char **argv)
             if (ev->type == SND_SEQ_EVENT_SYSEX) {
                 fwrite(ev->data.ext.ptr, 1, ev->data.ext.len, out);
                 bytes += (long)ev->data.ext.len;
-                idle = time(NULL) + 3;
+                idle = time(NULL) + 10;
             }
             if (snd_seq_event_input_pending(seq, 0) == 0)
                 break;
