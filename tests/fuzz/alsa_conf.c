@@ -10,8 +10,11 @@
  *
  * alsa-lib's own parser leaks a few bytes on some malformed input (an
  * identifier it fails to attach); run libFuzzer with -detect_leaks=0 and a
- * generous -rss_limit_mb, or suppress leaks inside libasound. 45 s of
- * libFuzzer (145,000 runs) found nothing of ours.
+ * generous -rss_limit_mb, or suppress leaks inside libasound. alsa-lib
+ * 1.2.8's parser also crashes by itself on some malformed text (a SEGV in
+ * snd_config_load, reproduced without rill: doc/fuzzing.md); fuzz it in
+ * fork mode with -ignore_crashes=1 and replay each saved input against
+ * alsa-lib alone. Its campaigns found nothing of ours.
  *
  * Seeds: tests/fuzz/alsa_conf/seeds/. Built with -DRILL_FUZZ_STANDALONE,
  * main() replays the files named on the command line, or every seed when
