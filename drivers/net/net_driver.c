@@ -376,8 +376,8 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     d->fd = -1;
     d->link = &d->own_link;
     if (cfg->v[P_TRANSPORT].u) {
-        snprintf(err, errsize, "-t 1: transport sync with the master is not supported by rill "
-                 "yet; leave -t at 0");
+        snprintf(err, errsize, "-t 1: transport sync with the master is not supported (jackd2's "
+                 "NetJACK2 carries no transport either: its -t is deactivated); leave -t at 0");
         r = -ENOTSUP;
         goto fail;
     }
