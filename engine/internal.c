@@ -356,7 +356,7 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     e->options = options;
     e->handle = ic->next_handle++;
     e->lj = &ic->lj;
-    e->nm_block = &s->shm.state->netmanager;
+    e->nm_block = s->shm.state ? &s->shm.state->netmanager : NULL;
     if ((r = start_worker(e, load_main)) < 0) {
         *status = JackFailure;
         rill_errf(err, errsize, 0, "cannot start a thread to load %s: %s", e->path, strerror(-r));
