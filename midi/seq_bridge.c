@@ -480,9 +480,106 @@ static void schedule_at(struct br *b, snd_seq_event_t *ev, const struct rill_mid
     snd_seq_ev_schedule_real(ev, b->queue, 0, &rt);
 }
 
+/* Address ev to port p and write it, played at monotonic time ns on our
+ * queue (or at once without a clock model). A full output pool makes the
+ * write wait for the events before it to be delivered. Output thread. */
+static int out_write(struct br *b, struct br_port *p, snd_seq_event_t *ev, uint64_t ns)
+{
+    uint32_t addr = atomic_load_explicit(&p->rt_addr, memory_order_relaxed);
+    if (addr & BR_ADDR_EXPORT) {
+        /* an exported rill output: to the subscribers of its ALSA port */
+        snd_seq_ev_set_source(ev, (int)(addr & 0xff));
+        snd_seq_ev_set_subs(ev);
+    } else {
+        snd_seq_ev_set_source(ev, b->io_port);
+        snd_seq_ev_set_dest(ev, (int)(addr >> 8), (int)(addr & 0xff));
+    }
+    struct rill_midi_line l;
+    if (rill_midi_clock_read(&b->clock_pub, &l) == 0)
+        schedule_at(b, ev, &l, ns);
+    else
+        snd_seq_ev_set_direct(ev);
+    return snd_seq_event_output_direct(b->seq, ev);
+}
+
+/* One chunk of pending sysex x, played at ns. Output thread. */
+static int out_chunk(struct br *b, struct br_pend *x, uint64_t ns)
+{
+    struct br_port *p = &b->ports[x->slot];
+    uint32_t n = x->len - x->off > BR_SYSEX_CHUNK ? BR_SYSEX_CHUNK : x->len - x->off;
+    snd_seq_event_t ev;
+    snd_seq_ev_clear(&ev);
+    snd_seq_ev_set_sysex(&ev, n, x->data + x->off);
+    int r = out_write(b, p, &ev, ns);
+    x->off += n;
+    x->last_ns = ns;
+    p->out_busy_until = ns + 1;
+    if (x->off >= x->len)
+        x->used = 0;
+    return r;
+}
+
+/* Send the rest of pending sysex x now, each chunk BR_SYSEX_GAP_NS after
+ * the one before (bounded: len / BR_SYSEX_CHUNK writes): before another
+ * message of its port, which must not overtake it. Output thread. */
+static void out_flush(struct br *b, struct br_pend *x)
+{
+    int r = 0;
+    while (x->used && r >= 0)
+        r = out_chunk(b, x, x->last_ns + BR_SYSEX_GAP_NS);
+    if (r < 0) {
+        x->used = 0;
+        drop(&b->drops.send, 1);
+    }
+}
+
+/* The next chunk of each pending sysex whose chunk before is due (played,
+ * as far as our clock goes), BR_SYSEX_GAP_NS after it at the earliest.
+ * Returns the monotonic time of the next chunk to come, 0 when none is
+ * pending. Output thread. */
+static uint64_t out_pace(struct br *b, uint64_t now)
+{
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < BR_SYSEX_PENDING; i++) {
+        struct br_pend *x = &b->pend[i];
+        if (!x->used)
+            continue;
+        struct br_port *p = &b->ports[x->slot];
+        if (atomic_load_explicit(&p->rt_gen, memory_order_relaxed) != x->gen ||
+            !atomic_load_explicit(&p->rt_port, memory_order_acquire)) {
+            x->used = 0; /* the port went away */
+            continue;
+        }
+        if (now >= x->last_ns) {
+            uint64_t at = x->last_ns + BR_SYSEX_GAP_NS;
+            if (out_chunk(b, x, at > now ? at : now) < 0) {
+                x->used = 0;
+                drop(&b->drops.send, 1);
+                continue;
+            }
+        }
+        if (x->used && (next == 0 || x->last_ns < next))
+            next = x->last_ns;
+    }
+    return next;
+}
+
+/* The pending sysex of port slot, or NULL. Output thread. */
+static struct br_pend *out_pending(struct br *b, uint32_t slot)
+{
+    for (uint32_t i = 0; i < BR_SYSEX_PENDING; i++)
+        if (b->pend[i].used && b->pend[i].slot == slot)
+            return &b->pend[i];
+    return NULL;
+}
+
 /* Send one whole message of port slot, played at monotonic time ns (or
  * after the port's long sysex still going out). A sysex up to
- * BR_SYSEX_CHUNK bytes is one event, a longer one several. Output thread. */
+ * BR_SYSEX_CHUNK bytes is one event; a longer one goes as several sysex
+ * events of BR_SYSEX_CHUNK bytes (the first with the f0, the last with
+ * the f7): a scheduled event's data is copied into the kernel's cells (28
+ * bytes each, 2000 at most in a pool), so the first chunk is sent now and
+ * the others by out_pace, each once the one before is due. Output thread. */
 static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, size_t len)
 {
     struct br_port *p = &b->ports[slot];
@@ -491,23 +588,35 @@ static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, si
                                   data, len);
     if (len == 0)
         return;
-    uint32_t addr = atomic_load_explicit(&p->rt_addr, memory_order_relaxed);
-    snd_seq_event_t ev;
-    snd_seq_ev_clear(&ev);
-    size_t rest = 0;
+    /* whatever is left of the port's long sysex goes first, in order */
+    struct br_pend *x = out_pending(b, slot);
+    if (x)
+        out_flush(b, x);
     if (ns < p->out_busy_until)
         ns = p->out_busy_until; /* after the long sysex still going out */
-    if (data[0] == 0xf0) {
-        /* a scheduled event's data is copied into the kernel's cells (28
-         * bytes each, 2000 at most in our pool): a long sysex goes as
-         * several sysex events of BR_SYSEX_CHUNK bytes, the first with the
-         * f0, the last with the f7, BR_SYSEX_GAP_NS apart (below); a full
-         * pool makes the write wait for the events before them to be
-         * delivered (at most a period and the chunks' spacing) */
-        if (len > BR_SYSEX_CHUNK) {
-            rest = len - BR_SYSEX_CHUNK;
-            len = BR_SYSEX_CHUNK;
+    snd_seq_event_t ev;
+    snd_seq_ev_clear(&ev);
+    if (data[0] == 0xf0 && len > BR_SYSEX_CHUNK) {
+        for (uint32_t i = 0; !x && i < BR_SYSEX_PENDING; i++)
+            if (!b->pend[i].used && b->pend[i].data)
+                x = &b->pend[i];
+        if (!x)
+            x = &b->pend[0]; /* all busy (other ports): flush the first */
+        if (x->used)
+            out_flush(b, x);
+        memcpy(x->data, data, len); /* len <= sysex_max: the parser's limit */
+        x->slot = slot;
+        x->gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed);
+        x->len = (uint32_t)len;
+        x->off = 0;
+        x->used = 1;
+        if (out_chunk(b, x, ns) < 0) {
+            x->used = 0;
+            drop(&b->drops.send, 1);
         }
+        return;
+    }
+    if (data[0] == 0xf0) {
         snd_seq_ev_set_sysex(&ev, (unsigned int)len, (void *)data);
     } else {
         snd_midi_event_reset_encode(b->enc);
@@ -517,36 +626,7 @@ static void out_send(struct br *b, uint32_t slot, uint64_t ns, uint8_t *data, si
             return;
         }
     }
-    if (addr & BR_ADDR_EXPORT) {
-        /* an exported rill output: to the subscribers of its ALSA port */
-        snd_seq_ev_set_source(&ev, (int)(addr & 0xff));
-        snd_seq_ev_set_subs(&ev);
-    } else {
-        snd_seq_ev_set_source(&ev, b->io_port);
-        snd_seq_ev_set_dest(&ev, (int)(addr >> 8), (int)(addr & 0xff));
-    }
-    struct rill_midi_line l;
-    int timed = rill_midi_clock_read(&b->clock_pub, &l) == 0;
-    if (timed)
-        schedule_at(b, &ev, &l, ns);
-    else
-        snd_seq_ev_set_direct(&ev);
-    int r = snd_seq_event_output_direct(b->seq, &ev);
-    /* the rest of a long sysex (bounded: len / BR_SYSEX_CHUNK events),
-     * each chunk BR_SYSEX_GAP_NS after the one before, so that a reader
-     * that keeps up has room for each in its input pool */
-    for (const uint8_t *more = data + len; r >= 0 && rest > 0;) {
-        size_t n = rest > BR_SYSEX_CHUNK ? BR_SYSEX_CHUNK : rest;
-        snd_seq_ev_set_sysex(&ev, (unsigned int)n, (void *)more);
-        ns += BR_SYSEX_GAP_NS;
-        if (timed)
-            schedule_at(b, &ev, &l, ns);
-        r = snd_seq_event_output_direct(b->seq, &ev);
-        more += n;
-        rest -= n;
-        p->out_busy_until = ns + 1;
-    }
-    if (r < 0)
+    if (out_write(b, p, &ev, ns) < 0)
         drop(&b->drops.send, 1);
 }
 
@@ -615,8 +695,11 @@ static void *out_main(void *arg)
             clock_sample(b);
             next_sample = t + CLOCK_SAMPLE_NS;
         }
-        struct timespec dl = { (time_t)(next_sample / 1000000000ull),
-                               (long)(next_sample % 1000000000ull) };
+        uint64_t wake = out_pace(b, t);
+        if (wake == 0 || wake > next_sample)
+            wake = next_sample;
+        struct timespec dl = { (time_t)(wake / 1000000000ull),
+                               (long)(wake % 1000000000ull) };
         if (jack_ringbuffer_read_space(b->out_ring) == 0)
             rill_futex_wait(&b->out_wake, w, &dl);
     }
@@ -768,6 +851,8 @@ static void br_free(struct br *b)
         close(b->ctl_fd);
     free(b->in_scratch);
     free(b->out_scratch);
+    for (uint32_t i = 0; i < BR_SYSEX_PENDING; i++)
+        free(b->pend[i].data);
     free(b);
 }
 
@@ -866,6 +951,13 @@ int jack_initialize(jack_client_t *client, const char *load_init)
         r = -ENOMEM;
         goto fail;
     }
+    for (uint32_t i = 0; i < BR_SYSEX_PENDING; i++)
+        if (!(b->pend[i].data = malloc(b->sysex_max))) {
+            r = -ENOMEM;
+            goto fail;
+        } else {
+            memset(b->pend[i].data, 0, b->sysex_max); /* faulted in before the output thread */
+        }
     jack_ringbuffer_mlock(b->in_ring);
     jack_ringbuffer_mlock(b->out_ring);
     if ((b->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {

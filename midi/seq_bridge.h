@@ -39,6 +39,7 @@
 #define BR_SYSEX_MAX (1u << 20)
 #define BR_SYSEX_CHUNK 4096u       /* the longest sysex event sent (the kernel's pools) */
 #define BR_SYSEX_GAP_NS 2000000ull /* between the chunks of a long sysex */
+#define BR_SYSEX_PENDING 4u        /* long sysex paced out at once (more: all chunks queued) */
 #define BR_ALSA_NAME 64u
 #define BR_MAX_EXPORTS 512u        /* rill MIDI ports shown as ALSA ports */
 #define BR_ADDR_EXPORT 0x10000u    /* rt_addr flag: send from port (addr & 0xff) to its subscribers */
@@ -81,6 +82,19 @@ struct br_port {
     struct rill_midi_parser parser;
     uint8_t *sysex;                 /* sysex_max bytes; kept for the slot's life */
     uint64_t out_busy_until;        /* output thread: a long sysex goes out until then */
+};
+
+/* A long sysex going out chunk by chunk (seq_bridge.c, out_pace): the
+ * next chunk is written once the one before is due, so that the kernel
+ * never holds more than two of them, whatever the queue's timer does (a late
+ * timer would deliver every chunk queued ahead at once, more than a
+ * reader's input pool holds). Output thread only. */
+struct br_pend {
+    int used;
+    uint32_t slot, gen;             /* the port it goes to */
+    uint32_t len, off;              /* data[off, len) still to send */
+    uint64_t last_ns;               /* when the chunk sent last plays */
+    uint8_t *data;                  /* sysex_max bytes, allocated at start */
 };
 
 /* A rill MIDI port of another client shown as a port of our sequencer
@@ -169,6 +183,7 @@ struct br {
     /* output thread only */
     snd_midi_event_t *enc;
     uint8_t *out_scratch;
+    struct br_pend pend[BR_SYSEX_PENDING];
 };
 
 /* seq_ports.c. Control thread. */

@@ -50,7 +50,9 @@ else
         bad "midi: a new ALSA port took ${med:-?} s (median of ${bs:-nothing}) to become a rill port (want 0.1 at most)"
     fi
     bs=$(field bridge_s "$(grep '^midi rename ' "$RES")")
-    if within "$bs" 0 1.5 && grep -qxF "alsa_midi:rill test renamed visible (capture)" "$M/midi.ports-renamed" &&
+    # (the issue sets no bound for renames; 3 s: the once-a-second scan and
+    # a stall of the TCG guest)
+    if within "$bs" 0 3 && grep -qxF "alsa_midi:rill test renamed visible (capture)" "$M/midi.ports-renamed" &&
         ! grep -q "alsa_midi:rill test visible" "$M/midi.ports-renamed"; then
         ok "midi rename: the ALSA client renamed, the rill ports followed in $bs s (the kernel does not announce client renames: the once-a-second scan)"
     else
