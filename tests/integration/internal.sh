@@ -52,7 +52,8 @@ RILLD_PRELOAD=$RILL_TRAP rill_start "$RILL_SERVER" -l rill-tone:freq=1000,level=
 grep -q 'librill-rt-trap' "/proc/$RILLD_PID/maps" || fail "the trap is not loaded into rilld"
 wait_for 'port_exists rill-tone:out' 10 || fail "rilld -l rill-tone: no port rill-tone:out"
 client_listed rill-tone || fail "rill-tone is not listed as a client: $(rctl clients)"
-grep -q "internal client 'rill-tone' loaded from $TONE" "$RILLD_LOG" ||
+# rilld logs the load after jack_initialize returned, which made the port
+wait_for "grep -q \"internal client 'rill-tone' loaded from $TONE\" \"$RILLD_LOG\"" 10 ||
     fail "rilld did not log the load of rill-tone"
 wait_for "grep -q \"cannot load internal client 'nope-not-here': no internal client module 'nope-not-here'\" '$RILLD_LOG'" 5 ||
     fail "rilld -l nope-not-here: no clear error in the log"
@@ -72,7 +73,7 @@ expect_rc 0 rjack jack_unload tone2
 expect_out "tone2 unloaded" "jack_unload tone2: no 'tone2 unloaded'"
 port_exists tone2:out && fail "after jack_unload: port tone2:out is still there"
 client_listed tone2 && fail "after jack_unload: client tone2 is still listed"
-grep -q "internal client 'tone2' unloaded" "$RILLD_LOG" || fail "rilld did not log the unload"
+wait_for "grep -q \"internal client 'tone2' unloaded\" \"$RILLD_LOG\"" 10 || fail "rilld did not log the unload"
 port_exists rill-tone:out || fail "unloading tone2 removed rill-tone:out"
 
 # ---- 3. errors (jack_load exits 2 when the load fails)
