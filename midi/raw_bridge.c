@@ -214,8 +214,12 @@ static void rb_connect(jack_port_id_t a, jack_port_id_t z, int yn, void *arg)
 
 /* ---- the control thread ------------------------------------------------ */
 
-/* Log and publish the drop counts when they changed. Control thread. */
-static void report_drops(struct rb *b)
+/* Publish the drop counts when they changed, as the client properties
+ * http://rill.audio/ns/midi#dropped (the total) and #drops (the breakdown,
+ * "key=N ..."; rillctl status shows them, tools/rillctl_midi.c names the
+ * keys), and log them at most once a second (final: now, at the end).
+ * Control thread. */
+static void report_drops(struct rb *b, int final)
 {
     struct rb_drops *d = &b->drops;
     uint64_t parse = atomic_load_explicit(&d->parse, memory_order_relaxed);
@@ -227,9 +231,31 @@ static void report_drops(struct rb *b)
     uint64_t we = atomic_load_explicit(&d->write_err, memory_order_relaxed);
     uint64_t cl = atomic_load_explicit(&d->closed, memory_order_relaxed);
     uint64_t total = parse + ov + ir + orr + big + we + cl;
-    if (total == b->drops_reported)
+    if (total != b->drops_reported) {
+        b->drops_reported = total;
+        char v[512];
+        jack_uuid_t u;
+        char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
+        if (uuid && jack_uuid_parse(uuid, &u) == 0) {
+            snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
+            jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
+            snprintf(v, sizeof(v),
+                     "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu "
+                     "input_ring_full=%llu output_ring_full=%llu too_large=%llu "
+                     "not_written=%llu left_at_close=%llu",
+                     (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+                     (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+                     (unsigned long long)we, (unsigned long long)cl);
+            jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
+        }
+        jack_free(uuid);
+    }
+    /* the log: not per event, at most once a second */
+    uint64_t now = rb_now_ns();
+    if (total == b->drops_logged || (!final && now - b->drops_log_ns < 1000000000ull))
         return;
-    b->drops_reported = total;
+    b->drops_logged = total;
+    b->drops_log_ns = now;
     rb_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
            "%llu bytes lost in kernel input overruns, %llu input ring full, %llu output ring "
            "full, %llu too large for a rill MIDI buffer, %llu not written (device error), "
@@ -238,13 +264,6 @@ static void report_drops(struct rb *b)
            b->sysex_max, (unsigned long long)ov, (unsigned long long)ir,
            (unsigned long long)orr, (unsigned long long)big, (unsigned long long)we,
            (unsigned long long)cl);
-    char v[32];
-    snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-    jack_uuid_t u;
-    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-    if (uuid && jack_uuid_parse(uuid, &u) == 0)
-        jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-    jack_free(uuid);
 }
 
 /* Drain the inotify fd (its events only say "look again"). Control thread. */
@@ -276,7 +295,7 @@ static void *ctl_main(void *arg)
                 drain_fd(b->ino_fd);
         }
         rb_ports_sync(b);
-        report_drops(b);
+        report_drops(b, 0);
     }
     return NULL;
 }
@@ -403,6 +422,6 @@ void jack_finish(void *arg)
     jack_set_port_connect_callback(b->client, NULL, NULL);
     jack_set_latency_callback(b->client, NULL, NULL);
     rb_ports_clear(b);
-    report_drops(b);
+    report_drops(b, 1);
     rb_free(b);
 }

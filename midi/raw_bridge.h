@@ -122,7 +122,9 @@ struct rb {
     _Atomic uint64_t cycles;   /* process callbacks run (control's quiesce) */
     struct rb_port ports[RB_MAX_PORTS];
     struct rb_drops drops;
-    uint64_t drops_reported;   /* control thread */
+    uint64_t drops_reported;   /* control thread: the total published */
+    uint64_t drops_logged;     /* control thread: the total logged */
+    uint64_t drops_log_ns;     /* control thread: when it was logged */
 };
 
 /* raw_ports.c. Control thread. */

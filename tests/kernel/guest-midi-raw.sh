@@ -20,6 +20,8 @@
 #   4. ALSA -> rill: amidi -s of the same kind of stream (with running
 #      status) into hw:3,1 -> hw:3,0 read raw by rill -> a JACK client; and
 #      aplaymidi of 20 events 100 ms apart into VirMIDI 3-0: their frames;
+#      a sysex one byte over the limit: dropped, counted in rillctl status
+#      (midi raw dropped, status --json's midi_raw) and logged;
 #   5. unplug: rmmod snd-virmidi while rill reads hw:3,0 is refused by the
 #      kernel (module in use); the virmidi card unbound from its driver
 #      while rill reads hw:3,0 (what a USB unplug does): rilld survives, the
@@ -182,6 +184,27 @@ else
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
     aplaymidi -p "$V0:0" "$OUT/steps.mid" > "$OUT/midiraw.aplaymidi.log" 2>&1
     rlines "$OUT/midiraw.rx" $((n0 + 20)) 20
+
+    # ---- 4b. a drop, counted: a sysex one byte over the limit (65537 of
+    # 65536) is dropped whole, the note after it arrives; rillctl status
+    # shows the raw bridge's count (and --json its breakdown), the log
+    # says it (at most once a second)
+    say "midiraw: drops"
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    n2=$(wc -l < "$OUT/midiraw.rx")
+    amidi -p hw:3,1 -s "$OUT/sx-65537.syx" > "$OUT/midiraw.amidi-drop.log" 2>&1
+    amidi -p hw:3,1 -S '90 43 7f' >> "$OUT/midiraw.amidi-drop.log" 2>&1
+    rlines "$OUT/midiraw.rx" $((n2 + 1)) 30
+    res "midiraw drop lines_before=$n2"
+    end=$((SECONDS + 20 * RMUL))
+    until "$RILLCTL" -s k status --json > "$OUT/midiraw.drop.json" 2>&1 &&
+        grep -q '"midi_raw":{"bridge":true,"dropped":[1-9]' "$OUT/midiraw.drop.json"; do
+        [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    "$RILLCTL" -s k status > "$OUT/midiraw.drop.status" 2>&1
+    rw_log "MIDI events dropped so far" 1 10
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
 
     # ---- 5. unplug while open, rilld survives; bound again
     say "midiraw: unplug"

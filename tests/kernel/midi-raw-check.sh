@@ -134,6 +134,23 @@ PY
         bad "midiraw aplaymidi -> rill: $out (want 20 events in order)"
     fi
 
+    # ---- 4b. a drop, counted and shown
+    n2=$(field lines_before "$(grep '^midiraw drop ' "$RES")")
+    # (what came between the drop and the replug below)
+    n1=$(field lines_before "$(grep '^midiraw replug ' "$RES")")
+    after=$(sed -n "$((${n2:-0} + 1)),${n1:-0}p" "$M/midiraw.rx" 2> /dev/null | head -5 | cut -d' ' -f3- | cut -c1-20 | tr '\n' ';')
+    raw=$(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop.json" 2> /dev/null)
+    if [ -n "$n2" ] && [ "$after" = "90 43 7f;" ] &&
+        printf '%s' "$raw" | grep -q '"bridge":true,"dropped":1,"malformed":1,"sysex_too_long":1,' &&
+        grep -q '^midi raw dropped: 1 ' "$M/midiraw.drop.status" &&
+        grep -q 'alsa_rawmidi: 1 MIDI events dropped so far: 1 malformed input (1 sysex over 65536 bytes)' "$M/midiraw.rilld.log"; then
+        ok "midiraw drop: a sysex of 65537 bytes (limit 65536) dropped whole and counted: $(grep '^midi raw dropped' "$M/midiraw.drop.status"); $raw; logged; the note after it came"
+    else
+        bad "midiraw drop: after it: '$after'; status: $(grep '^midi' "$M/midiraw.drop.status" 2> /dev/null); json: $raw; log: $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+    nlog=$(grep -c 'alsa_rawmidi: .* MIDI events dropped so far' "$M/midiraw.rilld.log")
+    echo "NOTE: midiraw: the raw bridge logged its drop count $nlog time(s) in this section"
+
     # ---- 5. unplug
     line=$(grep "^midiraw rmmod_open " "$RES")
     if [ -n "$(field rc "$line")" ] && [ "$(field rc "$line")" != 0 ] && [ "$(field open0 "$line")" = 1 ]; then
