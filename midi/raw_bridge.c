@@ -75,7 +75,9 @@ void rb_drop(_Atomic uint64_t *c, uint64_t n)
  * (monotonic) is written at t + one period: offset (t - cycle start) *
  * rate + nframes of this cycle when that falls into it; a later one waits
  * for its cycle, an earlier one (the I/O thread was late) goes at offset
- * 0, in order. RT-safe: bounded by MAX_RECS_PER_CYCLE. */
+ * 0, in order. One larger than a rill MIDI buffer (a sysex over about 32
+ * KiB) goes in fragments over consecutive cycles, the sequencer bridge's
+ * way (midi_frag.h). RT-safe: bounded by MAX_RECS_PER_CYCLE. */
 static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nframes_t n,
                        double start_us, double us_per_frame)
 {
@@ -86,6 +88,12 @@ static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nf
     p->last_time = 0;
     uint32_t gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed);
     struct rb_rec h;
+    if (p->frag.left) {
+        if (p->frag_gen != gen)
+            p->frag.left = 0; /* a former port's: its ring is gone */
+        else if (!rill_midi_frag_next(&p->frag, p->ring, buf, 0))
+            return; /* the next piece filled the buffer */
+    }
     for (uint32_t k = 0; k < MAX_RECS_PER_CYCLE; k++) {
         if (jack_ringbuffer_peek(p->ring, (char *)&h, sizeof(h)) < sizeof(h))
             break;
@@ -98,16 +106,21 @@ static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nf
                 t = p->last_time;
             if (t >= n)
                 t = n - 1;
-            jack_midi_data_t *d = jack_midi_event_reserve(buf, t, h.len);
-            if (d) {
-                jack_ringbuffer_read_advance(p->ring, sizeof(h));
-                jack_ringbuffer_read(p->ring, (char *)d, h.len);
-                p->last_time = t;
-                continue;
+            /* whole, or in fragments when larger than an empty buffer */
+            int fragmented;
+            enum rill_midi_put r =
+                rill_midi_frag_put(&p->frag, p->ring, sizeof(h), h.len, buf, t, &fragmented);
+            if (fragmented) {
+                p->frag_gen = gen;
+                rb_drop(&b->drops.fragmented, 1);
             }
-            if (jack_midi_get_event_count(buf) > 0)
-                break; /* full: the rest in the next cycle, in order */
-            rb_drop(&b->drops.too_big, 1); /* larger than an empty buffer */
+            if (r != RILL_MIDI_PUT_TOO_BIG)
+                p->last_time = t;
+            if (r == RILL_MIDI_PUT_DONE)
+                continue;
+            if (r == RILL_MIDI_PUT_FULL)
+                break; /* the rest in the next cycle, in order */
+            rb_drop(&b->drops.too_big, 1); /* not even a fragment fits */
         }
         /* of an older generation of the port, or cannot fit: skipped */
         jack_ringbuffer_read_advance(p->ring, sizeof(h) + h.len);
@@ -230,9 +243,12 @@ static void report_drops(struct rb *b, int final)
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
     uint64_t we = atomic_load_explicit(&d->write_err, memory_order_relaxed);
     uint64_t cl = atomic_load_explicit(&d->closed, memory_order_relaxed);
+    /* not a drop: sysex delivered in fragments */
+    uint64_t frag = atomic_load_explicit(&d->fragmented, memory_order_relaxed);
     uint64_t total = parse + ov + ir + orr + big + we + cl;
-    if (total != b->drops_reported) {
+    if (total != b->drops_reported || frag != b->frag_reported) {
         b->drops_reported = total;
+        b->frag_reported = frag;
         char v[512];
         jack_uuid_t u;
         char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
@@ -242,10 +258,10 @@ static void report_drops(struct rb *b, int final)
             snprintf(v, sizeof(v),
                      "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu "
                      "input_ring_full=%llu output_ring_full=%llu too_large=%llu "
-                     "not_written=%llu left_at_close=%llu",
+                     "not_written=%llu left_at_close=%llu sysex_fragmented=%llu",
                      (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
                      (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
-                     (unsigned long long)we, (unsigned long long)cl);
+                     (unsigned long long)we, (unsigned long long)cl, (unsigned long long)frag);
             jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
         }
         jack_free(uuid);

@@ -211,8 +211,8 @@ static void add_port(struct rb *b, const struct endpoint *e)
     size_t scratch = e->capture ? b->sysex_max + sizeof(struct rb_rec) : b->sysex_max;
     p->ring = jack_ringbuffer_create(b->ring_bytes);
     p->scratch = malloc(scratch);
-    p->sysex = e->capture ? malloc(b->sysex_max) : NULL;
-    if (!p->ring || !p->scratch || (e->capture && !p->sysex)) {
+    p->sysex = malloc(b->sysex_max); /* both ways: the I/O thread's parser */
+    if (!p->ring || !p->scratch || !p->sysex) {
         rb_log("hw:%d,%d: out of memory", e->card, e->device);
         goto fail;
     }

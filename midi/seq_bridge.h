@@ -30,6 +30,7 @@
 
 #include "midi/midi_clock.h"
 #include "midi/midi_names.h"
+#include "midi/midi_frag.h"
 #include "midi/midi_parse.h"
 #include "midi/midi_rewrite.h"
 
@@ -158,8 +159,8 @@ struct br {
     uint32_t last_time[BR_MAX_PORTS];
     uint32_t test_stall;       /* RILL_MIDI_TEST_STALL (set before activation) */
     uint32_t test_cycles;
-    uint32_t frag_left;        /* bytes of a long in_ring record still to deliver */
-    uint32_t frag_slot, frag_gen;
+    struct rill_midi_frag frag; /* a long in_ring record being delivered */
+    uint32_t frag_slot, frag_gen;  /* its port */
 
     _Atomic int props_dirty;   /* a property changed: control re-reads the rewrite rules */
 

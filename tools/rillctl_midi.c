@@ -34,7 +34,7 @@ static const struct bridge bridges[RILL_CTL_MIDI_BRIDGES] = {
     [RILL_CTL_MIDI_RAW] = { "alsa_rawmidi", "midi_raw", "midi raw dropped: ",
                             { "malformed", "sysex_too_long", "kernel_overruns",
                               "input_ring_full", "output_ring_full", "too_large",
-                              "not_written", "left_at_close", NULL } },
+                              "not_written", "left_at_close", "sysex_fragmented", NULL } },
 };
 
 /* The value of the bridge client's property key into out: 0, or -1 when

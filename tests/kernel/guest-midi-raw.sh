@@ -20,7 +20,8 @@
 #   4. ALSA -> rill: amidi -s of the same kind of stream (with running
 #      status) into hw:3,1 -> hw:3,0 read raw by rill -> a JACK client; and
 #      aplaymidi of 20 events 100 ms apart into VirMIDI 3-0: their frames;
-#      a sysex one byte over the limit: dropped, counted in rillctl status
+#      a sysex of 65536 bytes (the limit) both ways, in fragments on the
+#      rill side, byte for byte; a sysex one byte over the limit: dropped, counted in rillctl status
 #      (midi raw dropped, status --json's midi_raw) and logged;
 #   5. unplug: rmmod snd-virmidi while rill reads hw:3,0 is refused by the
 #      kernel (module in use); the virmidi card unbound from its driver
@@ -92,6 +93,15 @@ rsize() {
         sleep 0.1
     done
 }
+# rjson PATTERN FILE [SECONDS]: until rillctl status --json (into FILE)
+# matches the regular expression PATTERN
+rjson() {
+    local end=$((SECONDS + ${3:-20} * RMUL))
+    until "$RILLCTL" -s k status --json > "$2" 2>&1 && grep -q "$1" "$2"; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.2
+    done
+}
 rkill() {
     for p in "${RPIDS[@]}"; do kill "$p" 2> /dev/null; done
     for p in "${RPIDS[@]}"; do wait "$p" 2> /dev/null; done
@@ -156,6 +166,33 @@ else
     rkill
     rw_log "hw:3,1 output closed" 1 20
 
+    # ---- 2b. a sysex of 65536 bytes rill -> ALSA: longer than a rill MIDI
+    # buffer, so the client writes it in fragments over consecutive cycles;
+    # the bridge writes it whole to hw:3,1. Read from the sequencer port
+    # VirMIDI 3-1 by a sequencer client (a rawmidi reader of hw:3,0 holds
+    # at most 32 KiB in the kernel, less than the burst)
+    say "midiraw: sysex 65536 rill -> ALSA"
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    rbg "$OUT/midiraw.sxr.log" "$B/tests/kernel/rill-kernel-jitter" seq-sysex rsxr "$V1:0" "$OUT/midiraw.sxo-65536.bin"
+    rbg "$OUT/midiraw.sxs.log" "${RJK[@]}" "$RK" send rsxs "$OUT/sx-65536.syx" "$RV1 (playback)"
+    SPID=$RBGPID
+    rw_log "hw:3,1 opened for output" 2 20
+    kill -USR1 "$SPID"
+    end=$((SECONDS + 60 * RMUL))
+    until grep -q done "$OUT/midiraw.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.2; done
+    rkill
+    rw_log "hw:3,1 output closed" 2 20
+    # one byte over the limit (65537), written by a client in fragments:
+    # dropped whole, counted
+    rbg "$OUT/midiraw.sxs2.log" "${RJK[@]}" "$RK" send rsxs "$OUT/sx-65537.syx" "$RV1 (playback)"
+    SPID=$RBGPID
+    rw_log "hw:3,1 opened for output" 3 20
+    kill -USR1 "$SPID"
+    rjson '"midi_raw":{"bridge":true,"dropped":[1-9]' "$OUT/midiraw.drop-out.json"
+    rkill
+    rw_log "hw:3,1 output closed" 3 20
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+
     # ---- 3. timing out: rill (raw) -> VirMIDI 3-1 -> Midi Through -> rill (seq)
     say "midiraw: timing out"
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
@@ -169,7 +206,7 @@ else
     rkill
     aconnect -d "$V1:0" 14:0 >> "$OUT/midiraw.aconnect.log" 2>&1
     aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
-    rw_log "hw:3,1 output closed" 2 20
+    rw_log "hw:3,1 output closed" 4 20
 
     # ---- 4. ALSA -> rill
     say "midiraw: ALSA -> rill"
@@ -191,19 +228,24 @@ else
     # says it (at most once a second)
     say "midiraw: drops"
     aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    # first a sysex of 65536 bytes, the limit: carried, in fragments (one
+    # JACK event each) over consecutive cycles, until all its bytes came
+    n3=$(wc -l < "$OUT/midiraw.rx")
+    amidi -p hw:3,1 -s "$OUT/sx-65536.syx" > "$OUT/midiraw.amidi-long.log" 2>&1
+    end=$((SECONDS + 30 * RMUL))
+    until [ "$(awk -v s="$n3" 'NR > s {t += $2} END {print t + 0}' "$OUT/midiraw.rx")" -ge 65536 ]; do
+        [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    res "midiraw long lines_before=$n3"
     n2=$(wc -l < "$OUT/midiraw.rx")
     amidi -p hw:3,1 -s "$OUT/sx-65537.syx" > "$OUT/midiraw.amidi-drop.log" 2>&1
     amidi -p hw:3,1 -S '90 43 7f' >> "$OUT/midiraw.amidi-drop.log" 2>&1
     rlines "$OUT/midiraw.rx" $((n2 + 1)) 30
     res "midiraw drop lines_before=$n2"
-    end=$((SECONDS + 20 * RMUL))
-    until "$RILLCTL" -s k status --json > "$OUT/midiraw.drop.json" 2>&1 &&
-        grep -q '"midi_raw":{"bridge":true,"dropped":[1-9]' "$OUT/midiraw.drop.json"; do
-        [ $SECONDS -ge $end ] && break
-        sleep 0.2
-    done
+    rjson '"midi_raw":{"bridge":true,"dropped":2,' "$OUT/midiraw.drop.json"
     "$RILLCTL" -s k status > "$OUT/midiraw.drop.status" 2>&1
-    rw_log "MIDI events dropped so far" 1 10
+    rw_log "2 MIDI events dropped so far" 1 10
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
 
     # ---- 5. unplug while open, rilld survives; bound again

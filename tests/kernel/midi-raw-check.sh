@@ -55,6 +55,20 @@ else
         bad "midiraw rill -> ALSA: $(stat -c %s "$M/midiraw.out.bin" 2> /dev/null || echo 0) of $(stat -c %s "$M/raw-out.bin") bytes came; $(cmp "$M/midiraw.out.bin" "$M/raw-out.bin" 2>&1 | head -1); reader: $(tail -1 "$M/midiraw.rawread.log" 2> /dev/null)"
     fi
 
+    # ---- 2b. 65536 bytes rill -> ALSA (written by the client in fragments)
+    if cmp -s "$M/midiraw.sxo-65536.bin" "$M/sx-65536.syx"; then
+        ok "midiraw sysex 65536 bytes rill (client's fragments) -> raw hw:3,1 -> VirMIDI 3-1 (read by a sequencer client): byte for byte"
+    else
+        bad "midiraw sysex 65536 bytes rill -> ALSA: $(stat -c %s "$M/midiraw.sxo-65536.bin" 2> /dev/null || echo 0) bytes came; $(cmp "$M/midiraw.sxo-65536.bin" "$M/sx-65536.syx" 2>&1 | head -1); reader: $(tail -1 "$M/midiraw.sxr.log" 2> /dev/null); $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+
+    raw=$(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop-out.json" 2> /dev/null)
+    if printf '%s' "$raw" | grep -q '"bridge":true,"dropped":1,"malformed":1,"sysex_too_long":1,'; then
+        ok "midiraw: a sysex of 65537 bytes (limit 65536) written by a client in fragments: dropped whole, counted ($raw)"
+    else
+        bad "midiraw: a sysex of 65537 bytes from a client: not counted as one sysex over the limit: $raw"
+    fi
+
     # ---- 3. timing out: jack_midiseq's events (on 60 at 0, off at 8000, on
     # 63 at 12000, off at 20000 of each 24000) through the raw output, VirMIDI
     # and Midi Through back into rill (sequencer bridge, kernel stamps): the
@@ -134,16 +148,33 @@ PY
         bad "midiraw aplaymidi -> rill: $out (want 20 events in order)"
     fi
 
-    # ---- 4b. a drop, counted and shown
+    # ---- 4c. 65536 bytes ALSA -> rill: in fragments, one JACK event each,
+    # the first from f0, the last to f7, together the sysex sent
+    n3=$(field lines_before "$(grep '^midiraw long ' "$RES")")
+    n2=$(field lines_before "$(grep '^midiraw drop ' "$RES")")
+    frags=$(sed -n "$((${n3:-0} + 1)),${n2:-0}p" "$M/midiraw.rx" 2> /dev/null)
+    nfr=$(printf '%s\n' "$frags" | grep -c .)
+    got=$(printf '%s\n' "$frags" | cut -d' ' -f3- | tr '\n' ' ' | sed 's/ $//')
+    want=$(od -An -v -tx1 "$M/sx-65536.syx" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+    if [ -n "$n3" ] && [ "$nfr" -ge 2 ] && [ "$got" = "$want" ]; then
+        ok "midiraw sysex 65536 bytes amidi -s -> hw:3,0 -> rill: byte for byte, in $nfr fragments (JACK events at frames $(printf '%s\n' "$frags" | cut -d' ' -f1 | tr '\n' ' '))"
+    else
+        bad "midiraw sysex 65536 bytes ALSA -> rill: $nfr event(s), $(printf '%s' "$got" | wc -w) bytes, not the sysex sent (want 2 or more fragments); $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+    grep -q '"sysex_fragmented":[1-9]' "$M/midiraw.drop.json" &&
+        ok "midiraw status --json counts the fragmented sysex: $(grep -o '"sysex_fragmented":[0-9]*' "$M/midiraw.drop.json" | tail -1)" ||
+        bad "midiraw status --json has no sysex_fragmented count: $(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop.json")"
+
+    # ---- 4b. a drop, counted and shown (the second: 2b's was the first)
     n2=$(field lines_before "$(grep '^midiraw drop ' "$RES")")
     # (what came between the drop and the replug below)
     n1=$(field lines_before "$(grep '^midiraw replug ' "$RES")")
     after=$(sed -n "$((${n2:-0} + 1)),${n1:-0}p" "$M/midiraw.rx" 2> /dev/null | head -5 | cut -d' ' -f3- | cut -c1-20 | tr '\n' ';')
     raw=$(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop.json" 2> /dev/null)
     if [ -n "$n2" ] && [ "$after" = "90 43 7f;" ] &&
-        printf '%s' "$raw" | grep -q '"bridge":true,"dropped":1,"malformed":1,"sysex_too_long":1,' &&
-        grep -q '^midi raw dropped: 1 ' "$M/midiraw.drop.status" &&
-        grep -q 'alsa_rawmidi: 1 MIDI events dropped so far: 1 malformed input (1 sysex over 65536 bytes)' "$M/midiraw.rilld.log"; then
+        printf '%s' "$raw" | grep -q '"bridge":true,"dropped":2,"malformed":2,"sysex_too_long":2,"kernel_overruns":0,' &&
+        grep -q '^midi raw dropped: 2 ' "$M/midiraw.drop.status" &&
+        grep -q 'alsa_rawmidi: 2 MIDI events dropped so far: 2 malformed input (2 sysex over 65536 bytes)' "$M/midiraw.rilld.log"; then
         ok "midiraw drop: a sysex of 65537 bytes (limit 65536) dropped whole and counted: $(grep '^midi raw dropped' "$M/midiraw.drop.status"); $raw; logged; the note after it came"
     else
         bad "midiraw drop: after it: '$after'; status: $(grep '^midi' "$M/midiraw.drop.status" 2> /dev/null); json: $raw; log: $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
