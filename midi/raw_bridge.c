@@ -7,6 +7,9 @@
  *   sysex=BYTES   the longest sysex carried, f0 and f7 included
  *                 (2 .. 1048576, default 65536)
  *   verbose=0|1   log every port added, removed, opened and closed
+ *   devices=hw:C,D[,S][+hw:...]  bridge only these devices (C a card's
+ *                 number or id; midi_rawdev.h); the value ends at white
+ *                 space (it holds commas). Default: every device
  */
 #include <errno.h>
 #include <jack/jack.h>
@@ -327,6 +330,14 @@ static int parse_args(struct rb *b, const char *load_init)
         return -EINVAL;
     }
     strcpy(buf, load_init);
+    char err[512];
+    /* devices=hw:C,D[,S]+...: its value holds commas, so it ends at white
+     * space only */
+    if (rill_midi_rawdevs_take(buf, "devices", &b->devs, "alsa_rawmidi devices=", err,
+                               sizeof(err)) < 0) {
+        rb_log("%s", err);
+        return -EINVAL;
+    }
     char *save = NULL;
     for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
         char *eq = strchr(kv, '=');
@@ -344,7 +355,8 @@ static int parse_args(struct rb *b, const char *load_init)
                    (strcmp(eq + 1, "0") == 0 || strcmp(eq + 1, "1") == 0)) {
             b->verbose = eq[1] == '1';
         } else {
-            rb_log("'%s' is not an argument of alsa_rawmidi: use sysex=BYTES and verbose=0|1",
+            rb_log("'%s' is not an argument of alsa_rawmidi: use sysex=BYTES, verbose=0|1 and "
+                   "devices=hw:C,D[,S][+...] (last, or followed by a space)",
                    kv);
             return -EINVAL;
         }
@@ -413,7 +425,12 @@ int jack_initialize(jack_client_t *client, const char *load_init)
         goto fail;
     }
     b->ctl_started = 1;
-    rb_log("bridging ALSA rawmidi devices, sysex up to %u bytes", b->sysex_max);
+    char which[RILL_MIDI_RAWDEV_MAX * 48] = "";
+    if (b->devs.n) { /* else every device */
+        which[0] = ' ';
+        rill_midi_rawdevs_format(&b->devs, which + 1, sizeof(which) - 1);
+    }
+    rb_log("bridging ALSA rawmidi devices%s, sysex up to %u bytes", which, b->sysex_max);
     return 0;
 fail:
     jack_set_port_connect_callback(client, NULL, NULL);

@@ -37,6 +37,7 @@
 #include "midi/midi_frag.h"
 #include "midi/midi_names.h"
 #include "midi/midi_parse.h"
+#include "midi/midi_rawdev.h"
 
 #define RB_MAX_PORTS 256u         /* one per rawmidi endpoint and direction */
 #define RB_SYSEX_DEFAULT 65536u   /* sysex limit, f0 and f7 included */
@@ -119,6 +120,7 @@ struct rb {
     size_t ring_bytes;
     int verbose;
     int prio, rt;              /* the I/O threads' scheduling */
+    struct rill_midi_rawdevs devs; /* devices=: only these; empty: every one */
 
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */

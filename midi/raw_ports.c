@@ -260,9 +260,12 @@ fail:
     p->scratch = p->sysex = NULL;
 }
 
-/* Mark the port of e as seen, or add one. */
+/* Mark the port of e as seen, or add one; an endpoint that a device list
+ * (devices=, rilld --midi-raw) leaves out gets none. */
 static void seen(struct rb *b, const struct endpoint *e)
 {
+    if (b->devs.n && !rill_midi_rawdevs_match(&b->devs, e->card, e->card_id, e->device, e->sub))
+        return;
     for (uint32_t i = 0; i < RB_MAX_PORTS; i++) {
         struct rb_port *p = &b->ports[i];
         /* the same endpoint: same place, same card and names (another card

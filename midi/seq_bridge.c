@@ -690,6 +690,16 @@ static int parse_args(struct br *b, const char *load_init)
         return -EINVAL;
     }
     strcpy(buf, load_init);
+    char err[512];
+    /* raw_devices=hw:C,D[,S]+...: its value holds commas, so it ends at
+     * white space only */
+    if (rill_midi_rawdevs_take(buf, "raw_devices", &b->raw_devs, "alsa_midi raw_devices=", err,
+                               sizeof(err)) < 0) {
+        br_log("%s", err);
+        return -EINVAL;
+    }
+    if (b->raw_devs.n)
+        b->raw = 1;
     char *save = NULL;
     for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
         char *eq = strchr(kv, '=');
@@ -712,7 +722,8 @@ static int parse_args(struct br *b, const char *load_init)
         } else if (strcmp(kv, "mode=seq") == 0) {
             /* the only mode of this module */
         } else {
-            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES, verbose=0|1 and raw=0|1",
+            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES, verbose=0|1, raw=0|1 "
+                   "and raw_devices=hw:C,D[,S][+...] (last, or followed by a space)",
                    kv);
             return -EINVAL;
         }

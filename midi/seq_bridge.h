@@ -32,6 +32,7 @@
 #include "midi/midi_names.h"
 #include "midi/midi_frag.h"
 #include "midi/midi_parse.h"
+#include "midi/midi_rawdev.h"
 #include "midi/midi_rewrite.h"
 
 #define BR_MAX_PORTS 512u          /* bridge ports (one per ALSA port and direction) */
@@ -126,6 +127,8 @@ struct br {
     int verbose;
     int raw;                   /* raw=1: the raw bridge (alsa_rawmidi) has the
                                   cards' MIDI devices: their ports are left out */
+    struct rill_midi_rawdevs raw_devs; /* raw_devices=: only these (implies
+                                  raw=1); empty: every card's device */
 
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */

@@ -29,6 +29,9 @@
 #      ports go; bound again: they come back and carry data; then
 #      snd-virmidi unloaded and loaded 3 times (devices closed: lazy), fds
 #      and RSS.
+#   6. per device: rilld --midi seq --midi-raw hw:VirMIDI,0: hw:3,0 raw,
+#      hw:3,1 through the sequencer, neither twice; a note reaches rill
+#      through both bridges.
 # Writes what it sees to $OUT; the host (midi-raw-check.sh) judges.
 # results.txt lines: "midiraw KEY=VALUE ...".
 RK=$B/tests/kernel/rill-kernel-midi
@@ -306,6 +309,41 @@ else
     rss1=$(awk '/VmRSS/{print $2}' /proc/$RPID/status)
     res "midiraw reload rounds=$ok fds_before=$fd0 fds_after=$fd1 rss_before=$rss0 rss_after=$rss1"
     "$RILLCTL" -s k status > "$OUT/midiraw.status" 2>&1
+fi
+rkill
+stop_rilld
+
+# ---- 6. per device: --midi seq --midi-raw hw:VirMIDI,0 (by the card's id):
+# hw:3,0 raw (alsa_rawmidi), hw:3,1 through the sequencer (alsa_midi), each
+# bridged once. A note written to hw:3,1 comes out of the port VirMIDI 3-1
+# (read by the sequencer bridge) and, wired to VirMIDI 3-0, out of hw:3,0
+# (read by the raw bridge): both bridges carry it.
+say "midiraw: per device"
+grep -q snd_virmidi /proc/modules ||
+    insmod "$RMODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midiraw.mod.log"
+RLOG=$OUT/midiraw.pd.rilld.log
+LD_PRELOAD=$RTRAP \
+    "$RILLD" -n k -v -t 5000 --midi seq --midi-raw hw:VirMIDI,0 -d dummy -r 48000 -p 4096 > "$RLOG" 2>&1 &
+RPID=$!
+if ! rw_log "ready" 1 60 || ! rw_log "port 'Virtual Raw MIDI 0 (playback)' added" 1 30 ||
+    ! rw_log "VirMIDI 3-1 (capture)' added" 1 30; then
+    res "midiraw perdev started=0"
+else
+    rports > "$OUT/midiraw.pd.ports"
+    V0=$(vclient 0)
+    V1=$(vclient 1)
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    PDSEQ=$(grep -m1 '^alsa_midi:.*VirMIDI 3-1 (capture)$' "$OUT/midiraw.pd.ports")
+    rbg "$OUT/midiraw.pdr.log" "${RJK[@]}" "$RK" recv pdr "$OUT/midiraw.pdr" "$RV0 (capture)"
+    rbg "$OUT/midiraw.pds.log" "${RJK[@]}" "$RK" recv pds "$OUT/midiraw.pds" "$PDSEQ"
+    rw_log "hw:3,0 opened for input" 1 20
+    # (the sequencer bridge subscribes lazily: until it did, VirMIDI drops)
+    rw_log "subscribed to ALSA port $V1:0" 1 20
+    res "midiraw perdev started=1 open0=$(opened 0) open1=$(opened 1)"
+    amidi -p hw:3,1 -S '90 3c 40 80 3c 00' > "$OUT/midiraw.pd-amidi.log" 2>&1
+    rlines "$OUT/midiraw.pdr" 2 20
+    rlines "$OUT/midiraw.pds" 2 20
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
 fi
 rkill
 stop_rilld

@@ -228,3 +228,30 @@ PY
         bad "midiraw hot-plug: $line; $(tail -2 "$M/midiraw.mod.log" 2> /dev/null | tr '\n' ' ')"
     fi
 fi
+
+# ---- 6. per device: --midi seq --midi-raw hw:VirMIDI,0
+line=$(grep "^midiraw perdev " "$RES")
+if [ "$(field started "$line")" != 1 ]; then
+    bad "midiraw per device: rilld --midi seq --midi-raw hw:VirMIDI,0 did not start or its ports did not come: $(tail -3 "$M/midiraw.pd.rilld.log" 2> /dev/null | tr '\n' ' ')"
+else
+    P=$M/midiraw.pd.ports
+    if grep -qxF "alsa_rawmidi:Virtual Raw MIDI 0 (capture)" "$P" &&
+        grep -qxF "alsa_rawmidi:Virtual Raw MIDI 0 (playback)" "$P" &&
+        ! grep -q "^alsa_rawmidi:Virtual Raw MIDI 1" "$P" &&
+        grep -q "^alsa_midi:.*VirMIDI 3-1 (capture)$" "$P" && grep -q "^alsa_midi:.*VirMIDI 3-1 (playback)$" "$P" &&
+        ! grep -q "^alsa_midi:.*VirMIDI 3-0" "$P" && grep -q "^alsa_midi:Midi Through" "$P"; then
+        ok "midiraw per device: hw:3,0 (named hw:VirMIDI,0) raw only, hw:3,1 through the sequencer only: $(grep -e VirMIDI -e 'Virtual Raw' "$P" | tr '\n' ';')"
+    else
+        bad "midiraw per device: the ports are not hw:3,0 raw and hw:3,1 through the sequencer, each once: $(tr '\n' ';' < "$P")"
+    fi
+    if grep -q "rill-rt-trap" "$M/midiraw.pd.rilld.log"; then
+        bad "midiraw per device: the realtime trap fired: $(grep -m1 -A3 rill-rt-trap "$M/midiraw.pd.rilld.log" | tr '\n' ' ')"
+    fi
+    r=$(cut -d' ' -f3- "$M/midiraw.pdr" 2> /dev/null | tr '\n' ';')
+    q=$(cut -d' ' -f3- "$M/midiraw.pds" 2> /dev/null | tr '\n' ';')
+    if [ "$r" = "90 3c 40;80 3c 00;" ] && [ "$q" = "90 3c 40;80 3c 00;" ] && [ "$(field open1 "$line")" = 0 ]; then
+        ok "midiraw per device: amidi -S into hw:3,1 reached rill through the sequencer bridge (VirMIDI 3-1) and the raw bridge (hw:3,0): '$r'; rill never opened hw:3,1"
+    else
+        bad "midiraw per device: raw hw:3,0 got '$r', sequencer VirMIDI 3-1 got '$q' (want 90 3c 40;80 3c 00; each); $line"
+    fi
+fi
