@@ -57,6 +57,9 @@ struct libjack {
 struct internal {
     enum internal_state state;
     const struct libjack *lj;          /* the server's, for the worker */
+    /* the state segment's netmanager block, offered to a module that
+     * exports rill_netmanager_attach (internal/netmanager.h) */
+    struct rill_shm_netmanager *nm_block;
     uint64_t handle;
     char server[RILL_SERVER_NAME_SIZE];
     char name[RILL_CLIENT_NAME_SIZE];  /* asked, then as granted */
@@ -225,6 +228,13 @@ static void *load_main(void *arg)
                   e->path, e->init ? "jack_finish" : "jack_initialize");
         goto fail_dl;
     }
+    /* rill's own netmanager shows its followers in rillctl status: it gets
+     * the block of the state segment (it keeps one manager per process, so
+     * a second load is refused by the module itself) */
+    void (*attach)(struct rill_shm_netmanager *) =
+        (void (*)(struct rill_shm_netmanager *))dlsym(e->dl, "rill_netmanager_attach");
+    if (attach)
+        attach(e->nm_block);
     jack_options_t o = JackNoStartServer | JackServerName | (e->options & JackUseExactName);
     e->client = e->lj->open(e->name, o, &st, e->server);
     if (!e->client) {
@@ -346,6 +356,7 @@ static int start_load(struct rill_server *s, const char *name, const char *load_
     e->options = options;
     e->handle = ic->next_handle++;
     e->lj = &ic->lj;
+    e->nm_block = s->shm.state ? &s->shm.state->netmanager : NULL;
     if ((r = start_worker(e, load_main)) < 0) {
         *status = JackFailure;
         rill_errf(err, errsize, 0, "cannot start a thread to load %s: %s", e->path, strerror(-r));

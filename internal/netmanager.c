@@ -52,6 +52,7 @@
 
 NM_EXPORT int jack_initialize(jack_client_t *client, const char *load_init);
 NM_EXPORT void jack_finish(void *arg);
+NM_EXPORT void rill_netmanager_attach(struct rill_shm_netmanager *block);
 
 struct nm_manager {
     jack_client_t *client;
@@ -70,11 +71,24 @@ struct nm_manager {
     uint64_t turned_away;          /* AVAILABLEs whose session rill cannot serve */
     char last_refusal[320];        /* so that a follower's retries log once */
     struct nm_saved *saved;        /* -s: connections of followers gone */
+    struct rill_shm_netmanager *block; /* rillctl status; NULL outside rilld */
 };
 
 /* one manager per process, as jackd2 (the port is one anyway); the loader
  * thread and the unloader are never concurrent for one module */
 static _Atomic(struct nm_manager *) the_manager;
+
+/* the state segment's block for rillctl status, handed over by rilld's
+ * loader before jack_initialize (engine/internal.c); NULL when loaded
+ * some other way. acq_rel/acquire: the loader and jack_initialize may be
+ * different threads of two loads */
+static _Atomic(struct rill_shm_netmanager *) the_block;
+
+/* rilld's loader thread, before jack_initialize. */
+void rill_netmanager_attach(struct rill_shm_netmanager *block)
+{
+    atomic_store_explicit(&the_block, block, memory_order_release);
+}
 
 #define log_nm(...) (fprintf(stderr, "netmanager: " __VA_ARGS__), fputc('\n', stderr))
 
@@ -224,6 +238,8 @@ static void on_available(struct nm_manager *m, const struct rill_net_params *p,
         goto fail;
     }
     f->m = m;
+    f->block = m->block;
+    f->link = &f->own_link;
     f->addr = *from;
     f->setup = setup;
     f->s = s;
@@ -357,11 +373,15 @@ static void housekeeping(struct nm_manager *m, uint64_t now, int log_now)
                    (unsigned long long)v[1], (unsigned long long)v[7]);
         memcpy(f->shown, v, sizeof v);
     }
-    if (!log_now)
-        return;
     uint64_t total = 0;
     for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
         total += m->stats.refused[i];
+    if (m->block) { /* relaxed: statistics for rillctl status */
+        atomic_store_explicit(&m->block->refused, total, memory_order_relaxed);
+        atomic_store_explicit(&m->block->turned_away, m->turned_away, memory_order_relaxed);
+    }
+    if (!log_now)
+        return;
     if (total != m->refused_shown) {
         char detail[256] = "";
         size_t len = 0;
@@ -443,6 +463,8 @@ static void manager_free(struct nm_manager *m)
     nm_saved_free(&m->saved);
     if (m->fd >= 0)
         close(m->fd);
+    if (m->block) /* the followers' slots were freed with them */
+        atomic_store_explicit(&m->block->present, 0, memory_order_relaxed);
     free(m);
 }
 
@@ -500,6 +522,13 @@ int jack_initialize(jack_client_t *client, const char *load_init)
                                                  memory_order_acquire)) {
         log_nm("a netmanager is loaded already in this server (one per server, as in jackd2)");
         goto fail;
+    }
+    m->block = atomic_load_explicit(&the_block, memory_order_acquire);
+    if (m->block) {
+        m->block->port = m->cfg.port;
+        atomic_store_explicit(&m->block->refused, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->block->turned_away, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->block->present, 1, memory_order_relaxed);
     }
     if (gethostname(m->host, sizeof m->host - 1) < 0)
         snprintf(m->host, sizeof m->host, "rill");

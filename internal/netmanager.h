@@ -30,6 +30,7 @@
 #define RILL_NETMANAGER_H
 
 #include "drivers/net/net_rx.h"
+#include "rill/shm.h"
 
 #include <jack/jack.h>
 #include <netinet/in.h>
@@ -128,6 +129,14 @@ struct nm_follower {
 
     _Atomic int gone;              /* enum nm_gone; RT or shutdown sets, manager reads */
     struct nm_counters n;
+    /* what rillctl status shows (the state segment's netmanager block):
+     * slot NULL when rill gave no block or all were taken, then link
+     * points to own_link; RT adds to link, the manager writes slot->id */
+    struct rill_shm_netmanager *block;
+    struct rill_shm_nm_follower *slot;
+    struct rill_shm_link own_link;
+    struct rill_shm_link *link;
+    struct rill_net_pub pub;       /* RT: rx.stats as last added to link */
     uint64_t shown[8];             /* manager: counters at the last log line */
 };
 
@@ -165,6 +174,11 @@ int nm_follower_start(struct nm_follower *f, int auto_connect, char *err, size_t
 /* Deactivate and close the client (when it was started), close the socket,
  * free everything. Manager thread. */
 void nm_follower_free(struct nm_follower *f);
+
+/* rillctl status: show f in a slot of its block (before activation) /
+ * free the slot (after deactivation). Manager thread. */
+void nm_slot_claim(struct nm_follower *f);
+void nm_slot_release(struct nm_follower *f);
 
 /* Name of a nm_gone reason. Any thread. */
 const char *nm_gone_name(int why);

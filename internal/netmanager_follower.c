@@ -37,8 +37,10 @@
  * waits no more, and the manager thread removes the client.
  */
 #include "internal/netmanager.h"
+#include "rill/seqlock.h"
 #include "rill/time.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jack/midiport.h>
 #include <poll.h>
@@ -213,6 +215,7 @@ static int take(struct nm_follower *f, uint32_t target, const uint8_t *buf, size
     }
     if (d < 0) {
         add(&f->n.late, 1);
+        add(&f->link->late, 1);
         /* the nearest late cycle: among those queued when this cycle's
          * receive began, and among those that came during its wait */
         int32_t *o = f->waited ? &f->off_wait : &f->off_pre;
@@ -320,8 +323,15 @@ static void receive_cycle(struct nm_follower *f, uint64_t start)
             add(&f->n.partial, 1);
         if (got)
             (void)rill_net_rx_end(&f->rx, midi_sink, f);
+        else if (f->heard)
+            add(&f->link->empty, 1); /* a period without any answer: silence
+                                      * (its datagrams count as lost, and the
+                                      * cycle as missed, when the next
+                                      * answer's number shows the gap: the
+                                      * assembler's own count) */
         resync(f, got);
     }
+    rill_net_link_publish(f->link, &f->rx.stats, &f->pub);
     uint64_t ref = 0;
     for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
         ref += f->rx.stats.refused[i];
@@ -486,6 +496,7 @@ int nm_follower_start(struct nm_follower *f, int auto_connect, char *err, size_t
     }
     jack_on_shutdown(f->client, on_shutdown, f);
     f->last_alive_ns = rill_now_ns();
+    nm_slot_claim(f);
     if (jack_activate(f->client) != 0) {
         snprintf(err, errsize, "cannot activate '%s'", f->client_name);
         r = -EIO;
@@ -501,6 +512,64 @@ fail:
 }
 
 /* Manager thread. */
+void nm_slot_claim(struct nm_follower *f)
+{
+    f->link = &f->own_link;
+    if (!f->block || f->slot)
+        return;
+    struct rill_shm_nm_follower *slot = NULL;
+    for (unsigned i = 0; i < RILL_NM_SLOTS && !slot; i++)
+        if (!f->block->f[i].id.used) /* the manager thread alone writes id */
+            slot = &f->block->f[i];
+    if (!slot)
+        return;
+    struct rill_shm_nm_identity id = { .used = 1, .id = f->s.id, .rate = f->s.rate,
+                                       .period = f->s.period, .latency = f->s.latency,
+                                       .encoder = f->s.encoder, .kbps = f->s.kbps,
+                                       .audio_to = f->s.capture_audio,
+                                       .audio_from = f->s.playback_audio,
+                                       .midi_to = f->s.capture_midi,
+                                       .midi_from = f->s.playback_midi,
+                                       .sync = f->setup.sync_mode != 0,
+                                       .transport_sync = f->setup.transport_sync != 0 };
+    snprintf(id.name, sizeof id.name, "%s", f->setup.name);
+    snprintf(id.client, sizeof id.client, "%.*s", (int)sizeof id.client - 1, f->client_name);
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &f->addr.sin_addr, ip, sizeof ip);
+    snprintf(id.address, sizeof id.address, "%s:%u", ip, ntohs(f->addr.sin_port));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    id.since_s = (uint64_t)now.tv_sec;
+    /* counters from zero: no realtime thread writes them (the slot is free
+     * and the client not yet active); relaxed, rillctl reads them */
+    struct rill_shm_link *l = &slot->link;
+    _Atomic uint64_t *c[] = { &l->cycles, &l->incomplete, &l->empty, &l->missed, &l->lost,
+                              &l->late, &l->reordered, &l->foreign, &l->malformed,
+                              &l->rejoins };
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++)
+        atomic_store_explicit(c[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&l->joined, 1, memory_order_relaxed);
+    rill_seqlock_write_begin(&slot->seq);
+    slot->id = id;
+    rill_seqlock_write_end(&slot->seq);
+    f->slot = slot;
+    f->link = l;
+}
+
+/* Manager thread, after the client's deactivation (no RT writer left). */
+void nm_slot_release(struct nm_follower *f)
+{
+    if (!f->slot)
+        return;
+    atomic_store_explicit(&f->slot->link.joined, 0, memory_order_relaxed);
+    rill_seqlock_write_begin(&f->slot->seq);
+    memset(&f->slot->id, 0, sizeof f->slot->id);
+    rill_seqlock_write_end(&f->slot->seq);
+    f->slot = NULL;
+    f->link = &f->own_link;
+}
+
+/* Manager thread. */
 void nm_follower_free(struct nm_follower *f)
 {
     if (!f)
@@ -511,6 +580,7 @@ void nm_follower_free(struct nm_follower *f)
         jack_deactivate(f->client);
         jack_client_close(f->client);
     }
+    nm_slot_release(f);
     if (f->fd >= 0)
         close(f->fd);
     free(f->send_buf);

@@ -8,7 +8,9 @@
 #      --fuzz installs them), build in build-fuzz/ with --enable-fuzzing and
 #      run every fuzz harness for RILL_FUZZ_SECONDS seconds (default 10;
 #      0 skips this step) with `make fuzz` (doc/fuzzing.md);
-#   5. print the logs of failing tests, then one line "N passed, N failed".
+#   5. print the logs of failing tests, then the verdict lines of each failing
+#      test again (its "FAIL:" lines, so a cut log still names them), then one
+#      line "N passed, N failed".
 # Exit status 0 when everything passed.
 set -uo pipefail
 
@@ -37,6 +39,7 @@ fi
 passed=0
 failed=0
 broken=()
+failing_logs=()
 
 # Print the .log of every test whose .trs says FAIL, ERROR or XPASS.
 print_failures() {
@@ -45,6 +48,7 @@ print_failures() {
         log=${trs%.trs}.log
         say "failing test log: ${log#"$root"/}"
         cat "$log" 2>/dev/null || echo "(no log file)"
+        failing_logs+=("$log")
     done < <(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' -r --include='*.trs' "$dir" 2>/dev/null)
 }
 
@@ -131,6 +135,12 @@ build_and_check build-asan --enable-sanitizers
 fuzz_briefly
 
 say "summary"
+# The verdicts of each failing test once more, short: a long log printed
+# above may be cut by whoever reads only the head and tail of this output.
+for log in "${failing_logs[@]+"${failing_logs[@]}"}"; do
+    echo "check.sh: ${log#"$root"/}:"
+    grep -E '^(FAIL|ERROR|not ok|BAD)\b' "$log" 2>/dev/null | cut -c1-400 | head -n 12 | sed 's/^/    /'
+done
 for b in "${broken[@]+"${broken[@]}"}"; do
     echo "check.sh: $b"
 done

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "tools/json_out.h"
 #include "tools/rillctl.h"
+#include "rill/seqlock.h"
 #include "rill/limits.h"
 #include "rill/paths.h"
 #include "rill/protocol.h"
@@ -487,6 +488,48 @@ static int ctl_clients(struct ctl *ctl, int argc, char **argv)
     return rill_json_finish(&j) < 0 ? 1 : 0;
 }
 
+/* Main thread: a link's counters. */
+static void link_read(const struct rill_shm_link *l, struct rill_ctl_link *out)
+{
+    /* relaxed: independent statistics (rill/shm.h) */
+    out->present = atomic_load_explicit(&l->link_present, memory_order_relaxed);
+    out->joined = atomic_load_explicit(&l->joined, memory_order_relaxed);
+    out->cycles = atomic_load_explicit(&l->cycles, memory_order_relaxed);
+    out->incomplete = atomic_load_explicit(&l->incomplete, memory_order_relaxed);
+    out->empty = atomic_load_explicit(&l->empty, memory_order_relaxed);
+    out->missed = atomic_load_explicit(&l->missed, memory_order_relaxed);
+    out->lost = atomic_load_explicit(&l->lost, memory_order_relaxed);
+    out->late = atomic_load_explicit(&l->late, memory_order_relaxed);
+    out->reordered = atomic_load_explicit(&l->reordered, memory_order_relaxed);
+    out->foreign = atomic_load_explicit(&l->foreign, memory_order_relaxed);
+    out->malformed = atomic_load_explicit(&l->malformed, memory_order_relaxed);
+    out->rejoins = atomic_load_explicit(&l->rejoins, memory_order_relaxed);
+}
+
+/* Main thread: the netmanager's followers; a slot whose identity cannot
+ * be read consistently (it is being written) is left out this time. */
+static void netmanager_read(const struct rill_shm_netmanager *b, struct rill_ctl_netmanager *out)
+{
+    out->present = atomic_load_explicit(&b->present, memory_order_relaxed);
+    out->n = 0;
+    if (!out->present)
+        return;
+    out->port = b->port;
+    out->refused = atomic_load_explicit(&b->refused, memory_order_relaxed);
+    out->turned_away = atomic_load_explicit(&b->turned_away, memory_order_relaxed);
+    for (unsigned i = 0; i < RILL_NM_SLOTS; i++) {
+        struct rill_ctl_nm_follower *f = &out->f[out->n];
+        if (rill_seqlock_read_copy(&b->f[i].seq, &f->id, &b->f[i].id, sizeof f->id) < 0 ||
+            !f->id.used)
+            continue;
+        f->id.name[sizeof f->id.name - 1] = 0; /* another process wrote them */
+        f->id.client[sizeof f->id.client - 1] = 0;
+        f->id.address[sizeof f->id.address - 1] = 0;
+        link_read(&b->f[i].link, &f->link);
+        out->n++;
+    }
+}
+
 /* Main thread: what status prints, read from the state segment. */
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out)
 {
@@ -511,19 +554,8 @@ void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_statu
     out->device_restarts = atomic_load_explicit(&st->driver_restarts, memory_order_relaxed);
     out->device_reopens = atomic_load_explicit(&st->driver_reopens, memory_order_relaxed);
     out->device_losses = atomic_load_explicit(&st->driver_losses, memory_order_relaxed);
-    const struct rill_shm_link *l = &st->link;
-    out->net_link = atomic_load_explicit(&l->link_present, memory_order_relaxed);
-    out->net_joined = atomic_load_explicit(&l->joined, memory_order_relaxed);
-    out->net_cycles = atomic_load_explicit(&l->cycles, memory_order_relaxed);
-    out->net_incomplete = atomic_load_explicit(&l->incomplete, memory_order_relaxed);
-    out->net_empty = atomic_load_explicit(&l->empty, memory_order_relaxed);
-    out->net_missed = atomic_load_explicit(&l->missed, memory_order_relaxed);
-    out->net_lost = atomic_load_explicit(&l->lost, memory_order_relaxed);
-    out->net_late = atomic_load_explicit(&l->late, memory_order_relaxed);
-    out->net_reordered = atomic_load_explicit(&l->reordered, memory_order_relaxed);
-    out->net_foreign = atomic_load_explicit(&l->foreign, memory_order_relaxed);
-    out->net_malformed = atomic_load_explicit(&l->malformed, memory_order_relaxed);
-    out->net_rejoins = atomic_load_explicit(&l->rejoins, memory_order_relaxed);
+    link_read(&st->link, &out->net);
+    netmanager_read(&st->netmanager, &out->nm);
     for (uint32_t slot = 0; slot < RILL_MAX_CLIENTS; slot++) {
         struct rill_shm_client c;
         if (rill_registry_client(st, slot, &c) == 0 && !(c.flags & RILL_CLIENT_CONTROL))
@@ -554,6 +586,48 @@ static const char *device_state_name(uint32_t state)
                                                                       : "unknown";
 }
 
+/* A link's counts; the second line begins with label. Main thread. */
+static void print_link(const struct rill_ctl_link *l, const char *label)
+{
+    printf("%llu cycles complete, %llu incomplete, %llu periods without any datagram, %llu "
+           "cycles missed\n", (unsigned long long)l->cycles, (unsigned long long)l->incomplete,
+           (unsigned long long)l->empty, (unsigned long long)l->missed);
+    printf("%s%llu lost, %llu late, %llu reordered, %llu foreign, %llu malformed; "
+           "%llu rejoins\n", label, (unsigned long long)l->lost, (unsigned long long)l->late,
+           (unsigned long long)l->reordered, (unsigned long long)l->foreign,
+           (unsigned long long)l->malformed, (unsigned long long)l->rejoins);
+}
+
+/* NetJACK2's encoder numbers (drivers/net/net_proto.h) */
+static const char *const encodings[] = { [0] = "float", [1] = "int16", [2] = "celt",
+                                         [3] = "opus" };
+
+/* NetJACK2's encoder number as a word. Main thread. */
+static const char *encoding_name(uint32_t e)
+{
+    return e < sizeof encodings / sizeof encodings[0] ? encodings[e] : "unknown";
+}
+
+/* The netmanager's lines (nothing when none is loaded). Main thread. */
+static void print_netmanager(const struct rill_ctl_netmanager *nm)
+{
+    if (!nm->present)
+        return;
+    printf("netmanager:   UDP port %u; %u follower%s; %llu datagrams refused on the port, %llu "
+           "followers turned away\n", nm->port, nm->n, nm->n == 1 ? "" : "s",
+           (unsigned long long)nm->refused, (unsigned long long)nm->turned_away);
+    for (uint32_t i = 0; i < nm->n; i++) {
+        const struct rill_ctl_nm_follower *f = &nm->f[i];
+        printf("  follower '%s' (client '%s') at %s: %u Hz, %u frames, audio %u to / %u "
+               "from, MIDI %u to / %u from, %s, latency %u cycles, %s\n", f->id.name,
+               f->id.client, f->id.address, f->id.rate, f->id.period, f->id.audio_to,
+               f->id.audio_from, f->id.midi_to, f->id.midi_from, encoding_name(f->id.encoder),
+               f->id.latency, f->id.sync ? "sync" : "async");
+        printf("    ");
+        print_link(&f->link, "    datagrams: ");
+    }
+}
+
 /* "running", or "lost (gone; watched for) since 12:03:04 (5 s); cycles on
  * the fallback clock", and the fault counts. Main thread. */
 static void print_device(const struct rill_ctl_status *s)
@@ -582,16 +656,62 @@ static void print_device(const struct rill_ctl_status *s)
     printf("restarts:     %llu\n", (unsigned long long)s->device_restarts);
     printf("reopenings:   %llu\n", (unsigned long long)s->device_reopens);
     printf("losses:       %llu\n", (unsigned long long)s->device_losses);
-    if (!s->net_link)
-        return;
-    printf("network:      %s; %llu cycles complete, %llu incomplete, %llu periods without "
-           "any datagram, %llu cycles missed\n", s->net_joined ? "joined" : "looking for the master",
-           (unsigned long long)s->net_cycles, (unsigned long long)s->net_incomplete,
-           (unsigned long long)s->net_empty, (unsigned long long)s->net_missed);
-    printf("datagrams:    %llu lost, %llu late, %llu reordered, %llu foreign, %llu malformed; "
-           "%llu rejoins\n", (unsigned long long)s->net_lost, (unsigned long long)s->net_late,
-           (unsigned long long)s->net_reordered, (unsigned long long)s->net_foreign,
-           (unsigned long long)s->net_malformed, (unsigned long long)s->net_rejoins);
+    if (s->net.present) {
+        printf("network:      %s; ", s->net.joined ? "joined" : "looking for the master");
+        print_link(&s->net, "datagrams:    ");
+    }
+    print_netmanager(&s->nm);
+}
+
+/* Main thread: a link's counts as members of the current object. */
+static void link_json(struct rill_json *j, const struct rill_ctl_link *l)
+{
+    rill_json_uint(j, "cycles", l->cycles);
+    rill_json_uint(j, "incomplete", l->incomplete);
+    rill_json_uint(j, "empty", l->empty);
+    rill_json_uint(j, "missed", l->missed);
+    rill_json_uint(j, "lost", l->lost);
+    rill_json_uint(j, "late", l->late);
+    rill_json_uint(j, "reordered", l->reordered);
+    rill_json_uint(j, "foreign", l->foreign);
+    rill_json_uint(j, "malformed", l->malformed);
+}
+
+/* Main thread: the "netmanager" member. */
+static void netmanager_json(struct rill_json *j, const struct rill_ctl_netmanager *nm)
+{
+    rill_json_begin_object(j, "netmanager");
+    rill_json_bool(j, "loaded", nm->present != 0);
+    if (nm->present)
+        rill_json_uint(j, "port", nm->port);
+    else
+        rill_json_null(j, "port");
+    rill_json_uint(j, "refused", nm->refused);
+    rill_json_uint(j, "turned_away", nm->turned_away);
+    rill_json_begin_array(j, "followers");
+    for (uint32_t i = 0; i < nm->n; i++) {
+        const struct rill_ctl_nm_follower *f = &nm->f[i];
+        rill_json_begin_object(j, NULL);
+        rill_json_string(j, "name", f->id.name);
+        rill_json_string(j, "client", f->id.client);
+        rill_json_string(j, "address", f->id.address);
+        rill_json_uint(j, "id", f->id.id);
+        rill_json_uint(j, "since", f->id.since_s);
+        rill_json_uint(j, "rate", f->id.rate);
+        rill_json_uint(j, "period", f->id.period);
+        rill_json_uint(j, "latency", f->id.latency);
+        rill_json_string(j, "encoding", encoding_name(f->id.encoder));
+        rill_json_uint(j, "audio_to", f->id.audio_to);
+        rill_json_uint(j, "audio_from", f->id.audio_from);
+        rill_json_uint(j, "midi_to", f->id.midi_to);
+        rill_json_uint(j, "midi_from", f->id.midi_from);
+        rill_json_bool(j, "sync", f->id.sync != 0);
+        rill_json_bool(j, "transport_sync", f->id.transport_sync != 0);
+        link_json(j, &f->link);
+        rill_json_end_object(j);
+    }
+    rill_json_end_array(j);
+    rill_json_end_object(j);
 }
 
 /* Main thread: the status object (shape in doc/rillctl.md) as member key
@@ -624,19 +744,12 @@ void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s
     rill_json_uint(j, "losses", s->device_losses);
     rill_json_end_object(j);
     rill_json_begin_object(j, "network");
-    rill_json_bool(j, "link", s->net_link != 0);
-    rill_json_bool(j, "joined", s->net_joined != 0);
-    rill_json_uint(j, "cycles", s->net_cycles);
-    rill_json_uint(j, "incomplete", s->net_incomplete);
-    rill_json_uint(j, "empty", s->net_empty);
-    rill_json_uint(j, "missed", s->net_missed);
-    rill_json_uint(j, "lost", s->net_lost);
-    rill_json_uint(j, "late", s->net_late);
-    rill_json_uint(j, "reordered", s->net_reordered);
-    rill_json_uint(j, "foreign", s->net_foreign);
-    rill_json_uint(j, "malformed", s->net_malformed);
-    rill_json_uint(j, "rejoins", s->net_rejoins);
+    rill_json_bool(j, "link", s->net.present != 0);
+    rill_json_bool(j, "joined", s->net.joined != 0);
+    link_json(j, &s->net);
+    rill_json_uint(j, "rejoins", s->net.rejoins);
     rill_json_end_object(j);
+    netmanager_json(j, &s->nm);
     rill_json_uint(j, "rate", s->rate);
     rill_json_uint(j, "period", s->period);
     rill_json_double(j, "period_ms", s->rate ? (double)s->period * 1000.0 / s->rate : 0.0, 3);

@@ -42,6 +42,24 @@ const char *rill_ctl_bad_option(char **argv);
 /* The command named name, or NULL. */
 const struct ctl_command *rill_ctl_command(const char *name);
 
+/* One NetJACK2 link's counters (struct rill_shm_link). */
+struct rill_ctl_link {
+    uint32_t present, joined;
+    uint64_t cycles, incomplete, empty, missed, lost, late, reordered, foreign, malformed,
+        rejoins;
+};
+
+/* The netmanager's followers (struct rill_shm_netmanager). */
+struct rill_ctl_netmanager {
+    uint32_t present, port;
+    uint64_t refused, turned_away;
+    uint32_t n;                      /* followers in f[] */
+    struct rill_ctl_nm_follower {
+        struct rill_shm_nm_identity id;
+        struct rill_ctl_link link;
+    } f[RILL_NM_SLOTS];
+};
+
 /* What `rillctl status` shows (top's header too). */
 struct rill_ctl_status {
     char server[RILL_SERVER_NAME_SIZE];
@@ -57,9 +75,9 @@ struct rill_ctl_status {
     uint64_t device_since_s;         /* CLOCK_REALTIME s the state began */
     uint64_t device_stalls, device_restarts, device_reopens, device_losses;
     /* a network driver's link (struct rill_shm_link; doc/network.md) */
-    uint32_t net_link, net_joined;
-    uint64_t net_cycles, net_incomplete, net_empty, net_missed, net_lost, net_late,
-        net_reordered, net_foreign, net_malformed, net_rejoins;
+    struct rill_ctl_link net;
+    /* the netmanager internal client's followers */
+    struct rill_ctl_netmanager nm;
 };
 void rill_ctl_status_read(const struct rill_shm_state *st, struct rill_ctl_status *out);
 struct rill_json;

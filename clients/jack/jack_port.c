@@ -30,6 +30,7 @@ static void rill_jack_port_fill(struct _jack_client *c, struct _jack_port *h,
     h->owner = p->client;
     h->flags = p->flags;
     h->type = p->type;
+    atomic_store_explicit(&h->uuid, p->uuid, memory_order_relaxed);
     memcpy(h->name, p->name, sizeof(h->name));
     h->name[sizeof(h->name) - 1] = '\0';
     atomic_store_explicit(&h->valid, 1, memory_order_release);
@@ -207,11 +208,20 @@ jack_port_type_id_t jack_port_type_id(const jack_port_t *port)
     return port ? (jack_port_type_id_t)port->type : 0;
 }
 
-/* Any non-realtime thread. */
+/* Any thread: the uuid copied when the handle was filled (the realtime
+ * thread may ask for it; JACK programs do); the registry only for a handle
+ * filled without one. */
 jack_uuid_t jack_port_uuid(const jack_port_t *port)
 {
+    if (!port)
+        return 0;
+    if (atomic_load_explicit(&port->valid, memory_order_acquire)) {
+        uint64_t u = atomic_load_explicit(&port->uuid, memory_order_relaxed);
+        if (u)
+            return (jack_uuid_t)u;
+    }
     struct rill_shm_port p;
-    if (!port || rill_registry_port(port->client->st, port->id, &p) < 0)
+    if (rill_registry_port(port->client->st, port->id, &p) < 0)
         return 0;
     return (jack_uuid_t)p.uuid;
 }

@@ -69,6 +69,10 @@ struct _jack_port {
      * carries, 0 when untied. Written by the program's thread (release),
      * read by the realtime thread (acquire) after each process callback. */
     _Atomic uint32_t tied_to;
+    /* the port's uuid, copied with the other fields (constant for a gen):
+     * jack_port_uuid answers from it without the registry's seqlock, whose
+     * bounded reads can fail while rilld rewrites the registry */
+    _Atomic uint64_t uuid;
     char name[RILL_PORT_NAME_SIZE];
 };
 

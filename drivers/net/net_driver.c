@@ -164,9 +164,7 @@ struct rill_driver {
      * until then here; relaxed statistics */
     struct rill_shm_link own_link;
     struct rill_shm_link *link;
-    struct rill_net_pub {          /* realtime thread: rx.stats as last added */
-        uint64_t cycles, incomplete, missed, lost, late, reordered, foreign, malformed;
-    } pub;
+    struct rill_net_pub pub;       /* realtime thread: rx.stats as last added */
     _Atomic uint64_t n_send_errors;
 
     pthread_t logger;
@@ -378,8 +376,8 @@ static int net_open(const struct rill_driver_config *cfg, struct rill_driver **o
     d->fd = -1;
     d->link = &d->own_link;
     if (cfg->v[P_TRANSPORT].u) {
-        snprintf(err, errsize, "-t 1: transport sync with the master is not supported by rill "
-                 "yet; leave -t at 0");
+        snprintf(err, errsize, "-t 1: transport sync with the master is not supported (jackd2's "
+                 "NetJACK2 carries no transport either: its -t is deactivated); leave -t at 0");
         r = -ENOTSUP;
         goto fail;
     }
@@ -581,36 +579,10 @@ static void net_bind_link(struct rill_driver *d, struct rill_shm_link *link)
 
 /* ---- realtime thread ---- */
 
-/* Add what changed since the last call to a counter of the link (the
- * housekeeping thread adds to foreign and malformed too, so no stores).
- * Realtime thread. */
-static void link_add(_Atomic uint64_t *c, uint64_t now, uint64_t *was)
-{
-    if (now != *was)
-        atomic_fetch_add_explicit(c, now - *was, memory_order_relaxed);
-    *was = now;
-}
-
 /* The assembler's counts to the link. Realtime thread, once a cycle. */
 static void publish(struct rill_driver *d)
 {
-    const struct rill_net_stats *st = &d->rx.stats;
-    struct rill_shm_link *l = d->link;
-    uint64_t bad = 0;
-    for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
-        if (i != RILL_NET_R_FOREIGN && i != RILL_NET_R_STALE)
-            bad += st->refused[i];
-    /* relaxed (in link_add): statistics for rillctl and the log, nothing is
-     * published through them */
-    struct rill_net_pub *p = &d->pub;
-    link_add(&l->cycles, st->cycles, &p->cycles);
-    link_add(&l->incomplete, st->incomplete, &p->incomplete);
-    link_add(&l->missed, st->missed, &p->missed);
-    link_add(&l->lost, st->lost, &p->lost);
-    link_add(&l->late, st->refused[RILL_NET_R_STALE], &p->late);
-    link_add(&l->reordered, st->reordered, &p->reordered);
-    link_add(&l->foreign, st->refused[RILL_NET_R_FOREIGN], &p->foreign);
-    link_add(&l->malformed, bad, &p->malformed);
+    rill_net_link_publish(d->link, &d->rx.stats, &d->pub);
 }
 
 static int net_start(struct rill_driver *d)

@@ -2,6 +2,7 @@
  * net_rx.h). Realtime thread only, apart from rill_net_rx_init.
  */
 #include "drivers/net/net_rx.h"
+#include "rill/shm.h"
 
 #include <errno.h>
 #include <string.h>
@@ -229,4 +230,33 @@ int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx)
         ret = rill_net_midi_decode(rx->midi, rx->midi_len, rx->nmidi, rx->s->period, sink, ctx,
                                    &rx->stats);
     return ret;
+}
+
+/* Add what changed since the last call to a counter of the link (other
+ * threads add to some of them too, so no stores). Realtime thread. */
+static void link_add(_Atomic uint64_t *c, uint64_t now, uint64_t *was)
+{
+    if (now != *was)
+        atomic_fetch_add_explicit(c, now - *was, memory_order_relaxed);
+    *was = now;
+}
+
+/* Realtime thread (see net_rx.h). */
+void rill_net_link_publish(struct rill_shm_link *l, const struct rill_net_stats *st,
+                           struct rill_net_pub *p)
+{
+    uint64_t bad = 0;
+    for (unsigned i = 0; i < RILL_NET_R_COUNT; i++)
+        if (i != RILL_NET_R_FOREIGN && i != RILL_NET_R_STALE)
+            bad += st->refused[i];
+    /* relaxed (in link_add): statistics for rillctl and the log, nothing is
+     * published through them */
+    link_add(&l->cycles, st->cycles, &p->cycles);
+    link_add(&l->incomplete, st->incomplete, &p->incomplete);
+    link_add(&l->missed, st->missed, &p->missed);
+    link_add(&l->lost, st->lost, &p->lost);
+    link_add(&l->late, st->refused[RILL_NET_R_STALE], &p->late);
+    link_add(&l->reordered, st->reordered, &p->reordered);
+    link_add(&l->foreign, st->refused[RILL_NET_R_FOREIGN], &p->foreign);
+    link_add(&l->malformed, bad, &p->malformed);
 }

@@ -100,4 +100,22 @@ int rill_net_rx_complete(const struct rill_net_rx *rx);
  * a negative value when none could be read. */
 int rill_net_rx_end(struct rill_net_rx *rx, rill_net_midi_sink sink, void *ctx);
 
+/* ---- the counters shown by rillctl status (struct rill_shm_link) ---- */
+
+struct rill_shm_link;
+
+/* rx->stats as last added to a link, so that each call adds only what
+ * changed (other threads add to the same counters). */
+struct rill_net_pub {
+    uint64_t cycles, incomplete, missed, lost, late, reordered, foreign, malformed;
+};
+
+/* Add what changed in st since the last call to the link's counters:
+ * cycles, incomplete, missed, lost, late (stale), reordered, foreign and
+ * malformed (every other refusal). Used by rilld -d net for its master and
+ * by the netmanager for each follower. Realtime thread (the owner of st),
+ * once a cycle; relaxed atomic additions only. */
+void rill_net_link_publish(struct rill_shm_link *l, const struct rill_net_stats *st,
+                           struct rill_net_pub *p);
+
 #endif

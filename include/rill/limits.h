@@ -7,7 +7,7 @@
 #ifndef RILL_LIMITS_H
 #define RILL_LIMITS_H
 
-#define RILL_PROTOCOL_VERSION 3u
+#define RILL_PROTOCOL_VERSION 4u
 
 /* Node slots, the engine's own "system" client included (slot 0). */
 #define RILL_MAX_CLIENTS 512u

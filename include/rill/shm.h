@@ -134,6 +134,66 @@ struct rill_shm_cycle {
     float period_usecs;
 };
 
+/* One NetJACK2 link's counters: rilld -d net's link to its master
+ * (state->link), or one follower of the netmanager (state->netmanager).
+ * Writers the driver's or the follower client's realtime thread and the
+ * housekeeping threads; relaxed statistics, readers anyone. */
+struct rill_shm_link {
+    _Atomic uint32_t link_present;
+    _Atomic uint32_t joined;       /* 1 rolling with a master, 0 waiting */
+    _Atomic uint64_t cycles;       /* cycles received complete */
+    _Atomic uint64_t incomplete;   /* cycles with datagrams missing (silence there) */
+    _Atomic uint64_t empty;        /* periods without any datagram (silence) */
+    _Atomic uint64_t missed;       /* cycles skipped in the master's numbering */
+    _Atomic uint64_t lost;         /* datagrams that never came */
+    _Atomic uint64_t late;         /* datagrams of a cycle already over */
+    _Atomic uint64_t reordered;    /* out of order within their cycle (used) */
+    _Atomic uint64_t foreign;      /* another session's or peer's (ignored) */
+    _Atomic uint64_t malformed;    /* refused: sizes, counts, fields, duplicates */
+    _Atomic uint64_t rejoins;
+};
+
+/* The netmanager's followers shown by rillctl status: one slot each (the
+ * manager serves at most this many). */
+#define RILL_NM_SLOTS 64u
+
+/* Who a follower is; written once by the manager thread when its client
+ * starts and when it goes, under the slot's seqlock (rill/seqlock.h). */
+struct rill_shm_nm_identity {
+    uint32_t used;                 /* 1 while a follower holds the slot */
+    uint32_t id;                   /* the session id of the SETUP */
+    char name[64];                 /* the follower's own name */
+    char client[64];               /* its client in rill's graph */
+    char address[48];              /* IPv4:port it answers from */
+    uint32_t rate, period;
+    uint32_t latency;              /* cycles */
+    uint32_t encoder;              /* NetJACK2's: 0 float, 1 int16, 2 celt, 3 opus */
+    uint32_t kbps;
+    uint32_t audio_to, audio_from; /* channels to and from the follower */
+    uint32_t midi_to, midi_from;
+    uint32_t sync;                 /* 1: the follower runs in sync mode */
+    uint32_t transport_sync;       /* 1: transport state travels (see doc/network.md) */
+    uint64_t since_s;              /* CLOCK_REALTIME seconds it joined */
+};
+
+struct rill_shm_nm_follower {
+    _Atomic uint32_t seq;          /* seqlock over id */
+    uint32_t pad;
+    struct rill_shm_nm_identity id;
+    struct rill_shm_link link;     /* its counters (link_present unused) */
+};
+
+/* Writer the netmanager module inside rilld (engine/internal.c hands it
+ * the block); present: 1 while one is loaded (relaxed: each slot's seqlock
+ * orders its identity); refused: datagrams refused on its port. */
+struct rill_shm_netmanager {
+    _Atomic uint32_t present;
+    uint32_t port;                 /* UDP port it listens on */
+    _Atomic uint64_t refused;
+    _Atomic uint64_t turned_away;  /* followers whose session rill cannot serve */
+    struct rill_shm_nm_follower f[RILL_NM_SLOTS];
+};
+
 /* driver_state of rill_shm_state */
 enum rill_driver_state {
     RILL_DRIVER_STATE_RUNNING = 0,   /* the device paces the cycles */
@@ -199,22 +259,11 @@ struct rill_shm_state {
     _Atomic uint64_t driver_losses;     /* times the cycle moved to the fallback clock */
 
     /* a network driver's link (rilld -d net; doc/network.md): link_present
-     * 1 when the driver is one; the rest writer the driver (its realtime
-     * and housekeeping threads), relaxed statistics, readers anyone */
-    struct rill_shm_link {
-        _Atomic uint32_t link_present;
-        _Atomic uint32_t joined;       /* 1 rolling with a master, 0 waiting */
-        _Atomic uint64_t cycles;       /* cycles received complete */
-        _Atomic uint64_t incomplete;   /* cycles with datagrams missing (silence there) */
-        _Atomic uint64_t empty;        /* periods without any datagram (silence) */
-        _Atomic uint64_t missed;       /* cycles skipped in the master's numbering */
-        _Atomic uint64_t lost;         /* datagrams that never came */
-        _Atomic uint64_t late;         /* datagrams of a cycle already over */
-        _Atomic uint64_t reordered;    /* out of order within their cycle (used) */
-        _Atomic uint64_t foreign;      /* another session's or peer's (ignored) */
-        _Atomic uint64_t malformed;    /* refused: sizes, counts, fields, duplicates */
-        _Atomic uint64_t rejoins;
-    } link;
+     * 1 when the driver is one */
+    struct rill_shm_link link;
+    /* the netmanager internal client's followers (rill as a NetJACK2
+     * master; internal/netmanager.h) */
+    struct rill_shm_netmanager netmanager;
 
     /* plan hand-over (engine/plan_handover.h; only the engine's own mapping
      * writes it): which plan slot the realtime thread runs (cur), which one

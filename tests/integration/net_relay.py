@@ -23,12 +23,18 @@ and with probability FORGE (2 %) a copy of the datagram with another
 session's id is sent as well (the follower must ignore it). The other way
 (follower -> master) is never touched.
 
+With NET_RELAY_STREAM=r in its environment the other direction is the
+lossy one instead: the follower's answers (stream 'r', follower -> master),
+for a test of rill as the master (netmanager-lossy.sh); the master's
+datagrams then pass untouched.
+
 On SIGUSR2 it writes STATS as JSON: dropped and delayed per data type
 ('s' sync, 'a' audio, 'm' MIDI), swapped, forged; SIGTERM ends it.
 Counts are of what it did, so the test compares them with what the follower
 counted and what its clients heard.
 """
 import json
+import os
 import random
 import select
 import signal
@@ -50,6 +56,9 @@ def addr(text):
 def main():
     f_side, m_side, master, stats_path = sys.argv[1:5]
     random.seed(int(sys.argv[5]) if len(sys.argv) > 5 else 14)
+    lossy_stream = os.environ.get("NET_RELAY_STREAM", "s")
+    if lossy_stream not in ("s", "r"):
+        sys.exit("NET_RELAY_STREAM is 's' (master -> follower, the default) or 'r'")
     fs = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     fs.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     fs.bind(addr(f_side))
@@ -83,6 +92,13 @@ def main():
             fs.sendto(d, follower_addr)
             stats["forwarded"] += 1
 
+    def send_m(d):
+        ms.sendto(d, master_addr)
+        stats["forwarded"] += 1
+
+    # the lossy direction's sender
+    send_l = send_f if lossy_stream == "s" else send_m
+
     def header(d):
         """(data_type, stream, cycle) of a header packet, else None"""
         if len(d) < 48 or not d.startswith(b"header\0"):
@@ -90,10 +106,12 @@ def main():
         dt, stream, _id, _np, _ps, _ap, cycle = struct.unpack_from(">7I", d, 8)
         return chr(dt & 0xff), chr(stream & 0xff), cycle
 
-    def from_master(d):
+    def lossy(d):
+        """a datagram of the lossy direction"""
         nonlocal held
+        send_f = send_l
         h = header(d)
-        if not state["lossy"] or h is None or h[1] != "s":
+        if not state["lossy"] or h is None or h[1] != lossy_stream:
             if held:
                 send_f(held[2])
                 held = None
@@ -142,18 +160,24 @@ def main():
                 continue
             if s is fs:
                 follower_addr = src
-                ms.sendto(d, master_addr)
+                if lossy_stream == "r":
+                    lossy(d)
+                else:
+                    ms.sendto(d, master_addr)
             else:
                 master_addr = src
-                from_master(d)
+                if lossy_stream == "s":
+                    lossy(d)
+                else:
+                    send_f(d)
         now = time.monotonic()
         if held and held[0] <= now:
-            send_f(held[2])
+            send_l(held[2])
             held = None
         keep = []
         for t, d in delayed:
             if t <= now:
-                send_f(d)
+                send_l(d)
             else:
                 keep.append((t, d))
         delayed = keep
@@ -161,7 +185,6 @@ def main():
             state["dump"] = False
             with open(stats_path + ".tmp", "w") as f:
                 json.dump(stats, f)
-            import os
             os.replace(stats_path + ".tmp", stats_path)
 
 

@@ -3,7 +3,7 @@
 # netmanager internal client with jackd2's followers and rill's own.
 #
 # Two network namespaces joined by a veth pair, created here and removed at
-# the end (as tests/integration/net.sh; jackd2's follower does not work
+# the end (net-lib.sh's net_setup, as tests/integration/net.sh; jackd2's follower does not work
 # over one namespace's loopback). In namespace A: rilld -d dummy with
 # `-l netmanager` (the master), under the realtime allocation/lock trap. In
 # namespace B the followers. JACK and rill clients run in the root
@@ -67,72 +67,12 @@ require_built "$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter" "$RILL_TRAP" \
 require_program jack_midi_latency_test jackd2
 METER=$RILL_TOP_BUILDDIR/tests/clients/rill-test-meter
 
-NSA=rillmA$$
-NSB=rillmB$$
-VA=rma$$
-VB=rmb$$
-JF=rjf$$                       # jackd2 follower's server name
-NET_UP=0
-JACKD_PID=
-
-# jackd2 keeps a killed server in its machine-wide shm registry: free this
-# test's own slot (only when its process is dead) and files (as net.sh does)
-jack_forget() {
-    python3 - "$JF" <<'PY' || info "warning: could not clean jackd2's shm registry"
-import os, struct, sys
-name = ("jack-%d:%s:" % (os.getuid(), sys.argv[1])).encode()
-path = "/dev/shm/jack-shm-registry"
-if not os.path.exists(path):
-    sys.exit(0)
-with open(path, "r+b") as f:
-    d = bytearray(f.read())
-    hdr_len, entry = struct.unpack_from("<II", d, 16)
-    slot = (hdr_len - 24) // 8 if hdr_len > 24 else 0
-    if not 0 < slot <= 512:
-        sys.exit(1)
-    for i in range(8):
-        o = 24 + slot * i
-        pid = struct.unpack_from("<i", d, o)[0]
-        if d[o + 4:o + 4 + len(name) + 1] == name + b"\0" and pid > 0 and \
-                not os.path.exists("/proc/%d" % pid):
-            d[o:o + slot] = bytes(slot)
-    f.seek(0)
-    f.write(d)
-PY
-    rm -f /dev/shm/jack_"$JF"_* /dev/shm/jack_sem.*_"$JF"_*
-}
-
-nm_cleanup() {
-    local rc=$?
-    if [ -n "$JACKD_PID" ]; then
-        kill -KILL "$JACKD_PID" 2>/dev/null
-        wait "$JACKD_PID" 2>/dev/null
-        jack_forget
-    fi
-    if [ "$NET_UP" = 1 ]; then
-        ip netns del "$NSA" 2>/dev/null
-        ip netns del "$NSB" 2>/dev/null
-        ip link del "$VA" 2>/dev/null
-    fi
-    (exit "$rc")
-    rill_cleanup
-}
-trap nm_cleanup EXIT
-
-ip netns add "$NSA" 2>/dev/null || skip "ip netns add failed (no network namespaces here)"
-NET_UP=1
-ip netns add "$NSB" || fail "ip netns add $NSB"
-ip link add "$VA" type veth peer name "$VB" || fail "cannot create a veth pair"
-ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" || fail "moving the veth ends"
-ip -n "$NSA" addr add 10.220.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.220.0.2/24 dev "$VB" ||
-    fail "addresses"
-for x in "$NSA:$VA" "$NSB:$VB"; do
-    ns=${x%%:*}
-    dev=${x##*:}
-    ip -n "$ns" link set lo up && ip -n "$ns" link set "$dev" up &&
-        ip -n "$ns" route add 224.0.0.0/4 dev "$dev" || fail "bringing up $dev in $ns"
-done
-info "namespaces $NSA and $NSB joined by $VA/$VB"
+# the namespaces A (10.219.0.1, rill the master) and B (10.219.0.2, the
+# followers), and the cleanup (net-lib.sh); its jackd2 server name is the
+# one jackd2 follower's here
+. "$(dirname "$0")/net-lib.sh"
+JF=$MASTER
+net_setup
 
 # ---- the master: rilld -l netmanager in A, under the realtime trap
 RILLD_LOG=$RILL_TMP/rilld.log
@@ -327,10 +267,10 @@ bad_data = [hdr("a", "r", 1, 0xffffffff, 48, 0xffff, 1, 0xfffffff0, -1, 1),
             hdr("a", "s", 1, 1, 48, 0, 1, 0, 0, 0)]                     # wrong direction
 for i in range(1000):
     mgr.sendto(bad_params[i % len(bad_params)] if i < 700 else os.urandom(random.randrange(0, 1400)),
-               ("10.220.0.1", 19000))
+               ("10.219.0.1", 19000))
     d = bad_data[i % len(bad_data)] if i < 700 else os.urandom(random.randrange(0, 1400))
     # a cycle number far ahead would stop the cycle early: keep most near 0
-    ses.sendto(d, ("10.220.0.1", lport))
+    ses.sendto(d, ("10.219.0.1", lport))
 PY
 rill_alive || fail "rilld died of malformed datagrams"
 # the manager port: "N datagrams refused in the last second, M in all (...)"
@@ -430,7 +370,7 @@ wait_exit "$THRU" 5
 kill -TERM "$JACKD_PID"
 wait_exit "$JACKD_PID" 10 || fail "jackd -d net did not stop"
 JACKD_PID=
-jack_forget
+jack_forget_master
 wait_for "! client_listed '$JNAME'" $((5 * SLOW)) || fail "jackd's client is still there after it stopped"
 info "jackd -d net stopped: its client removed"
 

@@ -129,11 +129,26 @@ else
     if mwant names; then
         # ---- a port appearing: from the ALSA client's ports existing (its
         #      "ready t=") to the rill port registered (the bridge's "t=")
-        bg "$OUT/midi.late.log" "$KSEQ" hold late
-        wait_log "port 'late visible (playback)' added" 1 20
-        tr=$(sed -n 's/^ready t=//p' "$OUT/midi.late.log")
-        ta=$(sed -n "s/.*port 'late visible (capture)' added.*t=\([0-9.]*\)).*/\1/p" "$MLOG" | head -1)
-        res "midi appear bridge_s=$(secs "$tr" "$ta")"
+        #      Five clients one after the other (the last four gone again
+        #      at once): the check takes their median, so that one stall of
+        #      the TCG guest is not the verdict
+        all=""
+        for nm in late late2 late3 late4 late5; do
+            pre=("${MPIDS[@]}")
+            bg "$OUT/midi.$nm.log" "$KSEQ" hold $nm
+            lpid=$BGPID
+            wait_log "port '$nm visible (playback)' added" 1 20
+            tr=$(sed -n 's/^ready t=//p' "$OUT/midi.$nm.log")
+            ta=$(sed -n "s/.*port '$nm visible (capture)' added.*t=\([0-9.]*\)).*/\1/p" "$MLOG" | head -1)
+            all="$all${all:+,}$(secs "$tr" "$ta")"
+            if [ "$nm" != late ]; then
+                kill "$lpid" 2> /dev/null
+                wait "$lpid" 2> /dev/null
+                MPIDS=("${pre[@]}")
+                wait_log "port '$nm visible (playback)' removed" 1 20
+            fi
+        done
+        res "midi appear bridge_s=$all"
         # ---- a rename (not announced by the kernel: the once-a-second scan)
         kill -USR1 "$HOLD"
         wait_log "renamed to 'rill test renamed visible (playback)'" 1 20
@@ -210,22 +225,37 @@ else
             # Through, read by a sequencer client: a rawmidi reader (amidi)
             # holds 4 KiB in the kernel, and the bridge sends 4 KiB chunks
             # 2 ms apart, faster than a TCG guest's amidi reads
+            # The reader's input pool (2000 cells, the kernel's most) holds
+            # 13 of the 16 chunks: a reader the TCG guest stalls for longer
+            # than the chunks take loses them, and the kernel tells it so
+            # (-ENOSPC, "overruns N"). Such a run is tried again, up to 3
+            # times; a short file without an overrun is rill's fault and is
+            # not tried again. The reader runs SCHED_FIFO where chrt is.
             if [ "$size" = 65536 ]; then
-                pre=("${MPIDS[@]}")
-                bg "$OUT/midi.sxr.log" "$MK/rill-kernel-jitter" seq-sysex sxr 14:0 "$OUT/sxo-$size.bin"
-                bg "$OUT/midi.sxs-$size.log" "${JK[@]}" "$KMIDI" send sxs "$OUT/sx-$size.syx" "$MT (playback)"
-                spid=$BGPID
-                wait_subs To 1
-                # the reader subscribed to Midi Through before anything flows
-                end=$((SECONDS + 20))
-                until grep -q ready "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.1; done
-                kill -USR1 "$spid"
-                end=$((SECONDS + 60))
-                until grep -q done "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.2; done
-                kill "$spid" 2> /dev/null
-                wait "$spid" 2> /dev/null
-                MPIDS=("${pre[@]}")
-                wait_subs To 0
+                rt=()
+                command -v chrt > /dev/null && rt=(chrt -f 60)
+                for try in 1 2 3; do
+                    pre=("${MPIDS[@]}")
+                    rm -f "$OUT/midi.sxr.log"
+                    bg "$OUT/midi.sxr.log" "${rt[@]}" "$MK/rill-kernel-jitter" seq-sysex sxr 14:0 "$OUT/sxo-$size.bin"
+                    bg "$OUT/midi.sxs-$size.log" "${JK[@]}" "$KMIDI" send sxs "$OUT/sx-$size.syx" "$MT (playback)"
+                    spid=$BGPID
+                    wait_subs To 1
+                    # the reader subscribed to Midi Through before anything flows
+                    end=$((SECONDS + 20))
+                    until grep -q ready "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.1; done
+                    kill -USR1 "$spid"
+                    end=$((SECONDS + 60))
+                    until grep -q done "$OUT/midi.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.2; done
+                    kill "$spid" 2> /dev/null
+                    wait "$spid" 2> /dev/null
+                    MPIDS=("${pre[@]}")
+                    wait_subs To 0
+                    ov=$(sed -n 's/^done .* overruns \([0-9]*\).*/\1/p' "$OUT/midi.sxr.log")
+                    res "midi sxr try=$try $(grep '^done' "$OUT/midi.sxr.log")"
+                    cmp -s "$OUT/sxo-$size.bin" "$OUT/sx-$size.syx" && break
+                    [ "${ov:-0}" -gt 0 ] || break
+                done
                 continue
             fi
             pre=("${MPIDS[@]}")

@@ -38,11 +38,16 @@ else
         grep -q "alsa_seq:14:0 (capture)" "$M/midi.ports-a" &&
         ok "midi aliases: the ALSA names and address (alsa_seq:14:0)" ||
         bad "midi aliases: $(grep -A3 'Midi Through Port-0 (capture)' "$M/midi.ports-a" | tr '\n' ' ')"
+    # five ALSA clients, one after the other: their median (a stall of the
+    # TCG guest may delay one; a bridge that scans instead of listening to
+    # the kernel's announcements is late for most; a time below 0: the
+    # bridge saw the port before the client had written down its own clock)
     bs=$(field bridge_s "$(grep '^midi appear ' "$RES")")
-    if within "$bs" 0 0.1; then
-        ok "midi: a new ALSA port was a rill port $bs s after the ALSA client created it (want 0.1 at most)"
+    med=$(echo "$bs" | tr ',' '\n' | grep -E '^-?[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {if (NR == 5) print v[3]}')
+    if [ -n "$med" ] && within "$med" -1 0.1; then
+        ok "midi: a new ALSA port was a rill port $med s (median of 5: $bs) after the ALSA client created it (want 0.1 at most)"
     else
-        bad "midi: a new ALSA port took ${bs:-?} s to become a rill port (want 0.1 at most)"
+        bad "midi: a new ALSA port took ${med:-?} s (median of ${bs:-nothing}) to become a rill port (want 0.1 at most)"
     fi
     bs=$(field bridge_s "$(grep '^midi rename ' "$RES")")
     if within "$bs" 0 1.5 && grep -qxF "alsa_midi:rill test renamed visible (capture)" "$M/midi.ports-renamed" &&
@@ -162,11 +167,16 @@ else
             bad "midi sysex $size bytes ALSA -> rill: $(echo "$gotline" | cut -c1-80) (want $size bytes)"
         fi
         how="amidi -r on VirMIDI"
-        [ "$size" = 65536 ] && how="written by the client in fragments, read from Midi Through by a sequencer client"
+        if [ "$size" = 65536 ]; then
+            # the reader's tries (guest-midi.sh): one more only after the
+            # kernel told the reader it had overrun its input pool
+            tries=$(grep '^midi sxr ' "$RES" 2> /dev/null | sed 's/^midi sxr //' | tr '\n' ';')
+            how="written by the client in fragments, read from Midi Through by a sequencer client; reader: ${tries:-no result}"
+        fi
         if cmp -s "$M/sxo-$size.bin" "$M/sx-$size.syx"; then
             ok "midi sysex $size bytes rill -> ALSA ($how): byte for byte"
         else
-            bad "midi sysex $size bytes rill -> ALSA: $(stat -c %s "$M/sxo-$size.bin" 2> /dev/null) bytes came, $(cmp "$M/sxo-$size.bin" "$M/sx-$size.syx" 2>&1 | head -1)"
+            bad "midi sysex $size bytes rill -> ALSA ($how): $(stat -c %s "$M/sxo-$size.bin" 2> /dev/null) bytes came, $(cmp "$M/sxo-$size.bin" "$M/sx-$size.syx" 2>&1 | head -1)"
         fi
     done
 

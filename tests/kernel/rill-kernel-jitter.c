@@ -16,11 +16,15 @@
  *       to SRC, prints "ready" and writes the bytes of every sysex event it
  *       reads to FILE (the kernel tests' long sysex, rill -> ALSA), until 10 s
  *       passed without one after the first (a loaded TCG guest can stall
- *       for seconds), or 60 s in all; "done BYTES".
+ *       for seconds), or 60 s in all; "done BYTES overruns N" (N: the
+ *       times the kernel said our input pool overflowed and dropped what it
+ *       held, -ENOSPC: a reader too slow for the sender, as a stalled TCG
+ *       guest can make it).
  *
  * Exit 0, 1 on an error, 2 on a usage error.
  */
 #include <alsa/asoundlib.h>
+#include <errno.h>
 #include <jack/jack.h>
 #include <jack/midiport.h>
 #include <signal.h>
@@ -153,7 +157,8 @@ static int seq_stamp(int argc, char **argv)
         if (poll(pfd, (nfds_t)npfd, 200) <= 0)
             continue;
         snd_seq_event_t *ev;
-        while (snd_seq_event_input(seq, &ev) >= 0 && ev) {
+        int r;
+        while ((r = snd_seq_event_input(seq, &ev)) >= 0 && ev) {
             if (ev->type == SND_SEQ_EVENT_NOTEON) {
                 fprintf(out, "%llu %u %u\n",
                         (unsigned long long)ev->time.time.tv_sec * 1000000000ull +
@@ -203,13 +208,14 @@ static int seq_sysex(int argc, char **argv)
     fflush(stdout);
     struct pollfd pfd[4];
     int npfd = snd_seq_poll_descriptors(seq, pfd, 4, POLLIN);
-    long bytes = 0;
+    long bytes = 0, overruns = 0;
     time_t end = time(NULL) + 60, idle = 0;
     while (time(NULL) < end && !(idle && time(NULL) >= idle)) {
         if (poll(pfd, (nfds_t)npfd, 200) <= 0)
             continue;
         snd_seq_event_t *ev;
-        while (snd_seq_event_input(seq, &ev) >= 0 && ev) {
+        int r;
+        while ((r = snd_seq_event_input(seq, &ev)) >= 0 && ev) {
             if (ev->type == SND_SEQ_EVENT_SYSEX) {
                 fwrite(ev->data.ext.ptr, 1, ev->data.ext.len, out);
                 bytes += (long)ev->data.ext.len;
@@ -218,9 +224,11 @@ static int seq_sysex(int argc, char **argv)
             if (snd_seq_event_input_pending(seq, 0) == 0)
                 break;
         }
+        if (r == -ENOSPC)
+            overruns++;
     }
     fclose(out);
-    printf("done %ld\n", bytes);
+    printf("done %ld overruns %ld\n", bytes, overruns);
     fflush(stdout);
     snd_seq_close(seq);
     return 0;
