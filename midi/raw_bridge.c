@@ -13,10 +13,8 @@
  */
 #include <errno.h>
 #include <jack/jack.h>
-#include <jack/metadata.h>
 #include <jack/midiport.h>
 #include <jack/thread.h>
-#include <jack/uuid.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "midi/midi_report.h"
 #include "midi/raw_bridge.h"
 #include "rill/futex.h"
 
 #define RB_EXPORT __attribute__((visibility("default")))
-#define RILL_NS_MIDI "http://rill.audio/ns/midi#"
 #define MAX_RECS_PER_CYCLE 4096u
 
 RB_EXPORT int jack_initialize(jack_client_t *client, const char *load_init);
@@ -253,21 +251,14 @@ static void report_drops(struct rb *b, int final)
         b->drops_reported = total;
         b->frag_reported = frag;
         char v[512];
-        jack_uuid_t u;
-        char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-        if (uuid && jack_uuid_parse(uuid, &u) == 0) {
-            snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-            jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-            snprintf(v, sizeof(v),
-                     "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu "
-                     "input_ring_full=%llu output_ring_full=%llu too_large=%llu "
-                     "not_written=%llu left_at_close=%llu sysex_fragmented=%llu",
-                     (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
-                     (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
-                     (unsigned long long)we, (unsigned long long)cl, (unsigned long long)frag);
-            jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
-        }
-        jack_free(uuid);
+        snprintf(v, sizeof(v),
+                 "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu "
+                 "input_ring_full=%llu output_ring_full=%llu too_large=%llu "
+                 "not_written=%llu left_at_close=%llu sysex_fragmented=%llu",
+                 (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+                 (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+                 (unsigned long long)we, (unsigned long long)cl, (unsigned long long)frag);
+        rill_midi_publish_drops(b->client, total, v);
     }
     /* the log: not per event, at most once a second */
     uint64_t now = rb_now_ns();

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "midi/midi_report.h"
 #include "midi/seq_bridge.h"
 #include "rill/futex.h"
 
@@ -626,24 +627,15 @@ static void report_drops(struct br *b)
     /* the total and the breakdown as properties of our client (rillctl
      * status and status --json; doc/rillctl.md names the words) */
     char v[512];
-    jack_uuid_t u;
-    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-    if (uuid && jack_uuid_parse(uuid, &u) == 0) {
-        if (total != b->drops_reported) {
-            snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-            jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-        }
-        snprintf(v, sizeof(v),
-                 "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu input_ring_full=%llu "
-                 "output_ring_full=%llu too_large=%llu refused=%llu before_export=%llu "
-                 "late_cycles_held=%llu sysex_fragmented=%llu",
-                 (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
-                 (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
-                 (unsigned long long)snd, (unsigned long long)np, (unsigned long long)late,
-                 (unsigned long long)frag);
-        jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
-    }
-    jack_free(uuid);
+    snprintf(v, sizeof(v),
+             "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu input_ring_full=%llu "
+             "output_ring_full=%llu too_large=%llu refused=%llu before_export=%llu "
+             "late_cycles_held=%llu sysex_fragmented=%llu",
+             (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+             (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+             (unsigned long long)snd, (unsigned long long)np, (unsigned long long)late,
+             (unsigned long long)frag);
+    rill_midi_publish_drops(b->client, total, v);
     if (total == b->drops_reported)
         return;
     b->drops_reported = total;
