@@ -15,16 +15,37 @@
 #include "engine/internal.h"
 #include "engine/server_priv.h"
 
+/* Append " KEY=DEV+DEV..." (the devices of --midi-raw; nothing when none
+ * were named) to spec: a space before it, as the value holds commas.
+ * Main thread. */
+static int devices_arg(const struct rill_options *o, const char *key, char *spec, size_t size,
+                       char *err, size_t errsize)
+{
+    char list[RILL_MIDI_RAWDEV_MAX * 48];
+    if (!o->midi_raw.n)
+        return 0;
+    size_t len = strlen(spec);
+    if (rill_midi_rawdevs_format(&o->midi_raw, list, sizeof(list)) < 0 ||
+        (size_t)snprintf(spec + len, size - len, " %s=%s", key, list) >= size - len) {
+        snprintf(err, errsize, "--midi-raw: the list of devices is too long");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* --midi raw: the raw MIDI bridge. It starts without any device too
  * (cards may come later). Main thread. */
 static int raw_start(struct rill_server *s, char *err, size_t errsize)
 {
     const struct rill_options *o = s->opt;
-    char spec[128], lerr[512] = "";
+    char spec[RILL_MIDI_RAWDEV_MAX * 48 + 128], lerr[512] = "";
+    int r;
     snprintf(spec, sizeof(spec), "alsa_rawmidi:verbose=%d", o->verbose ? 1 : 0);
     if (o->midi_sysex)
         snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
-    int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
+    if ((r = devices_arg(o, "devices", spec, sizeof(spec), err, errsize)) < 0)
+        return r;
+    r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
     if (r < 0) {
         snprintf(err, errsize, "--midi raw: cannot load the raw MIDI bridge: %s", lerr);
         return r;
@@ -55,14 +76,19 @@ static int seq_start(struct rill_server *s, char *err, size_t errsize)
                  e == ENOENT ? "the kernel has no sequencer" : "no permission to open it");
         return -e;
     }
-    char spec[128], lerr[512] = "";
+    char spec[RILL_MIDI_RAWDEV_MAX * 48 + 128], lerr[512] = "";
     /* rilld -v: the bridge logs every port it adds, removes, subscribes */
     snprintf(spec, sizeof(spec), "alsa_midi:verbose=%d", o->verbose ? 1 : 0);
     if (o->midi_sysex)
         snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",sysex=%u", o->midi_sysex);
     if (o->midi & RILL_MIDI_RAW)
         snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",raw=1");
-    int r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
+    /* only the devices the raw bridge has are left out */
+    int r;
+    if ((o->midi & RILL_MIDI_RAW) &&
+        (r = devices_arg(o, "raw_devices", spec, sizeof(spec), err, errsize)) < 0)
+        return r;
+    r = rill_internal_load_spec(s, spec, lerr, sizeof(lerr));
     if (r < 0) {
         if (!o->midi_explicit) { /* not asked for: quiet unless -v */
             if (o->verbose)

@@ -46,13 +46,18 @@ void rill_options_usage(FILE *out)
             "                              and spread the parallel branches that do real work\n"
             "                              (default); off: let the scheduler move the realtime\n"
             "                              threads\n"
-            "      --midi none|seq|raw|seq,raw\n"
+            "      --midi none|seq|raw|seq,raw|[seq,]raw=DEVICE\n"
             "                              the ALSA MIDI bridges: seq gives every ALSA sequencer\n"
             "                              port a MIDI port of client alsa_midi (default: seq when\n"
             "                              the sequencer exists, else none); raw gives every\n"
             "                              ALSA rawmidi device (hw:C,D) a MIDI port of client\n"
             "                              alsa_rawmidi; seq,raw both, a device bridged raw is\n"
             "                              left out of the sequencer bridge\n"
+            "      --midi-raw DEVICE       bridge only this rawmidi device raw (hw:CARD,DEVICE\n"
+            "                              or hw:CARD,DEVICE,SUBDEVICE; CARD a number or the\n"
+            "                              card's id, e.g. hw:VirMIDI,0); repeatable; the\n"
+            "                              other devices stay with the sequencer bridge. Also\n"
+            "                              --midi seq,raw=DEVICE (raw=DEVICE goes last)\n"
             "      --midi-sysex BYTES      longest sysex the bridge carries (2..1048576, default\n"
             "                              65536)\n"
             "      --osc                   OSC control on a Unix datagram socket beside the\n"
@@ -130,7 +135,7 @@ static const struct server_opt server_opts[] = {
     { 'l', "load", 1 },          { 'h', "help", 0 },              { 'd', "driver", 1 },
     { 'm', "no-mlock", 0 },      { 'a', "autoconnect", 1 },       { 'u', "unlock", 0 },
     { 'S', "sync", 0 },          { 'c', "clocksource", 1 },       { 'V', "version", 0 },
-    { 5, "midi", 1 },            { 6, "midi-sysex", 1 },
+    { 5, "midi", 1 },            { 6, "midi-sysex", 1 },          { 7, "midi-raw", 1 },
     { 'E', "exit-on-device-loss", 0 },
 };
 
@@ -183,6 +188,60 @@ static int midi_driver_option(struct rill_options *o, char *err, size_t errsize)
     if (!o->midi_explicit)
         o->midi = want;
     o->midi_explicit = 1;
+    return 0;
+}
+
+/* --midi's value: none, seq, raw, seq,raw (raw,seq), or [seq,]raw=DEVICE
+ * (a device for the raw bridge; DEVICE holds commas, so it goes last).
+ * Main thread. */
+static int midi_option(struct rill_options *o, const char *v, char *err, size_t errsize)
+{
+    static const char use[] = "use none, seq, raw, seq,raw, raw=hw:CARD,DEVICE or seq,raw=hw:CARD,DEVICE";
+    o->midi_explicit = 1;
+    const char *eq = strstr(v, "raw=");
+    if (eq) {
+        size_t pre = (size_t)(eq - v);
+        if (pre != 0 && !(pre == 4 && strncmp(v, "seq,", 4) == 0))
+            return rill_errf(err, errsize, -EINVAL,
+                             "--midi '%s': raw=DEVICE comes alone or after seq, (it holds "
+                             "commas, so it goes last): %s",
+                             v, use);
+        int r = rill_midi_rawdevs_add(&o->midi_raw, eq + 4, "--midi raw=DEVICE", err, errsize);
+        if (r < 0)
+            return r;
+        o->midi = pre ? RILL_MIDI_SEQ | RILL_MIDI_RAW : RILL_MIDI_RAW;
+        return 0;
+    }
+    if (strcmp(v, "none") == 0)
+        o->midi = 0;
+    else if (strcmp(v, "seq") == 0)
+        o->midi = RILL_MIDI_SEQ;
+    else if (strcmp(v, "raw") == 0)
+        o->midi = RILL_MIDI_RAW;
+    else if (strcmp(v, "seq,raw") == 0 || strcmp(v, "raw,seq") == 0)
+        o->midi = RILL_MIDI_SEQ | RILL_MIDI_RAW;
+    else
+        return rill_errf(err, errsize, -EINVAL, "--midi '%s': %s", v, use);
+    return 0;
+}
+
+/* After every option: devices named for the raw bridge (--midi-raw,
+ * --midi raw=) turn it on beside whatever --midi chose, except with --midi
+ * none, which they contradict. Main thread. */
+static int midi_raw_finish(struct rill_options *o, char *err, size_t errsize)
+{
+    if (!o->midi_raw.n)
+        return 0;
+    if (o->midi_explicit && o->midi == 0) {
+        char first[64];
+        const struct rill_midi_rawdevs one = { 1, { o->midi_raw.d[0] } };
+        rill_midi_rawdevs_format(&one, first, sizeof(first));
+        return rill_errf(err, errsize, -EINVAL,
+                         "--midi none and --midi-raw %s contradict each other: leave out "
+                         "--midi none (or use --midi raw=%s for the raw bridge alone)",
+                         first, first);
+    }
+    o->midi |= RILL_MIDI_RAW;
     return 0;
 }
 
@@ -318,18 +377,12 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
             o->load[o->nload++] = v;
             break;
         case 5: /* --midi */
-            o->midi_explicit = 1;
-            if (strcmp(v, "none") == 0)
-                o->midi = 0;
-            else if (strcmp(v, "seq") == 0)
-                o->midi = RILL_MIDI_SEQ;
-            else if (strcmp(v, "raw") == 0)
-                o->midi = RILL_MIDI_RAW;
-            else if (strcmp(v, "seq,raw") == 0 || strcmp(v, "raw,seq") == 0)
-                o->midi = RILL_MIDI_SEQ | RILL_MIDI_RAW;
-            else
-                return rill_errf(err, errsize, -EINVAL,
-                                 "--midi '%s': use none, seq, raw or seq,raw", v);
+            if ((r = midi_option(o, v, err, errsize)) < 0)
+                return r;
+            break;
+        case 7: /* --midi-raw DEVICE */
+            if ((r = rill_midi_rawdevs_add(&o->midi_raw, v, "--midi-raw", err, errsize)) < 0)
+                return r;
             break;
         case 6: /* --midi-sysex */
             if ((r = parse_uint("--midi-sysex", v, 2, 1048576, &n, err, errsize)) < 0)
@@ -351,6 +404,8 @@ int rill_options_parse(int argc, char **argv, struct rill_options *o, char *err,
                                          err, errsize, out);
             if (r == 0)
                 r = midi_driver_option(o, err, errsize);
+            if (r == 0)
+                r = midi_raw_finish(o, err, errsize);
             if (r == 0)
                 r = rill_osc_config_check(&o->osc, err, errsize);
             return r;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "drivers/driver.h"
+#include "midi/midi_rawdev.h"
 #include "osc/osc_config.h"
 
 #define RILL_OPTIONS_MAX_LOAD 16u
@@ -42,6 +43,9 @@ struct rill_options {
     unsigned midi;               /* RILL_MIDI_* bridges wanted */
     int midi_explicit;           /* --midi given: say why a bridge cannot run */
     uint32_t midi_sysex;         /* --midi-sysex BYTES, 0: the bridge's default */
+    /* --midi-raw DEVICE (repeatable), --midi [seq,]raw=DEVICE: the raw
+     * bridge takes only these; empty: every device */
+    struct rill_midi_rawdevs midi_raw;
     struct rill_osc_config osc;  /* --osc, --osc-udp, --osc-allow, --osc-rate */
     const struct rill_driver_ops *driver;
     struct rill_driver_config driver_cfg;

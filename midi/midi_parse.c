@@ -165,3 +165,15 @@ void rill_midi_parser_feed(struct rill_midi_parser *p, const uint8_t *bytes, siz
     for (size_t i = 0; i < n; i++)
         feed_byte(p, bytes[i], time, emit, arg);
 }
+
+/* RT-safe. */
+void rill_midi_parser_feed_event(struct rill_midi_parser *p, const uint8_t *bytes, size_t n,
+                                 uint64_t time, rill_midi_emit_fn emit, void *arg)
+{
+    if (p->have) {
+        p->have = 0;
+        p->drops.broken++;
+    }
+    p->running = 0;
+    rill_midi_parser_feed(p, bytes, n, time, emit, arg);
+}

@@ -64,6 +64,15 @@ void rill_midi_parser_reset(struct rill_midi_parser *p);
 void rill_midi_parser_feed(struct rill_midi_parser *p, const uint8_t *bytes, size_t n,
                            uint64_t time, rill_midi_emit_fn emit, void *arg);
 
+/* Feed one JACK MIDI event: a whole message, or a piece of a sysex that a
+ * JACK client wrote over consecutive events (f0 .. in the first, .. f7 in
+ * the last), which the parser puts together again. A JACK event carries its
+ * status byte: there is no running status across events, and a message
+ * the last event left unfinished (other than a sysex) is broken. RT-safe,
+ * bounded by n. */
+void rill_midi_parser_feed_event(struct rill_midi_parser *p, const uint8_t *bytes, size_t n,
+                                 uint64_t time, rill_midi_emit_fn emit, void *arg);
+
 /* Bytes a message with this status byte has, status included: 1..3, or 0
  * for f0 (any length), undefined bytes and data bytes. Any thread. */
 size_t rill_midi_msg_len(uint8_t status);

@@ -7,13 +7,14 @@
  *   sysex=BYTES   the longest sysex carried, f0 and f7 included
  *                 (2 .. 1048576, default 65536)
  *   verbose=0|1   log every port added, removed, opened and closed
+ *   devices=hw:C,D[,S][+hw:...]  bridge only these devices (C a card's
+ *                 number or id; midi_rawdev.h); the value ends at white
+ *                 space (it holds commas). Default: every device
  */
 #include <errno.h>
 #include <jack/jack.h>
-#include <jack/metadata.h>
 #include <jack/midiport.h>
 #include <jack/thread.h>
-#include <jack/uuid.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "midi/midi_report.h"
 #include "midi/raw_bridge.h"
 #include "rill/futex.h"
 
 #define RB_EXPORT __attribute__((visibility("default")))
-#define RILL_NS_MIDI "http://rill.audio/ns/midi#"
 #define MAX_RECS_PER_CYCLE 4096u
 
 RB_EXPORT int jack_initialize(jack_client_t *client, const char *load_init);
@@ -75,7 +76,9 @@ void rb_drop(_Atomic uint64_t *c, uint64_t n)
  * (monotonic) is written at t + one period: offset (t - cycle start) *
  * rate + nframes of this cycle when that falls into it; a later one waits
  * for its cycle, an earlier one (the I/O thread was late) goes at offset
- * 0, in order. RT-safe: bounded by MAX_RECS_PER_CYCLE. */
+ * 0, in order. One larger than a rill MIDI buffer (a sysex over about 32
+ * KiB) goes in fragments over consecutive cycles, the sequencer bridge's
+ * way (midi_frag.h). RT-safe: bounded by MAX_RECS_PER_CYCLE. */
 static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nframes_t n,
                        double start_us, double us_per_frame)
 {
@@ -86,6 +89,12 @@ static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nf
     p->last_time = 0;
     uint32_t gen = atomic_load_explicit(&p->rt_gen, memory_order_relaxed);
     struct rb_rec h;
+    if (p->frag.left) {
+        if (p->frag_gen != gen)
+            p->frag.left = 0; /* a former port's: its ring is gone */
+        else if (!rill_midi_frag_next(&p->frag, p->ring, buf, 0))
+            return; /* the next piece filled the buffer */
+    }
     for (uint32_t k = 0; k < MAX_RECS_PER_CYCLE; k++) {
         if (jack_ringbuffer_peek(p->ring, (char *)&h, sizeof(h)) < sizeof(h))
             break;
@@ -98,16 +107,21 @@ static void process_in(struct rb *b, struct rb_port *p, jack_port_t *jp, jack_nf
                 t = p->last_time;
             if (t >= n)
                 t = n - 1;
-            jack_midi_data_t *d = jack_midi_event_reserve(buf, t, h.len);
-            if (d) {
-                jack_ringbuffer_read_advance(p->ring, sizeof(h));
-                jack_ringbuffer_read(p->ring, (char *)d, h.len);
-                p->last_time = t;
-                continue;
+            /* whole, or in fragments when larger than an empty buffer */
+            int fragmented;
+            enum rill_midi_put r =
+                rill_midi_frag_put(&p->frag, p->ring, sizeof(h), h.len, buf, t, &fragmented);
+            if (fragmented) {
+                p->frag_gen = gen;
+                rb_drop(&b->drops.fragmented, 1);
             }
-            if (jack_midi_get_event_count(buf) > 0)
-                break; /* full: the rest in the next cycle, in order */
-            rb_drop(&b->drops.too_big, 1); /* larger than an empty buffer */
+            if (r != RILL_MIDI_PUT_TOO_BIG)
+                p->last_time = t;
+            if (r == RILL_MIDI_PUT_DONE)
+                continue;
+            if (r == RILL_MIDI_PUT_FULL)
+                break; /* the rest in the next cycle, in order */
+            rb_drop(&b->drops.too_big, 1); /* not even a fragment fits */
         }
         /* of an older generation of the port, or cannot fit: skipped */
         jack_ringbuffer_read_advance(p->ring, sizeof(h) + h.len);
@@ -214,8 +228,12 @@ static void rb_connect(jack_port_id_t a, jack_port_id_t z, int yn, void *arg)
 
 /* ---- the control thread ------------------------------------------------ */
 
-/* Log and publish the drop counts when they changed. Control thread. */
-static void report_drops(struct rb *b)
+/* Publish the drop counts when they changed, as the client properties
+ * http://rill.audio/ns/midi#dropped (the total) and #drops (the breakdown,
+ * "key=N ..."; rillctl status shows them, tools/rillctl_midi.c names the
+ * keys), and log them at most once a second (final: now, at the end).
+ * Control thread. */
+static void report_drops(struct rb *b, int final)
 {
     struct rb_drops *d = &b->drops;
     uint64_t parse = atomic_load_explicit(&d->parse, memory_order_relaxed);
@@ -226,10 +244,28 @@ static void report_drops(struct rb *b)
     uint64_t big = atomic_load_explicit(&d->too_big, memory_order_relaxed);
     uint64_t we = atomic_load_explicit(&d->write_err, memory_order_relaxed);
     uint64_t cl = atomic_load_explicit(&d->closed, memory_order_relaxed);
+    /* not a drop: sysex delivered in fragments */
+    uint64_t frag = atomic_load_explicit(&d->fragmented, memory_order_relaxed);
     uint64_t total = parse + ov + ir + orr + big + we + cl;
-    if (total == b->drops_reported)
+    if (total != b->drops_reported || frag != b->frag_reported) {
+        b->drops_reported = total;
+        b->frag_reported = frag;
+        char v[512];
+        snprintf(v, sizeof(v),
+                 "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu "
+                 "input_ring_full=%llu output_ring_full=%llu too_large=%llu "
+                 "not_written=%llu left_at_close=%llu sysex_fragmented=%llu",
+                 (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+                 (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+                 (unsigned long long)we, (unsigned long long)cl, (unsigned long long)frag);
+        rill_midi_publish_drops(b->client, total, v);
+    }
+    /* the log: not per event, at most once a second */
+    uint64_t now = rb_now_ns();
+    if (total == b->drops_logged || (!final && now - b->drops_log_ns < 1000000000ull))
         return;
-    b->drops_reported = total;
+    b->drops_logged = total;
+    b->drops_log_ns = now;
     rb_log("%llu MIDI events dropped so far: %llu malformed input (%llu sysex over %u bytes), "
            "%llu bytes lost in kernel input overruns, %llu input ring full, %llu output ring "
            "full, %llu too large for a rill MIDI buffer, %llu not written (device error), "
@@ -238,13 +274,6 @@ static void report_drops(struct rb *b)
            b->sysex_max, (unsigned long long)ov, (unsigned long long)ir,
            (unsigned long long)orr, (unsigned long long)big, (unsigned long long)we,
            (unsigned long long)cl);
-    char v[32];
-    snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-    jack_uuid_t u;
-    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-    if (uuid && jack_uuid_parse(uuid, &u) == 0)
-        jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-    jack_free(uuid);
 }
 
 /* Drain the inotify fd (its events only say "look again"). Control thread. */
@@ -276,7 +305,7 @@ static void *ctl_main(void *arg)
                 drain_fd(b->ino_fd);
         }
         rb_ports_sync(b);
-        report_drops(b);
+        report_drops(b, 0);
     }
     return NULL;
 }
@@ -292,6 +321,14 @@ static int parse_args(struct rb *b, const char *load_init)
         return -EINVAL;
     }
     strcpy(buf, load_init);
+    char err[512];
+    /* devices=hw:C,D[,S]+...: its value holds commas, so it ends at white
+     * space only */
+    if (rill_midi_rawdevs_take(buf, "devices", &b->devs, "alsa_rawmidi devices=", err,
+                               sizeof(err)) < 0) {
+        rb_log("%s", err);
+        return -EINVAL;
+    }
     char *save = NULL;
     for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
         char *eq = strchr(kv, '=');
@@ -309,7 +346,8 @@ static int parse_args(struct rb *b, const char *load_init)
                    (strcmp(eq + 1, "0") == 0 || strcmp(eq + 1, "1") == 0)) {
             b->verbose = eq[1] == '1';
         } else {
-            rb_log("'%s' is not an argument of alsa_rawmidi: use sysex=BYTES and verbose=0|1",
+            rb_log("'%s' is not an argument of alsa_rawmidi: use sysex=BYTES, verbose=0|1 and "
+                   "devices=hw:C,D[,S][+...] (last, or followed by a space)",
                    kv);
             return -EINVAL;
         }
@@ -378,7 +416,12 @@ int jack_initialize(jack_client_t *client, const char *load_init)
         goto fail;
     }
     b->ctl_started = 1;
-    rb_log("bridging ALSA rawmidi devices, sysex up to %u bytes", b->sysex_max);
+    char which[RILL_MIDI_RAWDEV_MAX * 48] = "";
+    if (b->devs.n) { /* else every device */
+        which[0] = ' ';
+        rill_midi_rawdevs_format(&b->devs, which + 1, sizeof(which) - 1);
+    }
+    rb_log("bridging ALSA rawmidi devices%s, sysex up to %u bytes", which, b->sysex_max);
     return 0;
 fail:
     jack_set_port_connect_callback(client, NULL, NULL);
@@ -403,6 +446,6 @@ void jack_finish(void *arg)
     jack_set_port_connect_callback(b->client, NULL, NULL);
     jack_set_latency_callback(b->client, NULL, NULL);
     rb_ports_clear(b);
-    report_drops(b);
+    report_drops(b, 1);
     rb_free(b);
 }

@@ -34,8 +34,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "midi/midi_frag.h"
 #include "midi/midi_names.h"
 #include "midi/midi_parse.h"
+#include "midi/midi_rawdev.h"
 
 #define RB_MAX_PORTS 256u         /* one per rawmidi endpoint and direction */
 #define RB_SYSEX_DEFAULT 65536u   /* sysex limit, f0 and f7 included */
@@ -84,13 +86,17 @@ struct rb_port {
     _Atomic(jack_port_t *) rt_port; /* NULL: not in use */
     _Atomic uint32_t rt_gen;
 
-    /* input I/O thread only */
+    /* the I/O thread only: input: the device's bytes into messages;
+     * output: JACK events into whole messages (a sysex that a client wrote
+     * in fragments put together again) */
     struct rill_midi_parser parser;
     uint8_t *sysex;            /* sysex_max bytes */
     uint8_t *scratch;          /* input: sysex_max + header; output: the
                                   longest record */
     /* process callback only */
     uint32_t last_time;
+    struct rill_midi_frag frag; /* capture: a record going in fragments */
+    uint32_t frag_gen;          /* its port's generation */
 };
 
 /* Drops, each counted where it happens (relaxed: statistics). */
@@ -103,6 +109,9 @@ struct rb_drops {
     _Atomic uint64_t too_big;    /* larger than a rill MIDI buffer can hold */
     _Atomic uint64_t write_err;  /* a write failed (a device gone mid-message) */
     _Atomic uint64_t closed;     /* output left in a ring when its device closed */
+    /* not a drop: sysex delivered to rill in fragments (longer than a rill
+     * MIDI buffer) */
+    _Atomic uint64_t fragmented;
 };
 
 struct rb {
@@ -111,6 +120,7 @@ struct rb {
     size_t ring_bytes;
     int verbose;
     int prio, rt;              /* the I/O threads' scheduling */
+    struct rill_midi_rawdevs devs; /* devices=: only these; empty: every one */
 
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */
@@ -122,7 +132,10 @@ struct rb {
     _Atomic uint64_t cycles;   /* process callbacks run (control's quiesce) */
     struct rb_port ports[RB_MAX_PORTS];
     struct rb_drops drops;
-    uint64_t drops_reported;   /* control thread */
+    uint64_t drops_reported;   /* control thread: the total published */
+    uint64_t frag_reported;    /* control thread: fragmented published */
+    uint64_t drops_logged;     /* control thread: the total logged */
+    uint64_t drops_log_ns;     /* control thread: when it was logged */
 };
 
 /* raw_ports.c. Control thread. */

@@ -9,8 +9,11 @@
  * through the port's parser (running status, real-time bytes, sysex of any
  * length up to the limit) and each whole message into the port's ring.
  *
- * Output: each record of the port's ring is written at its time (one
- * period after its frame): the thread sleeps until then
+ * Output: each record of the port's ring (one JACK event) goes through the
+ * port's parser, which puts a sysex that a client wrote in fragments over
+ * consecutive events together again (up to the limit), and each whole
+ * message is written at its time (one period after its frame; a sysex:
+ * its first piece's): the thread sleeps until then
  * (clock_nanosleep, absolute, in steps of at most 100 ms so that it sees a
  * stop) and writes with non-blocking writes, waiting in poll while the
  * device's buffer is full; a message is written whole before the next.
@@ -216,18 +219,51 @@ static void sleep_until(struct rb_port *p, uint64_t t)
     }
 }
 
-/* The output thread of p (arg). */
+struct out_ctx {
+    struct rb *b;
+    struct rb_port *p;
+    struct pollfd *pfd;
+    int npfd;
+    uint64_t deadline;
+    int err; /* the device failed (-errno): the thread ends */
+};
+
+/* A whole message from the port's parser: written at its time (for a
+ * sysex a client wrote in fragments: the time of its first piece), whole
+ * before the next. Output thread. */
+static void out_emit(void *arg, uint64_t time, const uint8_t *data, size_t len)
+{
+    struct out_ctx *x = arg;
+    if (x->err < 0) { /* the device is gone */
+        rb_drop(&x->b->drops.write_err, 1);
+        return;
+    }
+    if (!stopping(x->p))
+        sleep_until(x->p, time);
+    int r = write_all(x->p, x->pfd, x->npfd, data, len, x->deadline);
+    if (r < 0) {
+        rb_drop(&x->b->drops.write_err, 1);
+        x->err = r;
+    } else if (r > 0) {
+        rb_drop(&x->b->drops.closed, 1);
+    }
+}
+
+/* The output thread of p (arg). Each record is one JACK event: through
+ * the port's parser, which hands on whole messages and puts a sysex that a
+ * client wrote in fragments together again (up to the limit). */
 static void *out_main(void *arg)
 {
     struct rb_port *p = arg;
     struct rb *b = p->owner;
     struct pollfd pfd[4];
     int npfd = snd_rawmidi_poll_descriptors(p->rm, pfd, 4);
-    uint64_t deadline = UINT64_MAX;
+    struct out_ctx x = { b, p, pfd, npfd, UINT64_MAX, 0 };
     struct rb_rec h;
+    rill_midi_parser_init(&p->parser, p->sysex, b->sysex_max);
     for (;;) {
-        if (stopping(p) && deadline == UINT64_MAX)
-            deadline = rb_now_ns() + DRAIN_NS;
+        if (stopping(p) && x.deadline == UINT64_MAX)
+            x.deadline = rb_now_ns() + DRAIN_NS;
         /* acquire: pairs with the process callback's release increment */
         uint32_t w = atomic_load_explicit(&p->wake, memory_order_acquire);
         if (jack_ringbuffer_peek(p->ring, (char *)&h, sizeof(h)) == sizeof(h) &&
@@ -237,9 +273,10 @@ static void *out_main(void *arg)
                 jack_ringbuffer_read_advance(p->ring, sizeof(h) + h.len);
                 continue;
             }
-            if (stopping(p) && rb_now_ns() > deadline) {
-                /* what is left will not be written */
-                uint64_t left = 0;
+            if (stopping(p) && rb_now_ns() > x.deadline) {
+                /* what is left will not be written (a sysex begun and not
+                 * finished among it) */
+                uint64_t left = p->parser.in_sysex ? 1 : 0;
                 while (jack_ringbuffer_peek(p->ring, (char *)&h, sizeof(h)) == sizeof(h) &&
                        jack_ringbuffer_read_space(p->ring) >= sizeof(h) + h.len) {
                     jack_ringbuffer_read_advance(p->ring, sizeof(h) + h.len);
@@ -248,22 +285,26 @@ static void *out_main(void *arg)
                 rb_drop(&b->drops.closed, left);
                 return NULL;
             }
-            if (!stopping(p))
-                sleep_until(p, h.ns);
             jack_ringbuffer_read_advance(p->ring, sizeof(h));
             jack_ringbuffer_read(p->ring, (char *)p->scratch, h.len);
-            int r = write_all(p, pfd, npfd, p->scratch, h.len, deadline);
-            if (r < 0) {
-                rb_drop(&b->drops.write_err, 1);
-                fail(b, p, r);
+            struct rill_midi_drops before = p->parser.drops;
+            rill_midi_parser_feed_event(&p->parser, p->scratch, h.len, h.ns, out_emit, &x);
+            uint64_t d = rill_midi_drops_total(&p->parser.drops) - rill_midi_drops_total(&before);
+            if (d) {
+                rb_drop(&b->drops.parse, d);
+                rb_drop(&b->drops.sysex_long, p->parser.drops.sysex_long - before.sysex_long);
+            }
+            if (x.err < 0) {
+                fail(b, p, x.err);
                 return NULL;
             }
-            if (r > 0)
-                rb_drop(&b->drops.closed, 1);
             continue;
         }
-        if (stopping(p))
+        if (stopping(p)) {
+            if (p->parser.in_sysex) /* its end never came */
+                rb_drop(&b->drops.closed, 1);
             return NULL; /* everything written */
+        }
         uint64_t t = rb_now_ns() + STEP_NS;
         struct timespec dl = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
         rill_futex_wait(&p->wake, w, &dl);

@@ -211,8 +211,8 @@ static void add_port(struct rb *b, const struct endpoint *e)
     size_t scratch = e->capture ? b->sysex_max + sizeof(struct rb_rec) : b->sysex_max;
     p->ring = jack_ringbuffer_create(b->ring_bytes);
     p->scratch = malloc(scratch);
-    p->sysex = e->capture ? malloc(b->sysex_max) : NULL;
-    if (!p->ring || !p->scratch || (e->capture && !p->sysex)) {
+    p->sysex = malloc(b->sysex_max); /* both ways: the I/O thread's parser */
+    if (!p->ring || !p->scratch || !p->sysex) {
         rb_log("hw:%d,%d: out of memory", e->card, e->device);
         goto fail;
     }
@@ -260,9 +260,12 @@ fail:
     p->scratch = p->sysex = NULL;
 }
 
-/* Mark the port of e as seen, or add one. */
+/* Mark the port of e as seen, or add one; an endpoint that a device list
+ * (devices=, rilld --midi-raw) leaves out gets none. */
 static void seen(struct rb *b, const struct endpoint *e)
 {
+    if (b->devs.n && !rill_midi_rawdevs_match(&b->devs, e->card, e->card_id, e->device, e->sub))
+        return;
     for (uint32_t i = 0; i < RB_MAX_PORTS; i++) {
         struct rb_port *p = &b->ports[i];
         /* the same endpoint: same place, same card and names (another card

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "midi/midi_report.h"
 #include "midi/seq_bridge.h"
 #include "rill/futex.h"
 
@@ -72,32 +73,18 @@ static void drop(_Atomic uint64_t *c, uint64_t n)
 /* ---- the process callback (the client's realtime thread) --------------- */
 
 /* The next piece of a long record (a sysex larger than a rill MIDI buffer)
- * into its port: as much as the buffer holds, the rest in the next cycles.
- * Returns 1 when the record is done (or its port is gone), 0 when the
- * buffer is full. RT-safe. */
+ * into its port (midi_frag.h). Returns 1 when the record is done (or its
+ * port is gone), 0 when the buffer is full. RT-safe. */
 static int frag_continue(struct br *b, jack_nframes_t n)
 {
     void *buf = b->frag_slot < BR_MAX_PORTS ? b->bufs[b->frag_slot] : NULL;
     if (!buf ||
         atomic_load_explicit(&b->ports[b->frag_slot].rt_gen, memory_order_relaxed) != b->frag_gen) {
-        jack_ringbuffer_read_advance(b->in_ring, b->frag_left);
-        b->frag_left = 0;
+        rill_midi_frag_skip(&b->frag, b->in_ring);
         return 1;
     }
-    size_t room = jack_midi_max_event_size(buf);
-    if (room == 0)
-        return 0;
-    uint32_t chunk = b->frag_left < room ? b->frag_left : (uint32_t)room;
     uint32_t t = b->last_time[b->frag_slot];
-    if (t >= n)
-        t = n - 1;
-    jack_midi_data_t *d = jack_midi_event_reserve(buf, t, chunk);
-    if (!d)
-        return 0;
-    jack_ringbuffer_read(b->in_ring, (char *)d, chunk);
-    b->last_time[b->frag_slot] = t;
-    b->frag_left -= chunk;
-    return b->frag_left == 0;
+    return rill_midi_frag_next(&b->frag, b->in_ring, buf, t < n ? t : n - 1);
 }
 
 /* in_ring -> the rill output ports. An event arrived at time t (monotonic)
@@ -122,11 +109,11 @@ static void process_in(struct br *b, jack_nframes_t n, double start_us, double u
         }
     }
     if (late) {
-        if (b->frag_left || jack_ringbuffer_read_space(b->in_ring) >= sizeof(h))
+        if (b->frag.left || jack_ringbuffer_read_space(b->in_ring) >= sizeof(h))
             drop(&b->drops.late_held, 1);
         return;
     }
-    if (b->frag_left && !frag_continue(b, n))
+    if (b->frag.left && !frag_continue(b, n))
         return;
     for (uint32_t k = 0; k < MAX_RECS_PER_CYCLE; k++) {
         if (jack_ringbuffer_peek(b->in_ring, (char *)&h, sizeof(h)) < sizeof(h))
@@ -142,29 +129,22 @@ static void process_in(struct br *b, jack_nframes_t n, double start_us, double u
                 t = b->last_time[h.slot];
             if (t >= n)
                 t = n - 1;
-            jack_midi_data_t *d = jack_midi_event_reserve(buf, t, h.len);
-            if (d) {
-                jack_ringbuffer_read_advance(b->in_ring, sizeof(h));
-                jack_ringbuffer_read(b->in_ring, (char *)d, h.len);
-                b->last_time[h.slot] = t;
-                continue;
-            }
-            if (jack_midi_get_event_count(buf) > 0)
-                break; /* full: the rest in the next cycle, in order */
-            if (jack_midi_max_event_size(buf) == 0) {
-                drop(&b->drops.too_big, 1); /* not even a fragment fits */
-            } else {
-                /* larger than an empty buffer: in fragments, from here */
-                jack_ringbuffer_read_advance(b->in_ring, sizeof(h));
-                b->frag_left = h.len;
+            /* whole, or in fragments when larger than an empty buffer */
+            int fragmented;
+            enum rill_midi_put r =
+                rill_midi_frag_put(&b->frag, b->in_ring, sizeof(h), h.len, buf, t, &fragmented);
+            if (fragmented) {
                 b->frag_slot = h.slot;
                 b->frag_gen = h.gen;
-                b->last_time[h.slot] = t;
                 drop(&b->drops.fragmented, 1);
-                if (!frag_continue(b, n))
-                    break;
-                continue;
             }
+            if (r != RILL_MIDI_PUT_TOO_BIG)
+                b->last_time[h.slot] = t;
+            if (r == RILL_MIDI_PUT_DONE)
+                continue;
+            if (r == RILL_MIDI_PUT_FULL)
+                break; /* the rest in the next cycle, in order */
+            drop(&b->drops.too_big, 1); /* not even a fragment fits */
         }
         /* the port went away (or the event cannot fit): skip the record */
         jack_ringbuffer_read_advance(b->in_ring, sizeof(h) + h.len);
@@ -656,16 +636,10 @@ static void out_record(struct br *b, const struct br_rec *h, const uint8_t *data
         rill_midi_parser_init(&p->parser, p->sysex, b->sysex_max);
         p->parser_gen = h->gen;
     }
-    /* a JACK event holds one whole message (or a fragment of a sysex): a
-     * message left unfinished by the last one is broken, except a sysex */
-    if (p->parser.have) {
-        p->parser.have = 0;
-        p->parser.drops.broken++;
-    }
-    p->parser.running = 0; /* JACK events carry their status byte */
+    /* a JACK event holds one whole message (or a fragment of a sysex) */
     struct rill_midi_drops before = p->parser.drops;
     struct out_ctx x = { b, h->slot };
-    rill_midi_parser_feed(&p->parser, data, h->len, h->ns, out_emit, &x);
+    rill_midi_parser_feed_event(&p->parser, data, h->len, h->ns, out_emit, &x);
     uint64_t d = rill_midi_drops_total(&p->parser.drops) - rill_midi_drops_total(&before);
     if (d) {
         drop(&b->drops.parse, d);
@@ -736,24 +710,15 @@ static void report_drops(struct br *b)
     /* the total and the breakdown as properties of our client (rillctl
      * status and status --json; doc/rillctl.md names the words) */
     char v[512];
-    jack_uuid_t u;
-    char *uuid = jack_get_uuid_for_client_name(b->client, jack_get_client_name(b->client));
-    if (uuid && jack_uuid_parse(uuid, &u) == 0) {
-        if (total != b->drops_reported) {
-            snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
-            jack_set_property(b->client, u, RILL_NS_MIDI "dropped", v, NULL);
-        }
-        snprintf(v, sizeof(v),
-                 "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu input_ring_full=%llu "
-                 "output_ring_full=%llu too_large=%llu refused=%llu before_export=%llu "
-                 "late_cycles_held=%llu sysex_fragmented=%llu",
-                 (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
-                 (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
-                 (unsigned long long)snd, (unsigned long long)np, (unsigned long long)late,
-                 (unsigned long long)frag);
-        jack_set_property(b->client, u, RILL_NS_MIDI "drops", v, NULL);
-    }
-    jack_free(uuid);
+    snprintf(v, sizeof(v),
+             "malformed=%llu sysex_too_long=%llu kernel_overruns=%llu input_ring_full=%llu "
+             "output_ring_full=%llu too_large=%llu refused=%llu before_export=%llu "
+             "late_cycles_held=%llu sysex_fragmented=%llu",
+             (unsigned long long)parse, (unsigned long long)sx, (unsigned long long)ov,
+             (unsigned long long)ir, (unsigned long long)orr, (unsigned long long)big,
+             (unsigned long long)snd, (unsigned long long)np, (unsigned long long)late,
+             (unsigned long long)frag);
+    rill_midi_publish_drops(b->client, total, v);
     if (total == b->drops_reported)
         return;
     b->drops_reported = total;
@@ -800,6 +765,16 @@ static int parse_args(struct br *b, const char *load_init)
         return -EINVAL;
     }
     strcpy(buf, load_init);
+    char err[512];
+    /* raw_devices=hw:C,D[,S]+...: its value holds commas, so it ends at
+     * white space only */
+    if (rill_midi_rawdevs_take(buf, "raw_devices", &b->raw_devs, "alsa_midi raw_devices=", err,
+                               sizeof(err)) < 0) {
+        br_log("%s", err);
+        return -EINVAL;
+    }
+    if (b->raw_devs.n)
+        b->raw = 1;
     char *save = NULL;
     for (char *kv = strtok_r(buf, ", \t", &save); kv; kv = strtok_r(NULL, ", \t", &save)) {
         char *eq = strchr(kv, '=');
@@ -822,7 +797,8 @@ static int parse_args(struct br *b, const char *load_init)
         } else if (strcmp(kv, "mode=seq") == 0) {
             /* the only mode of this module */
         } else {
-            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES, verbose=0|1 and raw=0|1",
+            br_log("'%s' is not an argument of alsa_midi: use sysex=BYTES, verbose=0|1, raw=0|1 "
+                   "and raw_devices=hw:C,D[,S][+...] (last, or followed by a space)",
                    kv);
             return -EINVAL;
         }

@@ -30,7 +30,9 @@
 
 #include "midi/midi_clock.h"
 #include "midi/midi_names.h"
+#include "midi/midi_frag.h"
 #include "midi/midi_parse.h"
+#include "midi/midi_rawdev.h"
 #include "midi/midi_rewrite.h"
 
 #define BR_MAX_PORTS 512u          /* bridge ports (one per ALSA port and direction) */
@@ -139,6 +141,8 @@ struct br {
     int verbose;
     int raw;                   /* raw=1: the raw bridge (alsa_rawmidi) has the
                                   cards' MIDI devices: their ports are left out */
+    struct rill_midi_rawdevs raw_devs; /* raw_devices=: only these (implies
+                                  raw=1); empty: every card's device */
 
     _Atomic int stop;
     int ctl_fd;                /* eventfd: wakes the control thread */
@@ -172,8 +176,8 @@ struct br {
     uint32_t last_time[BR_MAX_PORTS];
     uint32_t test_stall;       /* RILL_MIDI_TEST_STALL (set before activation) */
     uint32_t test_cycles;
-    uint32_t frag_left;        /* bytes of a long in_ring record still to deliver */
-    uint32_t frag_slot, frag_gen;
+    struct rill_midi_frag frag; /* a long in_ring record being delivered */
+    uint32_t frag_slot, frag_gen;  /* its port */
 
     _Atomic int props_dirty;   /* a property changed: control re-reads the rewrite rules */
 

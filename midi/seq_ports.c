@@ -304,13 +304,35 @@ static void scan_one(struct br *b, int client, int port, int capture, const char
  * rawmidi subdevice, VirMIDI's port of each of its devices, and a UMP
  * device's ports (whose legacy rawmidi devices the raw bridge has). A
  * card's synthesizer ports (OPL3, emu10k1) lack that type and stay.
+ * With raw_devices= only the ports of the devices listed.
  * Control thread. */
-static int left_to_raw(const struct br *b, const snd_seq_client_info_t *ci,
+static int left_to_raw(const struct br *b, snd_seq_client_info_t *ci,
                        const snd_seq_port_info_t *pi)
 {
-    return b->raw && snd_seq_client_info_get_type(ci) == SND_SEQ_KERNEL_CLIENT &&
-           snd_seq_client_info_get_card(ci) >= 0 &&
-           (snd_seq_port_info_get_type(pi) & SND_SEQ_PORT_TYPE_PORT);
+    int card = snd_seq_client_info_get_card(ci);
+    if (!b->raw || snd_seq_client_info_get_type(ci) != SND_SEQ_KERNEL_CLIENT || card < 0 ||
+        !(snd_seq_port_info_get_type(pi) & SND_SEQ_PORT_TYPE_PORT))
+        return 0;
+    if (!b->raw_devs.n)
+        return 1; /* the raw bridge has every device */
+    /* raw_devices=: only the ports of the devices listed */
+    int dev, sub;
+    rill_midi_rawdev_of_seq_port(snd_seq_client_info_get_name(ci), card,
+                                 snd_seq_port_info_get_port(pi), &dev, &sub);
+    return rill_midi_rawdevs_match(&b->raw_devs, card, NULL, dev, sub);
+}
+
+/* The card numbers of raw_devices= entries given by card id, as they are
+ * now (cards come and go). Control thread. */
+static void resolve_raw_devs(struct br *b)
+{
+    for (unsigned i = 0; i < b->raw_devs.n; i++) {
+        struct rill_midi_rawdev *d = &b->raw_devs.d[i];
+        if (d->card_id[0]) {
+            int c = snd_card_get_index(d->card_id);
+            d->card = c < 0 ? -1 : c;
+        }
+    }
 }
 
 /* Control thread. */
@@ -324,6 +346,7 @@ void br_ports_sync(struct br *b)
         snd_seq_client_info_free(ci);
         return;
     }
+    resolve_raw_devs(b);
     for (uint32_t i = 0; i < BR_MAX_PORTS; i++)
         b->ports[i].seen = b->ports[i].export; /* helpers are seq_export.c's */
     snd_seq_client_info_set_client(ci, -1);

@@ -774,12 +774,14 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
     rill_ctl_status_read(ctl->st, &s);
     if (json) {
         struct rill_json j;
-        struct rill_ctl_midi midi;
-        rill_ctl_midi_read(ctl, &midi);
+        struct rill_ctl_midi midi[RILL_CTL_MIDI_BRIDGES];
+        for (int k = 0; k < RILL_CTL_MIDI_BRIDGES; k++)
+            rill_ctl_midi_read(ctl, k, &midi[k]);
         rill_json_init(&j, stdout);
         rill_json_begin_object(&j, NULL);
         rill_ctl_status_fields(&j, &s);
-        rill_ctl_midi_json(&j, &midi);
+        for (int k = 0; k < RILL_CTL_MIDI_BRIDGES; k++)
+            rill_ctl_midi_json(&j, &midi[k]);
         rill_json_end_object(&j);
         return rill_json_finish(&j) < 0 ? 1 : 0;
     }
@@ -804,10 +806,15 @@ static int ctl_status(struct ctl *ctl, int argc, char **argv)
                (int)s.rt_priority - 1);
     else
         printf("realtime:     not realtime\n");
-    char dropped[64];
-    if (rill_ctl_midi_dropped(ctl, dropped, sizeof(dropped)) == 0)
-        printf("midi dropped: %s (events the ALSA MIDI bridge dropped; its log says why)\n",
-               dropped);
+    /* each bridge's count once it has one (its log says why) */
+    static const char *const what[RILL_CTL_MIDI_BRIDGES] = { "the ALSA MIDI bridge",
+                                                             "the raw MIDI bridge" };
+    for (int k = 0; k < RILL_CTL_MIDI_BRIDGES; k++) {
+        char dropped[64];
+        if (rill_ctl_midi_dropped(ctl, k, dropped, sizeof(dropped)) == 0)
+            printf("%s%s (events %s dropped; its log says why)\n", rill_ctl_midi_label(k),
+                   dropped, what[k]);
+    }
     return 0;
 }
 

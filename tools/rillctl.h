@@ -89,18 +89,26 @@ void rill_ctl_status_fields(struct rill_json *j, const struct rill_ctl_status *s
 /* rill's version and the libjack ABI it builds, as status prints them. */
 const char *rill_ctl_version(void);
 
-/* rillctl_midi.c: the ALSA MIDI bridge's count of dropped events into
- * out; 0, or -1 when there is no bridge or no count. */
-int rill_ctl_midi_dropped(struct ctl *ctl, char *out, size_t size);
-/* The bridge's drop total and breakdown (zeros and bridge 0 without a
- * bridge), and their JSON object "midi" (doc/rillctl.md). Main thread. */
+/* rillctl_midi.c: the ALSA MIDI bridges' accounts of dropped events:
+ * RILL_CTL_MIDI_SEQ is the sequencer bridge (client alsa_midi, JSON object
+ * "midi"), RILL_CTL_MIDI_RAW the raw bridge (alsa_rawmidi, "midi_raw";
+ * doc/rillctl.md). Main thread. */
+enum { RILL_CTL_MIDI_SEQ, RILL_CTL_MIDI_RAW, RILL_CTL_MIDI_BRIDGES };
+/* Bridge which's count of dropped events into out; 0, or -1 when there is
+ * no such bridge or no count (yet). */
+int rill_ctl_midi_dropped(struct ctl *ctl, int which, char *out, size_t size);
+/* The text status line's label of bridge which ("midi dropped:  ..."). */
+const char *rill_ctl_midi_label(int which);
+/* Bridge which's drop total and breakdown (zeros and bridge 0 without the
+ * bridge), and its JSON object. */
 #define RILL_CTL_MIDI_COUNTS 10
 struct rill_ctl_midi {
+    int which;
     int bridge;
     uint64_t dropped;
     uint64_t count[RILL_CTL_MIDI_COUNTS];
 };
-void rill_ctl_midi_read(struct ctl *ctl, struct rill_ctl_midi *out);
+void rill_ctl_midi_read(struct ctl *ctl, int which, struct rill_ctl_midi *out);
 void rill_ctl_midi_json(struct rill_json *j, const struct rill_ctl_midi *m);
 
 /* the commands in files of their own */

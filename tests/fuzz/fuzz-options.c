@@ -7,7 +7,8 @@
  * end). The first byte chooses what parses them: 0 rilld's parser (argv[0]
  * is "rilld"), k > 0 driver k % (number of drivers) alone.
  * Checked: a refusal says why (err is not empty); an acceptance gives a
- * driver and values in their documented ranges; --help prints to a stream
+ * driver and values in their documented ranges (the raw MIDI bridge's
+ * devices, --midi-raw, also survive the trip to the bridges' argument); --help prints to a stream
  * that is thrown away. The ALSA driver's parameters go on through its own
  * validation (rill_alsa_config_from_params), as its open does, which must
  * leave terminated device names.
@@ -108,6 +109,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(o.port_max >= 16 && o.port_max <= RILL_MAX_PORTS);
             FUZZ_ASSERT(o.priority >= 1 && o.priority <= 98);
             FUZZ_ASSERT(o.nload <= RILL_OPTIONS_MAX_LOAD);
+            /* --midi-raw / --midi raw=: devices in range, the raw bridge on,
+             * and what rilld hands the bridges reads back the same */
+            FUZZ_ASSERT(o.midi_raw.n <= RILL_MIDI_RAWDEV_MAX);
+            FUZZ_ASSERT(!o.midi_raw.n || (o.midi & RILL_MIDI_RAW));
+            for (unsigned k = 0; k < o.midi_raw.n; k++) {
+                const struct rill_midi_rawdev *d = &o.midi_raw.d[k];
+                FUZZ_ASSERT(memchr(d->card_id, '\0', sizeof(d->card_id)));
+                FUZZ_ASSERT(d->card_id[0] ? d->card == -1 : d->card >= 0 && d->card <= 31);
+                FUZZ_ASSERT(d->device >= 0 && d->device <= 31);
+                FUZZ_ASSERT(d->sub >= -1 && d->sub <= 31);
+            }
+            if (o.midi_raw.n) {
+                char list[RILL_MIDI_RAWDEV_MAX * 48], e2[512];
+                struct rill_midi_rawdevs back = { 0 };
+                FUZZ_ASSERT(rill_midi_rawdevs_format(&o.midi_raw, list, sizeof(list)) == 0);
+                FUZZ_ASSERT(rill_midi_rawdevs_parse_list(list, &back, "x", e2, sizeof(e2)) == 0);
+                FUZZ_ASSERT(back.n == o.midi_raw.n &&
+                            memcmp(back.d, o.midi_raw.d, back.n * sizeof(back.d[0])) == 0);
+            }
             check_driver_cfg(o.driver, &o.driver_cfg);
             alsa_config(o.driver, &o.driver_cfg);
         }

@@ -102,5 +102,25 @@ for kv in '"bridge":true' '"dropped":7' '"malformed":1' '"kernel_overruns":2' '"
     '"before_export":1' '"late_cycles_held":5' '"sysex_fragmented":4' '"too_large":0'; do
     printf '%s\n' "$OUT" | grep -qF "$kv" || fail "rillctl status --json lacks $kv: $OUT"
 done
+
+# ---- the raw bridge's count (client alsa_rawmidi): its own line and object
+printf '%s\n' "$OUT" | grep -q '"midi_raw":{"bridge":false,"dropped":0,' ||
+    fail "rillctl status -j without a raw bridge must say bridge false in midi_raw: $OUT"
+spawn rjack jack_midiseq alsa_rawmidi 24000 0 60 8000
+wait_for "client_listed alsa_rawmidi" 10 || fail "the stand-in client alsa_rawmidi did not come"
+expect_rc 0 rjack jack_property --client -s alsa_rawmidi "http://rill.audio/ns/midi#dropped" 11
+expect_rc 0 rjack jack_property --client -s alsa_rawmidi "http://rill.audio/ns/midi#drops" \
+    "malformed=2 sysex_too_long=1 kernel_overruns=3 input_ring_full=0 output_ring_full=0 too_large=0 not_written=4 left_at_close=2 sysex_fragmented=5"
+expect_rc 0 rctl status
+expect_out "^midi dropped: 7 " "rillctl status must still show the sequencer bridge's count"
+expect_out "^midi raw dropped: 11 " "rillctl status must show the raw bridge's drop count"
+expect_rc 0 rctl status --json
+printf '%s\n' "$OUT" > "$RILL_TMP/status-midi-raw.json"
+python3 "$RILL_TOP_SRCDIR/tests/integration/json_shape.py" "$RILL_TOP_SRCDIR/doc/rillctl.md" status \
+    "$RILL_TMP/status-midi-raw.json" > /dev/null || fail "status --json with raw MIDI drops does not fit its documented shape: $OUT"
+for kv in '"midi_raw":{"bridge":true,"dropped":11,"malformed":2,"sysex_too_long":1,"kernel_overruns":3,' \
+    '"not_written":4,"left_at_close":2,"sysex_fragmented":5}' '"midi":{"bridge":true,"dropped":7,'; do
+    printf '%s\n' "$OUT" | grep -qF "$kv" || fail "rillctl status --json lacks $kv: $OUT"
+done
 rill_stop
 info "ok"

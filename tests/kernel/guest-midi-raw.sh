@@ -20,12 +20,18 @@
 #   4. ALSA -> rill: amidi -s of the same kind of stream (with running
 #      status) into hw:3,1 -> hw:3,0 read raw by rill -> a JACK client; and
 #      aplaymidi of 20 events 100 ms apart into VirMIDI 3-0: their frames;
+#      a sysex of 65536 bytes (the limit) both ways, in fragments on the
+#      rill side, byte for byte; a sysex one byte over the limit: dropped, counted in rillctl status
+#      (midi raw dropped, status --json's midi_raw) and logged;
 #   5. unplug: rmmod snd-virmidi while rill reads hw:3,0 is refused by the
 #      kernel (module in use); the virmidi card unbound from its driver
 #      while rill reads hw:3,0 (what a USB unplug does): rilld survives, the
 #      ports go; bound again: they come back and carry data; then
 #      snd-virmidi unloaded and loaded 3 times (devices closed: lazy), fds
 #      and RSS.
+#   6. per device: rilld --midi seq --midi-raw hw:VirMIDI,0: hw:3,0 raw,
+#      hw:3,1 through the sequencer, neither twice; a note reaches rill
+#      through both bridges.
 # Writes what it sees to $OUT; the host (midi-raw-check.sh) judges.
 # results.txt lines: "midiraw KEY=VALUE ...".
 RK=$B/tests/kernel/rill-kernel-midi
@@ -88,6 +94,15 @@ rsize() {
     while [ "$(stat -c %s "$1" 2> /dev/null || echo 0)" -lt "$2" ]; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.1
+    done
+}
+# rjson PATTERN FILE [SECONDS]: until rillctl status --json (into FILE)
+# matches the regular expression PATTERN
+rjson() {
+    local end=$((SECONDS + ${3:-20} * RMUL))
+    until "$RILLCTL" -s k status --json > "$2" 2>&1 && grep -q "$1" "$2"; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.2
     done
 }
 rkill() {
@@ -154,6 +169,33 @@ else
     rkill
     rw_log "hw:3,1 output closed" 1 20
 
+    # ---- 2b. a sysex of 65536 bytes rill -> ALSA: longer than a rill MIDI
+    # buffer, so the client writes it in fragments over consecutive cycles;
+    # the bridge writes it whole to hw:3,1. Read from the sequencer port
+    # VirMIDI 3-1 by a sequencer client (a rawmidi reader of hw:3,0 holds
+    # at most 32 KiB in the kernel, less than the burst)
+    say "midiraw: sysex 65536 rill -> ALSA"
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    rbg "$OUT/midiraw.sxr.log" "$B/tests/kernel/rill-kernel-jitter" seq-sysex rsxr "$V1:0" "$OUT/midiraw.sxo-65536.bin"
+    rbg "$OUT/midiraw.sxs.log" "${RJK[@]}" "$RK" send rsxs "$OUT/sx-65536.syx" "$RV1 (playback)"
+    SPID=$RBGPID
+    rw_log "hw:3,1 opened for output" 2 20
+    kill -USR1 "$SPID"
+    end=$((SECONDS + 60 * RMUL))
+    until grep -q done "$OUT/midiraw.sxr.log" || [ $SECONDS -ge $end ]; do sleep 0.2; done
+    rkill
+    rw_log "hw:3,1 output closed" 2 20
+    # one byte over the limit (65537), written by a client in fragments:
+    # dropped whole, counted
+    rbg "$OUT/midiraw.sxs2.log" "${RJK[@]}" "$RK" send rsxs "$OUT/sx-65537.syx" "$RV1 (playback)"
+    SPID=$RBGPID
+    rw_log "hw:3,1 opened for output" 3 20
+    kill -USR1 "$SPID"
+    rjson '"midi_raw":{"bridge":true,"dropped":[1-9]' "$OUT/midiraw.drop-out.json"
+    rkill
+    rw_log "hw:3,1 output closed" 3 20
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+
     # ---- 3. timing out: rill (raw) -> VirMIDI 3-1 -> Midi Through -> rill (seq)
     say "midiraw: timing out"
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
@@ -167,7 +209,7 @@ else
     rkill
     aconnect -d "$V1:0" 14:0 >> "$OUT/midiraw.aconnect.log" 2>&1
     aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
-    rw_log "hw:3,1 output closed" 2 20
+    rw_log "hw:3,1 output closed" 4 20
 
     # ---- 4. ALSA -> rill
     say "midiraw: ALSA -> rill"
@@ -182,6 +224,32 @@ else
     aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
     aplaymidi -p "$V0:0" "$OUT/steps.mid" > "$OUT/midiraw.aplaymidi.log" 2>&1
     rlines "$OUT/midiraw.rx" $((n0 + 20)) 20
+
+    # ---- 4b. a drop, counted: a sysex one byte over the limit (65537 of
+    # 65536) is dropped whole, the note after it arrives; rillctl status
+    # shows the raw bridge's count (and --json its breakdown), the log
+    # says it (at most once a second)
+    say "midiraw: drops"
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    # first a sysex of 65536 bytes, the limit: carried, in fragments (one
+    # JACK event each) over consecutive cycles, until all its bytes came
+    n3=$(wc -l < "$OUT/midiraw.rx")
+    amidi -p hw:3,1 -s "$OUT/sx-65536.syx" > "$OUT/midiraw.amidi-long.log" 2>&1
+    end=$((SECONDS + 30 * RMUL))
+    until [ "$(awk -v s="$n3" 'NR > s {t += $2} END {print t + 0}' "$OUT/midiraw.rx")" -ge 65536 ]; do
+        [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    res "midiraw long lines_before=$n3"
+    n2=$(wc -l < "$OUT/midiraw.rx")
+    amidi -p hw:3,1 -s "$OUT/sx-65537.syx" > "$OUT/midiraw.amidi-drop.log" 2>&1
+    amidi -p hw:3,1 -S '90 43 7f' >> "$OUT/midiraw.amidi-drop.log" 2>&1
+    rlines "$OUT/midiraw.rx" $((n2 + 1)) 30
+    res "midiraw drop lines_before=$n2"
+    rjson '"midi_raw":{"bridge":true,"dropped":2,' "$OUT/midiraw.drop.json"
+    "$RILLCTL" -s k status > "$OUT/midiraw.drop.status" 2>&1
+    rw_log "2 MIDI events dropped so far" 1 10
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
 
     # ---- 5. unplug while open, rilld survives; bound again
     say "midiraw: unplug"
@@ -241,6 +309,41 @@ else
     rss1=$(awk '/VmRSS/{print $2}' /proc/$RPID/status)
     res "midiraw reload rounds=$ok fds_before=$fd0 fds_after=$fd1 rss_before=$rss0 rss_after=$rss1"
     "$RILLCTL" -s k status > "$OUT/midiraw.status" 2>&1
+fi
+rkill
+stop_rilld
+
+# ---- 6. per device: --midi seq --midi-raw hw:VirMIDI,0 (by the card's id):
+# hw:3,0 raw (alsa_rawmidi), hw:3,1 through the sequencer (alsa_midi), each
+# bridged once. A note written to hw:3,1 comes out of the port VirMIDI 3-1
+# (read by the sequencer bridge) and, wired to VirMIDI 3-0, out of hw:3,0
+# (read by the raw bridge): both bridges carry it.
+say "midiraw: per device"
+grep -q snd_virmidi /proc/modules ||
+    insmod "$RMODS/snd-virmidi.ko" index=3 midi_devs=2 2>> "$OUT/midiraw.mod.log"
+RLOG=$OUT/midiraw.pd.rilld.log
+LD_PRELOAD=$RTRAP \
+    "$RILLD" -n k -v -t 5000 --midi seq --midi-raw hw:VirMIDI,0 -d dummy -r 48000 -p 4096 > "$RLOG" 2>&1 &
+RPID=$!
+if ! rw_log "ready" 1 60 || ! rw_log "port 'Virtual Raw MIDI 0 (playback)' added" 1 30 ||
+    ! rw_log "VirMIDI 3-1 (capture)' added" 1 30; then
+    res "midiraw perdev started=0"
+else
+    rports > "$OUT/midiraw.pd.ports"
+    V0=$(vclient 0)
+    V1=$(vclient 1)
+    aconnect "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
+    PDSEQ=$(grep -m1 '^alsa_midi:.*VirMIDI 3-1 (capture)$' "$OUT/midiraw.pd.ports")
+    rbg "$OUT/midiraw.pdr.log" "${RJK[@]}" "$RK" recv pdr "$OUT/midiraw.pdr" "$RV0 (capture)"
+    rbg "$OUT/midiraw.pds.log" "${RJK[@]}" "$RK" recv pds "$OUT/midiraw.pds" "$PDSEQ"
+    rw_log "hw:3,0 opened for input" 1 20
+    # (the sequencer bridge subscribes lazily: until it did, VirMIDI drops)
+    rw_log "subscribed to ALSA port $V1:0" 1 20
+    res "midiraw perdev started=1 open0=$(opened 0) open1=$(opened 1)"
+    amidi -p hw:3,1 -S '90 3c 40 80 3c 00' > "$OUT/midiraw.pd-amidi.log" 2>&1
+    rlines "$OUT/midiraw.pdr" 2 20
+    rlines "$OUT/midiraw.pds" 2 20
+    aconnect -d "$V1:0" "$V0:0" >> "$OUT/midiraw.aconnect.log" 2>&1
 fi
 rkill
 stop_rilld

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/kernel/midi-files.sh DIR — the inputs of the kernel tests' MIDI
 # section: sx-N.syx (a sysex of N bytes, f0 and f7 included, a counting
-# pattern of data bytes) for N in 6 256 257 1024 4096 65536, and steps.mid
+# pattern of data bytes) for N in 6 256 257 1024 4096 65536 65537 (one
+# over the bridges' default limit), and steps.mid
 # (a standard MIDI file: 20 events 100 ms apart, note-on and note-off by
 # turns, notes 60..69; 480 ticks per quarter at 120 bpm: 96 ticks per event)
 # and steps-late.mid (the same after 1 s of silence); bench-1ms.mid for the
@@ -11,7 +12,7 @@ D=$1
 python3 - "$D" "${RILL_BENCH_MIDI_EVENTS:-300}" <<'PY'
 import struct, sys
 d = sys.argv[1]
-for n in (6, 256, 257, 1024, 4096, 65536):
+for n in (6, 256, 257, 1024, 4096, 65536, 65537):
     body = bytes((i * 7 + 3) & 0x7f for i in range(n - 2))
     open(f"{d}/sx-{n}.syx", "wb").write(b"\xf0" + body + b"\xf7")
 for name, first in (("steps", b"\x00"), ("steps-late", b"\x87\x40")): # 0, 960 ticks (1 s)

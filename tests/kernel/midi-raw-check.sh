@@ -55,6 +55,20 @@ else
         bad "midiraw rill -> ALSA: $(stat -c %s "$M/midiraw.out.bin" 2> /dev/null || echo 0) of $(stat -c %s "$M/raw-out.bin") bytes came; $(cmp "$M/midiraw.out.bin" "$M/raw-out.bin" 2>&1 | head -1); reader: $(tail -1 "$M/midiraw.rawread.log" 2> /dev/null)"
     fi
 
+    # ---- 2b. 65536 bytes rill -> ALSA (written by the client in fragments)
+    if cmp -s "$M/midiraw.sxo-65536.bin" "$M/sx-65536.syx"; then
+        ok "midiraw sysex 65536 bytes rill (client's fragments) -> raw hw:3,1 -> VirMIDI 3-1 (read by a sequencer client): byte for byte"
+    else
+        bad "midiraw sysex 65536 bytes rill -> ALSA: $(stat -c %s "$M/midiraw.sxo-65536.bin" 2> /dev/null || echo 0) bytes came; $(cmp "$M/midiraw.sxo-65536.bin" "$M/sx-65536.syx" 2>&1 | head -1); reader: $(tail -1 "$M/midiraw.sxr.log" 2> /dev/null); $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+
+    raw=$(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop-out.json" 2> /dev/null)
+    if printf '%s' "$raw" | grep -q '"bridge":true,"dropped":1,"malformed":1,"sysex_too_long":1,'; then
+        ok "midiraw: a sysex of 65537 bytes (limit 65536) written by a client in fragments: dropped whole, counted ($raw)"
+    else
+        bad "midiraw: a sysex of 65537 bytes from a client: not counted as one sysex over the limit: $raw"
+    fi
+
     # ---- 3. timing out: jack_midiseq's events (on 60 at 0, off at 8000, on
     # 63 at 12000, off at 20000 of each 24000) through the raw output, VirMIDI
     # and Midi Through back into rill (sequencer bridge, kernel stamps): the
@@ -134,6 +148,40 @@ PY
         bad "midiraw aplaymidi -> rill: $out (want 20 events in order)"
     fi
 
+    # ---- 4c. 65536 bytes ALSA -> rill: in fragments, one JACK event each,
+    # the first from f0, the last to f7, together the sysex sent
+    n3=$(field lines_before "$(grep '^midiraw long ' "$RES")")
+    n2=$(field lines_before "$(grep '^midiraw drop ' "$RES")")
+    frags=$(sed -n "$((${n3:-0} + 1)),${n2:-0}p" "$M/midiraw.rx" 2> /dev/null)
+    nfr=$(printf '%s\n' "$frags" | grep -c .)
+    got=$(printf '%s\n' "$frags" | cut -d' ' -f3- | tr '\n' ' ' | sed 's/ $//')
+    want=$(od -An -v -tx1 "$M/sx-65536.syx" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+    if [ -n "$n3" ] && [ "$nfr" -ge 2 ] && [ "$got" = "$want" ]; then
+        ok "midiraw sysex 65536 bytes amidi -s -> hw:3,0 -> rill: byte for byte, in $nfr fragments (JACK events at frames $(printf '%s\n' "$frags" | cut -d' ' -f1 | tr '\n' ' '))"
+    else
+        bad "midiraw sysex 65536 bytes ALSA -> rill: $nfr event(s), $(printf '%s' "$got" | wc -w) bytes, not the sysex sent (want 2 or more fragments); $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+    grep -q '"sysex_fragmented":[1-9]' "$M/midiraw.drop.json" &&
+        ok "midiraw status --json counts the fragmented sysex: $(grep -o '"sysex_fragmented":[0-9]*' "$M/midiraw.drop.json" | tail -1)" ||
+        bad "midiraw status --json has no sysex_fragmented count: $(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop.json")"
+
+    # ---- 4b. a drop, counted and shown (the second: 2b's was the first)
+    n2=$(field lines_before "$(grep '^midiraw drop ' "$RES")")
+    # (what came between the drop and the replug below)
+    n1=$(field lines_before "$(grep '^midiraw replug ' "$RES")")
+    after=$(sed -n "$((${n2:-0} + 1)),${n1:-0}p" "$M/midiraw.rx" 2> /dev/null | head -5 | cut -d' ' -f3- | cut -c1-20 | tr '\n' ';')
+    raw=$(grep -o '"midi_raw":{[^}]*}' "$M/midiraw.drop.json" 2> /dev/null)
+    if [ -n "$n2" ] && [ "$after" = "90 43 7f;" ] &&
+        printf '%s' "$raw" | grep -q '"bridge":true,"dropped":2,"malformed":2,"sysex_too_long":2,"kernel_overruns":0,' &&
+        grep -q '^midi raw dropped: 2 ' "$M/midiraw.drop.status" &&
+        grep -q 'alsa_rawmidi: 2 MIDI events dropped so far: 2 malformed input (2 sysex over 65536 bytes)' "$M/midiraw.rilld.log"; then
+        ok "midiraw drop: a sysex of 65537 bytes (limit 65536) dropped whole and counted: $(grep '^midi raw dropped' "$M/midiraw.drop.status"); $raw; logged; the note after it came"
+    else
+        bad "midiraw drop: after it: '$after'; status: $(grep '^midi' "$M/midiraw.drop.status" 2> /dev/null); json: $raw; log: $(grep -m2 'dropped so far' "$M/midiraw.rilld.log")"
+    fi
+    nlog=$(grep -c 'alsa_rawmidi: .* MIDI events dropped so far' "$M/midiraw.rilld.log")
+    echo "NOTE: midiraw: the raw bridge logged its drop count $nlog time(s) in this section"
+
     # ---- 5. unplug
     line=$(grep "^midiraw rmmod_open " "$RES")
     if [ -n "$(field rc "$line")" ] && [ "$(field rc "$line")" != 0 ] && [ "$(field open0 "$line")" = 1 ]; then
@@ -178,5 +226,32 @@ PY
         ok "midiraw hot-plug: snd-virmidi unloaded and loaded 3 times, ports followed, fds $f0 -> $f1, RSS $m0 -> $m1 kB"
     else
         bad "midiraw hot-plug: $line; $(tail -2 "$M/midiraw.mod.log" 2> /dev/null | tr '\n' ' ')"
+    fi
+fi
+
+# ---- 6. per device: --midi seq --midi-raw hw:VirMIDI,0
+line=$(grep "^midiraw perdev " "$RES")
+if [ "$(field started "$line")" != 1 ]; then
+    bad "midiraw per device: rilld --midi seq --midi-raw hw:VirMIDI,0 did not start or its ports did not come: $(tail -3 "$M/midiraw.pd.rilld.log" 2> /dev/null | tr '\n' ' ')"
+else
+    P=$M/midiraw.pd.ports
+    if grep -qxF "alsa_rawmidi:Virtual Raw MIDI 0 (capture)" "$P" &&
+        grep -qxF "alsa_rawmidi:Virtual Raw MIDI 0 (playback)" "$P" &&
+        ! grep -q "^alsa_rawmidi:Virtual Raw MIDI 1" "$P" &&
+        grep -q "^alsa_midi:.*VirMIDI 3-1 (capture)$" "$P" && grep -q "^alsa_midi:.*VirMIDI 3-1 (playback)$" "$P" &&
+        ! grep -q "^alsa_midi:.*VirMIDI 3-0" "$P" && grep -q "^alsa_midi:Midi Through" "$P"; then
+        ok "midiraw per device: hw:3,0 (named hw:VirMIDI,0) raw only, hw:3,1 through the sequencer only: $(grep -e VirMIDI -e 'Virtual Raw' "$P" | tr '\n' ';')"
+    else
+        bad "midiraw per device: the ports are not hw:3,0 raw and hw:3,1 through the sequencer, each once: $(tr '\n' ';' < "$P")"
+    fi
+    if grep -q "rill-rt-trap" "$M/midiraw.pd.rilld.log"; then
+        bad "midiraw per device: the realtime trap fired: $(grep -m1 -A3 rill-rt-trap "$M/midiraw.pd.rilld.log" | tr '\n' ' ')"
+    fi
+    r=$(cut -d' ' -f3- "$M/midiraw.pdr" 2> /dev/null | tr '\n' ';')
+    q=$(cut -d' ' -f3- "$M/midiraw.pds" 2> /dev/null | tr '\n' ';')
+    if [ "$r" = "90 3c 40;80 3c 00;" ] && [ "$q" = "90 3c 40;80 3c 00;" ] && [ "$(field open1 "$line")" = 0 ]; then
+        ok "midiraw per device: amidi -S into hw:3,1 reached rill through the sequencer bridge (VirMIDI 3-1) and the raw bridge (hw:3,0): '$r'; rill never opened hw:3,1"
+    else
+        bad "midiraw per device: raw hw:3,0 got '$r', sequencer VirMIDI 3-1 got '$q' (want 90 3c 40;80 3c 00; each); $line"
     fi
 fi

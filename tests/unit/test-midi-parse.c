@@ -209,13 +209,58 @@ static void test_msg_len(void **state)
     assert_int_equal(rill_midi_msg_len(0x40), 0);
 }
 
+/* JACK events: a sysex a client wrote in fragments put together (time of
+ * its first piece), no running status across events, a message cut short
+ * by its event's end broken; a fragmented sysex over the limit dropped. */
+static void test_feed_event(void **state)
+{
+    (void)state;
+    static uint8_t sx[65536];
+    struct rill_midi_parser p;
+    struct got *g = got_new();
+    rill_midi_parser_init(&p, sx, sizeof(sx));
+    static uint8_t long_sx[65536];
+    long_sx[0] = 0xf0;
+    for (size_t i = 1; i + 1 < sizeof(long_sx); i++)
+        long_sx[i] = (uint8_t)(i & 0x7f);
+    long_sx[sizeof(long_sx) - 1] = 0xf7;
+    /* three pieces, as three JACK events in three cycles */
+    rill_midi_parser_feed_event(&p, long_sx, 30000, 100, emit, g);
+    rill_midi_parser_feed_event(&p, long_sx + 30000, 30000, 200, emit, g);
+    assert_int_equal(g->n, 0);
+    rill_midi_parser_feed_event(&p, long_sx + 60000, sizeof(long_sx) - 60000, 300, emit, g);
+    assert_int_equal(g->n, 1);
+    assert_int_equal(g->time[0], 100);
+    assert_int_equal(g->big_len, sizeof(long_sx));
+    assert_memory_equal(g->big, long_sx, sizeof(long_sx));
+    /* no running status across events: a data byte alone is stray */
+    const uint8_t on[] = { 0x90, 0x3c, 0x40 }, data[] = { 0x3e, 0x40 }, cut[] = { 0x90, 0x3c };
+    rill_midi_parser_feed_event(&p, on, sizeof(on), 400, emit, g);
+    rill_midi_parser_feed_event(&p, data, sizeof(data), 500, emit, g);
+    assert_int_equal(g->n, 2);
+    assert_int_equal(p.drops.stray, 2);
+    /* an event that ends inside a message: broken at the next event */
+    rill_midi_parser_feed_event(&p, cut, sizeof(cut), 600, emit, g);
+    rill_midi_parser_feed_event(&p, on, sizeof(on), 700, emit, g);
+    assert_int_equal(g->n, 3);
+    expect_msg(g, 2, on, sizeof(on), 700);
+    assert_int_equal(p.drops.broken, 1);
+    /* one byte over the limit, in pieces: dropped whole, counted once */
+    const uint8_t more[] = { 0x01, 0xf7 };
+    rill_midi_parser_feed_event(&p, long_sx, sizeof(long_sx) - 1, 800, emit, g);
+    rill_midi_parser_feed_event(&p, more, sizeof(more), 900, emit, g);
+    assert_int_equal(g->n, 3);
+    assert_int_equal(p.drops.sysex_long, 1);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_running_status), cmocka_unit_test(test_split_and_time),
         cmocka_unit_test(test_realtime_inside), cmocka_unit_test(test_system_common),
         cmocka_unit_test(test_broken_and_stray), cmocka_unit_test(test_sysex_sizes),
-        cmocka_unit_test(test_msg_len),
+        cmocka_unit_test(test_msg_len), cmocka_unit_test(test_feed_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
