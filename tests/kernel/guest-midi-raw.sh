@@ -325,8 +325,20 @@ RLOG=$OUT/midiraw.pd.rilld.log
 LD_PRELOAD=$RTRAP \
     "$RILLD" -n k -v -t 5000 --midi seq --midi-raw hw:VirMIDI,0 -d dummy -r 48000 -p 4096 > "$RLOG" 2>&1 &
 RPID=$!
-if ! rw_log "ready" 1 60 || ! rw_log "port 'Virtual Raw MIDI 0 (playback)' added" 1 30 ||
+if ! rw_log "ready" 1 120 || ! rw_log "port 'Virtual Raw MIDI 0 (playback)' added" 1 30 ||
     ! rw_log "VirMIDI 3-1 (capture)' added" 1 30; then
+    # once (a combined midi,midiraw run on a loaded machine) rilld wrote
+    # nothing in 60 s: where it waits, for the next time
+    {
+        echo "alive=$(kill -0 "$RPID" 2> /dev/null && echo 1 || echo 0) uptime=$(up)"
+        grep -E '^(State|VmRSS|VmLck)' "/proc/$RPID/status"
+        for t in /proc/$RPID/task/*; do
+            echo "task $(cat "$t/comm" 2> /dev/null) wchan=$(cat "$t/wchan" 2> /dev/null)"
+            head -8 "$t/stack" 2> /dev/null
+        done
+        free -m
+        kill -0 "$RPID" 2> /dev/null || { wait "$RPID"; echo "rilld exit status $?"; }
+    } > "$OUT/midiraw.pd.diag" 2>&1
     res "midiraw perdev started=0"
 else
     rports > "$OUT/midiraw.pd.ports"

@@ -232,7 +232,7 @@ fi
 # ---- 6. per device: --midi seq --midi-raw hw:VirMIDI,0
 line=$(grep "^midiraw perdev " "$RES")
 if [ "$(field started "$line")" != 1 ]; then
-    bad "midiraw per device: rilld --midi seq --midi-raw hw:VirMIDI,0 did not start or its ports did not come: $(tail -3 "$M/midiraw.pd.rilld.log" 2> /dev/null | tr '\n' ' ')"
+    bad "midiraw per device: rilld --midi seq --midi-raw hw:VirMIDI,0 did not start or its ports did not come: $(tail -3 "$M/midiraw.pd.rilld.log" 2> /dev/null | tr '\n' ' '); $(head -c 1500 "$M/midiraw.pd.diag" 2> /dev/null | tr '\n' ' ')"
 else
     P=$M/midiraw.pd.ports
     if grep -qxF "alsa_rawmidi:Virtual Raw MIDI 0 (capture)" "$P" &&
