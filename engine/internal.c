@@ -102,9 +102,25 @@ int rill_internal_new(struct rill_internals **out)
     return 0;
 }
 
-/* Main thread. */
+/* Kept when a worker outlived the drain (see rill_internal_free): a
+ * reference, so that the leak checker does not count it. */
+static struct rill_internals *abandoned;
+
+/* Main thread, at the end. A worker still loading or unloading (the drain
+ * timed out, or a signal ended it) writes into its entry when it returns:
+ * then the table is left to the process's exit rather than freed under it. */
 void rill_internal_free(struct rill_internals *ic)
 {
+    if (!ic)
+        return;
+    for (uint32_t i = 0; i < INTERNAL_MAX; i++) {
+        const struct internal *e = &ic->table[i];
+        if ((e->state == E_LOADING || e->state == E_UNLOADING) &&
+            !atomic_load_explicit(&e->done, memory_order_acquire)) {
+            abandoned = ic;
+            return;
+        }
+    }
     free(ic);
 }
 

@@ -919,6 +919,18 @@ static void teardown(struct rill_server *s)
     free(s->rt);
 }
 
+/* Unload every internal client, running or still loading, while serving
+ * their connections, until all are gone or the drain's deadline passed
+ * (rill_internal_poll ends the loop). Main thread, once the socket serves. */
+static void drain_internals(struct rill_server *s)
+{
+    if (rill_internal_unload_all(s) > 0) {
+        s->stopping = 0;
+        s->had_client = 0; /* -T must not end the drain */
+        serve(s);
+    }
+}
+
 /* Main thread. */
 int rill_server_run(const struct rill_options *opt)
 {
@@ -1043,10 +1055,13 @@ int rill_server_run(const struct rill_options *opt)
         rill_server_log("warning: cannot pin the realtime thread to CPU %d: %s",
                         s->placement.cpus[s->placement.engine_cpu], strerror(-r));
 
-    if (rill_server_midi_start(s, err, sizeof(err)) < 0)
+    if (rill_server_midi_start(s, err, sizeof(err)) < 0 ||
+        (r = rill_osc_start(s, err, sizeof(err))) < 0) {
+        /* a bridge may be loading already (its worker thread connects to
+         * us): unload it while serving, before teardown frees its entry */
+        drain_internals(s);
         goto out;
-    if ((r = rill_osc_start(s, err, sizeof(err))) < 0)
-        goto out;
+    }
     rill_server_log("server '%s' ready: driver %s, %u Hz, %u frames (%.2f ms), %u capture + %u "
                     "playback, %s, socket %s",
                     opt->name, opt->driver->name, info->rate, info->period,
@@ -1062,12 +1077,8 @@ int rill_server_run(const struct rill_options *opt)
     serve(s);
     /* internal clients leave first: their jack_finish runs while we serve */
     int exit_status = s->exit_status;
-    if (rill_internal_unload_all(s) > 0) {
-        s->stopping = 0;
-        s->had_client = 0; /* -T must not end the drain */
-        serve(s);
-        s->exit_status = exit_status;
-    }
+    drain_internals(s);
+    s->exit_status = exit_status;
     rill_server_log("server '%s' stopped after %llu cycles, %llu xruns", opt->name,
                     (unsigned long long)atomic_load(&st->cycles),
                     (unsigned long long)atomic_load(&st->xruns));
