@@ -152,7 +152,24 @@ rill_cleanup() {
     exit "$rc"
 }
 trap rill_cleanup EXIT
-trap 'echo "FAIL: $RILL_TEST_NAME: interrupted (overall time limit reached?)" >&2; dump_logs; exit 1' INT TERM
+# On the time limit: what the test was waiting on (its children, and every
+# process of its server or its directory, with where each sleeps) and where
+# rilld's threads were, before the logs.
+dump_stuck() {
+    echo "---- still running when the time limit came" >&2
+    ps -e -o pid=,ppid=,stat=,wchan:22=,etime=,args= 2>/dev/null |
+        awk -v me="$$" -v s="${RILL_SERVER:-}" -v d="${RILL_TMP:-}" \
+            '$2 == me || (s != "" && index($0, s)) || (d != "" && index($0, d))' |
+        grep -v -e ' ps -e ' -e ' awk -v me' | cut -c1-200 | head -n 30 >&2
+    local t
+    if [ -n "${RILLD_PID:-}" ] && [ -d "/proc/$RILLD_PID" ]; then
+        echo "---- rilld's threads (pid $RILLD_PID: name, state, wait channel)" >&2
+        for t in /proc/"$RILLD_PID"/task/*; do
+            echo "$(cat "$t/comm" 2>/dev/null) $(awk '{ s = $0; sub(/.*\) /, "", s); print substr(s, 1, 1) }' "$t/stat" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null)" >&2
+        done
+    fi
+}
+trap 'echo "FAIL: $RILL_TEST_NAME: interrupted (overall time limit reached?)" >&2; dump_stuck; dump_logs; exit 1' INT TERM
 
 # ---- sanitizers: programs not built by us load our ASan-built libjack, so
 # they get the ASan and UBSan runtimes preloaded (ASan first) and no leak
@@ -218,8 +235,25 @@ require_program() {
 # ---- rilld
 
 # rctl: rillctl -s $RILL_SERVER (a script in $RILL_TMP/bin, so that timeout
-# and spawn can run it too)
-printf '#!/bin/sh\nexec "%s" -s "%s" "$@"\n' "$RILLCTL" "$RILL_SERVER" >"$RILL_TMP/bin/rctl"
+# and spawn can run it too). A rilld that does not answer within 60 s (it
+# answers in milliseconds) is a failure of its own: exit 124, and the
+# script says where rilld's threads were waiting (their state, wait
+# channel and system call), which the test's overall time limit, killing
+# everything at once, could not show.
+cat >"$RILL_TMP/bin/rctl" <<EOF
+#!/bin/bash
+timeout -k 5 60 "$RILLCTL" -s "$RILL_SERVER" "\$@"
+rc=\$?
+if [ "\$rc" = 124 ]; then
+    echo "rctl: 'rillctl \$*' got no answer from rilld within 60 s; rilld's threads:" >&2
+    for p in \$(pgrep -f -- "rilld -n $RILL_SERVER( |\\\$)"); do
+        for t in /proc/\$p/task/*; do
+            echo "  \$p/\${t##*/} \$(cat "\$t/comm") \$(cut -d' ' -f3 "\$t/stat" 2>/dev/null) wchan=\$(cat "\$t/wchan" 2>/dev/null) syscall=\$(cut -d' ' -f1 "\$t/syscall" 2>/dev/null)" >&2
+        done
+    done
+fi
+exit "\$rc"
+EOF
 chmod +x "$RILL_TMP/bin/rctl"
 
 rill_socket() { echo "$XDG_RUNTIME_DIR/rill/${1:-$RILL_SERVER}"; }
