@@ -51,11 +51,21 @@
 /* Main thread (also used before the realtime thread exists). */
 void rill_server_log(const char *fmt, ...)
 {
-    char line[1024];
+    char raw[1024], line[4 * sizeof(raw)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    /* names come from clients: a control byte (a terminal escape, a line
+     * break that would forge a log line) is written as \xHH */
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(line + o, sizeof(line) - o, "\\x%02x", *p);
+        else
+            line[o++] = (char)*p;
+    }
+    line[o] = '\0';
     fprintf(stderr, "rilld: %s\n", line);
     rill_osc_log_line(line); /* the OSC `log` topic */
 }

@@ -73,5 +73,19 @@ if ports_connected system:capture_1 system:playback_1; then
     fail "system:capture_1 -> system:playback_1 still listed after disconnect"
 fi
 
+# ---- a client name with control bytes (JACK allows them): rilld's log
+#      writes them as \xHH, so that a name can neither drive the terminal
+#      that shows the log nor forge a line of it
+require_program jack_metro jackd2
+evil=$'evil\e[31mred\nrilld fake line'
+spawn rjack jack_metro -n "$evil" -b 120 >"$RILL_TMP/metro.log" 2>&1
+wait_for "rctl clients | grep -q evil" 10 || fail "jack_metro -n '<evil name>' did not come: $(cat "$RILL_TMP/metro.log")"
+# killed, not closed: rilld logs the client's name with why it went
+kill -KILL "$SPAWN_PID"
+wait_for "grep -qF 'evil\x1b[31mred\x0arilld fake line' '$RILLD_LOG'" 10 ||
+    fail "rilld did not log the name escaped: $(grep -a evil "$RILLD_LOG" | cat -A | head -3)"
+! grep -q $'\e' "$RILLD_LOG" || fail "rilld's log holds a raw escape byte: $(grep -a $'\e' "$RILLD_LOG" | cat -A | head -2)"
+! grep -q '^rilld fake line' "$RILLD_LOG" || fail "a client name forged a line of rilld's log"
+
 rill_stop
 info "ok"
