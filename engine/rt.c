@@ -26,39 +26,37 @@ static uint32_t cycle32(uint64_t c)
     return (uint32_t)c;
 }
 
-/* Map each playback channel to its entry in the plan's engine inputs.
- * Bounded by channels x inputs. RT-safe. */
-static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
+/* For each of n channels, the index of its port's entry in the plan's
+ * engine inputs, or RILL_PLAN_NONE. Bounded by n x inputs. RT-safe. */
+static void map_inputs(const struct rill_plan *plan, const uint32_t *ports, uint32_t n,
+                       uint32_t *input)
 {
-    for (uint32_t ch = 0; ch < rt->info.playback_channels; ch++) {
-        rt->play_input[ch] = RILL_PLAN_NONE;
+    for (uint32_t ch = 0; ch < n; ch++) {
+        input[ch] = RILL_PLAN_NONE;
         if (!rill_plan_inputs_ok(&plan->engine))
             continue;
         for (uint32_t k = 0; k < plan->engine.in_count; k++) {
             uint32_t i = plan->engine.in_first + k;
-            if (plan->inputs[i].port == rt->playback_ports[ch]) {
-                rt->play_input[ch] = i;
+            if (plan->inputs[i].port == ports[ch]) {
+                input[ch] = i;
                 break;
             }
         }
     }
 }
 
+/* Map each audio playback channel to its plan input. RT-safe. */
+static void map_playback(struct rill_rt *rt, const struct rill_plan *plan)
+{
+    map_inputs(plan, rt->playback_ports, rt->info.playback_channels, rt->play_input);
+}
+
 /* The same for the MIDI playback channels. RT-safe. */
 static void map_midi_playback(struct rill_rt *rt, const struct rill_plan *plan)
 {
-    for (uint32_t ch = 0; ch < rt->info.midi_playback_channels && ch < RILL_MAX_CHANNELS; ch++) {
-        rt->midi_play_input[ch] = RILL_PLAN_NONE;
-        if (!rill_plan_inputs_ok(&plan->engine))
-            continue;
-        for (uint32_t k = 0; k < plan->engine.in_count; k++) {
-            uint32_t i = plan->engine.in_first + k;
-            if (plan->inputs[i].port == rt->midi_playback_ports[ch]) {
-                rt->midi_play_input[ch] = i;
-                break;
-            }
-        }
-    }
+    uint32_t n = rt->info.midi_playback_channels;
+    map_inputs(plan, rt->midi_playback_ports, n < RILL_MAX_CHANNELS ? n : RILL_MAX_CHANNELS,
+               rt->midi_play_input);
 }
 
 /* Publish the cycle record under its seqlock. RT-safe. */
