@@ -208,7 +208,10 @@ wait_exit "$STRACE_PID" 10 || fail "strace (pid $STRACE_PID) did not stop"
 awk '$1 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $1); n[$1]++ } END { for (s in n) print s, n[s] }' \
     "$RILL_TMP/strace-rt.txt" | sort >"$RILL_TMP/strace-rt.counts"
 info "rilld-rt through loss and rejoin: $(tr '\n' ' ' <"$RILL_TMP/strace-rt.counts")"
-bad=$(awk '$1 !~ /^(ppoll|recvfrom|sendto|futex|clock_gettime|clock_gettime64)$/' "$RILL_TMP/strace-rt.counts" | tr '\n' ' ')
+# (restart_syscall: the kernel going on with a ppoll that strace's own
+# attach or a stop interrupted, the same wait, not a call of rill's; seen
+# once in a fresh-clone run)
+bad=$(awk '$1 !~ /^(ppoll|recvfrom|sendto|futex|clock_gettime|clock_gettime64|restart_syscall)$/' "$RILL_TMP/strace-rt.counts" | tr '\n' ' ')
 [ -z "$bad" ] || fail "rilld's realtime thread made other system calls than the driver's wait, its sends and futex: $bad"
 for sc in ppoll recvfrom sendto; do
     grep -q "^$sc " "$RILL_TMP/strace-rt.counts" || fail "strace saw no $sc on rilld-rt: is it tracing the right thread? $(tr '\n' ' ' <"$RILL_TMP/strace-rt.counts")"

@@ -96,6 +96,9 @@ check_thread() {
         futex) [ "$n" -le "$maxf" ] || bad="$bad futex=$n>$maxf" ;;
         read | timerfd_settime) [ "$n" -le "$maxd" ] || bad="$bad $name=$n>$maxd" ;;
         clock_gettime | clock_gettime64) info "$what: $n clock_gettime calls (no vDSO clock here)" ;;
+        # the kernel going on with a wait (futex, ppoll) that a signal or
+        # strace's attach interrupted: the same wait, not a call of ours
+        restart_syscall) info "$what: $n restart_syscall (an interrupted wait going on)" ;;
         *) bad="$bad $name=$n" ;;
         esac
     done < <(counts "$label" "$tid")
